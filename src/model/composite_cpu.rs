@@ -1,0 +1,175 @@
+//! The reference compositor: the slow, obviously-correct path every other one is tested against.
+//!
+//! Files store straight alpha; blending happens on premultiplied `f32` values with the W3C
+//! compositing formula
+//!
+//! ```text
+//! co = cs·(1 − ab) + cb·(1 − as) + as·ab·B(Cb, Cs)      (cs, cb premultiplied; Cs, Cb straight)
+//! ao = as + ab·(1 − as)
+//! ```
+//!
+//! where `as` already includes the layer opacity. The canvas starts fully transparent. Rows are
+//! independent, so they are composited in parallel and only one `f32` row per thread is held.
+
+use rayon::prelude::*;
+
+use super::{BlendMode, Document, Layer, RgbaImage};
+
+/// A premultiplied RGBA value in `0..=1`.
+pub type Premul = [f32; 4];
+
+/// Flattens every visible layer of `doc` onto a transparent canvas of the document's size.
+pub fn composite(doc: &Document) -> RgbaImage {
+    let mut out = RgbaImage::new(doc.width, doc.height);
+    composite_into(&doc.layers, &mut out);
+    out
+}
+
+/// Flattens `layers` (bottom first) onto a transparent canvas the size of `out`,
+/// writing straight-alpha 8-bit pixels.
+pub fn composite_into(layers: &[Layer], out: &mut RgbaImage) {
+    let width = out.width() as usize;
+    if width == 0 {
+        return;
+    }
+    let visible: Vec<&Layer> = layers
+        .iter()
+        .filter(|l| l.visible && l.opacity > 0.0)
+        .collect();
+    out.par_chunks_mut(width * 4).enumerate().for_each_init(
+        || vec![[0.0f32; 4]; width],
+        |acc, (y, row)| {
+            acc.fill([0.0; 4]);
+            for layer in &visible {
+                blend_layer_row(acc, layer, y as i64);
+            }
+            for (px, value) in row.chunks_exact_mut(4).zip(acc.iter()) {
+                px.copy_from_slice(&to_straight_u8(*value));
+            }
+        },
+    );
+}
+
+/// Blends canvas row `y` of `layer` into `acc` (premultiplied, one entry per canvas column).
+fn blend_layer_row(acc: &mut [Premul], layer: &Layer, y: i64) {
+    let (left, top, right, bottom) = layer.bounds();
+    if y < top || y >= bottom {
+        return;
+    }
+    let x0 = left.max(0);
+    let x1 = right.min(acc.len() as i64);
+    if x0 >= x1 {
+        return;
+    }
+    let row_in_layer = (y - top) as usize;
+    let layer_width = layer.width() as usize;
+    let row_start = (row_in_layer * layer_width + (x0 - left) as usize) * 4;
+    let row_end = row_start + (x1 - x0) as usize * 4;
+    let src_row = &layer.pixels.as_raw()[row_start..row_end];
+    let dst = &mut acc[x0 as usize..x1 as usize];
+    for (d, s) in dst.iter_mut().zip(src_row.chunks_exact(4)) {
+        *d = blend_pixel(*d, [s[0], s[1], s[2], s[3]], layer.opacity, layer.blend);
+    }
+}
+
+/// Composites one straight-alpha source pixel with layer `opacity` over the premultiplied
+/// backdrop `below`, using `mode`.
+#[inline]
+pub fn blend_pixel(below: Premul, src: [u8; 4], opacity: f32, mode: BlendMode) -> Premul {
+    let a_s = f32::from(src[3]) / 255.0 * opacity;
+    if a_s <= 0.0 {
+        return below;
+    }
+    let a_b = below[3];
+    let mut out = [0.0; 4];
+    for c in 0..3 {
+        let cs = f32::from(src[c]) / 255.0;
+        let cb_premul = below[c];
+        let blended = if mode == BlendMode::Normal || a_b <= 0.0 {
+            cs
+        } else {
+            mode.blend_channel(cb_premul / a_b, cs)
+        };
+        // (1 − ab)·cs + ab·B, scaled by as, plus the backdrop showing through.
+        out[c] = a_s * ((1.0 - a_b) * cs + a_b * blended) + cb_premul * (1.0 - a_s);
+    }
+    out[3] = a_s + a_b * (1.0 - a_s);
+    out
+}
+
+/// Converts a premultiplied value to straight 8-bit, rounding to nearest.
+#[inline]
+pub fn to_straight_u8(p: Premul) -> [u8; 4] {
+    let a = p[3].clamp(0.0, 1.0);
+    if a <= 0.0 {
+        return [0, 0, 0, 0];
+    }
+    let channel = |c: f32| ((c / a).clamp(0.0, 1.0) * 255.0).round() as u8;
+    [
+        channel(p[0]),
+        channel(p[1]),
+        channel(p[2]),
+        (a * 255.0).round() as u8,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Offset;
+    use image::Rgba;
+
+    fn solid(w: u32, h: u32, px: [u8; 4]) -> RgbaImage {
+        RgbaImage::from_pixel(w, h, Rgba(px))
+    }
+
+    #[test]
+    fn opaque_normal_layer_covers() {
+        let mut doc = Document::new(2, 2);
+        doc.push_layer("bg", solid(2, 2, [10, 20, 30, 255]));
+        doc.push_layer("top", solid(1, 1, [200, 100, 50, 255]))
+            .offset = Offset::new(1, 1);
+        let out = composite(&doc);
+        assert_eq!(out.get_pixel(0, 0).0, [10, 20, 30, 255]);
+        assert_eq!(out.get_pixel(1, 1).0, [200, 100, 50, 255]);
+    }
+
+    #[test]
+    fn half_opacity_over_transparent_keeps_colour() {
+        let mut doc = Document::new(1, 1);
+        doc.push_layer("a", solid(1, 1, [255, 0, 0, 255])).opacity = 0.5;
+        assert_eq!(composite(&doc).get_pixel(0, 0).0, [255, 0, 0, 128]);
+    }
+
+    #[test]
+    fn hidden_and_offcanvas_layers_do_nothing() {
+        let mut doc = Document::new(2, 2);
+        doc.push_layer("hidden", solid(2, 2, [255, 255, 255, 255]))
+            .visible = false;
+        doc.push_layer("far", solid(2, 2, [255, 255, 255, 255]))
+            .offset = Offset::new(-5, 9);
+        assert_eq!(composite(&doc).get_pixel(1, 1).0, [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn multiply_on_opaque_backdrop() {
+        let mut doc = Document::new(1, 1);
+        doc.push_layer("bg", solid(1, 1, [200, 100, 255, 255]));
+        doc.push_layer("m", solid(1, 1, [128, 255, 0, 255])).blend = BlendMode::Multiply;
+        // 200·128/255 = 100.4, 100·1 = 100, 255·0 = 0
+        assert_eq!(composite(&doc).get_pixel(0, 0).0, [100, 100, 0, 255]);
+    }
+
+    #[test]
+    fn blend_over_transparent_acts_as_normal() {
+        for mode in BlendMode::ALL {
+            let mut doc = Document::new(1, 1);
+            doc.push_layer("x", solid(1, 1, [90, 160, 30, 200])).blend = mode;
+            assert_eq!(
+                composite(&doc).get_pixel(0, 0).0,
+                [90, 160, 30, 200],
+                "{mode:?}"
+            );
+        }
+    }
+}

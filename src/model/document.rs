@@ -1,0 +1,131 @@
+//! The document: a canvas size and a stack of layers.
+
+use super::{Layer, LayerId, RgbaImage};
+
+/// A layered picture. `layers[0]` is the bottom of the stack, as in a PSD file; the layer
+/// panel shows them reversed (top first), as Photoshop does.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub width: u32,
+    pub height: u32,
+    pub layers: Vec<Layer>,
+    next_id: u64,
+}
+
+impl Document {
+    /// An empty document of the given canvas size.
+    pub fn new(width: u32, height: u32) -> Self {
+        Self {
+            width,
+            height,
+            layers: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    /// A document holding one layer, "Background", with the picture at the origin.
+    pub fn from_flat(name: impl Into<String>, image: RgbaImage) -> Self {
+        let mut doc = Self::new(image.width(), image.height());
+        doc.push_layer(name, image);
+        doc
+    }
+
+    /// Hands out a fresh id, never reused within this document.
+    pub fn allocate_id(&mut self) -> LayerId {
+        let id = LayerId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// Adds a new layer on top of the stack and returns it for further setup.
+    pub fn push_layer(&mut self, name: impl Into<String>, pixels: RgbaImage) -> &mut Layer {
+        let id = self.allocate_id();
+        self.layers.push(Layer::new(id, name, pixels));
+        let top = self.layers.len() - 1;
+        &mut self.layers[top]
+    }
+
+    /// Inserts an already-built layer at `index` (0 = bottom), keeping id allocation ahead
+    /// of any id it carries.
+    pub fn insert_layer(&mut self, index: usize, layer: Layer) {
+        self.next_id = self.next_id.max(layer.id.0 + 1);
+        let index = index.min(self.layers.len());
+        self.layers.insert(index, layer);
+    }
+
+    /// Stack position (0 = bottom) of the layer with this id.
+    pub fn index_of(&self, id: LayerId) -> Option<usize> {
+        self.layers.iter().position(|l| l.id == id)
+    }
+
+    pub fn layer(&self, id: LayerId) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+
+    pub fn layer_mut(&mut self, id: LayerId) -> Option<&mut Layer> {
+        self.layers.iter_mut().find(|l| l.id == id)
+    }
+
+    /// Removes and returns the layer with this id.
+    pub fn remove_layer(&mut self, id: LayerId) -> Option<Layer> {
+        let index = self.index_of(id)?;
+        Some(self.layers.remove(index))
+    }
+
+    /// Moves a layer to stack position `to` (0 = bottom, clamped to the top).
+    /// Returns false if no layer has this id.
+    pub fn move_layer(&mut self, id: LayerId, to: usize) -> bool {
+        let Some(from) = self.index_of(id) else {
+            return false;
+        };
+        let layer = self.layers.remove(from);
+        let to = to.min(self.layers.len());
+        self.layers.insert(to, layer);
+        true
+    }
+
+    /// True when both documents have the same size and layer stack, with pixels compared by
+    /// buffer identity (see [`Layer::is_same_state`]).
+    pub fn is_same_state(&self, other: &Document) -> bool {
+        self.width == other.width
+            && self.height == other.height
+            && self.layers.len() == other.layers.len()
+            && self
+                .layers
+                .iter()
+                .zip(&other.layers)
+                .all(|(a, b)| a.is_same_state(b))
+    }
+
+    /// Bytes of pixel storage held by all layers.
+    pub fn pixel_bytes(&self) -> usize {
+        self.layers.iter().map(Layer::pixel_bytes).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_stay_unique_after_insert() {
+        let mut doc = Document::new(4, 4);
+        let a = doc.push_layer("a", RgbaImage::new(1, 1)).id;
+        let foreign = Layer::new(LayerId(10), "b", RgbaImage::new(1, 1));
+        doc.insert_layer(0, foreign);
+        let c = doc.push_layer("c", RgbaImage::new(1, 1)).id;
+        assert_eq!(a, LayerId(1));
+        assert_eq!(c, LayerId(11));
+        assert_eq!(doc.index_of(LayerId(10)), Some(0));
+    }
+
+    #[test]
+    fn move_layer_clamps() {
+        let mut doc = Document::new(4, 4);
+        let a = doc.push_layer("a", RgbaImage::new(1, 1)).id;
+        doc.push_layer("b", RgbaImage::new(1, 1));
+        assert!(doc.move_layer(a, 99));
+        assert_eq!(doc.index_of(a), Some(1));
+        assert!(!doc.move_layer(LayerId(77), 0));
+    }
+}

@@ -1,0 +1,97 @@
+//! A single raster layer and its properties.
+
+use std::sync::Arc;
+
+use super::{BlendMode, RgbaImage};
+
+/// Stable identity of a layer within a document; survives reordering and undo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LayerId(pub u64);
+
+/// Position of a layer's top-left pixel on the canvas. May be negative or lie past the
+/// canvas edge: a moved layer keeps all its pixels, as in Photoshop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Offset {
+    pub x: i32,
+    pub y: i32,
+}
+
+impl Offset {
+    pub const fn new(x: i32, y: i32) -> Self {
+        Self { x, y }
+    }
+}
+
+/// One RGBA layer. Pixels are straight (non-premultiplied) alpha and shared through an
+/// `Arc`, so history snapshots and the GPU uploader can hold them without copying.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub id: LayerId,
+    pub name: String,
+    pub visible: bool,
+    /// Layer opacity in `0.0..=1.0`, multiplied into every pixel's alpha when compositing.
+    pub opacity: f32,
+    pub blend: BlendMode,
+    pub offset: Offset,
+    /// A locked layer refuses moves and pixel edits in the editor (Photoshop's "lock all").
+    pub locked: bool,
+    pub pixels: Arc<RgbaImage>,
+}
+
+impl Layer {
+    /// A visible, fully opaque, normal-blended layer at the canvas origin.
+    pub fn new(id: LayerId, name: impl Into<String>, pixels: RgbaImage) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            visible: true,
+            opacity: 1.0,
+            blend: BlendMode::Normal,
+            offset: Offset::default(),
+            locked: false,
+            pixels: Arc::new(pixels),
+        }
+    }
+
+    pub fn width(&self) -> u32 {
+        self.pixels.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.pixels.height()
+    }
+
+    /// Opacity as the 0..=255 byte that PSD stores, rounded (not truncated: 0.749 → 191).
+    pub fn opacity_u8(&self) -> u8 {
+        (self.opacity.clamp(0.0, 1.0) * 255.0).round() as u8
+    }
+
+    /// True when both layers have equal properties and share the very same pixel buffer.
+    /// Cheap: pixels are compared by pointer, which is what undo needs to detect a change.
+    pub fn is_same_state(&self, other: &Layer) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.visible == other.visible
+            && self.opacity == other.opacity
+            && self.blend == other.blend
+            && self.offset == other.offset
+            && self.locked == other.locked
+            && Arc::ptr_eq(&self.pixels, &other.pixels)
+    }
+
+    /// Bytes of pixel storage held by this layer.
+    pub fn pixel_bytes(&self) -> usize {
+        self.pixels.as_raw().len()
+    }
+
+    /// Canvas-space rectangle `(left, top, right, bottom)`, right/bottom exclusive.
+    pub fn bounds(&self) -> (i64, i64, i64, i64) {
+        let (x, y) = (i64::from(self.offset.x), i64::from(self.offset.y));
+        (
+            x,
+            y,
+            x + i64::from(self.width()),
+            y + i64::from(self.height()),
+        )
+    }
+}

@@ -1,0 +1,20 @@
+//! The document model: layers, blend modes, undo history and the CPU reference compositor.
+//!
+//! This module knows nothing about windows or GPUs. Every other part of Strata (file formats,
+//! decomposition, the wgpu compositor, the editor) reads and writes these types, and every other
+//! compositing path is tested against [`composite_cpu`].
+
+mod blend;
+pub mod composite_cpu;
+mod document;
+mod history;
+mod layer;
+
+pub use blend::BlendMode;
+pub use composite_cpu::{composite, composite_into};
+pub use document::Document;
+pub use history::History;
+pub use layer::{Layer, LayerId, Offset};
+
+/// Straight-alpha 8-bit RGBA pixels, the storage format of every layer.
+pub type RgbaImage = image::RgbaImage;
