@@ -1,0 +1,238 @@
+//! OpenRaster (`.ora`): a zip holding `mimetype`, `stack.xml`, one PNG per layer,
+//! `mergedimage.png` and a thumbnail (OpenRaster baseline, layer stack spec 0.0.5).
+//!
+//! The zip container comes from the `zip` crate and XML parsing from `quick-xml`; the stack
+//! logic is ours. Nothing is ever extracted to disk: `src` paths are only keys into the
+//! archive, so hostile names ("../../x") cannot escape anywhere. Every entry is read through a
+//! byte cap, so a zip bomb stops at the limit instead of filling memory.
+
+use std::io::{Cursor, Read, Seek, Write};
+
+use image::ImageFormat;
+use zip::ZipArchive;
+use zip::write::SimpleFileOptions;
+
+use super::{LimitError, Limits, raster};
+use crate::model::{BlendMode, Document, Layer, Offset, composite};
+
+const MIMETYPE: &str = "image/openraster";
+/// `stack.xml` larger than this is not a real layer stack.
+const MAX_STACK_XML: u64 = 16 << 20;
+/// Groups nested deeper than this are refused (a hostile file could nest millions).
+const MAX_DEPTH: usize = 64;
+const THUMBNAIL_SIDE: u32 = 256;
+
+/// What is wrong with an OpenRaster file.
+#[derive(Debug, thiserror::Error)]
+pub enum OraError {
+    #[error("not a valid zip archive: {0}")]
+    Zip(String),
+    #[error("missing entry '{0}'")]
+    MissingEntry(String),
+    #[error("mimetype is '{0}', expected 'image/openraster'")]
+    Mimetype(String),
+    #[error("stack.xml: {0}")]
+    Xml(String),
+    #[error("entry '{name}' is larger than {max} bytes uncompressed")]
+    EntryTooLarge { name: String, max: u64 },
+    #[error("layer '{name}' ({src}): {reason}")]
+    LayerImage {
+        name: String,
+        src: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Limit(#[from] LimitError),
+    #[error("write failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<zip::result::ZipError> for OraError {
+    fn from(e: zip::result::ZipError) -> Self {
+        match e {
+            zip::result::ZipError::Io(io) => OraError::Io(io),
+            other => OraError::Zip(other.to_string()),
+        }
+    }
+}
+
+/// True if `head` is the start of a zip whose first entry is a `mimetype` of OpenRaster.
+pub fn looks_like_ora(head: &[u8]) -> bool {
+    const NAME: &[u8] = b"mimetype";
+    if head.len() < 30 + NAME.len() || !head.starts_with(b"PK\x03\x04") {
+        return false;
+    }
+    let name_len = usize::from(u16::from_le_bytes([head[26], head[27]]));
+    let extra_len = usize::from(u16::from_le_bytes([head[28], head[29]]));
+    if name_len != NAME.len() || &head[30..30 + NAME.len()] != NAME {
+        return false;
+    }
+    let data = 30 + name_len + extra_len;
+    match head.get(data..data + MIMETYPE.len()) {
+        Some(content) => content == MIMETYPE.as_bytes(),
+        None => true, // the header is cut short of the content; the name alone decides
+    }
+}
+
+/// Reads an OpenRaster file. Nested stacks (groups) are flattened: a child is visible only
+/// if all its ancestors are, and its opacity is multiplied by theirs.
+pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, OraError> {
+    let mut archive = ZipArchive::new(Cursor::new(bytes))?;
+    let mimetype = read_entry(&mut archive, "mimetype", 256)?;
+    let mimetype = String::from_utf8_lossy(&mimetype).trim().to_string();
+    if mimetype != MIMETYPE {
+        return Err(OraError::Mimetype(mimetype));
+    }
+    let xml = read_entry(&mut archive, "stack.xml", MAX_STACK_XML)?;
+    let xml = String::from_utf8(xml).map_err(|_| OraError::Xml("not UTF-8".into()))?;
+    let stack = super::ora_stack::parse(&xml)?;
+    limits.check_canvas(stack.width, stack.height)?;
+
+    let mut doc = Document::new(stack.width, stack.height);
+    let mut total_bytes = 0u64;
+    // stack.xml lists the top-most layer first; the model stores bottom first.
+    for entry in stack.layers.iter().rev() {
+        let png = read_entry(&mut archive, &entry.src, limits.max_file_bytes)?;
+        let layer_err = |reason: String| OraError::LayerImage {
+            name: entry.name.clone(),
+            src: entry.src.clone(),
+            reason,
+        };
+        let format = image::guess_format(&png).unwrap_or(ImageFormat::Png);
+        let pixels = raster::decode(&png, format, limits).map_err(|e| layer_err(e.to_string()))?;
+        total_bytes += u64::from(pixels.width()) * u64::from(pixels.height()) * 4;
+        limits.check_total(total_bytes)?;
+        let layer = doc.push_layer(entry.name.clone(), pixels);
+        layer.offset = Offset::new(entry.x, entry.y);
+        layer.opacity = entry.opacity;
+        layer.visible = entry.visible;
+        layer.locked = entry.locked;
+        layer.blend = entry.blend;
+    }
+    Ok(doc)
+}
+
+/// Reads one archive entry, refusing more than `max` uncompressed bytes whatever the
+/// header claims.
+fn read_entry<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    name: &str,
+    max: u64,
+) -> Result<Vec<u8>, OraError> {
+    let entry = match archive.by_name(name) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(OraError::MissingEntry(name.into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = Vec::with_capacity(entry.size().min(max).min(1 << 24) as usize);
+    let read = entry.take(max + 1).read_to_end(&mut out);
+    read.map_err(|e| OraError::Zip(format!("entry '{name}': {e}")))?;
+    if out.len() as u64 > max {
+        return Err(OraError::EntryTooLarge {
+            name: name.into(),
+            max,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes `doc` as OpenRaster: `mimetype` first and stored, as the spec requires.
+pub fn write<W: Write + Seek>(doc: &Document, w: W) -> Result<(), OraError> {
+    let mut zip = zip::ZipWriter::new(w);
+    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let png = |image: &image::RgbaImage| {
+        raster::png_bytes(image).map_err(|e| OraError::Io(std::io::Error::other(e.to_string())))
+    };
+
+    zip.start_file("mimetype", stored)?;
+    zip.write_all(MIMETYPE.as_bytes())?;
+
+    let sources: Vec<String> = (0..doc.layers.len())
+        .map(|i| format!("data/layer{:03}.png", i + 1))
+        .collect();
+    zip.start_file("stack.xml", deflated)?;
+    zip.write_all(stack_xml(doc, &sources).as_bytes())?;
+
+    // PNG data is already deflated: storing it again compressed only costs time.
+    for (layer, src) in doc.layers.iter().zip(&sources) {
+        zip.start_file(src.as_str(), stored)?;
+        zip.write_all(&png(&layer_png_pixels(layer))?)?;
+    }
+    let merged = composite(doc);
+    zip.start_file("mergedimage.png", stored)?;
+    zip.write_all(&png(&merged)?)?;
+    let thumb = thumbnail(&merged);
+    zip.start_file("Thumbnails/thumbnail.png", stored)?;
+    zip.write_all(&png(&thumb)?)?;
+    zip.finish()?;
+    Ok(())
+}
+
+/// PNG cannot hold a 0×0 image: an empty layer is written as one transparent pixel.
+fn layer_png_pixels(layer: &Layer) -> std::borrow::Cow<'_, image::RgbaImage> {
+    if layer.width() == 0 || layer.height() == 0 {
+        std::borrow::Cow::Owned(image::RgbaImage::new(1, 1))
+    } else {
+        std::borrow::Cow::Borrowed(&layer.pixels)
+    }
+}
+
+fn thumbnail(merged: &image::RgbaImage) -> image::RgbaImage {
+    let (w, h) = merged.dimensions();
+    let scale = (f64::from(THUMBNAIL_SIDE) / f64::from(w.max(h))).min(1.0);
+    let tw = ((f64::from(w) * scale).round() as u32).max(1);
+    let th = ((f64::from(h) * scale).round() as u32).max(1);
+    image::imageops::thumbnail(merged, tw, th)
+}
+
+fn stack_xml(doc: &Document, sources: &[String]) -> String {
+    use quick_xml::escape::escape;
+    let mut xml = format!(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<image version=\"0.0.5\" w=\"{}\" h=\"{}\" xres=\"72\" yres=\"72\">\n <stack>\n",
+        doc.width, doc.height
+    );
+    for (layer, src) in doc.layers.iter().zip(sources).rev() {
+        xml.push_str(&format!(
+            "  <layer name=\"{}\" src=\"{}\" x=\"{}\" y=\"{}\" opacity=\"{}\" visibility=\"{}\" composite-op=\"{}\"{}/>\n",
+            escape(layer.name.as_str()),
+            escape(src.as_str()),
+            layer.offset.x,
+            layer.offset.y,
+            layer.opacity.clamp(0.0, 1.0),
+            if layer.visible { "visible" } else { "hidden" },
+            layer.blend.ora_op(),
+            if layer.locked { " edit-locked=\"true\"" } else { "" },
+        ));
+    }
+    xml.push_str(" </stack>\n</image>\n");
+    xml
+}
+
+/// One `<layer>` of the stack after group flattening.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackLayer {
+    pub name: String,
+    pub src: String,
+    pub x: i32,
+    pub y: i32,
+    pub opacity: f32,
+    pub visible: bool,
+    pub locked: bool,
+    pub blend: BlendMode,
+}
+
+/// The parsed `stack.xml`: canvas size and layers, top-most first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub width: u32,
+    pub height: u32,
+    pub layers: Vec<StackLayer>,
+}
+
+pub(super) const fn max_depth() -> usize {
+    MAX_DEPTH
+}

@@ -1,0 +1,215 @@
+//! OpenRaster: round trips through our reader, Krita's file, and hostile archives.
+
+mod common;
+
+use std::io::{Cursor, Write};
+
+use common::{assert_same_layers, peer_file, tricky_document};
+use strata::io::{self, Limits, ora};
+use strata::model::{BlendMode, Offset, composite};
+use zip::write::SimpleFileOptions;
+
+fn to_bytes(doc: &strata::model::Document) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    ora::write(doc, &mut out).expect("write ora");
+    out.into_inner()
+}
+
+#[test]
+fn round_trip_keeps_everything() {
+    let doc = tricky_document();
+    let back = ora::read(&to_bytes(&doc), &Limits::default()).expect("read back");
+    assert_same_layers(&doc, &back);
+    assert!(back.layers[3].locked, "edit-locked survives");
+    assert_eq!(
+        back.layers[1].opacity, doc.layers[1].opacity,
+        "opacity is exact"
+    );
+}
+
+#[test]
+fn layout_follows_the_spec() {
+    let bytes = to_bytes(&tricky_document());
+    assert!(io::sniff(&bytes[..64]) == Some(io::Format::Ora));
+    let mut zip = zip::ZipArchive::new(Cursor::new(&bytes)).expect("zip");
+    let first = zip.by_index(0).expect("first entry");
+    assert_eq!(first.name().expect("entry name"), "mimetype");
+    assert_eq!(first.compression(), zip::CompressionMethod::Stored);
+    drop(first);
+    for name in ["stack.xml", "mergedimage.png", "Thumbnails/thumbnail.png"] {
+        zip.by_name(name)
+            .unwrap_or_else(|_| panic!("{name} missing"));
+    }
+    let mut merged = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name("mergedimage.png").expect("merged"),
+        &mut merged,
+    )
+    .expect("read merged");
+    let merged = image::load_from_memory(&merged).expect("png").into_rgba8();
+    assert!(merged == composite(&tricky_document()));
+    let mut thumb = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name("Thumbnails/thumbnail.png").expect("thumb"),
+        &mut thumb,
+    )
+    .expect("read thumb");
+    let thumb = image::load_from_memory(&thumb).expect("png");
+    assert!(thumb.width() <= 256 && thumb.height() <= 256);
+}
+
+#[test]
+fn reads_krita_export() {
+    let doc = io::open(&peer_file("krita_from_psd.ora")).expect("open Krita's ORA");
+    assert_eq!((doc.width, doc.height), (64, 48));
+    let names: Vec<&str> = doc.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Background", "Red box", "Noise (hidden)", "Child ✓ ünï"]
+    );
+    let red = &doc.layers[1];
+    assert_eq!(red.offset, Offset::new(30, 20));
+    assert_eq!(red.opacity_u8(), 191);
+    let noise = &doc.layers[2];
+    assert!(!noise.visible);
+    assert_eq!(noise.blend, BlendMode::Screen);
+    assert_eq!(noise.offset, Offset::new(-4, -4));
+    assert_eq!(doc.layers[3].offset, Offset::new(5, 30));
+
+    // Our composite of Krita's layers must match Krita's own mergedimage.png.
+    let bytes = std::fs::read(peer_file("krita_from_psd.ora")).expect("read");
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+    let mut merged = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name("mergedimage.png").expect("merged"),
+        &mut merged,
+    )
+    .expect("read merged");
+    let merged = image::load_from_memory(&merged).expect("png").into_rgba8();
+    let ours = composite(&doc);
+    let mut worst = 0;
+    for (a, b) in ours.pixels().zip(merged.pixels()) {
+        if a[3] == 0 && b[3] == 0 {
+            continue;
+        }
+        for c in 0..4 {
+            worst = worst.max(a[c].abs_diff(b[c]));
+        }
+    }
+    assert!(worst <= 2, "composite differs from Krita's by {worst}");
+}
+
+/// Builds an ORA zip from (name, bytes) entries, mimetype first.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        zip.start_file(*name, SimpleFileOptions::default())
+            .expect("start");
+        zip.write_all(data).expect("write");
+    }
+    zip.finish().expect("finish").into_inner()
+}
+
+fn tiny_png() -> Vec<u8> {
+    strata::io::raster::png_bytes(&image::RgbaImage::new(2, 2)).expect("png")
+}
+
+#[test]
+fn hostile_archives_give_clear_errors() {
+    let png = tiny_png();
+    let stack = br#"<image w="2" h="2"><stack><layer src="data/a.png"/></stack></image>"#;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("not a zip", b"PK\x03\x04garbage".to_vec(), "zip"),
+        (
+            "no stack",
+            zip_of(&[("mimetype", b"image/openraster")]),
+            "stack.xml",
+        ),
+        (
+            "wrong mimetype",
+            zip_of(&[("mimetype", b"image/png"), ("stack.xml", stack)]),
+            "mimetype",
+        ),
+        (
+            "missing layer png",
+            zip_of(&[("mimetype", b"image/openraster"), ("stack.xml", stack)]),
+            "data/a.png",
+        ),
+        (
+            "zip-slip src",
+            zip_of(&[
+                ("mimetype", b"image/openraster"),
+                (
+                    "stack.xml",
+                    br#"<image w="2" h="2"><stack><layer src="../../etc/passwd"/></stack></image>"#,
+                ),
+                ("data/a.png", &png),
+            ]),
+            "../../etc/passwd",
+        ),
+        (
+            "zero canvas",
+            zip_of(&[
+                ("mimetype", b"image/openraster"),
+                ("stack.xml", br#"<image w="0" h="0"><stack/></image>"#),
+            ]),
+            "no pixels",
+        ),
+        (
+            "corrupt layer png",
+            zip_of(&[
+                ("mimetype", b"image/openraster"),
+                ("stack.xml", stack),
+                ("data/a.png", b"\x89PNG\r\n\x1a\nxx"),
+            ]),
+            "data/a.png",
+        ),
+    ];
+    for (what, bytes, needle) in cases {
+        let err = ora::read(&bytes, &Limits::default()).expect_err(what);
+        assert!(
+            err.to_string().contains(needle),
+            "{what}: '{err}' lacks '{needle}'"
+        );
+    }
+}
+
+#[test]
+fn zip_bomb_stops_at_the_limit() {
+    // 64 MiB of zeros deflate to ~64 KiB; with a 1 MiB file limit the reader must stop early.
+    let zeros = vec![0u8; 64 << 20];
+    let bytes = zip_of(&[
+        ("mimetype", b"image/openraster"),
+        (
+            "stack.xml",
+            br#"<image w="2" h="2"><stack><layer src="data/a.png"/></stack></image>"#,
+        ),
+        ("data/a.png", &zeros),
+    ]);
+    assert!(bytes.len() < 1 << 20);
+    let limits = Limits {
+        max_file_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let err = ora::read(&bytes, &limits).expect_err("bomb");
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
+
+#[test]
+fn layer_beyond_limits_is_refused() {
+    let big = strata::io::raster::png_bytes(&image::RgbaImage::new(300, 10)).expect("png");
+    let bytes = zip_of(&[
+        ("mimetype", b"image/openraster"),
+        (
+            "stack.xml",
+            br#"<image w="2" h="2"><stack><layer src="data/a.png"/></stack></image>"#,
+        ),
+        ("data/a.png", &big),
+    ]);
+    let limits = Limits {
+        max_side: 100,
+        ..Limits::default()
+    };
+    let err = ora::read(&bytes, &limits).expect_err("too wide");
+    assert!(err.to_string().contains("limit"), "{err}");
+}
