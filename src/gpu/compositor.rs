@@ -1,0 +1,504 @@
+//! The wgpu compositor: a document's layers → a premultiplied canvas on the GPU.
+//!
+//! The canvas is a grid of premultiplied float tiles no larger than the device allows (one tile for any
+//! ordinary picture). Each visible layer is drawn into every tile it overlaps; normal layers
+//! blend with fixed-function premultiplied "over", other modes read a copy of the backdrop
+//! region they cover. While a layer is dragged, the layers below and above it are composited
+//! once into cached textures, so each frame costs three texture reads however many layers the
+//! document has (see [`Compositor::render_dragging`]).
+
+use super::GpuError;
+use super::layer_textures::LayerTextures;
+use super::pipelines::{DrawUniform, Pipelines};
+use super::tiles::{Rect, grid};
+use super::uniforms::{self, Uniforms};
+use crate::model::{BlendMode, Document, Layer, LayerId};
+
+/// One canvas tile with its render target and the scratch copy that blend modes read.
+pub(super) struct Tile {
+    pub rect: Rect,
+    pub canvas: wgpu::Texture,
+    pub canvas_view: wgpu::TextureView,
+    scratch: wgpu::Texture,
+    scratch_view: wgpu::TextureView,
+}
+
+/// Cached composites of the layers below and above a dragged layer, per tile.
+struct DragCache {
+    key: Vec<LayerKey>,
+    below: Vec<wgpu::Texture>,
+    /// `None` when a layer above blends with a non-normal mode: "over" is associative, the
+    /// other modes are not, so those layers are redrawn every frame instead.
+    above: Option<Vec<(wgpu::Texture, wgpu::TextureView)>>,
+}
+
+/// Everything about a layer that the cached textures depend on.
+#[derive(Clone, Debug, PartialEq)]
+struct LayerKey {
+    id: LayerId,
+    visible: bool,
+    opacity: u32,
+    blend: BlendMode,
+    offset: (i32, i32),
+    pixels: usize,
+}
+
+impl LayerKey {
+    fn of(layer: &Layer) -> Self {
+        Self {
+            id: layer.id,
+            visible: layer.visible,
+            opacity: layer.opacity.to_bits(),
+            blend: layer.blend,
+            offset: (layer.offset.x, layer.offset.y),
+            pixels: std::sync::Arc::as_ptr(&layer.pixels) as usize,
+        }
+    }
+}
+
+/// Composites documents on one wgpu device; shared by the editor and headless export.
+pub struct Compositor {
+    pub(super) device: wgpu::Device,
+    pub(super) queue: wgpu::Queue,
+    pub(super) pipelines: Pipelines,
+    layers: LayerTextures,
+    uniforms: Uniforms,
+    pub(super) tiles: Vec<Tile>,
+    pub(super) canvas_size: (u32, u32),
+    max_side: u32,
+    drag: Option<DragCache>,
+}
+
+impl Compositor {
+    /// A compositor on `device`, with tiles as large as the device allows and the most
+    /// precise canvas format the device can blend (see [`super::canvas_format`]).
+    pub fn new(device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        let format = super::canvas_format(&device);
+        Self::with_canvas_format(device, queue, format)
+    }
+
+    /// A compositor with an explicit canvas format: `Rgba32Float` (needs
+    /// `FLOAT32_BLENDABLE`) or `Rgba16Float`.
+    pub fn with_canvas_format(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        format: wgpu::TextureFormat,
+    ) -> Self {
+        let max_side = device.limits().max_texture_dimension_2d;
+        Self {
+            pipelines: Pipelines::new(&device, format),
+            device,
+            queue,
+            layers: LayerTextures::default(),
+            uniforms: Uniforms::default(),
+            tiles: Vec::new(),
+            canvas_size: (0, 0),
+            max_side,
+            drag: None,
+        }
+    }
+
+    /// Caps the tile size below the device limit (tests use this to exercise tiling).
+    pub fn with_max_tile_side(mut self, side: u32) -> Self {
+        self.max_side = side.clamp(1, self.device.limits().max_texture_dimension_2d);
+        self
+    }
+
+    /// The device this compositor draws with.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// The queue this compositor submits to.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
+    /// Number of layer uploads so far: property changes and drags must not add to it.
+    pub fn upload_count(&self) -> u64 {
+        self.layers.upload_count()
+    }
+
+    /// The canvas tiles (canvas-space rectangle and premultiplied float view) of the last render.
+    pub fn canvas_tiles(&self) -> impl Iterator<Item = (Rect, &wgpu::TextureView)> {
+        self.tiles.iter().map(|t| (t.rect, &t.canvas_view))
+    }
+
+    /// Composites every visible layer of `doc` into the canvas tiles.
+    pub fn render(&mut self, doc: &Document) -> Result<(), GpuError> {
+        self.prepare(doc)?;
+        self.drag = None;
+        let mut encoder = self.encoder("strata composite");
+        let visible = visible_layers(&doc.layers);
+        for tile in 0..self.tiles.len() {
+            self.clear(&mut encoder, tile);
+            for layer in &visible {
+                self.draw_layer(&mut encoder, tile, layer);
+            }
+        }
+        self.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
+    /// Composites `doc` while `dragged` is being moved: the layers below and above it are
+    /// composited once into cached textures (rebuilt only when anything but the dragged layer
+    /// changes), and each call draws the cached below, the dragged layer and the cached above.
+    pub fn render_dragging(&mut self, doc: &Document, dragged: LayerId) -> Result<(), GpuError> {
+        let Some(index) = doc.index_of(dragged) else {
+            return self.render(doc);
+        };
+        self.prepare(doc)?;
+        let key: Vec<LayerKey> = doc
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == index {
+                    LayerKey::of_dragged(l)
+                } else {
+                    LayerKey::of(l)
+                }
+            })
+            .collect();
+        let below = visible_layers(&doc.layers[..index]);
+        let above = visible_layers(&doc.layers[index + 1..]);
+        let mut encoder = self.encoder("strata drag composite");
+        if self.drag.as_ref().is_none_or(|cache| cache.key != key) {
+            let cache = self.build_drag_cache(&mut encoder, key, &below, &above);
+            self.drag = Some(cache);
+        }
+        let Some(cache) = self.drag.take() else {
+            return Ok(());
+        };
+        let dragged_layer = &doc.layers[index];
+        for tile in 0..self.tiles.len() {
+            self.copy_whole(&mut encoder, &cache.below[tile], &self.tiles[tile].canvas);
+            if dragged_layer.visible && dragged_layer.opacity > 0.0 {
+                self.draw_layer(&mut encoder, tile, dragged_layer);
+            }
+            match &cache.above {
+                Some(above) => self.draw_premul(&mut encoder, tile, &above[tile].1),
+                None => {
+                    for layer in &above {
+                        self.draw_layer(&mut encoder, tile, layer);
+                    }
+                }
+            }
+        }
+        self.drag = Some(cache);
+        self.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
+    fn build_drag_cache(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        key: Vec<LayerKey>,
+        below: &[&Layer],
+        above: &[&Layer],
+    ) -> DragCache {
+        let cache_above = above.iter().all(|l| l.blend == BlendMode::Normal);
+        let mut below_textures = Vec::with_capacity(self.tiles.len());
+        let mut above_textures = Vec::with_capacity(self.tiles.len());
+        for tile in 0..self.tiles.len() {
+            let rect = self.tiles[tile].rect;
+            self.clear(encoder, tile);
+            for layer in below {
+                self.draw_layer(encoder, tile, layer);
+            }
+            let texture = canvas_texture(
+                &self.device,
+                self.pipelines.canvas_format,
+                rect,
+                "strata drag below",
+            );
+            self.copy_whole(encoder, &self.tiles[tile].canvas, &texture);
+            below_textures.push(texture);
+            if cache_above {
+                self.clear(encoder, tile);
+                for layer in above {
+                    self.draw_layer(encoder, tile, layer);
+                }
+                let texture = canvas_texture(
+                    &self.device,
+                    self.pipelines.canvas_format,
+                    rect,
+                    "strata drag above",
+                );
+                self.copy_whole(encoder, &self.tiles[tile].canvas, &texture);
+                let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+                above_textures.push((texture, view));
+            }
+        }
+        DragCache {
+            key,
+            below: below_textures,
+            above: cache_above.then_some(above_textures),
+        }
+    }
+
+    /// Makes tiles match the canvas and uploads changed layers; resets per-frame uniforms.
+    fn prepare(&mut self, doc: &Document) -> Result<(), GpuError> {
+        if doc.width == 0 || doc.height == 0 {
+            return Err(GpuError::EmptyCanvas);
+        }
+        if self.canvas_size != (doc.width, doc.height) || self.tiles.is_empty() {
+            let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+            self.tiles = grid(doc.width, doc.height, self.max_side)
+                .into_iter()
+                .map(|rect| new_tile(&self.device, self.pipelines.canvas_format, rect))
+                .collect();
+            if let Some(error) = pollster::block_on(scope.pop()) {
+                self.tiles.clear();
+                return Err(GpuError::OutOfMemory(error.to_string()));
+            }
+            self.canvas_size = (doc.width, doc.height);
+            self.drag = None;
+        }
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        self.layers
+            .sync(&self.device, &self.queue, &doc.layers, self.max_side);
+        if let Some(error) = pollster::block_on(scope.pop()) {
+            return Err(GpuError::OutOfMemory(error.to_string()));
+        }
+        self.uniforms.reset();
+        Ok(())
+    }
+
+    pub(super) fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    fn clear(&self, encoder: &mut wgpu::CommandEncoder, tile: usize) {
+        let _pass = begin_pass(
+            encoder,
+            &self.tiles[tile].canvas_view,
+            wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+        );
+    }
+
+    fn copy_whole(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        from: &wgpu::Texture,
+        to: &wgpu::Texture,
+    ) {
+        encoder.copy_texture_to_texture(from.as_image_copy(), to.as_image_copy(), from.size());
+    }
+
+    /// Draws every chunk of `layer` that overlaps `tile`.
+    fn draw_layer(&mut self, encoder: &mut wgpu::CommandEncoder, tile: usize, layer: &Layer) {
+        let tile_rect = self.tiles[tile].rect;
+        let normal = layer.blend == BlendMode::Normal;
+        for chunk in self.layers.chunks(layer.id) {
+            let placed = chunk
+                .rect
+                .translated(i64::from(layer.offset.x), i64::from(layer.offset.y));
+            let Some(covered) = placed.intersect(&tile_rect) else {
+                continue;
+            };
+            let local = covered.translated(-tile_rect.x, -tile_rect.y);
+            if !normal {
+                // The blend shader reads the backdrop; a texture cannot be read and written in
+                // one pass, so the covered region is copied aside first.
+                copy_region(
+                    encoder,
+                    &self.tiles[tile].canvas,
+                    &self.tiles[tile].scratch,
+                    local,
+                );
+            }
+            let uniform = DrawUniform {
+                origin: [local.x as i32, local.y as i32],
+                size: [local.width as i32, local.height as i32],
+                src: [(covered.x - placed.x) as i32, (covered.y - placed.y) as i32],
+                target_size: [tile_rect.width as f32, tile_rect.height as f32],
+                opacity: layer.opacity.clamp(0.0, 1.0),
+                mode: layer.blend as u32,
+                _pad: [0; 2],
+            };
+            let (buffer, offset) = self.uniforms.push(&self.device, &self.queue, uniform);
+            let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("strata layer draw"),
+                layout: &self.pipelines.layer_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: uniforms::binding(&buffer),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&chunk.view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(
+                            &self.tiles[tile].scratch_view,
+                        ),
+                    },
+                ],
+            });
+            let mut pass = begin_pass(encoder, &self.tiles[tile].canvas_view, wgpu::LoadOp::Load);
+            pass.set_pipeline(if normal {
+                &self.pipelines.normal
+            } else {
+                &self.pipelines.blend
+            });
+            pass.set_bind_group(0, &bind_group, &[offset]);
+            pass.draw(0..6, 0..1);
+        }
+    }
+
+    /// Draws a premultiplied cache texture of the tile's size over the tile.
+    fn draw_premul(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        tile: usize,
+        view: &wgpu::TextureView,
+    ) {
+        let rect = self.tiles[tile].rect;
+        let uniform = DrawUniform {
+            size: [rect.width as i32, rect.height as i32],
+            target_size: [rect.width as f32, rect.height as f32],
+            opacity: 1.0,
+            ..DrawUniform::default()
+        };
+        let (buffer, offset) = self.uniforms.push(&self.device, &self.queue, uniform);
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("strata cache draw"),
+            layout: &self.pipelines.premul_layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: uniforms::binding(&buffer),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(view),
+                },
+            ],
+        });
+        let mut pass = begin_pass(encoder, &self.tiles[tile].canvas_view, wgpu::LoadOp::Load);
+        pass.set_pipeline(&self.pipelines.premul_over);
+        pass.set_bind_group(0, &bind_group, &[offset]);
+        pass.draw(0..6, 0..1);
+    }
+}
+
+impl LayerKey {
+    /// The dragged layer's pixels are drawn every frame: its offset, opacity and visibility
+    /// do not invalidate the caches, only its identity and position in the stack do.
+    fn of_dragged(layer: &Layer) -> Self {
+        Self {
+            visible: true,
+            opacity: 0,
+            offset: (0, 0),
+            pixels: 0,
+            ..Self::of(layer)
+        }
+    }
+}
+
+fn visible_layers(layers: &[Layer]) -> Vec<&Layer> {
+    layers
+        .iter()
+        .filter(|l| l.visible && l.opacity > 0.0)
+        .collect()
+}
+
+/// Starts a render pass on `view` with one colour attachment.
+pub(super) fn begin_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+    load: wgpu::LoadOp<wgpu::Color>,
+) -> wgpu::RenderPass<'e> {
+    let attachments = [Some(wgpu::RenderPassColorAttachment {
+        view,
+        depth_slice: None,
+        resolve_target: None,
+        ops: wgpu::Operations {
+            load,
+            store: wgpu::StoreOp::Store,
+        },
+    })];
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some("strata pass"),
+        color_attachments: &attachments,
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
+}
+
+/// Copies `rect` (tile-local) of one canvas texture to the same place in another.
+fn copy_region(
+    encoder: &mut wgpu::CommandEncoder,
+    from: &wgpu::Texture,
+    to: &wgpu::Texture,
+    rect: Rect,
+) {
+    let origin = wgpu::Origin3d {
+        x: rect.x as u32,
+        y: rect.y as u32,
+        z: 0,
+    };
+    encoder.copy_texture_to_texture(
+        wgpu::TexelCopyTextureInfo {
+            texture: from,
+            mip_level: 0,
+            origin,
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::TexelCopyTextureInfo {
+            texture: to,
+            mip_level: 0,
+            origin,
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::Extent3d {
+            width: rect.width,
+            height: rect.height,
+            depth_or_array_layers: 1,
+        },
+    );
+}
+
+/// A premultiplied float texture of the tile's size.
+fn canvas_texture(
+    device: &wgpu::Device,
+    format: wgpu::TextureFormat,
+    rect: Rect,
+    label: &str,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: rect.width,
+            height: rect.height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::COPY_SRC
+            | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    })
+}
+
+fn new_tile(device: &wgpu::Device, format: wgpu::TextureFormat, rect: Rect) -> Tile {
+    let canvas = canvas_texture(device, format, rect, "strata canvas");
+    let scratch = canvas_texture(device, format, rect, "strata backdrop copy");
+    Tile {
+        rect,
+        canvas_view: canvas.create_view(&wgpu::TextureViewDescriptor::default()),
+        scratch_view: scratch.create_view(&wgpu::TextureViewDescriptor::default()),
+        canvas,
+        scratch,
+    }
+}

@@ -1,0 +1,181 @@
+//! The wgpu compositor against the CPU reference, run headless (lavapipe in CI).
+//!
+//! In CI (`CI=true`) a missing adapter fails these tests; elsewhere they are skipped with a
+//! message, so a laptop without Vulkan can still run the rest of the suite.
+
+mod common;
+
+use common::{Rng, patterned_image};
+use image::RgbaImage;
+use strata::gpu::{Compositor, HeadlessGpu};
+use strata::model::{BlendMode, Document, Offset, composite};
+
+fn compositor() -> Option<Compositor> {
+    match HeadlessGpu::new() {
+        Ok(gpu) => Some(Compositor::new(gpu.device, gpu.queue)),
+        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI needs a GPU adapter: {err}")
+        }
+        Err(err) => {
+            eprintln!("skipping GPU test: {err}");
+            None
+        }
+    }
+}
+
+/// Largest per-channel difference, ignoring colour where both pixels are fully transparent.
+fn max_diff(a: &RgbaImage, b: &RgbaImage) -> u8 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p[3] != 0 || q[3] != 0)
+        .map(|(p, q)| (0..4).map(|c| p[c].abs_diff(q[c])).max().unwrap_or(0))
+        .max()
+        .unwrap_or(0)
+}
+
+/// A backdrop plus `count` random layers with partial alpha, offsets and `mode`.
+fn random_document(seed: u64, mode: BlendMode, count: usize) -> Document {
+    let mut rng = Rng::new(seed);
+    let mut doc = Document::new(97, 61);
+    doc.push_layer("backdrop", patterned_image(&mut rng, 97, 61));
+    for i in 0..count {
+        let (w, h) = (20 + rng.below(90), 10 + rng.below(60));
+        let layer = doc.push_layer(format!("layer {i}"), patterned_image(&mut rng, w, h));
+        layer.offset = Offset::new(rng.below(120) as i32 - 30, rng.below(80) as i32 - 20);
+        layer.opacity = 0.3 + rng.below(70) as f32 / 100.0;
+        layer.blend = mode;
+    }
+    doc
+}
+
+#[test]
+fn every_blend_mode_matches_the_cpu_reference() {
+    let Some(mut gpu) = compositor() else { return };
+    for (seed, mode) in BlendMode::ALL.into_iter().enumerate() {
+        let doc = random_document(seed as u64 + 1, mode, 3);
+        gpu.render(&doc).expect("render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+        assert!(diff <= 1, "{mode:?}: GPU differs from CPU by {diff}/255");
+    }
+}
+
+#[test]
+fn half_float_canvas_fallback_stays_close() {
+    let Some(full) = compositor() else { return };
+    let (device, queue) = (full.device().clone(), full.queue().clone());
+    let mut half = Compositor::with_canvas_format(device, queue, wgpu::TextureFormat::Rgba16Float);
+    for (seed, mode) in BlendMode::ALL.into_iter().enumerate() {
+        let doc = random_document(seed as u64 + 1, mode, 3);
+        half.render(&doc).expect("render");
+        let diff = max_diff(&half.read_rgba().expect("read"), &composite(&doc));
+        // Dodge and burn divide by the source colour, magnifying the 11-bit mantissa of a
+        // half-float backdrop; every other mode stays within 1/255.
+        let bound = if matches!(mode, BlendMode::ColorDodge | BlendMode::ColorBurn) {
+            4
+        } else {
+            1
+        };
+        assert!(
+            diff <= bound,
+            "{mode:?}: half-float canvas differs by {diff}/255"
+        );
+    }
+}
+
+#[test]
+fn mixed_modes_hidden_layers_and_transparent_canvas() {
+    let Some(mut gpu) = compositor() else { return };
+    let mut rng = Rng::new(99);
+    let mut doc = Document::new(64, 40);
+    for (i, mode) in BlendMode::ALL.into_iter().enumerate() {
+        let layer = doc.push_layer(format!("{mode:?}"), patterned_image(&mut rng, 30, 20));
+        layer.offset = Offset::new((i as i32 * 7) % 50 - 5, (i as i32 * 5) % 30 - 4);
+        layer.blend = mode;
+        layer.visible = i % 4 != 3;
+        layer.opacity = 0.5 + (i as f32) / 30.0;
+    }
+    gpu.render(&doc).expect("render");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+    assert!(diff <= 1, "differs by {diff}/255");
+}
+
+#[test]
+fn property_changes_never_reupload_pixels() {
+    let Some(mut gpu) = compositor() else { return };
+    let mut doc = random_document(5, BlendMode::Normal, 4);
+    gpu.render(&doc).expect("first render");
+    let uploads = gpu.upload_count();
+    assert_eq!(uploads, 5);
+    doc.layers[1].visible = false;
+    doc.layers[2].opacity = 0.2;
+    doc.layers[3].blend = BlendMode::Screen;
+    doc.layers[4].offset = Offset::new(3, 3);
+    doc.layers.swap(1, 2);
+    gpu.render(&doc).expect("second render");
+    assert_eq!(gpu.upload_count(), uploads, "properties re-uploaded pixels");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+    assert!(diff <= 1);
+    doc.layers[0].pixels = std::sync::Arc::new(RgbaImage::new(4, 4));
+    gpu.render(&doc).expect("third render");
+    assert_eq!(
+        gpu.upload_count(),
+        uploads + 1,
+        "new pixels must upload once"
+    );
+}
+
+#[test]
+fn drag_path_matches_the_full_path() {
+    let Some(mut gpu) = compositor() else { return };
+    for (name, above_mode) in [
+        ("normal above", BlendMode::Normal),
+        ("multiply above", BlendMode::Multiply),
+    ] {
+        let mut doc = random_document(11, BlendMode::Normal, 6);
+        doc.layers[5].blend = above_mode;
+        doc.layers[2].blend = BlendMode::Screen; // the dragged layer itself may blend
+        let dragged = doc.layers[2].id;
+        for step in 0..4 {
+            doc.layers[2].offset = Offset::new(step * 9 - 10, step * 4 - 3);
+            gpu.render_dragging(&doc, dragged).expect("drag render");
+            let cached = gpu.read_rgba().expect("read");
+            let diff = max_diff(&cached, &composite(&doc));
+            assert!(
+                diff <= 1,
+                "{name}, step {step}: drag path differs by {diff}/255"
+            );
+        }
+        // A change to another layer mid-drag must rebuild the caches.
+        doc.layers[4].visible = false;
+        gpu.render_dragging(&doc, dragged).expect("drag render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+        assert!(diff <= 1, "{name}: stale cache after a change ({diff}/255)");
+    }
+}
+
+#[test]
+fn tiling_handles_canvases_and_layers_beyond_the_texture_limit() {
+    let Some(gpu) = compositor() else { return };
+    // Pretend the adapter allows only 32-pixel textures: a 97×61 canvas and 150-px layers
+    // must be cut into tiles and chunks, with no seams.
+    let mut gpu = gpu.with_max_tile_side(32);
+    let mut doc = random_document(21, BlendMode::Overlay, 4);
+    let mut rng = Rng::new(3);
+    doc.push_layer("wide", patterned_image(&mut rng, 150, 9))
+        .offset = Offset::new(-20, 30);
+    gpu.render(&doc).expect("render");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+    assert!(diff <= 1, "tiled composite differs by {diff}/255");
+    let dragged = doc.layers[2].id;
+    gpu.render_dragging(&doc, dragged).expect("tiled drag");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+    assert!(diff <= 1, "tiled drag differs by {diff}/255");
+}
+
+#[test]
+fn empty_canvas_is_an_error_not_a_panic() {
+    let Some(mut gpu) = compositor() else { return };
+    let doc = Document::new(0, 0);
+    assert!(gpu.render(&doc).is_err());
+}
