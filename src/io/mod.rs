@@ -48,12 +48,18 @@ pub fn open(path: &Path) -> Result<Document, IoError> {
 /// layer named after the file.
 pub fn open_with_limits(path: &Path, limits: &Limits) -> Result<Document, IoError> {
     let err = |kind: ErrorKind| IoError::new(path, kind);
-    let len = std::fs::metadata(path).map_err(|e| err(ErrorKind::Read(e)))?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| err(ErrorKind::Read(e)))?
+        .len();
     limits.check_file(len).map_err(|e| err(e.into()))?;
     let bytes = std::fs::read(path).map_err(|e| err(ErrorKind::Read(e)))?;
     let head = &bytes[..bytes.len().min(64)];
     let format = sniff(head).ok_or_else(|| {
-        let what = if bytes.is_empty() { "the file is empty".to_string() } else { "unrecognised content".to_string() };
+        let what = if bytes.is_empty() {
+            "the file is empty".to_string()
+        } else {
+            "unrecognised content".to_string()
+        };
         err(ErrorKind::UnknownFormat(what))
     })?;
     match format {
@@ -62,7 +68,10 @@ pub fn open_with_limits(path: &Path, limits: &Limits) -> Result<Document, IoErro
         Format::Raster(fmt) => {
             let image = raster::decode(&bytes, fmt, limits).map_err(err)?;
             let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-            Ok(Document::from_flat(name.unwrap_or_else(|| "Background".into()), image))
+            Ok(Document::from_flat(
+                name.unwrap_or_else(|| "Background".into()),
+                image,
+            ))
         }
     }
 }
@@ -94,7 +103,10 @@ impl ExportFormat {
 /// Saves `doc` atomically in the format its extension names (`.psd`, `.ora`, `.png`).
 pub fn save(doc: &Document, path: &Path) -> Result<(), IoError> {
     let format = ExportFormat::from_path(path).ok_or_else(|| {
-        let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
         IoError::new(path, ErrorKind::UnknownExportFormat(ext))
     })?;
     save_as(doc, path, format)
@@ -115,6 +127,12 @@ pub fn save_as(doc: &Document, path: &Path, format: ExportFormat) -> Result<(), 
     result.map_err(|kind| IoError::new(path, kind))
 }
 
+/// Saves a flat image as PNG, atomically.
+pub fn save_png(image: &crate::model::RgbaImage, path: &Path) -> Result<(), IoError> {
+    atomic::write_atomic(path, |w| raster::write_png(image, w))
+        .map_err(|kind| IoError::new(path, kind))
+}
+
 /// Writes one PNG per layer into `dir` (created if missing), named
 /// `NN-layer-name.png` from the bottom up, each the layer's own pixels. Returns the paths.
 pub fn export_layers(doc: &Document, dir: &Path) -> Result<Vec<PathBuf>, IoError> {
@@ -124,9 +142,12 @@ pub fn export_layers(doc: &Document, dir: &Path) -> Result<Vec<PathBuf>, IoError
     std::fs::create_dir_all(dir).map_err(|e| IoError::new(dir, ErrorKind::Write(e)))?;
     let mut written = Vec::with_capacity(doc.layers.len());
     for (index, layer) in doc.layers.iter().enumerate() {
-        let path = dir.join(format!("{:02}-{}.png", index + 1, raster::safe_file_stem(&layer.name)));
-        atomic::write_atomic(&path, |w| raster::write_png(&layer.pixels, w))
-            .map_err(|kind| IoError::new(&path, kind))?;
+        let path = dir.join(format!(
+            "{:02}-{}.png",
+            index + 1,
+            raster::safe_file_stem(&layer.name)
+        ));
+        save_png(&layer.pixels, &path)?;
         written.push(path);
     }
     Ok(written)

@@ -1,0 +1,164 @@
+//! Command-line interface: `strata [FILE]` opens the editor; subcommands work headless.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use strata::io::{self, ExportFormat};
+use strata::model::Document;
+
+/// Strata: decompose flat pictures into editable layers; layered PSD and OpenRaster export.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about)]
+pub struct Cli {
+    /// Picture to open in the editor (PNG, JPEG, WebP, TIFF, BMP, GIF, PSD, ORA).
+    pub file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the canvas size and every layer (top first, as a layer panel shows them).
+    Info { file: PathBuf },
+    /// Composite all visible layers and write one PNG.
+    Flatten {
+        input: PathBuf,
+        /// Output PNG path.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Composite on the GPU (wgpu) instead of the CPU reference compositor.
+        #[arg(long)]
+        gpu: bool,
+    },
+    /// Convert between formats, keeping layers: the output's extension picks
+    /// .psd, .ora or .png (flattened).
+    Convert {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write each layer as its own PNG into a folder (bottom layer first: 01-name.png, …).
+    ExportLayers {
+        input: PathBuf,
+        /// Output folder (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Measure performance against peers in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// GPU compositing (full and live-drag paths) vs the CPU reference and ImageMagick.
+    Composite {
+        /// Canvas sides to measure.
+        #[arg(long, value_delimiter = ',', default_value = "2048,4096")]
+        sizes: Vec<u32>,
+        /// Layer counts to measure.
+        #[arg(long, value_delimiter = ',', default_value = "4,16,64")]
+        layers: Vec<usize>,
+        /// Frames timed per measurement (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        frames: u32,
+        /// Skip the ImageMagick comparison.
+        #[arg(long)]
+        no_imagemagick: bool,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => strata::ui::run(cli.file),
+        Some(_) if cli.file.is_some() => {
+            bail!("give either a file to open in the editor or a subcommand, not both")
+        }
+        Some(Command::Info { file }) => {
+            let doc = open(&file)?;
+            print!("{}", describe(&file, &doc));
+            Ok(())
+        }
+        Some(Command::Flatten { input, output, gpu }) => {
+            if ExportFormat::from_path(&output) != Some(ExportFormat::FlatPng) {
+                bail!(
+                    "{}: flatten writes PNG; name the output *.png",
+                    output.display()
+                );
+            }
+            let doc = open(&input)?;
+            if gpu {
+                let flat =
+                    strata::gpu::composite_headless(&doc).context("GPU compositing failed")?;
+                io::save_png(&flat, &output)?;
+            } else {
+                io::save_as(&doc, &output, ExportFormat::FlatPng)?;
+            }
+            Ok(())
+        }
+        Some(Command::Convert { input, output }) => {
+            let doc = open(&input)?;
+            io::save(&doc, &output)?;
+            Ok(())
+        }
+        Some(Command::ExportLayers { input, output }) => {
+            let doc = open(&input)?;
+            let written = io::export_layers(&doc, &output)?;
+            println!("wrote {} layer PNGs to {}", written.len(), output.display());
+            Ok(())
+        }
+        Some(Command::Bench(BenchCommand::Composite {
+            sizes,
+            layers,
+            frames,
+            no_imagemagick,
+        })) => crate::bench::run_composite(&crate::bench::CompositeBench {
+            sizes,
+            layer_counts: layers,
+            frames,
+            imagemagick: !no_imagemagick,
+        }),
+    }
+}
+
+fn open(path: &Path) -> Result<Document> {
+    io::open(path).context("cannot open input")
+}
+
+/// The `info` report: a header line, then one row per layer, top first.
+pub fn describe(path: &Path, doc: &Document) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: {}×{} px, {} layer{}",
+        path.display(),
+        doc.width,
+        doc.height,
+        doc.layers.len(),
+        if doc.layers.len() == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(
+        out,
+        "{:>3}  {:<24} {:<7} {:>7}  {:<18} {:>13}  {:>11}",
+        "#", "name", "visible", "opacity", "blend", "offset", "size"
+    );
+    for (index, layer) in doc.layers.iter().enumerate().rev() {
+        let offset = format!("({}, {})", layer.offset.x, layer.offset.y);
+        let size = format!("{}×{}", layer.width(), layer.height());
+        let _ = writeln!(
+            out,
+            "{:>3}  {:<24} {:<7} {:>6.1}%  {:<18} {:>13}  {:>11}",
+            index + 1,
+            layer.name,
+            if layer.visible { "yes" } else { "no" },
+            layer.opacity * 100.0,
+            layer.blend.label(),
+            offset,
+            size,
+        );
+    }
+    out
+}

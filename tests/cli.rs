@@ -1,0 +1,117 @@
+//! The headless command line, run as a child process the way scripts use it.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{peer_file, tricky_document};
+
+fn strata(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .output()
+        .expect("run strata")
+}
+
+fn ok(args: &[&std::ffi::OsStr]) -> String {
+    let out = strata(args);
+    assert!(
+        out.status.success(),
+        "strata {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn os<P: AsRef<std::ffi::OsStr> + ?Sized>(p: &P) -> &std::ffi::OsStr {
+    p.as_ref()
+}
+
+#[test]
+fn info_lists_layers_top_first() {
+    let text = ok(&[os("info"), os(&peer_file("krita_from_psd.ora"))]);
+    assert!(text.contains("64×48 px, 4 layers"), "{text}");
+    let order: Vec<usize> = ["Child ✓ ünï", "Noise (hidden)", "Red box", "Background"]
+        .iter()
+        .map(|name| {
+            text.find(name)
+                .unwrap_or_else(|| panic!("{name} missing in {text}"))
+        })
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "not top-first: {text}"
+    );
+    assert!(text.contains("Screen"));
+    assert!(text.contains("(-4, -4)"));
+}
+
+#[test]
+fn convert_between_layered_formats_and_flatten() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("source.ora");
+    strata::io::save(&tricky_document(), &source).expect("seed");
+
+    let psd = dir.path().join("out.psd");
+    ok(&[os("convert"), os(&source), os("-o"), os(&psd)]);
+    let back = strata::io::open(&psd).expect("psd opens");
+    common::assert_same_layers(&tricky_document(), &back);
+
+    let ora = dir.path().join("again.ora");
+    ok(&[os("convert"), os(&psd), os("-o"), os(&ora)]);
+    common::assert_same_layers(&tricky_document(), &strata::io::open(&ora).expect("ora"));
+
+    let flat = dir.path().join("flat.png");
+    ok(&[os("flatten"), os(&psd), os("-o"), os(&flat)]);
+    let png = image::open(&flat).expect("png").into_rgba8();
+    assert!(png == strata::model::composite(&tricky_document()));
+
+    let layers = dir.path().join("layers");
+    let text = ok(&[os("export-layers"), os(&psd), os("-o"), os(&layers)]);
+    assert!(text.contains("wrote 4 layer PNGs"), "{text}");
+    assert_eq!(std::fs::read_dir(&layers).expect("dir").count(), 4);
+}
+
+fn assert_fails(args: &[&std::ffi::OsStr], needle: &str) {
+    let out = strata(args);
+    assert!(!out.status.success(), "strata {args:?} succeeded");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(needle), "stderr lacks '{needle}': {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_arguments_fail_with_clear_messages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nope.png");
+    assert_fails(&[os("info"), os(&missing)], "nope.png");
+    let garbage = dir.path().join("garbage.psd");
+    std::fs::write(&garbage, b"8BPS\x00\x01trash").expect("write");
+    assert_fails(&[os("info"), os(&garbage)], "garbage.psd");
+    let good = dir.path().join("good.ora");
+    strata::io::save(&tricky_document(), &good).expect("seed");
+    assert_fails(
+        &[
+            os("flatten"),
+            os(&good),
+            os("-o"),
+            os(&dir.path().join("x.psd")),
+        ],
+        "*.png",
+    );
+    assert_fails(
+        &[
+            os("convert"),
+            os(&good),
+            os("-o"),
+            os(&dir.path().join("x.docx")),
+        ],
+        "x.docx",
+    );
+    let unwritable = Path::new("/proc/strata-cannot-write-here.psd");
+    assert_fails(
+        &[os("convert"), os(&good), os("-o"), os(unwritable)],
+        "strata-cannot-write-here.psd",
+    );
+}
