@@ -1,0 +1,197 @@
+//! The Image Data section: the flattened composite ("maximize compatibility").
+//!
+//! Photoshop stores its colour matted over white, `C' = C·a + 255·(1 − a)`, and psd-tools
+//! and ImageMagick undo that on reading, so we write it matted and un-matte what we read.
+//! The layout differs from layer channels: one compression word for all channels, and for
+//! RLE the row counts of every channel come first, then every channel's rows.
+
+use rayon::prelude::*;
+
+use super::bytes::Cursor;
+use super::channels::{Compression, decode_rle_rows, decode_unpacked};
+use super::reader::{Header, split};
+use super::{PsdError, packbits};
+use crate::io::Limits;
+use crate::model::RgbaImage;
+
+/// Reads only the stored composite of a PSD, as straight-alpha RGBA (opaque if the file has
+/// no merged transparency). Useful for previews and to compare a file's own composite with
+/// one rendered from its layers.
+pub fn read_composite(bytes: &[u8], limits: &Limits) -> Result<RgbaImage, PsdError> {
+    let sections = split(bytes, limits)?;
+    decode(&sections.header, sections.image_data, limits)
+}
+
+/// Decodes the composite: colour channels, plus the next channel as transparency if the
+/// header declares one (grey + 1, RGB + 1), with the white matte undone.
+pub(super) fn decode(
+    header: &Header,
+    mut data: Cursor<'_>,
+    limits: &Limits,
+) -> Result<RgbaImage, PsdError> {
+    let (w, h) = (header.width as usize, header.height as usize);
+    let channels = usize::from(header.channels);
+    let color = header.mode.color_channels();
+    let wanted = channels.min(color + 1);
+    limits.check_total((w * h * 4) as u64)?;
+    let whole = data.clone();
+    let compression = Compression::from_word(data.u16("image data compression")?)?;
+    let planes = match compression {
+        Compression::Rle => {
+            verify(header, whole, limits)?; // all rows are there and long enough: now allocate
+            let counts = data.take((channels * h * 2) as u64, "image data RLE row counts")?;
+            let mut planes = Vec::with_capacity(wanted);
+            for (c, counts) in counts.chunks_exact((h * 2).max(1)).take(wanted).enumerate() {
+                let mut plane = vec![0u8; w * h];
+                decode_rle_rows(counts, &mut data, w, &mut plane)
+                    .map_err(|e| e.within(&format!("image data channel {c}")))?;
+                planes.push(plane);
+            }
+            planes
+        }
+        Compression::Raw => {
+            let all = data.take((wanted * w * h) as u64, "image data")?;
+            all.chunks_exact((w * h).max(1))
+                .map(<[u8]>::to_vec)
+                .collect()
+        }
+        Compression::Zip | Compression::ZipPredicted => {
+            // One zlib stream holds all channels, spot channels included.
+            limits.check_total((channels * w * h) as u64)?;
+            let all = decode_unpacked(compression, &mut data, w, h * channels)?;
+            all.chunks_exact((w * h).max(1))
+                .take(wanted)
+                .map(<[u8]>::to_vec)
+                .collect()
+        }
+    };
+    Ok(assemble(&planes, color, w as u32, h as u32))
+}
+
+/// Checks that the composite is complete without decoding it (RLE and raw), so that a
+/// layered file cut short in its last section is reported as damaged.
+pub(super) fn verify(
+    header: &Header,
+    mut data: Cursor<'_>,
+    limits: &Limits,
+) -> Result<(), PsdError> {
+    let (w, h) = (u64::from(header.width), u64::from(header.height));
+    let channels = u64::from(header.channels);
+    match Compression::from_word(data.u16("image data compression")?)? {
+        Compression::Raw => data.skip(channels * w * h, "image data"),
+        Compression::Rle => {
+            let counts = data.take(channels * h * 2, "image data RLE row counts")?;
+            let total: u64 = counts
+                .chunks_exact(2)
+                .map(|c| u64::from(u16::from_be_bytes([c[0], c[1]])))
+                .sum();
+            data.skip(total, "image data RLE rows")
+        }
+        Compression::Zip | Compression::ZipPredicted => decode(header, data, limits).map(|_| ()),
+    }
+}
+
+/// Interleaves planes into RGBA: grey is copied to R, G and B; a missing alpha is opaque.
+fn assemble(planes: &[Vec<u8>], color: usize, width: u32, height: u32) -> RgbaImage {
+    let mut image = RgbaImage::new(width, height);
+    let alpha = planes.get(color);
+    for (i, pixel) in image.pixels_mut().enumerate() {
+        for c in 0..3 {
+            let source = if color == 1 { 0 } else { c };
+            pixel[c] = planes.get(source).map_or(0, |p| p[i]);
+        }
+        pixel[3] = alpha.map_or(255, |p| p[i]);
+    }
+    if alpha.is_some() && is_matted(&image) {
+        image.pixels_mut().for_each(|p| p.0 = unmatte(p.0));
+    }
+    image
+}
+
+/// A matted composite is white wherever it is fully transparent. Krita stores straight
+/// colour instead (black there), and un-matting that would wreck every translucent pixel,
+/// so a transparent pixel that is not white marks the composite as straight.
+fn is_matted(image: &RgbaImage) -> bool {
+    image
+        .pixels()
+        .filter(|p| p[3] == 0)
+        .all(|p| p[0] == 255 && p[1] == 255 && p[2] == 255)
+}
+
+/// Stored (matted over white) → straight colour: `C = (C' − 255·(1 − a)) / a`.
+pub fn unmatte([r, g, b, a]: [u8; 4]) -> [u8; 4] {
+    if a == 0 {
+        return [0, 0, 0, 0];
+    }
+    let a32 = u32::from(a);
+    let channel = |c: u8| {
+        let numerator = (i64::from(c) - 255 + i64::from(a)).max(0) as u32 * 255;
+        ((numerator + a32 / 2) / a32).min(255) as u8
+    };
+    [channel(r), channel(g), channel(b), a]
+}
+
+/// Straight colour → stored over white: `C' = C·a + 255·(1 − a)`, rounded.
+pub fn matte([r, g, b, a]: [u8; 4]) -> [u8; 4] {
+    let a32 = u32::from(a);
+    let channel = |c: u8| ((u32::from(c) * a32 + 255 * (255 - a32) + 127) / 255) as u8;
+    [channel(r), channel(g), channel(b), a]
+}
+
+/// The whole Image Data section for a straight-alpha composite: matted over white, RGBA
+/// planar, RLE (or raw if RLE would be larger), with all row counts first.
+pub(super) fn encode_matted(image: &RgbaImage) -> Vec<u8> {
+    let width = image.width() as usize;
+    let planes: Vec<Vec<u8>> = (0..4)
+        .into_par_iter()
+        .map(|c| image.pixels().map(|p| matte(p.0)[c]).collect())
+        .collect();
+    let encoded: Vec<(Vec<u8>, Vec<u8>)> = planes
+        .par_iter()
+        .map(|plane| packbits::encode_plane(plane, width))
+        .collect();
+    let rle_len: usize = encoded
+        .iter()
+        .map(|(counts, rows)| counts.len() + rows.len())
+        .sum();
+    let raw_len: usize = planes.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(2 + rle_len.min(raw_len));
+    if rle_len > raw_len {
+        out.extend_from_slice(&0u16.to_be_bytes());
+        planes.iter().for_each(|plane| out.extend_from_slice(plane));
+        return out;
+    }
+    out.extend_from_slice(&1u16.to_be_bytes());
+    encoded
+        .iter()
+        .for_each(|(counts, _)| out.extend_from_slice(counts));
+    encoded
+        .iter()
+        .for_each(|(_, rows)| out.extend_from_slice(rows));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matte_is_photoshops_formula_and_unmatte_undoes_it() {
+        // The notes' example: psd-tools and ImageMagick read (230, 0, 0, 96) back as
+        // (231, 0, 0) once it is stored matted.
+        assert_eq!(matte([230, 0, 0, 96]), [246, 159, 159, 96]);
+        assert_eq!(unmatte([246, 159, 159, 96]), [231, 0, 0, 96]);
+        assert_eq!(matte([7, 8, 9, 0]), [255, 255, 255, 0]);
+        assert_eq!(matte([7, 8, 9, 255]), [7, 8, 9, 255]);
+        for a in 1..=255u8 {
+            for c in [0u8, 1, 77, 128, 254, 255] {
+                let back = unmatte(matte([c, c, c, a]));
+                let tolerance = 255 / u32::from(a) + 1;
+                assert!(
+                    u32::from(back[0].abs_diff(c)) <= tolerance,
+                    "c={c} a={a} back={back:?}"
+                );
+            }
+        }
+    }
+}

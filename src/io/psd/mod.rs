@@ -1,0 +1,110 @@
+//! Layered Photoshop documents (`.psd`, 8-bit RGB), read and written by our own code.
+//!
+//! Why not a crate: none writes layered PSD properly, and the readers we tried get real files
+//! wrong: `psd` 0.3.5 inverts the visibility flag, keeps Krita's NUL in layer names,
+//! returns the stored composite still matted over white, and panics on the ZIP-compressed
+//! channels ImageMagick writes. The subset we need is small and fully specified (Adobe's
+//! "Photoshop File Formats Specification", October 2013), so we own it, and check it against
+//! psd-tools and the `psd` crate as independent peers (see `tests/psd_*.rs` and
+//! `shared/notes/psd-format.md`).
+//!
+//! What maps to what:
+//! - Layers: name (`luni`, the Pascal name only as a fallback), visibility, opacity, blend
+//!   mode, signed offsets, per-layer transparency, and edit lock (`lspf`).
+//! - Groups: our model has none, so the reader flattens them: a child is visible only if all
+//!   its ancestor groups are, and its opacity is multiplied by theirs. Group blend modes are
+//!   dropped.
+//! - The composite (Image Data) is written matted over white as Photoshop stores it; a flat
+//!   PSD (no layer records) is read as one layer from it, with the matte undone.
+//!
+//! Reading never trusts a length: every declared size is checked against the bytes present
+//! and against [`Limits`](super::Limits) before anything is allocated (see `bytes::Cursor`).
+
+mod bytes;
+mod channels;
+mod composite;
+pub mod packbits;
+mod reader;
+mod records;
+mod writer;
+
+pub use composite::read_composite;
+pub use reader::read;
+pub use writer::write;
+
+use super::LimitError;
+
+/// Longest canvas side a PSD (version 1) may have; larger needs PSB, which we do not write.
+pub const MAX_SIDE: u32 = 30_000;
+
+/// What is wrong with a PSD file, or why a document cannot be written as one.
+#[derive(Debug, thiserror::Error)]
+pub enum PsdError {
+    #[error("not a PSD file (signature is {0:?}, expected \"8BPS\")")]
+    NotPsd(String),
+    #[error(
+        "truncated: {what} needs {needed} bytes at offset {offset}, {scope} ends at offset {end}"
+    )]
+    Truncated {
+        what: String,
+        needed: u64,
+        offset: u64,
+        scope: &'static str,
+        end: u64,
+    },
+    #[error("unsupported {0}")]
+    Unsupported(String),
+    #[error("corrupt {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Limit(#[from] LimitError),
+    #[error(
+        "canvas is {width}×{height} px, beyond the PSD maximum of {MAX_SIDE} px per side \
+         (large-document PSB files are not supported)"
+    )]
+    CanvasTooLarge { width: u32, height: u32 },
+    #[error(
+        "layer '{name}' is {width}×{height} px, beyond the PSD maximum of {MAX_SIDE} px per side"
+    )]
+    LayerTooLarge {
+        name: String,
+        width: u32,
+        height: u32,
+    },
+    #[error("layer '{name}' at offset ({x}, {y}) reaches past the coordinate range PSD can store")]
+    LayerOutOfRange { name: String, x: i32, y: i32 },
+    #[error("{0} layers are more than the 32767 a PSD file can hold")]
+    TooManyLayers(usize),
+    #[error("the {0} would exceed the 4 GiB a PSD section can hold")]
+    SectionTooLarge(&'static str),
+    #[error("write failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl PsdError {
+    /// A [`PsdError::Corrupt`] with a formatted description.
+    fn corrupt(what: impl std::fmt::Display) -> Self {
+        PsdError::Corrupt(what.to_string())
+    }
+
+    /// Says where an error happened ("layer record 3"), for errors that describe a place.
+    fn within(self, context: &str) -> Self {
+        match self {
+            PsdError::Truncated {
+                what,
+                needed,
+                offset,
+                scope,
+                end,
+            } => PsdError::Truncated {
+                what: format!("{context} {what}"),
+                needed,
+                offset,
+                scope,
+                end,
+            },
+            PsdError::Corrupt(what) => PsdError::Corrupt(format!("{context}: {what}")),
+            other => other,
+        }
+    }
+}
