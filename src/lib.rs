@@ -2,6 +2,7 @@
 //!
 //! Modules depend one way: [`model`] ← [`io`] and the rest. See `ARCHITECTURE.md`.
 
+pub mod decompose;
 pub mod gpu;
 pub mod io;
 pub mod model;

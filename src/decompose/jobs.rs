@@ -1,0 +1,342 @@
+//! Running decompositions on a worker thread without ever blocking the UI.
+//!
+//! One job runs at a time. Starting a new job or cancelling makes the old one stale: it is
+//! told to stop, and whatever it still returns is dropped, so a slow method can never
+//! overwrite newer work. A panic inside a method becomes a [`DecomposeError::Panicked`].
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Duration;
+
+use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress, decomposer_for, validate};
+use crate::model::{LayerId, RgbaImage};
+
+/// Identifies one started job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JobId(u64);
+
+/// What the result of a job will replace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// All layers of the document (the input is its composite).
+    Document,
+    /// One layer, decomposed again into sub-layers in its place.
+    Layer(LayerId),
+}
+
+/// A decomposition to run.
+#[derive(Clone, Debug)]
+pub struct JobRequest {
+    pub image: Arc<RgbaImage>,
+    pub options: Options,
+    pub target: Target,
+}
+
+/// A job's outcome, as delivered to the UI.
+#[derive(Debug)]
+pub struct Finished {
+    pub id: JobId,
+    pub target: Target,
+    pub options: Options,
+    pub result: Result<Vec<LayerSpec>, DecomposeError>,
+}
+
+struct Running {
+    id: JobId,
+    target: Target,
+    options: Options,
+    progress: Progress,
+}
+
+/// The job runner owned by the UI (or the CLI).
+pub struct Jobs {
+    next_id: u64,
+    running: Option<Running>,
+    sender: Sender<Finished>,
+    receiver: Receiver<Finished>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        let (sender, receiver) = channel();
+        Self {
+            next_id: 1,
+            running: None,
+            sender,
+            receiver,
+        }
+    }
+}
+
+impl Jobs {
+    /// Starts `request` with the method its options name; `wake` is called from the worker
+    /// when it finishes (the UI passes `ctx.request_repaint`).
+    pub fn start(&mut self, request: JobRequest, wake: impl Fn() + Send + 'static) -> JobId {
+        let decomposer = decomposer_for(request.options.method);
+        self.start_inner(request, decomposer, wake)
+    }
+
+    /// Starts `request` with a given decomposer (tests inject failing or slow ones).
+    pub fn start_with(
+        &mut self,
+        request: JobRequest,
+        decomposer: Box<dyn Decomposer>,
+        wake: impl Fn() + Send + 'static,
+    ) -> JobId {
+        self.start_inner(request, Ok(decomposer), wake)
+    }
+
+    fn start_inner(
+        &mut self,
+        request: JobRequest,
+        decomposer: Result<Box<dyn Decomposer>, DecomposeError>,
+        wake: impl Fn() + Send + 'static,
+    ) -> JobId {
+        self.cancel();
+        let id = JobId(self.next_id);
+        self.next_id += 1;
+        let progress = Progress::new();
+        self.running = Some(Running {
+            id,
+            target: request.target,
+            options: request.options.clone(),
+            progress: progress.clone(),
+        });
+        let sender = self.sender.clone();
+        let JobRequest {
+            image,
+            options,
+            target,
+        } = request;
+        let method = options.method.name().to_string();
+        let work = move || {
+            let result = decomposer.and_then(|decomposer| {
+                catch_unwind(AssertUnwindSafe(|| {
+                    validate(&image, &options)?;
+                    decomposer.decompose(&image, &options, &progress)
+                }))
+                .unwrap_or_else(|panic| {
+                    Err(DecomposeError::Panicked {
+                        method,
+                        message: panic_message(&panic),
+                    })
+                })
+            });
+            // The receiver is gone only if the runner was dropped; then nobody wants the result.
+            let _ = sender.send(Finished {
+                id,
+                target,
+                options,
+                result,
+            });
+            wake();
+        };
+        if let Err(err) = std::thread::Builder::new()
+            .name("strata-decompose".into())
+            .spawn(work)
+        {
+            let options = self
+                .running
+                .as_ref()
+                .map(|r| r.options.clone())
+                .unwrap_or_default();
+            let _ = self.sender.send(Finished {
+                id,
+                target,
+                options,
+                result: Err(DecomposeError::Compute(format!(
+                    "cannot start a worker thread: {err}"
+                ))),
+            });
+        }
+        id
+    }
+
+    /// Stops the running job; its result, if it still comes, is dropped.
+    pub fn cancel(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.progress.cancel();
+        }
+    }
+
+    /// The running job's id, fraction done and stage, if any.
+    pub fn running(&self) -> Option<(JobId, f32, String)> {
+        self.running
+            .as_ref()
+            .map(|r| (r.id, r.progress.fraction(), r.progress.stage()))
+    }
+
+    /// What the running job will replace.
+    pub fn running_target(&self) -> Option<Target> {
+        self.running.as_ref().map(|r| r.target)
+    }
+
+    /// The running job's result once it is ready; stale results are discarded.
+    pub fn poll(&mut self) -> Option<Finished> {
+        while let Ok(finished) = self.receiver.try_recv() {
+            if let Some(done) = self.accept(finished) {
+                return Some(done);
+            }
+        }
+        None
+    }
+
+    /// Blocks up to `timeout` for the running job's result (for the CLI and tests).
+    pub fn wait(&mut self, timeout: Duration) -> Option<Finished> {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.running.is_some() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let finished = self.receiver.recv_timeout(left).ok()?;
+            if let Some(done) = self.accept(finished) {
+                return Some(done);
+            }
+        }
+        None
+    }
+
+    fn accept(&mut self, finished: Finished) -> Option<Finished> {
+        let current = self.running.as_ref().is_some_and(|r| r.id == finished.id);
+        if current {
+            self.running = None;
+            Some(finished)
+        } else {
+            tracing::debug!("dropping the result of stale job {:?}", finished.id);
+            None
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decompose::Method;
+    use crate::model::Offset;
+
+    struct Fixed;
+    impl Decomposer for Fixed {
+        fn decompose(
+            &self,
+            image: &RgbaImage,
+            _: &Options,
+            p: &Progress,
+        ) -> Result<Vec<LayerSpec>, DecomposeError> {
+            p.set(1.0, "done");
+            Ok(vec![LayerSpec::new(
+                "all",
+                image.clone(),
+                Offset::default(),
+            )])
+        }
+    }
+
+    struct Panics;
+    impl Decomposer for Panics {
+        fn decompose(
+            &self,
+            _: &RgbaImage,
+            _: &Options,
+            _: &Progress,
+        ) -> Result<Vec<LayerSpec>, DecomposeError> {
+            panic!("index out of bounds in a method")
+        }
+    }
+
+    /// Spins until cancelled.
+    struct Slow;
+    impl Decomposer for Slow {
+        fn decompose(
+            &self,
+            _: &RgbaImage,
+            _: &Options,
+            p: &Progress,
+        ) -> Result<Vec<LayerSpec>, DecomposeError> {
+            loop {
+                p.check()?;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    fn request() -> JobRequest {
+        JobRequest {
+            image: Arc::new(RgbaImage::new(4, 4)),
+            options: Options {
+                method: Method::Palette,
+                layers: 3,
+                seed: 1,
+            },
+            target: Target::Document,
+        }
+    }
+
+    const LONG: Duration = Duration::from_secs(20);
+
+    #[test]
+    fn result_arrives() {
+        let mut jobs = Jobs::default();
+        let id = jobs.start_with(request(), Box::new(Fixed), || ());
+        let done = jobs.wait(LONG).expect("finished");
+        assert_eq!(done.id, id);
+        assert_eq!(done.result.expect("ok").len(), 1);
+        assert!(jobs.running().is_none());
+    }
+
+    #[test]
+    fn panic_becomes_an_error() {
+        let mut jobs = Jobs::default();
+        jobs.start_with(request(), Box::new(Panics), || ());
+        let done = jobs.wait(LONG).expect("finished");
+        let err = done.result.expect_err("panicked");
+        assert!(err.to_string().contains("index out of bounds"), "{err}");
+    }
+
+    #[test]
+    fn newer_job_wins_and_stale_results_are_dropped() {
+        let mut jobs = Jobs::default();
+        let old = jobs.start_with(request(), Box::new(Slow), || ());
+        let new = jobs.start_with(request(), Box::new(Fixed), || ());
+        assert_ne!(old, new);
+        let done = jobs.wait(LONG).expect("finished");
+        assert_eq!(done.id, new);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            jobs.poll().is_none(),
+            "the cancelled job's result must be dropped"
+        );
+    }
+
+    #[test]
+    fn cancel_frees_the_runner_at_once() {
+        let mut jobs = Jobs::default();
+        jobs.start_with(request(), Box::new(Slow), || ());
+        assert!(jobs.running().is_some());
+        jobs.cancel();
+        assert!(jobs.running().is_none());
+        assert!(jobs.wait(Duration::from_millis(100)).is_none());
+    }
+
+    #[test]
+    fn invalid_requests_fail_in_the_worker() {
+        let mut jobs = Jobs::default();
+        let mut bad = request();
+        bad.options.layers = 0;
+        jobs.start_with(bad, Box::new(Fixed), || ());
+        let err = jobs
+            .wait(LONG)
+            .expect("finished")
+            .result
+            .expect_err("invalid");
+        assert!(err.to_string().contains("layer count"));
+    }
+}

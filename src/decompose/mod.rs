@@ -1,0 +1,169 @@
+//! Decomposition: one flat picture → RGBA layers whose composite reproduces it.
+//!
+//! Every method implements [`Decomposer`]. Methods run on a worker thread through
+//! [`jobs::Jobs`], report progress and honour cancellation through [`Progress`], and return
+//! [`LayerSpec`]s bottom first; [`apply`] turns them into document layers (replacing the whole
+//! document, or one layer for recursive decomposition).
+
+pub mod apply;
+pub mod jobs;
+mod progress;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use progress::Progress;
+
+use crate::model::{BlendMode, Offset, RgbaImage};
+
+/// The decomposition methods Strata offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Salient objects (U²-Net-P) with inpainted background; the default.
+    #[default]
+    Objects,
+    /// Soft colour layers after Tan et al.: exact reconstruction, for recolouring.
+    Palette,
+    /// Classical colour/texture segmentation with inpainted background; needs no weights.
+    Regions,
+}
+
+impl Method {
+    /// Every method, in menu order.
+    pub const ALL: [Method; 3] = [Method::Objects, Method::Palette, Method::Regions];
+
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Objects => "objects",
+            Method::Palette => "palette",
+            Method::Regions => "regions",
+        }
+    }
+
+    /// A one-line description for menus and `--help`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Method::Objects => "salient objects on their own layers, background filled in",
+            Method::Palette => "soft colour layers that add up exactly, for recolouring",
+            Method::Regions => "colour regions with filled-in background (no model needed)",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Method {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Method::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown method '{s}' (use objects, palette or regions)"))
+    }
+}
+
+/// What the user asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub method: Method,
+    /// Number of layers wanted, including the background (methods may return fewer when the
+    /// picture has less in it).
+    pub layers: usize,
+    /// Seed for every random choice, so a decomposition is reproducible.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            method: Method::default(),
+            layers: 5,
+            seed: 0,
+        }
+    }
+}
+
+/// Most layers a decomposition may ask for.
+pub const MAX_LAYERS: usize = 64;
+
+/// One layer produced by a method, before it gets an id in a document.
+#[derive(Clone, Debug)]
+pub struct LayerSpec {
+    pub name: String,
+    /// Straight-alpha pixels, usually cropped to the layer's content.
+    pub pixels: RgbaImage,
+    /// Position of `pixels` on the decomposed image.
+    pub offset: Offset,
+    pub blend: BlendMode,
+    pub opacity: f32,
+}
+
+impl LayerSpec {
+    /// A normal, fully opaque layer at `offset`.
+    pub fn new(name: impl Into<String>, pixels: RgbaImage, offset: Offset) -> Self {
+        Self {
+            name: name.into(),
+            pixels,
+            offset,
+            blend: BlendMode::Normal,
+            opacity: 1.0,
+        }
+    }
+}
+
+/// Why a decomposition produced no layers.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecomposeError {
+    #[error("cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("model: {0}")]
+    Model(String),
+    #[error("computation failed: {0}")]
+    Compute(String),
+    #[error("the {method} method crashed: {message}")]
+    Panicked { method: String, message: String },
+}
+
+/// A decomposition method.
+pub trait Decomposer: Send + Sync {
+    /// Splits `image` into layers, bottom first. Implementations call `progress.set` as they
+    /// go and `progress.check()?` often enough that Cancel answers within a fraction of a
+    /// second.
+    fn decompose(
+        &self,
+        image: &RgbaImage,
+        options: &Options,
+        progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError>;
+}
+
+/// Checks the request before any work starts.
+pub fn validate(image: &RgbaImage, options: &Options) -> Result<(), DecomposeError> {
+    if image.width() == 0 || image.height() == 0 {
+        return Err(DecomposeError::InvalidInput(
+            "the image has no pixels".into(),
+        ));
+    }
+    if !(1..=MAX_LAYERS).contains(&options.layers) {
+        return Err(DecomposeError::InvalidInput(format!(
+            "layer count {} is outside 1..={MAX_LAYERS}",
+            options.layers
+        )));
+    }
+    Ok(())
+}
+
+/// The decomposer for `method`. Methods are added here as they are implemented.
+pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeError> {
+    Err(DecomposeError::Model(format!(
+        "the {method} method is not available in this build"
+    )))
+}
