@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod jobs;
 mod progress;
+pub mod u2net;
 
 use std::fmt;
 use std::str::FromStr;
