@@ -1,0 +1,327 @@
+//! The editor's state and [`StrataApp::apply`], the one place where the document changes.
+
+use std::path::{Path, PathBuf};
+
+use super::canvas::CanvasView;
+use super::layers_panel::LayersPanel;
+use super::picker::{FilePicker, RfdPicker};
+use super::screenshot::ScreenshotHook;
+use super::status::Messages;
+use super::{Command, Gesture};
+use crate::io::{self, ExportFormat};
+use crate::model::{Document, History, LayerId};
+
+/// Visibility of every layer from before a solo, so a second Alt-click can bring it back.
+#[derive(Debug)]
+struct SoloState {
+    layer: LayerId,
+    visible: Vec<(LayerId, bool)>,
+}
+
+/// The editor: one document, its undo history, the selection and the view.
+///
+/// Build it with [`StrataApp::new`] (no window needed, which is how the tests drive it);
+/// [`super::run`] puts it in an eframe window.
+pub struct StrataApp {
+    pub(super) doc: Document,
+    pub(super) history: History,
+    pub(super) selected: Option<LayerId>,
+    /// The file the document was opened from.
+    pub(super) path: Option<PathBuf>,
+    /// Where Ctrl+S exports to, once a PSD export has succeeded.
+    last_psd: Option<PathBuf>,
+    /// Bumped whenever the document changes; the canvas recomposites when it moves.
+    pub(super) revision: u64,
+    pub(super) canvas: CanvasView,
+    pub(super) layers_panel: LayersPanel,
+    pub(super) messages: Messages,
+    picker: Box<dyn FilePicker>,
+    solo: Option<SoloState>,
+    pub(super) quit_requested: bool,
+    /// The window title last sent to the window.
+    pub(super) shown_title: Option<String>,
+    pub(super) screenshot: Option<ScreenshotHook>,
+}
+
+impl StrataApp {
+    /// An editor showing `doc`, with native file dialogs.
+    pub fn new(doc: Document) -> Self {
+        let selected = doc.layers.last().map(|l| l.id);
+        Self {
+            doc,
+            history: History::default(),
+            selected,
+            path: None,
+            last_psd: None,
+            revision: 0,
+            canvas: CanvasView::default(),
+            layers_panel: LayersPanel::default(),
+            messages: Messages::default(),
+            picker: Box::new(RfdPicker::default()),
+            solo: None,
+            quit_requested: false,
+            shown_title: None,
+            screenshot: None,
+        }
+    }
+
+    /// An editor showing the file at `path`; if it cannot be opened, an empty editor that
+    /// says why.
+    pub fn open(path: &Path) -> Self {
+        let mut app = Self::new(Document::new(0, 0));
+        app.picker = Box::new(RfdPicker::starting_in(path.parent()));
+        app.apply(Command::Open(path.to_path_buf()));
+        app
+    }
+
+    /// Replaces the file dialogs (tests use a picker that answers without asking anyone).
+    pub fn with_picker(mut self, picker: Box<dyn FilePicker>) -> Self {
+        self.picker = picker;
+        self
+    }
+
+    /// The document being edited.
+    pub fn document(&self) -> &Document {
+        &self.doc
+    }
+
+    /// The undo history.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The selected layer, if any.
+    pub fn selected(&self) -> Option<LayerId> {
+        self.selected
+    }
+
+    /// Messages for the person (status line and error banner).
+    pub fn messages(&self) -> &Messages {
+        &self.messages
+    }
+
+    /// The window title: "Strata — file name".
+    pub fn title(&self) -> String {
+        match self.path.as_ref().and_then(|p| p.file_name()) {
+            Some(name) => format!("Strata — {}", name.to_string_lossy()),
+            None => "Strata".to_string(),
+        }
+    }
+
+    /// Carries out one command. Every document change goes through here, each as an undo
+    /// step (a drag gesture as one step, through [`Gesture`]).
+    pub fn apply(&mut self, command: Command) {
+        // Cheap: layer pixels are shared `Arc`s. Comparing afterwards catches every change.
+        let before = self.doc.clone();
+        match command {
+            Command::OpenDialog => {
+                if let Some(path) = self.picker.open() {
+                    self.apply(Command::Open(path));
+                }
+            }
+            Command::Open(path) => self.open_file(path),
+            Command::ExportDialog(format) => self.export_dialog(format),
+            Command::QuickExport => match self.last_psd.clone() {
+                Some(path) => self.apply(Command::ExportAs(path)),
+                None => self.export_dialog(ExportFormat::Psd),
+            },
+            Command::ExportAs(path) => self.export(path),
+            Command::ExportLayersDialog => {
+                if let Some(dir) = self.picker.folder() {
+                    self.apply(Command::ExportLayers(dir));
+                }
+            }
+            Command::ExportLayers(dir) => match io::export_layers(&self.doc, &dir) {
+                Ok(written) => self.messages.info(format!(
+                    "Exported {} layer PNGs to {}",
+                    written.len(),
+                    dir.display()
+                )),
+                Err(err) => self.messages.error(format!("Export failed: {err}")),
+            },
+            Command::SetVisible(id, visible) => {
+                let label = if visible { "Show layer" } else { "Hide layer" };
+                self.edit_layer(label, id, |layer| layer.visible = visible);
+            }
+            Command::Solo(id) => self.solo(id),
+            Command::SetOpacity {
+                id,
+                opacity,
+                gesture,
+            } => self.set_opacity(id, opacity, gesture),
+            Command::SetBlend(id, mode) => self.edit_layer("Blend mode", id, |l| l.blend = mode),
+            Command::Rename(id, name) => {
+                let name = name.trim().to_string();
+                if !name.is_empty() {
+                    self.edit_layer("Rename layer", id, |layer| layer.name = name);
+                }
+            }
+            Command::Select(id) => {
+                if self.doc.layer(id).is_some() {
+                    self.selected = Some(id);
+                }
+            }
+            Command::MoveLayer { id, to_index } => {
+                self.history.record("Move layer", &mut self.doc, |doc| {
+                    doc.move_layer(id, to_index)
+                });
+            }
+            Command::Undo => match self.history.undo(&mut self.doc) {
+                Some(label) => self.messages.info(format!("Undid {label}")),
+                None => self.messages.info("Nothing to undo"),
+            },
+            Command::Redo => match self.history.redo(&mut self.doc) {
+                Some(label) => self.messages.info(format!("Redid {label}")),
+                None => self.messages.info("Nothing to redo"),
+            },
+            Command::ZoomFit => self.canvas.fit(),
+            Command::Zoom100 => self.canvas.zoom_100(),
+            Command::ZoomBy(factor) => self.canvas.zoom_by(factor),
+            Command::DismissError => self.messages.dismiss_banner(),
+            Command::Quit => self.quit_requested = true,
+        }
+        if !before.is_same_state(&self.doc) {
+            self.revision += 1;
+            self.keep_selection_valid();
+        }
+    }
+
+    /// Changes one layer as one undo step; does nothing if the layer is gone.
+    fn edit_layer(
+        &mut self,
+        label: &str,
+        id: LayerId,
+        edit: impl FnOnce(&mut crate::model::Layer),
+    ) {
+        if self.doc.layer(id).is_none() {
+            return;
+        }
+        self.history.record(label, &mut self.doc, |doc| {
+            if let Some(layer) = doc.layer_mut(id) {
+                edit(layer);
+            }
+        });
+    }
+
+    fn set_opacity(&mut self, id: LayerId, opacity: f32, gesture: Gesture) {
+        let opacity = opacity.clamp(0.0, 1.0);
+        let set = |doc: &mut Document| {
+            if let Some(layer) = doc.layer_mut(id) {
+                layer.opacity = opacity;
+            }
+        };
+        match gesture {
+            Gesture::Begin | Gesture::Update => {
+                // An Update with no open transaction (an undo in mid-drag committed it)
+                // starts a new one, so no change escapes the history.
+                self.history.begin("Layer opacity", &self.doc);
+                set(&mut self.doc);
+            }
+            Gesture::End => {
+                if self.history.is_open() {
+                    set(&mut self.doc);
+                    self.history.commit(&self.doc);
+                }
+            }
+            Gesture::Once => self.history.record("Layer opacity", &mut self.doc, set),
+        }
+    }
+
+    /// Shows only `id`; if it already is the only visible layer, restores the visibility
+    /// from before the solo (or shows every layer).
+    fn solo(&mut self, id: LayerId) {
+        if self.doc.layer(id).is_none() {
+            return;
+        }
+        let only_this = self.doc.layers.iter().all(|l| l.visible == (l.id == id));
+        if only_this {
+            let saved = self.solo.take().filter(|s| s.layer == id);
+            self.history
+                .record("Show all layers", &mut self.doc, |doc| {
+                    for layer in &mut doc.layers {
+                        let was = saved.as_ref().and_then(|s| {
+                            s.visible
+                                .iter()
+                                .find(|(lid, _)| *lid == layer.id)
+                                .map(|(_, v)| *v)
+                        });
+                        layer.visible = was.unwrap_or(true);
+                    }
+                });
+        } else {
+            let visible = self.doc.layers.iter().map(|l| (l.id, l.visible)).collect();
+            self.solo = Some(SoloState { layer: id, visible });
+            self.history.record("Solo layer", &mut self.doc, |doc| {
+                for layer in &mut doc.layers {
+                    layer.visible = layer.id == id;
+                }
+            });
+        }
+    }
+
+    fn open_file(&mut self, path: PathBuf) {
+        match io::open(&path) {
+            Ok(doc) => {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                self.messages.info(format!(
+                    "Opened {} ({} × {} px, {})",
+                    name.unwrap_or_default(),
+                    doc.width,
+                    doc.height,
+                    super::status::layer_count(doc.layers.len())
+                ));
+                self.selected = doc.layers.last().map(|l| l.id);
+                self.doc = doc;
+                self.history.clear();
+                self.path = Some(path);
+                self.last_psd = None;
+                self.solo = None;
+                self.canvas.fit();
+            }
+            // The document stays as it was.
+            Err(err) => self.messages.error(format!("Cannot open {err}")),
+        }
+    }
+
+    fn export_dialog(&mut self, format: ExportFormat) {
+        let ext = match format {
+            ExportFormat::Psd => "psd",
+            ExportFormat::Ora => "ora",
+            ExportFormat::FlatPng => "png",
+        };
+        let stem = self
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map_or("untitled".to_string(), |s| s.to_string_lossy().into_owned());
+        let suffix = if format == ExportFormat::FlatPng {
+            "-flat"
+        } else {
+            ""
+        };
+        let default_name = format!("{stem}{suffix}.{ext}");
+        if let Some(path) = self.picker.save(&default_name, ext) {
+            self.apply(Command::ExportAs(path));
+        }
+    }
+
+    fn export(&mut self, path: PathBuf) {
+        match io::save(&self.doc, &path) {
+            Ok(()) => {
+                self.messages.info(format!("Exported {}", path.display()));
+                if io::ExportFormat::from_path(&path) == Some(ExportFormat::Psd) {
+                    self.last_psd = Some(path);
+                }
+            }
+            Err(err) => self.messages.error(format!("Export failed: {err}")),
+        }
+    }
+
+    /// After undo, redo or open, the selected layer may be gone: fall back to the top one.
+    fn keep_selection_valid(&mut self) {
+        let valid = self.selected.is_some_and(|id| self.doc.layer(id).is_some());
+        if !valid {
+            self.selected = self.doc.layers.last().map(|l| l.id);
+        }
+    }
+}

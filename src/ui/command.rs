@@ -1,0 +1,85 @@
+//! Every action the editor's widgets can ask for.
+//!
+//! Panels never touch the document: they push [`Command`]s, and
+//! [`StrataApp::apply`](super::StrataApp::apply) carries them out after the frame is drawn. That
+//! keeps undo recording in one place and lets tests drive the editor without a window.
+
+use std::path::PathBuf;
+
+use crate::io::ExportFormat;
+use crate::model::{BlendMode, LayerId};
+
+/// Where a value that a drag gesture changes stands in that gesture.
+///
+/// A slider scrub spans many frames but must be one undo step: the first change opens a
+/// history transaction, later changes update the document inside it, and the release commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gesture {
+    /// The first change of a drag: opens the undo transaction.
+    Begin,
+    /// A change in the middle of a drag.
+    Update,
+    /// The drag ended: commits the transaction (one undo step, or none if nothing changed).
+    End,
+    /// A change with no drag around it (keyboard, typed value): one undo step by itself.
+    Once,
+}
+
+/// A request from the UI. Applied in order, once per frame, by the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Ask the file picker for a picture to open, then open it.
+    OpenDialog,
+    /// Open this file, replacing the document (and clearing undo history).
+    Open(PathBuf),
+    /// Ask the file picker where to export in this format, then export there.
+    ExportDialog(ExportFormat),
+    /// Export again to the last PSD path, or ask for one (Ctrl+S).
+    QuickExport,
+    /// Write the document to this path; the extension picks PSD, ORA or flat PNG.
+    ExportAs(PathBuf),
+    /// Ask the file picker for a folder, then export each layer as a PNG into it.
+    ExportLayersDialog,
+    /// Write one PNG per layer into this folder.
+    ExportLayers(PathBuf),
+    /// Show or hide a layer.
+    SetVisible(LayerId, bool),
+    /// Show only this layer; applied again, bring back the visibility from before (Alt-click).
+    Solo(LayerId),
+    /// Change a layer's opacity (`0.0..=1.0`), as part of `gesture`.
+    SetOpacity {
+        /// The layer.
+        id: LayerId,
+        /// New opacity, `0.0..=1.0`.
+        opacity: f32,
+        /// Where the change stands in a drag.
+        gesture: Gesture,
+    },
+    /// Change a layer's blend mode.
+    SetBlend(LayerId, BlendMode),
+    /// Rename a layer.
+    Rename(LayerId, String),
+    /// Make this the selected layer (not an undo step).
+    Select(LayerId),
+    /// Move a layer to stack position `to_index` (0 = bottom).
+    MoveLayer {
+        /// The layer.
+        id: LayerId,
+        /// Stack position after the move, 0 = bottom.
+        to_index: usize,
+    },
+    /// Revert the newest undo step.
+    Undo,
+    /// Re-apply the newest undone step.
+    Redo,
+    /// Fit the whole canvas into the view (and keep fitting when the window resizes).
+    ZoomFit,
+    /// Show one canvas pixel per screen pixel.
+    Zoom100,
+    /// Zoom in or out by this factor around the view centre.
+    ZoomBy(f32),
+    /// Hide the error banner.
+    DismissError,
+    /// Close the window.
+    Quit,
+}

@@ -1,0 +1,66 @@
+//! Small icons painted with shapes.
+//!
+//! egui's bundled fonts (Ubuntu Light, Hack) have no eye or grip glyphs, and Strata does not
+//! ship emoji fonts, so these are drawn rather than typed.
+
+use egui::{Color32, Pos2, Rect, Response, Sense, Shape, Stroke, StrokeKind, Ui, pos2, vec2};
+
+/// The visibility toggle: a box with an open eye when `visible`, empty when hidden (as in
+/// Photoshop). Returns the click response.
+pub fn eye_toggle(ui: &mut Ui, visible: bool) -> Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(24.0, 20.0), Sense::click());
+    if ui.is_rect_visible(rect) {
+        let style = ui.style().interact(&response);
+        let painter = ui.painter();
+        painter.rect(
+            rect,
+            3.0,
+            style.weak_bg_fill,
+            style.bg_stroke,
+            StrokeKind::Inside,
+        );
+        if visible {
+            eye(painter, rect.center(), style.fg_stroke.color);
+        }
+    }
+    response
+}
+
+/// An eye: almond outline and a filled pupil, about 14×8 points around `center`.
+fn eye(painter: &egui::Painter, center: Pos2, color: Color32) {
+    const STEPS: usize = 12;
+    let (half_w, half_h) = (7.0_f32, 4.2_f32);
+    let mut outline = Vec::with_capacity(2 * STEPS);
+    for i in 0..STEPS {
+        let x = -half_w + 2.0 * half_w * i as f32 / STEPS as f32;
+        outline.push(center + vec2(x, -half_h * (1.0 - (x / half_w).powi(2))));
+    }
+    for i in 0..STEPS {
+        let x = half_w - 2.0 * half_w * i as f32 / STEPS as f32;
+        outline.push(center + vec2(x, half_h * (1.0 - (x / half_w).powi(2))));
+    }
+    painter.add(Shape::closed_line(outline, Stroke::new(1.3, color)));
+    painter.circle_filled(center, 2.3, color);
+}
+
+/// A drag grip (two columns of three dots) that takes no clicks itself; put it inside
+/// [`Ui::dnd_drag_source`].
+pub fn grip(ui: &mut Ui) -> Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(10.0, 20.0), Sense::hover());
+    if ui.is_rect_visible(rect) {
+        let color = ui.visuals().weak_text_color();
+        for (col, row) in (0..2).flat_map(|c| (0..3).map(move |r| (c, r))) {
+            let at = dot_position(rect, col, row);
+            ui.painter().circle_filled(at, 1.3, color);
+        }
+    }
+    response
+}
+
+fn dot_position(rect: Rect, col: usize, row: usize) -> Pos2 {
+    let center = rect.center();
+    pos2(
+        center.x + (col as f32 - 0.5) * 4.0,
+        center.y + (row as f32 - 1.0) * 4.5,
+    )
+}

@@ -1,0 +1,83 @@
+//! The editor window (eframe + egui, wgpu renderer).
+//!
+//! Data flows one way each frame: panels read the [`Document`](crate::model::Document) and
+//! push [`Command`]s; after drawing, [`StrataApp::apply`] carries them out and records undo
+//! steps. Nothing else changes the document, so [`StrataApp`] is fully usable without a
+//! window, which is how its tests run.
+//!
+//! * [`app`]: the state and `apply`.
+//! * [`window`]: the `eframe::App` frame: panel layout, file drops, window title.
+//! * [`menu`], [`layers_panel`], [`canvas`], [`status`]: the panels.
+//! * [`picker`]: file dialogs behind a trait, so tests can stand in for them.
+
+pub mod app;
+pub mod canvas;
+pub mod command;
+pub mod icons;
+pub mod layers_panel;
+pub mod menu;
+pub mod picker;
+pub mod screenshot;
+pub mod status;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+pub use app::StrataApp;
+pub use command::{Command, Gesture};
+pub use picker::{FilePicker, RfdPicker};
+
+use crate::model::Document;
+
+/// Initial window size, in points.
+const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
+
+/// Opens the editor window with `path`, or with the bundled sample picture when `path` is
+/// `None`, and returns when the window closes.
+///
+/// A file that cannot be opened shows its error in the window; only failing to create the
+/// window at all (no display, no graphics adapter) is an error here.
+pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut app = match path.or_else(sample_path) {
+        Some(path) => StrataApp::open(&path),
+        None => {
+            tracing::warn!("the sample picture assets/sample.png was not found");
+            StrataApp::new(Document::new(0, 0))
+        }
+    };
+    app.screenshot = screenshot::ScreenshotHook::from_env();
+    let title = app.title();
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Wgpu,
+        viewport: egui::ViewportBuilder::default()
+            .with_title(title.clone())
+            .with_app_id("strata")
+            .with_inner_size(WINDOW_SIZE)
+            .with_min_inner_size([640.0, 400.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let creator: eframe::AppCreator<'_> = Box::new(move |cc| {
+        // Ctrl+Plus/Minus/0 zoom the canvas here, not the whole interface.
+        cc.egui_ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        Ok(Box::new(app))
+    });
+    eframe::run_native(&title, options, creator)
+        .map_err(|err| anyhow::anyhow!("cannot open the editor window: {err}"))
+}
+
+/// The bundled sample picture: in the source tree, or in `assets/` next to the executable
+/// (for installed copies). `None` if neither exists.
+pub fn sample_path() -> Option<PathBuf> {
+    let in_tree = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/sample.png"));
+    let next_to_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.parent()
+            .map(|dir| dir.join("assets").join("sample.png"))
+    });
+    std::iter::once(in_tree)
+        .chain(next_to_exe)
+        .find(|p| Path::is_file(p))
+}

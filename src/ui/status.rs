@@ -1,0 +1,138 @@
+//! Messages to the person (status line and error banner) and the status bar that shows them.
+
+use egui::{Color32, RichText};
+
+use super::Command;
+use crate::model::Document;
+
+/// How a message should look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Something finished as asked (opened, exported, undone).
+    Info,
+    /// Something failed; the document is unchanged.
+    Error,
+}
+
+/// One line for the status bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// What happened, in words for people.
+    pub text: String,
+    /// Info or error.
+    pub level: Level,
+}
+
+/// The newest message, plus the newest error until the person dismisses it.
+///
+/// Each error is reported exactly once: logged through `tracing` here, and shown in the window.
+#[derive(Debug, Default)]
+pub struct Messages {
+    last: Option<Message>,
+    banner: Option<String>,
+}
+
+impl Messages {
+    /// Records a success message.
+    pub fn info(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::info!("{text}");
+        self.last = Some(Message {
+            text,
+            level: Level::Info,
+        });
+    }
+
+    /// Records a failure: it goes to the status bar and to the banner over the canvas.
+    pub fn error(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::warn!("{text}");
+        self.banner = Some(text.clone());
+        self.last = Some(Message {
+            text,
+            level: Level::Error,
+        });
+    }
+
+    /// The newest message, if any.
+    pub fn last(&self) -> Option<&Message> {
+        self.last.as_ref()
+    }
+
+    /// The error shown in the banner, if not dismissed.
+    pub fn banner(&self) -> Option<&str> {
+        self.banner.as_deref()
+    }
+
+    /// Hides the banner (the status line keeps the message).
+    pub fn dismiss_banner(&mut self) {
+        self.banner = None;
+    }
+}
+
+/// "1 layer", "3 layers".
+pub fn layer_count(n: usize) -> String {
+    if n == 1 {
+        "1 layer".to_string()
+    } else {
+        format!("{n} layers")
+    }
+}
+
+/// Colour for error text, readable on both themes.
+pub fn error_color(ui: &egui::Ui) -> Color32 {
+    ui.visuals().error_fg_color
+}
+
+/// Draws the bottom bar: canvas size, zoom, layer count, newest message.
+pub fn status_bar(ui: &mut egui::Ui, doc: &Document, zoom: f32, messages: &Messages) {
+    ui.horizontal(|ui| {
+        if doc.layers.is_empty() {
+            ui.weak("No picture");
+        } else {
+            ui.label(format!("{} × {} px", doc.width, doc.height));
+            ui.separator();
+            ui.label(format!("{:.0} %", zoom * 100.0));
+            ui.separator();
+            ui.label(layer_count(doc.layers.len()));
+        }
+        ui.separator();
+        if let Some(message) = messages.last() {
+            let text = RichText::new(&message.text);
+            let text = match message.level {
+                Level::Info => text,
+                Level::Error => text.color(error_color(ui)),
+            };
+            ui.add(egui::Label::new(text).truncate());
+        }
+    });
+}
+
+/// Draws the error banner across the top of the canvas, with a button that hides it.
+pub fn error_banner(ui: &mut egui::Ui, messages: &Messages, out: &mut Vec<Command>) {
+    let Some(text) = messages.banner() else {
+        return;
+    };
+    let fill = error_color(ui).gamma_multiply(0.18);
+    egui::Frame::new()
+        .fill(fill)
+        .stroke(egui::Stroke::new(1.0, error_color(ui)))
+        .corner_radius(4)
+        .inner_margin(egui::Margin::symmetric(10, 6))
+        .outer_margin(egui::Margin::same(6))
+        .show(ui, |ui| {
+            egui::Sides::new().shrink_left().show(
+                ui,
+                |ui| {
+                    let color = error_color(ui);
+                    ui.label(RichText::new("Error").color(color).strong());
+                    ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+                },
+                |ui| {
+                    if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                        out.push(Command::DismissError);
+                    }
+                },
+            );
+        });
+}

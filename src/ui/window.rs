@@ -1,0 +1,244 @@
+//! The frame: lays out the panels, collects their commands, applies them.
+
+use egui::{Align2, Color32, FontId, Frame, Id, LayerId, Order};
+
+use super::{Command, StrataApp, menu, status};
+
+/// Background behind the canvas (Photoshop's dark grey).
+const CANVAS_BACKGROUND: Color32 = Color32::from_gray(40);
+/// Default width of the layers panel, in points.
+const LAYERS_PANEL_WIDTH: f32 = 320.0;
+
+impl eframe::App for StrataApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
+
+impl StrataApp {
+    /// Draws one frame into `ui` (the whole window) and applies the commands it produced.
+    ///
+    /// Needs no eframe, only an egui context, so tests can run whole frames without a window.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let mut commands = Vec::new();
+        menu::shortcuts(&ctx, &mut commands);
+
+        egui::Panel::top("menu").show(ui, |ui| {
+            menu::menu_bar(ui, &self.doc, &self.history, &mut commands);
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            status::status_bar(ui, &self.doc, self.canvas.zoom(), &self.messages);
+        });
+        egui::Panel::right("layers")
+            .resizable(true)
+            .default_size(LAYERS_PANEL_WIDTH)
+            .min_size(220.0)
+            .show(ui, |ui| {
+                self.layers_panel
+                    .ui(ui, &self.doc, self.selected, &mut commands);
+            });
+        egui::CentralPanel::default()
+            .frame(Frame::new().fill(CANVAS_BACKGROUND))
+            .show(ui, |ui| {
+                status::error_banner(ui, &self.messages, &mut commands);
+                self.canvas.ui(ui, &self.doc, self.revision);
+            });
+
+        dropped_files(&ctx, &mut commands);
+
+        let changed = !commands.is_empty();
+        for command in commands {
+            self.apply(command);
+        }
+        if changed {
+            // The panels drew the state before these commands; show the result.
+            ctx.request_repaint();
+        }
+        self.sync_window(&ctx);
+        if let Some(hook) = &mut self.screenshot {
+            hook.on_frame(&ctx);
+        }
+    }
+
+    /// Sends the title and close requests that `apply` left for the window.
+    fn sync_window(&mut self, ctx: &egui::Context) {
+        let title = self.title();
+        if self.shown_title.as_deref() != Some(title.as_str()) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.shown_title = Some(title);
+        }
+        if std::mem::take(&mut self.quit_requested) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+/// A file dropped on the window opens it; while one hovers, say so over the whole window.
+fn dropped_files(ctx: &egui::Context, out: &mut Vec<Command>) {
+    let (hovering, dropped) = ctx.input(|i| {
+        let dropped = i.raw.dropped_files.first().map(|f| f.path().to_path_buf());
+        (!i.raw.hovered_files.is_empty(), dropped)
+    });
+    if hovering {
+        let painter = ctx.layer_painter(LayerId::new(Order::Foreground, Id::unique("file-drop")));
+        let rect = ctx.content_rect();
+        painter.rect_filled(rect, 0.0, Color32::from_black_alpha(170));
+        painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            "Drop to open",
+            FontId::proportional(28.0),
+            Color32::WHITE,
+        );
+    }
+    if let Some(path) = dropped {
+        out.push(Command::Open(path));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
+
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use egui::{
+        DroppedFile, Event, Key, Modifiers, RawInput, Rect, ViewportCommand, ViewportId, pos2, vec2,
+    };
+
+    use super::*;
+    use crate::model::{Document, RgbaImage};
+
+    fn app() -> StrataApp {
+        let mut doc = Document::new(8, 6);
+        for name in ["bottom", "top"] {
+            doc.push_layer(
+                name,
+                RgbaImage::from_pixel(8, 6, image::Rgba([9, 99, 199, 128])),
+            );
+        }
+        StrataApp::new(doc)
+    }
+
+    /// What the tests look at in a frame's output.
+    struct Output {
+        commands: Vec<ViewportCommand>,
+        uploads: usize,
+        repaint_delay: Option<Duration>,
+    }
+
+    fn frame(ctx: &egui::Context, app: &mut StrataApp, input: RawInput) -> Output {
+        let input = RawInput {
+            screen_rect: Some(Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0))),
+            ..input
+        };
+        let full = ctx.run_ui(input, |ui| app.show(ui));
+        let root = full.viewport_output.get(&ViewportId::ROOT);
+        let output = Output {
+            commands: root.map(|v| v.commands.clone()).unwrap_or_default(),
+            uploads: full.textures_delta.set.len(),
+            repaint_delay: root.map(|v| v.repaint_delay),
+        };
+        // There is no renderer to hand the texture uploads to.
+        full.drop_without_applying_deltas();
+        output
+    }
+
+    fn key(key: Key, modifiers: Modifiers) -> Event {
+        Event::Key {
+            key,
+            physical_key: None,
+            pressed: true,
+            repeat: false,
+            modifiers,
+        }
+    }
+
+    #[derive(Debug)]
+    struct Dropped(PathBuf);
+
+    impl DroppedFile for Dropped {
+        fn path(&self) -> &Path {
+            &self.0
+        }
+        fn bytes(&self) -> Result<Vec<u8>, String> {
+            std::fs::read(&self.0).map_err(|e| e.to_string())
+        }
+    }
+
+    #[test]
+    fn frames_draw_headless_set_the_title_and_then_go_idle() {
+        let ctx = egui::Context::default();
+        let mut app = app();
+        let first = frame(&ctx, &mut app, RawInput::default());
+        let title = ViewportCommand::Title("Strata".into());
+        assert!(
+            first.commands.contains(&title),
+            "the first frame names the window"
+        );
+        assert!(first.uploads > 0, "the composite is uploaded");
+        let mut last = first;
+        for _ in 0..4 {
+            last = frame(&ctx, &mut app, RawInput::default());
+        }
+        assert_eq!(last.uploads, 0, "no re-upload without a change");
+        let idle = Some(Duration::MAX);
+        assert_eq!(
+            last.repaint_delay, idle,
+            "an idle editor asks for no repaint"
+        );
+    }
+
+    #[test]
+    fn ctrl_z_and_ctrl_shift_z_undo_and_redo() {
+        let ctx = egui::Context::default();
+        let mut app = app();
+        let top = app.document().layers[1].id;
+        app.apply(Command::SetVisible(top, false));
+        frame(&ctx, &mut app, RawInput::default());
+        let undo = RawInput {
+            events: vec![key(Key::Z, Modifiers::COMMAND)],
+            ..Default::default()
+        };
+        frame(&ctx, &mut app, undo);
+        assert!(app.document().layers[1].visible);
+        let shift = Modifiers::COMMAND.plus(Modifiers::SHIFT);
+        let redo = RawInput {
+            events: vec![key(Key::Z, shift)],
+            ..Default::default()
+        };
+        frame(&ctx, &mut app, redo);
+        assert!(!app.document().layers[1].visible);
+    }
+
+    #[test]
+    fn a_dropped_file_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dropped.png");
+        RgbaImage::from_pixel(3, 2, image::Rgba([1, 2, 3, 255]))
+            .save(&path)
+            .unwrap();
+        let ctx = egui::Context::default();
+        let mut app = app();
+        let drop = RawInput {
+            dropped_files: vec![Arc::new(Dropped(path))],
+            ..Default::default()
+        };
+        let output = frame(&ctx, &mut app, drop);
+        assert_eq!((app.document().width, app.document().height), (3, 2));
+        let title = ViewportCommand::Title("Strata — dropped.png".into());
+        assert!(output.commands.contains(&title));
+    }
+
+    #[test]
+    fn quit_closes_the_window() {
+        let ctx = egui::Context::default();
+        let mut app = app();
+        app.apply(Command::Quit);
+        let output = frame(&ctx, &mut app, RawInput::default());
+        assert!(output.commands.contains(&ViewportCommand::Close));
+    }
+}
