@@ -154,15 +154,14 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, PsdError> {
         limits.check_size("layer", w, h)?;
         total += w * h * 4;
         limits.check_total(total)?;
-        check_channels(record, header.mode)
-            .map_err(|e| e.within(&format!("layer record {}", plan.index)))?;
+        check_channels(record, header.mode, &format!("layer record {}", plan.index))?;
     }
     let images: Vec<RgbaImage> = planned
         .par_iter()
         .map(|plan| {
             let record = &records[plan.index];
             let context = format!("layer record {} ('{}')", plan.index, record.name);
-            decode_pixels(record, header.mode).map_err(|e| e.within(&context))
+            decode_pixels(record, header.mode, &context)
         })
         .collect::<Result<_, _>>()?;
 
@@ -264,8 +263,8 @@ fn blend_mode(record: &Record<'_>) -> BlendMode {
 }
 
 /// Refuses, before allocating, a layer whose pixel channels are missing or too short to
-/// hold its rectangle.
-fn check_channels(record: &Record<'_>, mode: ColorMode) -> Result<(), PsdError> {
+/// hold its rectangle. `context` names the record in errors.
+fn check_channels(record: &Record<'_>, mode: ColorMode, context: &str) -> Result<(), PsdError> {
     let (w, h) = (u64::from(record.width), u64::from(record.height));
     if w * h == 0 {
         return Ok(());
@@ -276,13 +275,12 @@ fn check_channels(record: &Record<'_>, mode: ColorMode) -> Result<(), PsdError> 
         .filter(|c| channel_targets(mode, c.id).is_some())
         .peekable();
     if used.peek().is_none() {
-        return Err(PsdError::corrupt(format!(
-            "{w}×{h} layer without colour or transparency channels"
-        )));
+        let what = format!("{context}: {w}×{h} layer without colour or transparency channels");
+        return Err(PsdError::corrupt(what));
     }
     for channel in used {
         check_plausible(&channel.data, w, h)
-            .map_err(|e| e.within(&format!("channel {}", channel.id)))?;
+            .map_err(|e| e.within(&format!("{context} channel {}", channel.id)))?;
     }
     Ok(())
 }
@@ -301,7 +299,11 @@ fn channel_targets(mode: ColorMode, id: i16) -> Option<&'static [usize]> {
 
 /// Decodes a record's channels into straight RGBA. Layers without a transparency channel
 /// (-1) are opaque; user masks (-2, -3) and spot channels are skipped by their lengths.
-fn decode_pixels(record: &Record<'_>, mode: ColorMode) -> Result<RgbaImage, PsdError> {
+fn decode_pixels(
+    record: &Record<'_>,
+    mode: ColorMode,
+    context: &str,
+) -> Result<RgbaImage, PsdError> {
     let (width, height) = (record.width, record.height);
     let mut image = RgbaImage::new(width, height);
     if width == 0 || height == 0 {
@@ -315,7 +317,7 @@ fn decode_pixels(record: &Record<'_>, mode: ColorMode) -> Result<RgbaImage, PsdE
             continue;
         };
         let plane = decode_layer_channel(channel.data.clone(), width as usize, height as usize)
-            .map_err(|e| e.within(&format!("channel {}", channel.id)))?;
+            .map_err(|e| e.within(&format!("{context} channel {}", channel.id)))?;
         for (pixel, value) in image.pixels_mut().zip(plane) {
             for &t in targets {
                 pixel[t] = value;

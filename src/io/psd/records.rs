@@ -72,10 +72,11 @@ pub fn parse_layer_info<'a>(info: &mut Cursor<'a>) -> Result<Vec<Record<'a>>, Ps
     }
     for (i, record) in records.iter_mut().enumerate() {
         for channel in &mut record.channels {
-            let what = format!("layer record {i} channel {} data", channel.id);
-            channel.data = info
-                .section(channel.len, "the channel data")
-                .map_err(|e| e.within(&what))?;
+            if channel.len > info.remaining() as u64 {
+                let what = format!("layer record {i} channel {} data", channel.id);
+                return Err(info.truncated(what, channel.len));
+            }
+            channel.data = info.section(channel.len, "the channel data")?;
         }
     }
     Ok(records)

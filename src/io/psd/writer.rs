@@ -22,6 +22,10 @@ const FLAG_PS5: u8 = 0x08;
 const FLAG_HIDDEN: u8 = 0x02;
 /// `lspf` value for Photoshop's "lock all", our edit lock.
 const LOCK_ALL: u32 = 0x8000_0000;
+/// Longest Pascal name we write. `luni` carries the whole name anyway, and the `psd` crate
+/// (0.3.5, used by viewers) computes `length + 1` in a `u8`, which panics on 255 in debug
+/// builds.
+const MAX_PASCAL_NAME: usize = 254;
 /// Name written into the version-info resource.
 const APP_NAME: &str = "Strata";
 
@@ -214,10 +218,10 @@ fn extra_data(layer: &Layer) -> Vec<u8> {
 }
 
 /// The legacy Pascal name: UTF-8 (as GIMP writes it, which ImageMagick then shows right),
-/// cut to at most 255 bytes on a character boundary, padded so that the length byte plus
-/// the text fill a multiple of 4.
+/// cut on a character boundary, padded so that the length byte plus the text fill a
+/// multiple of 4. The format allows 255 bytes, but we stop at [`MAX_PASCAL_NAME`].
 fn pascal_name(out: &mut Vec<u8>, name: &str) {
-    let mut end = name.len().min(255);
+    let mut end = name.len().min(MAX_PASCAL_NAME);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
@@ -283,9 +287,13 @@ mod tests {
         pascal_name(&mut out, "abc");
         assert_eq!(out, b"\x03abc");
         out.clear();
-        pascal_name(&mut out, &"é".repeat(200)); // 400 bytes: cut to 254, not 255
+        pascal_name(&mut out, &"é".repeat(200)); // 400 bytes
         assert_eq!((out[0], out.len()), (254, 256));
         assert!(std::str::from_utf8(&out[1..255]).is_ok());
+        out.clear();
+        pascal_name(&mut out, &format!("x{}", "é".repeat(200))); // 401 bytes: 254 is mid-char
+        assert_eq!((out[0], out.len()), (253, 256));
+        assert!(std::str::from_utf8(&out[1..254]).is_ok());
     }
 
     #[test]
