@@ -1,0 +1,212 @@
+//! psd-tools (Python), the most complete independent PSD reader, reads what we write.
+//!
+//! Needs `python3` with `psd_tools` importable. Without it the test is skipped with a
+//! message, unless `CI=true`, where it fails (the CI script installs psd-tools).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::tricky_document;
+use image::{Rgba, RgbaImage};
+use strata::io;
+use strata::model::{BlendMode, Document, Offset, composite};
+
+/// Prints the document, each top-level layer (bottom first) and the stored composite, one
+/// line each, hex-encoding names and pixels so that nothing needs escaping.
+const DUMP: &str = r#"
+import sys
+import numpy as np
+from psd_tools import PSDImage
+
+def u8(a):
+    return np.round(a * 255).astype(np.uint8)
+
+psd = PSDImage.open(sys.argv[1])
+print("D", psd.width, psd.height, psd.channels, int(psd.has_preview()))
+for layer in psd:
+    pixels = u8(layer.numpy()).tobytes().hex() if layer.has_pixels() else "-"
+    print("L", layer.name.encode().hex(), int(layer.visible), layer.opacity,
+          layer.blend_mode.name, layer.left, layer.top, layer.width, layer.height, pixels)
+stored = u8(psd.numpy())
+print("C", stored.shape[2], stored.tobytes().hex())
+"#;
+
+/// psd-tools' `BlendMode` member name for ours.
+fn psd_tools_blend(mode: BlendMode) -> &'static str {
+    match mode {
+        BlendMode::Normal => "NORMAL",
+        BlendMode::Multiply => "MULTIPLY",
+        BlendMode::Screen => "SCREEN",
+        BlendMode::Overlay => "OVERLAY",
+        BlendMode::Darken => "DARKEN",
+        BlendMode::Lighten => "LIGHTEN",
+        BlendMode::ColorDodge => "COLOR_DODGE",
+        BlendMode::ColorBurn => "COLOR_BURN",
+        BlendMode::HardLight => "HARD_LIGHT",
+        BlendMode::SoftLight => "SOFT_LIGHT",
+        BlendMode::Difference => "DIFFERENCE",
+        BlendMode::Exclusion => "EXCLUSION",
+        BlendMode::Add => "LINEAR_DODGE",
+    }
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    let digit = |c: u8| (c as char).to_digit(16).expect("hex digit") as u8;
+    text.as_bytes()
+        .chunks_exact(2)
+        .map(|p| digit(p[0]) << 4 | digit(p[1]))
+        .collect()
+}
+
+/// True if psd-tools can run here; otherwise skips (or fails on CI) with a message.
+fn psd_tools_available() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import psd_tools"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let message = "python3 with psd_tools is not available (pip install psd-tools)";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("skipping the psd-tools check: {message}");
+    }
+    ok
+}
+
+fn run_python(args: &[&std::ffi::OsStr]) -> String {
+    let output = Command::new("python3")
+        .args(args)
+        .output()
+        .expect("run python3");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python3 failed:\n{stderr}");
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// Photoshop's matte over white and psd-tools' way of undoing it, in floats as it does.
+fn matted_then_unmatted(c: u8, a: u8) -> f64 {
+    let (c, a) = (f64::from(c) / 255.0, f64::from(a) / 255.0);
+    let stored = ((c * a + (1.0 - a)) * 255.0).round() / 255.0;
+    (stored + a - 1.0) / a * 255.0
+}
+
+fn check_layers(doc: &Document, lines: &[&str]) {
+    let layers: Vec<Vec<&str>> = lines
+        .iter()
+        .filter(|l| l.starts_with("L "))
+        .map(|l| l.split(' ').collect())
+        .collect();
+    assert_eq!(layers.len(), doc.layers.len(), "layer count");
+    for (ours, f) in doc.layers.iter().zip(&layers) {
+        let at = &ours.name;
+        assert_eq!(String::from_utf8(hex(f[1])).expect("utf-8 name"), ours.name);
+        assert_eq!(f[2], if ours.visible { "1" } else { "0" }, "{at}: visible");
+        assert_eq!(f[3], ours.opacity_u8().to_string(), "{at}: opacity");
+        assert_eq!(f[4], psd_tools_blend(ours.blend), "{at}: blend");
+        assert_eq!(
+            f[5..7],
+            [ours.offset.x.to_string(), ours.offset.y.to_string()],
+            "{at}: offset"
+        );
+        assert_eq!(
+            f[7..9],
+            [ours.width().to_string(), ours.height().to_string()],
+            "{at}: size"
+        );
+        if ours.width() > 0 && ours.height() > 0 {
+            assert!(hex(f[9]) == *ours.pixels.as_raw(), "{at}: pixels differ");
+        }
+    }
+}
+
+fn check_composite(doc: &Document, line: &str) {
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields[1], "4", "the composite has merged transparency");
+    let stored = hex(fields[2]);
+    let ours = composite(doc);
+    assert_eq!(stored.len(), ours.as_raw().len(), "composite size");
+    for (s, o) in stored.chunks_exact(4).zip(ours.pixels()) {
+        assert_eq!(s[3], o[3], "alpha");
+        if o[3] == 0 {
+            continue; // psd-tools leaves the white matte where nothing is visible
+        }
+        for c in 0..3 {
+            let expected = matted_then_unmatted(o[c], o[3]);
+            assert!(
+                (f64::from(s[c]) - expected).abs() <= 1.0,
+                "{s:?} vs ours {o:?}"
+            );
+            if o[3] >= 128 {
+                // Where alpha is high, matting loses nothing: within 1/255 of the truth.
+                assert!(s[c].abs_diff(o[c]) <= 1, "{s:?} vs ours {o:?}");
+            }
+        }
+    }
+}
+
+fn peer_check(doc: &Document, dir: &Path) {
+    let path = dir.join("peer.psd");
+    io::save(doc, &path).expect("save psd");
+    let out = run_python(&["-c".as_ref(), DUMP.as_ref(), path.as_os_str()]);
+    let lines: Vec<&str> = out.lines().collect();
+    let header = format!("D {} {} 4 1", doc.width, doc.height);
+    assert_eq!(
+        lines.first().copied(),
+        Some(header.as_str()),
+        "size, channels, preview"
+    );
+    check_layers(doc, &lines);
+    check_composite(
+        doc,
+        lines
+            .iter()
+            .find(|l| l.starts_with("C "))
+            .expect("composite line"),
+    );
+
+    // The shared inspection script also checks each layer's array against its bbox.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/inspect_psd.py");
+    if script.exists() {
+        let report = run_python(&[script.as_os_str(), path.as_os_str()]);
+        assert!(report.contains("has_preview=True"), "{report}");
+    }
+}
+
+#[test]
+fn psd_tools_reads_our_layers_and_composite() {
+    if !psd_tools_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    peer_check(&tricky_document(), dir.path());
+
+    // Every blend mode, partial opacities, a 300-byte name and an off-canvas layer.
+    let mut doc = Document::new(40, 30);
+    doc.push_layer(
+        "Background",
+        RgbaImage::from_fn(40, 30, |x, y| Rgba([x as u8 * 6, y as u8 * 8, 90, 255])),
+    );
+    for (i, mode) in BlendMode::ALL.into_iter().enumerate() {
+        let i = i as u32;
+        let image = RgbaImage::from_fn(12, 9, |x, y| {
+            Rgba([
+                (x * 20) as u8,
+                (i * 19) as u8,
+                (y * 27) as u8,
+                (40 + i * 15) as u8,
+            ])
+        });
+        let layer = doc.push_layer(format!("{mode} ✓"), image);
+        layer.blend = mode;
+        layer.opacity = 0.3 + i as f32 * 0.05;
+        layer.offset = Offset::new(i as i32 * 3 - 4, i as i32 * 2 - 3);
+        layer.visible = i % 5 != 4;
+    }
+    doc.push_layer(
+        "é".repeat(150),
+        RgbaImage::from_pixel(3, 3, Rgba([5, 6, 7, 200])),
+    )
+    .offset = Offset::new(45, 2);
+    peer_check(&doc, dir.path());
+}
