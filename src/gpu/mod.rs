@@ -10,6 +10,7 @@ mod display;
 mod layer_textures;
 mod pipelines;
 mod readback;
+pub use readback::read_texture_rgba8;
 pub mod tiles;
 mod uniforms;
 

@@ -53,54 +53,100 @@ impl Compositor {
                 pass.set_bind_group(0, &bind_group, &[]);
                 pass.draw(0..3, 0..1);
             }
-            let padded_row = (rect.width * 4).div_ceil(ROW_ALIGN) * ROW_ALIGN;
-            let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("strata readback"),
-                size: u64::from(padded_row) * u64::from(rect.height),
-                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-                mapped_at_creation: false,
-            });
-            encoder.copy_texture_to_buffer(
-                output.as_image_copy(),
-                wgpu::TexelCopyBufferInfo {
-                    buffer: &buffer,
-                    layout: wgpu::TexelCopyBufferLayout {
-                        offset: 0,
-                        bytes_per_row: Some(padded_row),
-                        rows_per_image: Some(rect.height),
-                    },
-                },
-                size,
-            );
-            pending.push((rect, padded_row, buffer));
+            pending.push((rect, queue_read(&self.device, &mut encoder, &output)));
         }
         self.queue.submit([encoder.finish()]);
 
         let mut image = RgbaImage::new(width, height);
-        for (rect, padded_row, buffer) in pending {
-            let (sender, receiver) = std::sync::mpsc::channel();
-            buffer.map_async(wgpu::MapMode::Read, .., move |result| {
-                let _ = sender.send(result);
-            });
-            self.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            receiver
-                .recv()
-                .map_err(|e| GpuError::Readback(e.to_string()))?
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let data = buffer
-                .get_mapped_range(..)
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let stride = width as usize * 4;
+        let raw: &mut [u8] = &mut image;
+        for (rect, read) in pending {
+            let tile = read.finish(&self.device)?;
             let row_bytes = rect.width as usize * 4;
-            let stride = width as usize * 4;
-            let raw: &mut [u8] = &mut image;
-            for row in 0..rect.height as usize {
-                let src = &data[row * padded_row as usize..][..row_bytes];
+            for (row, src) in tile.chunks_exact(row_bytes).enumerate() {
                 let dst_start = (rect.y as usize + row) * stride + rect.x as usize * 4;
                 raw[dst_start..dst_start + row_bytes].copy_from_slice(src);
             }
         }
         Ok(image)
     }
+}
+
+/// A texture copy queued into a mappable buffer, waiting for the submit.
+pub(super) struct PendingRead {
+    buffer: wgpu::Buffer,
+    row_bytes: usize,
+    padded_row: usize,
+}
+
+/// Queues a copy of a 4-bytes-per-texel texture into a buffer with rows padded to 256 bytes.
+pub(super) fn queue_read(
+    device: &wgpu::Device,
+    encoder: &mut wgpu::CommandEncoder,
+    texture: &wgpu::Texture,
+) -> PendingRead {
+    let size = texture.size();
+    let padded_row = (size.width * 4).div_ceil(ROW_ALIGN) * ROW_ALIGN;
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("strata readback"),
+        size: u64::from(padded_row) * u64::from(size.height),
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+        mapped_at_creation: false,
+    });
+    encoder.copy_texture_to_buffer(
+        texture.as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded_row),
+                rows_per_image: Some(size.height),
+            },
+        },
+        size,
+    );
+    PendingRead {
+        buffer,
+        row_bytes: size.width as usize * 4,
+        padded_row: padded_row as usize,
+    }
+}
+
+impl PendingRead {
+    /// Waits for the copy (submitted by the caller) and returns the rows without padding.
+    pub(super) fn finish(self, device: &wgpu::Device) -> Result<Vec<u8>, GpuError> {
+        let err = |e: &dyn std::fmt::Display| GpuError::Readback(e.to_string());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        self.buffer
+            .map_async(wgpu::MapMode::Read, .., move |result| {
+                let _ = sender.send(result);
+            });
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| err(&e))?;
+        receiver.recv().map_err(|e| err(&e))?.map_err(|e| err(&e))?;
+        let data = self.buffer.get_mapped_range(..).map_err(|e| err(&e))?;
+        let mut rows = Vec::with_capacity(self.row_bytes * (data.len() / self.padded_row.max(1)));
+        for padded in data.chunks_exact(self.padded_row) {
+            rows.extend_from_slice(&padded[..self.row_bytes]);
+        }
+        Ok(rows)
+    }
+}
+
+/// Reads an RGBA8 texture created with `COPY_SRC` back to the CPU (screenshots, tests).
+pub fn read_texture_rgba8(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    texture: &wgpu::Texture,
+) -> Result<RgbaImage, GpuError> {
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        label: Some("strata texture readback"),
+    });
+    let read = queue_read(device, &mut encoder, texture);
+    queue.submit([encoder.finish()]);
+    let size = texture.size();
+    let rows = read.finish(device)?;
+    RgbaImage::from_raw(size.width, size.height, rows)
+        .ok_or_else(|| GpuError::Readback("texture size and data disagree".into()))
 }

@@ -1,14 +1,17 @@
 //! The central view: the composite over a checkerboard, fit to the window or zoomed and panned.
 //!
-//! For now the composite is computed on the CPU with [`model::composite`] and uploaded as one
-//! egui texture, and only when the document's revision changes. The wgpu compositor (a later
-//! issue) will replace this path with a paint callback; the view logic here stays.
+//! With a GPU (the normal case) the wgpu compositor draws the canvas inside egui's paint
+//! callback ([`GpuCanvas`]). Without one, or after the GPU failed, the composite is computed on
+//! the CPU with [`model::composite`] and uploaded as one egui texture, only when the document's
+//! revision changes; the status bar says so.
 
 use egui::{
     Color32, ColorImage, CursorIcon, Pos2, Rect, Sense, Stroke, StrokeKind, TextureFilter,
     TextureHandle, TextureOptions, TextureWrapMode, Vec2, pos2, vec2,
 };
 
+use super::gpu_canvas::GpuCanvas;
+use crate::gpu::ViewTransform;
 use crate::model::{self, Document};
 
 /// Smallest and largest zoom (screen pixels per canvas pixel).
@@ -33,6 +36,10 @@ pub struct CanvasView {
     /// The composite, and the document revision it shows.
     texture: Option<(TextureHandle, u64)>,
     checker: Option<TextureHandle>,
+    /// The GPU path, when eframe runs on wgpu; `None` composites on the CPU.
+    gpu: Option<GpuCanvas>,
+    /// Set when the GPU path failed and nobody has told the person yet.
+    gpu_failure_unreported: bool,
 }
 
 impl Default for CanvasView {
@@ -45,11 +52,28 @@ impl Default for CanvasView {
             view_size: Vec2::ZERO,
             texture: None,
             checker: None,
+            gpu: None,
+            gpu_failure_unreported: false,
         }
     }
 }
 
 impl CanvasView {
+    /// Draws with the wgpu compositor from now on.
+    pub fn use_gpu(&mut self, gpu: GpuCanvas) {
+        self.gpu = Some(gpu);
+    }
+
+    /// True while the canvas is drawn by the GPU compositor.
+    pub fn is_gpu(&self) -> bool {
+        self.gpu.as_ref().is_some_and(|gpu| !gpu.has_failed())
+    }
+
+    /// Returns true once after the GPU path failed (the window reports it).
+    pub fn take_gpu_failure(&mut self) -> bool {
+        std::mem::take(&mut self.gpu_failure_unreported)
+    }
+
     /// Current zoom: screen pixels per canvas pixel (1.0 = 100 %).
     pub fn zoom(&self) -> f32 {
         self.zoom
@@ -114,7 +138,6 @@ impl CanvasView {
             return;
         }
 
-        self.refresh_texture(ui.ctx(), doc, revision);
         if self.fit {
             let size = vec2(doc.width as f32, doc.height as f32);
             self.zoom = Self::fit_zoom(size, view.size(), self.pixels_per_point);
@@ -123,13 +146,32 @@ impl CanvasView {
         self.handle_input(ui, &response, view);
 
         let rect = self.canvas_rect(view, doc);
-        let checker = self.checker_texture(ui.ctx());
-        let repeats = rect.size() / (2.0 * CHECKER_SQUARE);
-        let checker_uv = Rect::from_min_max(Pos2::ZERO, pos2(repeats.x, repeats.y));
-        painter.image(checker.id(), rect, checker_uv, Color32::WHITE);
-        if let Some((texture, _)) = &self.texture {
-            let uv = Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0));
-            painter.image(texture.id(), rect, uv, Color32::WHITE);
+        if let Some(gpu) = self.gpu.as_mut().filter(|gpu| !gpu.has_failed()) {
+            let ppp = self.pixels_per_point;
+            let round = |p: Pos2| vec2((p.x * ppp).round(), (p.y * ppp).round());
+            let origin = round(rect.min) - round(view.min);
+            let transform = ViewTransform {
+                viewport_size: [(view.width() * ppp).round(), (view.height() * ppp).round()],
+                origin: [origin.x, origin.y],
+                zoom: self.zoom,
+                checker_size: CHECKER_SQUARE * ppp,
+            };
+            painter.add(gpu.callback(view, doc, revision, None, transform));
+        } else {
+            if let Some(gpu) = self.gpu.take() {
+                // The GPU failed (lost device, out of memory): stay on the CPU from now on.
+                drop(gpu);
+                self.gpu_failure_unreported = true;
+            }
+            self.refresh_texture(ui.ctx(), doc, revision);
+            let checker = self.checker_texture(ui.ctx());
+            let repeats = rect.size() / (2.0 * CHECKER_SQUARE);
+            let checker_uv = Rect::from_min_max(Pos2::ZERO, pos2(repeats.x, repeats.y));
+            painter.image(checker.id(), rect, checker_uv, Color32::WHITE);
+            if let Some((texture, _)) = &self.texture {
+                let uv = Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0));
+                painter.image(texture.id(), rect, uv, Color32::WHITE);
+            }
         }
         let border = Stroke::new(1.0, Color32::from_black_alpha(160));
         painter.rect_stroke(rect, 0.0, border, StrokeKind::Outside);

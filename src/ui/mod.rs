@@ -13,6 +13,7 @@
 pub mod app;
 pub mod canvas;
 pub mod command;
+mod gpu_canvas;
 pub mod icons;
 pub mod layers_panel;
 pub mod menu;
@@ -52,6 +53,7 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     let title = app.title();
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Wgpu,
+        wgpu_options: gpu_canvas::wgpu_options(),
         viewport: egui::ViewportBuilder::default()
             .with_title(title.clone())
             .with_app_id("strata")
@@ -63,6 +65,14 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     let creator: eframe::AppCreator<'_> = Box::new(move |cc| {
         // Ctrl+Plus/Minus/0 zoom the canvas here, not the whole interface.
         cc.egui_ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        match cc.wgpu_render_state.as_ref() {
+            Some(render_state) => app
+                .canvas
+                .use_gpu(gpu_canvas::GpuCanvas::install(render_state)),
+            None => app
+                .messages
+                .info("No GPU renderer: the canvas is composited on the CPU."),
+        }
         Ok(Box::new(app))
     });
     eframe::run_native(&title, options, creator)

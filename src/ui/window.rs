@@ -44,6 +44,10 @@ impl StrataApp {
                 status::error_banner(ui, &self.messages, &mut commands);
                 self.canvas.ui(ui, &self.doc, self.revision);
             });
+        if self.canvas.take_gpu_failure() {
+            self.messages
+                .error("The GPU stopped working; the canvas is now composited on the CPU.");
+        }
 
         dropped_files(&ctx, &mut commands);
 

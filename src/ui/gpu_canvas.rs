@@ -1,0 +1,164 @@
+//! The canvas drawn by the wgpu compositor inside egui's paint callback.
+//!
+//! The compositor and display pipeline live in egui-wgpu's `CallbackResources` (created once
+//! from eframe's render state), so they use egui's own device. Each frame the canvas widget
+//! adds a [`CanvasCallback`]: `prepare` re-composites only when the document revision changed
+//! (uploading only changed layer pixels) and writes the view uniforms; `paint` draws the
+//! canvas tiles. Any GPU failure (out of memory, device lost) raises a flag that makes the
+//! canvas fall back to the CPU compositor and say so in the status bar.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use eframe::egui_wgpu::{self, CallbackResources, CallbackTrait, ScreenDescriptor};
+use eframe::wgpu;
+
+use crate::gpu::{Compositor, Display, ViewTransform};
+use crate::model::{Document, LayerId};
+
+/// Shared between the UI thread's canvas widget and the render callbacks.
+#[derive(Clone, Default)]
+pub struct GpuCanvas {
+    failed: Arc<AtomicBool>,
+    /// Revision of the document most recently sent to the compositor.
+    sent_revision: Option<u64>,
+}
+
+/// What the callback resources hold.
+struct Resources {
+    compositor: Compositor,
+    display: Display,
+}
+
+impl GpuCanvas {
+    /// Builds the compositor on eframe's device and registers it with egui's renderer.
+    pub fn install(render_state: &egui_wgpu::RenderState) -> Self {
+        let canvas = Self::default();
+        let compositor = Compositor::new(render_state.device.clone(), render_state.queue.clone());
+        let display = Display::new(&render_state.device, render_state.target_format);
+        render_state
+            .renderer
+            .write()
+            .callback_resources
+            .insert(Resources {
+                compositor,
+                display,
+            });
+        let failed = Arc::clone(&canvas.failed);
+        render_state
+            .device
+            .set_device_lost_callback(move |reason, message| {
+                tracing::error!("GPU device lost ({reason:?}): {message}; falling back to the CPU");
+                failed.store(true, Ordering::Relaxed);
+            });
+        tracing::info!("GPU canvas on {}", render_state.adapter.get_info().name);
+        canvas
+    }
+
+    /// True once the GPU path failed; the canvas then composites on the CPU.
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The paint callback for this frame. The document is handed over only when its revision
+    /// changed since the last frame (a clone is cheap: pixels are shared `Arc`s).
+    pub fn callback(
+        &mut self,
+        rect: egui::Rect,
+        doc: &Document,
+        revision: u64,
+        dragging: Option<LayerId>,
+        view: ViewTransform,
+    ) -> egui::Shape {
+        let changed = self.sent_revision != Some(revision);
+        self.sent_revision = Some(revision);
+        let callback = CanvasCallback {
+            doc: changed.then(|| doc.clone()),
+            dragging,
+            view,
+            failed: Arc::clone(&self.failed),
+        };
+        egui::Shape::Callback(egui_wgpu::Callback::new_paint_callback(rect, callback))
+    }
+
+    /// Makes the next frame re-send the document (after a fallback or a reset).
+    pub fn invalidate(&mut self) {
+        self.sent_revision = None;
+    }
+}
+
+struct CanvasCallback {
+    doc: Option<Document>,
+    dragging: Option<LayerId>,
+    view: ViewTransform,
+    failed: Arc<AtomicBool>,
+}
+
+impl CallbackTrait for CanvasCallback {
+    fn prepare(
+        &self,
+        _device: &wgpu::Device,
+        _queue: &wgpu::Queue,
+        _screen: &ScreenDescriptor,
+        _encoder: &mut wgpu::CommandEncoder,
+        resources: &mut CallbackResources,
+    ) -> Vec<wgpu::CommandBuffer> {
+        let Some(resources) = resources.get_mut::<Resources>() else {
+            return Vec::new();
+        };
+        if let Some(doc) = &self.doc {
+            let result = match self.dragging {
+                Some(id) => resources.compositor.render_dragging(doc, id),
+                None => resources.compositor.render(doc),
+            };
+            if let Err(err) = result {
+                tracing::error!("GPU compositing failed: {err}; falling back to the CPU");
+                self.failed.store(true, Ordering::Relaxed);
+            }
+        }
+        resources.display.prepare(&resources.compositor, &self.view);
+        Vec::new()
+    }
+
+    fn paint(
+        &self,
+        _info: egui::PaintCallbackInfo,
+        pass: &mut wgpu::RenderPass<'static>,
+        resources: &CallbackResources,
+    ) {
+        if self.failed.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(resources) = resources.get::<Resources>() {
+            resources.display.paint(pass);
+        }
+    }
+}
+
+/// Device settings for eframe: the adapter's full texture size (large canvases need fewer
+/// tiles) and float32 blending where available (exact blend modes, see `gpu::canvas_format`).
+pub fn wgpu_options() -> egui_wgpu::WgpuConfiguration {
+    let setup = egui_wgpu::WgpuSetupCreateNew {
+        device_descriptor: Arc::new(|adapter: &wgpu::Adapter| {
+            let base = if adapter.get_info().backend == wgpu::Backend::Gl {
+                wgpu::Limits::downlevel_webgl2_defaults()
+            } else {
+                wgpu::Limits::default()
+            };
+            wgpu::DeviceDescriptor {
+                label: Some("strata editor device"),
+                required_features: adapter.features() & wgpu::Features::FLOAT32_BLENDABLE,
+                required_limits: wgpu::Limits {
+                    max_texture_dimension_2d: adapter.limits().max_texture_dimension_2d,
+                    ..base
+                },
+                ..Default::default()
+            }
+        }),
+        ..egui_wgpu::WgpuSetupCreateNew::without_display_handle()
+    };
+    egui_wgpu::WgpuConfiguration {
+        wgpu_setup: egui_wgpu::WgpuSetup::CreateNew(setup),
+        ..Default::default()
+    }
+}
