@@ -308,21 +308,68 @@ fn flat_files_become_one_background_layer() {
     assert_eq!(doc.layers[0].pixels.get_pixel(1, 0).0, [11, 21, 31, 255]);
 }
 
+/// A file whose layer info is empty and whose records sit in the tagged block `key`, as
+/// Photoshop stores 16-bit layers (`Lr16`). The block holds the layer info without a length.
+fn file_with_block(key: &[u8; 4], depth: u16, info: &[u8], image: &[u8]) -> Vec<u8> {
+    let mut section = vec![0; 8]; // empty layer info, empty global layer mask info
+    section.extend(b"8BIM");
+    section.extend(key);
+    section.extend((info.len() as u32).to_be_bytes());
+    section.extend(info);
+    section.resize(section.len().next_multiple_of(4), 0);
+    let mut bytes = file(3, 4, (2, 1), None, &[]);
+    bytes[22..24].copy_from_slice(&depth.to_be_bytes());
+    bytes.truncate(bytes.len() - 4); // replace the empty layer and mask section
+    bytes.extend((section.len() as u32).to_be_bytes());
+    bytes.extend(section);
+    bytes.extend(image);
+    bytes
+}
+
+fn be16(samples: &[u16]) -> Vec<u8> {
+    samples.iter().flat_map(|s| s.to_be_bytes()).collect()
+}
+
 #[test]
 fn layers_inside_a_layr_block_are_found() {
     let info = layer_info(&[Rec::pixels("in Layr", 1, 1, [1, 2, 3, 4])]);
-    let mut section = vec![0, 0, 0, 0, 0, 0, 0, 0]; // empty layer info, empty global mask
-    section.extend(b"8BIMLayr");
-    section.extend((info.len() as u32 + 4).to_be_bytes());
-    section.extend((info.len() as u32).to_be_bytes());
-    section.extend(&info);
-    let mut bytes = file(3, 4, (2, 1), None, &[]);
-    let at = bytes.len() - 4; // replace the empty layer and mask section
-    bytes.truncate(at);
-    bytes.extend((section.len() as u32).to_be_bytes());
-    bytes.extend(section);
-    bytes.extend(raw_image(&vec![vec![9; 2]; 4]));
-    let doc = read(&bytes);
+    let doc = read(&file_with_block(
+        b"Layr",
+        8,
+        &info,
+        &raw_image(&vec![vec![9; 2]; 4]),
+    ));
     assert_eq!(doc.layers[0].name, "in Layr");
     assert_eq!(doc.layers[0].pixels.get_pixel(0, 0).0, [1, 2, 3, 4]);
+}
+
+#[test]
+fn sixteen_bit_files_are_read_as_eight_bit() {
+    let mut deep = Rec::pixels("deep", 2, 1, [0; 4]);
+    deep.channels = vec![
+        (-1, raw(&be16(&[65535, 32768]))),
+        (0, raw(&be16(&[0, 65535]))),
+        // RLE over bytes: one literal of 4 bytes (0x1234, 0x8000).
+        (1, vec![0, 1, 0, 5, 3, 0x12, 0x34, 0x80, 0x00]),
+        // ZIP with prediction: 16-bit deltas 0x0100, 0x0100 → 0x0100, 0x0200.
+        (2, [vec![0, 3], zlib(&be16(&[0x0100, 0x0100]))].concat()),
+    ];
+    let composite = raw(&be16(&[0, 65535, 4660, 32768, 256, 512, 65535, 65535]));
+    let doc = read(&file_with_block(
+        b"Lr16",
+        16,
+        &layer_info(&[deep]),
+        &composite,
+    ));
+    let layer = &doc.layers[0];
+    assert_eq!(layer.name, "deep");
+    // 16 → 8 bit rounds: 0x1234 = 4660 → 18.13 → 18, 0x8000 → 128, 0x0200 → 1.99 → 2.
+    assert_eq!(layer.pixels.get_pixel(0, 0).0, [0, 18, 1, 255]);
+    assert_eq!(layer.pixels.get_pixel(1, 0).0, [255, 128, 2, 128]);
+    let flat = psd::read_composite(
+        &file_with_block(b"Lr16", 16, &[], &composite),
+        &Limits::default(),
+    )
+    .expect("16-bit composite");
+    assert_eq!(flat.get_pixel(1, 0).0, [255, 128, 2, 255]);
 }

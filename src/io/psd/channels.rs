@@ -35,18 +35,23 @@ impl Compression {
 }
 
 /// Checks, before any pixel buffer is allocated, that a layer channel blob is at least as
-/// long as any valid encoding of a `width`×`height` plane can be. This ties what a file can
-/// make us allocate to its own size: PackBits needs 2 bytes per 128 pixels, and deflate
-/// cannot compress better than 1032:1.
-pub fn check_plausible(blob: &Cursor<'_>, width: u64, height: u64) -> Result<(), PsdError> {
+/// long as any valid encoding of a `width`×`height` plane of `sample`-byte samples can be.
+/// This ties what a file can make us allocate to its own size: PackBits needs 2 bytes per
+/// 128 bytes, and deflate cannot compress better than 1032:1.
+pub fn check_plausible(
+    blob: &Cursor<'_>,
+    width: u64,
+    height: u64,
+    sample: u64,
+) -> Result<(), PsdError> {
     let Some(word) = blob.peek(2) else {
         return Err(blob.truncated("compression", 2));
     };
-    let pixels = width * height;
+    let row = width * sample;
     let minimum = 2 + match Compression::from_word(u16::from_be_bytes([word[0], word[1]]))? {
-        Compression::Raw => pixels,
-        Compression::Rle => height * 2 + height * 2 * width.div_ceil(128),
-        Compression::Zip | Compression::ZipPredicted => pixels / 1032,
+        Compression::Raw => row * height,
+        Compression::Rle => height * 2 + height * 2 * row.div_ceil(128),
+        Compression::Zip | Compression::ZipPredicted => row * height / 1032,
     };
     let len = blob.remaining() as u64;
     if len < minimum {
@@ -57,42 +62,46 @@ pub fn check_plausible(blob: &Cursor<'_>, width: u64, height: u64) -> Result<(),
     Ok(())
 }
 
-/// Decodes the channel blob of one layer (`u16` compression, then data) into a plane of
-/// `width`×`height` bytes.
+/// Decodes the channel blob of one layer (`u16` compression, then data) into an 8-bit plane
+/// of `width`×`height` bytes; `sample` is the stored bytes per sample (1 or 2).
 pub fn decode_layer_channel(
     mut blob: Cursor<'_>,
     width: usize,
     height: usize,
+    sample: usize,
 ) -> Result<Vec<u8>, PsdError> {
     let compression = Compression::from_word(blob.u16("compression")?)?;
-    if compression == Compression::Rle {
+    let samples = if compression == Compression::Rle {
         let counts = blob.take(height as u64 * 2, "RLE row counts")?;
-        let mut plane = vec![0u8; width * height];
-        decode_rle_rows(counts, &mut blob, width, &mut plane)?;
-        return Ok(plane);
-    }
-    decode_unpacked(compression, &mut blob, width, height)
+        let mut plane = vec![0u8; width * sample * height];
+        decode_rle_rows(counts, &mut blob, width * sample, &mut plane)?;
+        plane
+    } else {
+        decode_unpacked(compression, &mut blob, width, height, sample)?
+    };
+    Ok(to_8bit(samples, sample))
 }
 
 /// Raw or ZIP data of a `width`×`height` plane (or of several planes one after another,
-/// with `height` counting all their rows).
+/// with `height` counting all their rows), as stored: `sample` bytes per sample.
 pub fn decode_unpacked(
     compression: Compression,
     data: &mut Cursor<'_>,
     width: usize,
     height: usize,
+    sample: usize,
 ) -> Result<Vec<u8>, PsdError> {
-    let len = width * height;
+    let (row, len) = (width * sample, width * sample * height);
     match compression {
         Compression::Raw => Ok(data.take(len as u64, "raw pixel data")?.to_vec()),
         Compression::Rle => Err(PsdError::corrupt("RLE data without row counts")),
         Compression::Zip => inflate_exact(data.take(data.remaining() as u64, "ZIP data")?, len),
         Compression::ZipPredicted => {
             let mut plane = inflate_exact(data.take(data.remaining() as u64, "ZIP data")?, len)?;
-            if width > 0 {
-                for row in plane.chunks_exact_mut(width) {
-                    undo_prediction(row);
-                }
+            if row > 0 {
+                plane
+                    .chunks_exact_mut(row)
+                    .for_each(|r| undo_prediction(r, sample));
             }
             Ok(plane)
         }
@@ -100,19 +109,19 @@ pub fn decode_unpacked(
 }
 
 /// Decodes PackBits rows whose byte counts are the big-endian `u16`s in `counts`, taking
-/// the rows from `data`, into `plane` (`width` bytes per row, one row per count).
+/// the rows from `data`, into `plane` (`row_bytes` per row, one row per count).
 pub fn decode_rle_rows(
     counts: &[u8],
     data: &mut Cursor<'_>,
-    width: usize,
+    row_bytes: usize,
     plane: &mut [u8],
 ) -> Result<(), PsdError> {
-    if width == 0 {
+    if row_bytes == 0 {
         return Ok(()); // no pixels: nothing to decode, and the blob bounds any stray bytes
     }
     for (y, (count, row)) in counts
         .chunks_exact(2)
-        .zip(plane.chunks_mut(width))
+        .zip(plane.chunks_mut(row_bytes))
         .enumerate()
     {
         let count = u16::from_be_bytes([count[0], count[1]]);
@@ -123,8 +132,27 @@ pub fn decode_rle_rows(
     Ok(())
 }
 
-/// Each 8-bit row of a predicted ZIP channel stores differences to the pixel on the left.
-fn undo_prediction(row: &mut [u8]) {
+/// Stored samples → 8-bit: 16-bit values are scaled with rounding (65535 → 255).
+pub fn to_8bit(samples: Vec<u8>, sample: usize) -> Vec<u8> {
+    if sample != 2 {
+        return samples;
+    }
+    let scale =
+        |b: &[u8]| ((u32::from(u16::from_be_bytes([b[0], b[1]])) * 255 + 32_767) / 65_535) as u8;
+    samples.chunks_exact(2).map(scale).collect()
+}
+
+/// Each row of a predicted ZIP channel stores differences to the sample on the left:
+/// byte-wise for 8-bit data, as big-endian `u16`s for 16-bit data.
+fn undo_prediction(row: &mut [u8], sample: usize) {
+    if sample == 2 {
+        let mut previous = 0u16;
+        for pair in row.chunks_exact_mut(2) {
+            previous = previous.wrapping_add(u16::from_be_bytes([pair[0], pair[1]]));
+            pair.copy_from_slice(&previous.to_be_bytes());
+        }
+        return;
+    }
     for x in 1..row.len() {
         row[x] = row[x].wrapping_add(row[x - 1]);
     }
@@ -183,7 +211,7 @@ mod tests {
     #[test]
     fn every_compression_decodes() {
         let plane = [1u8, 2, 3, 4, 5, 6];
-        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2);
+        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2, 1);
         assert_eq!(decode(&blob(0, &plane)).expect("raw"), plane);
         let rle = [0, 4, 0, 4, 2, 1, 2, 3, 2, 4, 5, 6];
         assert_eq!(decode(&blob(1, &rle)).expect("rle"), plane);
@@ -196,8 +224,27 @@ mod tests {
     }
 
     #[test]
+    fn sixteen_bit_samples_scale_to_eight() {
+        let samples = [0x00, 0x00, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x80];
+        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 2, 2, 2);
+        assert_eq!(decode(&blob(0, &samples)).expect("raw"), [0, 255, 128, 0]);
+        assert_eq!(
+            decode(&blob(2, &zlib(&samples))).expect("zip"),
+            [0, 255, 128, 0]
+        );
+        // 16-bit deltas: 0x0000 + 0xFFFF, then 0x8000 + 0x0080 (per row of 2 samples).
+        let deltas = [0x00, 0x00, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x80];
+        assert_eq!(
+            decode(&blob(3, &zlib(&deltas))).expect("prediction"),
+            [0, 255, 128, 128]
+        );
+        let rle = [0, 5, 0, 5, 3, 0, 0, 0xFF, 0xFF, 3, 0x80, 0, 0, 0x80];
+        assert_eq!(decode(&blob(1, &rle)).expect("rle"), [0, 255, 128, 0]);
+    }
+
+    #[test]
     fn wrong_sizes_are_errors() {
-        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2).expect_err("bad");
+        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2, 1).expect_err("bad");
         assert!(
             decode(&blob(0, &[1, 2, 3]))
                 .to_string()

@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use super::bytes::Cursor;
-use super::channels::{Compression, decode_rle_rows, decode_unpacked};
+use super::channels::{Compression, decode_rle_rows, decode_unpacked, to_8bit};
 use super::reader::{Header, split};
 use super::{PsdError, packbits};
 use crate::io::Limits;
@@ -29,62 +29,78 @@ pub(super) fn decode(
     mut data: Cursor<'_>,
     limits: &Limits,
 ) -> Result<RgbaImage, PsdError> {
-    let (w, h) = (header.width as usize, header.height as usize);
+    let (w, h, sample) = (
+        header.width as usize,
+        header.height as usize,
+        header.sample_bytes,
+    );
     let channels = usize::from(header.channels);
     let color = header.mode.color_channels();
     let wanted = channels.min(color + 1);
+    let plane_len = w * h * sample;
     limits.check_total((w * h * 4) as u64)?;
     let whole = data.clone();
     let compression = Compression::from_word(data.u16("image data compression")?)?;
-    let planes = match compression {
+    let planes: Vec<Vec<u8>> = match compression {
         Compression::Rle => {
             verify(header, whole, limits)?; // all rows are there and long enough: now allocate
             let counts = data.take((channels * h * 2) as u64, "image data RLE row counts")?;
             let mut planes = Vec::with_capacity(wanted);
             for (c, counts) in counts.chunks_exact((h * 2).max(1)).take(wanted).enumerate() {
-                let mut plane = vec![0u8; w * h];
-                decode_rle_rows(counts, &mut data, w, &mut plane)
+                let mut plane = vec![0u8; plane_len];
+                decode_rle_rows(counts, &mut data, w * sample, &mut plane)
                     .map_err(|e| e.within(&format!("image data channel {c}")))?;
                 planes.push(plane);
             }
             planes
         }
         Compression::Raw => {
-            let all = data.take((wanted * w * h) as u64, "image data")?;
-            all.chunks_exact((w * h).max(1))
+            let all = data.take((wanted * plane_len) as u64, "image data")?;
+            all.chunks_exact(plane_len.max(1))
                 .map(<[u8]>::to_vec)
                 .collect()
         }
         Compression::Zip | Compression::ZipPredicted => {
             // One zlib stream holds all channels, spot channels included.
-            limits.check_total((channels * w * h) as u64)?;
-            let all = decode_unpacked(compression, &mut data, w, h * channels)?;
-            all.chunks_exact((w * h).max(1))
+            limits.check_total((channels * plane_len) as u64)?;
+            let all = decode_unpacked(compression, &mut data, w, h * channels, sample)?;
+            all.chunks_exact(plane_len.max(1))
                 .take(wanted)
                 .map(<[u8]>::to_vec)
                 .collect()
         }
     };
+    let planes: Vec<Vec<u8>> = planes.into_iter().map(|p| to_8bit(p, sample)).collect();
     Ok(assemble(&planes, color, w as u32, h as u32))
 }
 
 /// Checks that the composite is complete without decoding it (RLE and raw), so that a
-/// layered file cut short in its last section is reported as damaged.
+/// layered file cut short in its last section is reported as damaged, and so that RLE row
+/// counts are known to be possible before anything is allocated for them.
 pub(super) fn verify(
     header: &Header,
     mut data: Cursor<'_>,
     limits: &Limits,
 ) -> Result<(), PsdError> {
-    let (w, h) = (u64::from(header.width), u64::from(header.height));
-    let channels = u64::from(header.channels);
+    let (h, channels) = (u64::from(header.height), u64::from(header.channels));
+    let row = u64::from(header.width) * header.sample_bytes as u64;
     match Compression::from_word(data.u16("image data compression")?)? {
-        Compression::Raw => data.skip(channels * w * h, "image data"),
+        Compression::Raw => data.skip(channels * row * h, "image data"),
         Compression::Rle => {
             let counts = data.take(channels * h * 2, "image data RLE row counts")?;
-            let total: u64 = counts
-                .chunks_exact(2)
-                .map(|c| u64::from(u16::from_be_bytes([c[0], c[1]])))
-                .sum();
+            // A row needs a control byte and a value per 128 bytes at least.
+            let shortest = 2 * row.div_ceil(128);
+            let mut total = 0;
+            for (y, count) in counts.chunks_exact(2).enumerate() {
+                let count = u64::from(u16::from_be_bytes([count[0], count[1]]));
+                if count < shortest {
+                    let what = format!(
+                        "image data RLE row {y} has {count} bytes, too few for {row} bytes"
+                    );
+                    return Err(PsdError::corrupt(what));
+                }
+                total += count;
+            }
             data.skip(total, "image data RLE rows")
         }
         Compression::Zip | Compression::ZipPredicted => decode(header, data, limits).map(|_| ()),

@@ -1,4 +1,5 @@
-//! Layered Photoshop documents (`.psd`, 8-bit RGB), read and written by our own code.
+//! Layered Photoshop documents (`.psd`), read and written by our own code: we write 8-bit
+//! RGB, and read 8- and 16-bit RGB and Grayscale (16-bit is scaled to 8 bits).
 //!
 //! Why not a crate: none writes layered PSD properly, and the readers we tried get real files
 //! wrong: `psd` 0.3.5 inverts the visibility flag, keeps Krita's NUL in layer names,
@@ -15,7 +16,10 @@
 //!   its ancestor groups are, and its opacity is multiplied by theirs. Group blend modes are
 //!   dropped.
 //! - The composite (Image Data) is written matted over white as Photoshop stores it; a flat
-//!   PSD (no layer records) is read as one layer from it, with the matte undone.
+//!   PSD (no layer records) is read as one layer from it, with the matte undone (unless it is
+//!   a straight composite as Krita writes, recognisable by non-white transparent pixels).
+//! - Channels: we write PackBits (raw where that is smaller) and read raw, PackBits, ZIP and
+//!   ZIP with prediction. User masks and spot channels are skipped.
 //!
 //! Reading never trusts a length: every declared size is checked against the bytes present
 //! and against [`Limits`](super::Limits) before anything is allocated (see `bytes::Cursor`).
@@ -23,6 +27,7 @@
 mod bytes;
 mod channels;
 mod composite;
+mod layers;
 pub mod packbits;
 mod reader;
 mod records;
@@ -40,8 +45,10 @@ pub const MAX_SIDE: u32 = 30_000;
 /// What is wrong with a PSD file, or why a document cannot be written as one.
 #[derive(Debug, thiserror::Error)]
 pub enum PsdError {
+    /// The file does not start with `8BPS`.
     #[error("not a PSD file (signature is {0:?}, expected \"8BPS\")")]
     NotPsd(String),
+    /// A declared length reaches past the end of the file or of its section.
     #[error(
         "truncated: {what} needs {needed} bytes at offset {offset}, {scope} ends at offset {end}"
     )]
@@ -52,17 +59,22 @@ pub enum PsdError {
         scope: &'static str,
         end: u64,
     },
+    /// A valid file using something we do not read (PSB, CMYK, 32-bit, …).
     #[error("unsupported {0}")]
     Unsupported(String),
+    /// Contents that no valid file has (bad RLE, impossible sizes, unknown compression).
     #[error("corrupt {0}")]
     Corrupt(String),
+    /// A size beyond the reader's [`Limits`](super::Limits).
     #[error("{0}")]
     Limit(#[from] LimitError),
+    /// Writing: the canvas is too large for PSD.
     #[error(
         "canvas is {width}×{height} px, beyond the PSD maximum of {MAX_SIDE} px per side \
          (large-document PSB files are not supported)"
     )]
     CanvasTooLarge { width: u32, height: u32 },
+    /// Writing: a layer is too large for PSD's row counts.
     #[error(
         "layer '{name}' is {width}×{height} px, beyond the PSD maximum of {MAX_SIDE} px per side"
     )]
@@ -71,12 +83,16 @@ pub enum PsdError {
         width: u32,
         height: u32,
     },
+    /// Writing: a layer's rectangle does not fit PSD's `i32` coordinates.
     #[error("layer '{name}' at offset ({x}, {y}) reaches past the coordinate range PSD can store")]
     LayerOutOfRange { name: String, x: i32, y: i32 },
+    /// Writing: PSD counts layers in an `i16`.
     #[error("{0} layers are more than the 32767 a PSD file can hold")]
     TooManyLayers(usize),
+    /// Writing: a section would need a length beyond `u32`.
     #[error("the {0} would exceed the 4 GiB a PSD section can hold")]
     SectionTooLarge(&'static str),
+    /// Writing: the destination failed.
     #[error("write failed: {0}")]
     Io(#[from] std::io::Error),
 }
