@@ -6,6 +6,7 @@
 //! document, or one layer for recursive decomposition).
 
 pub mod apply;
+pub mod eval;
 pub mod jobs;
 mod progress;
 pub mod u2net;
