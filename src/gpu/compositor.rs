@@ -32,6 +32,16 @@ struct DragCache {
     above: Option<Vec<(wgpu::Texture, wgpu::TextureView)>>,
 }
 
+/// Starts a tile from transparent black.
+const CLEAR: wgpu::LoadOp<wgpu::Color> = wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT);
+
+/// One chunk draw of a layer: the tile-local rectangle it covers and its bindings.
+struct LayerDraw {
+    local: Rect,
+    bind_group: wgpu::BindGroup,
+    offset: u32,
+}
+
 /// Everything about a layer that the cached textures depend on.
 #[derive(Clone, Debug, PartialEq)]
 struct LayerKey {
@@ -131,10 +141,7 @@ impl Compositor {
         let mut encoder = self.encoder("strata composite");
         let visible = visible_layers(&doc.layers);
         for tile in 0..self.tiles.len() {
-            self.clear(&mut encoder, tile);
-            for layer in &visible {
-                self.draw_layer(&mut encoder, tile, layer);
-            }
+            self.draw_layers(&mut encoder, tile, &visible, CLEAR);
         }
         self.queue.submit([encoder.finish()]);
         Ok(())
@@ -174,15 +181,11 @@ impl Compositor {
         for tile in 0..self.tiles.len() {
             self.copy_whole(&mut encoder, &cache.below[tile], &self.tiles[tile].canvas);
             if dragged_layer.visible && dragged_layer.opacity > 0.0 {
-                self.draw_layer(&mut encoder, tile, dragged_layer);
+                self.draw_layers(&mut encoder, tile, &[dragged_layer], wgpu::LoadOp::Load);
             }
             match &cache.above {
                 Some(above) => self.draw_premul(&mut encoder, tile, &above[tile].1),
-                None => {
-                    for layer in &above {
-                        self.draw_layer(&mut encoder, tile, layer);
-                    }
-                }
+                None => self.draw_layers(&mut encoder, tile, &above, wgpu::LoadOp::Load),
             }
         }
         self.drag = Some(cache);
@@ -202,10 +205,7 @@ impl Compositor {
         let mut above_textures = Vec::with_capacity(self.tiles.len());
         for tile in 0..self.tiles.len() {
             let rect = self.tiles[tile].rect;
-            self.clear(encoder, tile);
-            for layer in below {
-                self.draw_layer(encoder, tile, layer);
-            }
+            self.draw_layers(encoder, tile, below, CLEAR);
             let texture = canvas_texture(
                 &self.device,
                 self.pipelines.canvas_format,
@@ -215,10 +215,7 @@ impl Compositor {
             self.copy_whole(encoder, &self.tiles[tile].canvas, &texture);
             below_textures.push(texture);
             if cache_above {
-                self.clear(encoder, tile);
-                for layer in above {
-                    self.draw_layer(encoder, tile, layer);
-                }
+                self.draw_layers(encoder, tile, above, CLEAR);
                 let texture = canvas_texture(
                     &self.device,
                     self.pipelines.canvas_format,
@@ -270,14 +267,6 @@ impl Compositor {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
     }
 
-    fn clear(&self, encoder: &mut wgpu::CommandEncoder, tile: usize) {
-        let _pass = begin_pass(
-            encoder,
-            &self.tiles[tile].canvas_view,
-            wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-        );
-    }
-
     fn copy_whole(
         &self,
         encoder: &mut wgpu::CommandEncoder,
@@ -287,10 +276,68 @@ impl Compositor {
         encoder.copy_texture_to_texture(from.as_image_copy(), to.as_image_copy(), from.size());
     }
 
-    /// Draws every chunk of `layer` that overlaps `tile`.
-    fn draw_layer(&mut self, encoder: &mut wgpu::CommandEncoder, tile: usize, layer: &Layer) {
+    /// Draws `layers` in order into `tile`, first applying `load` (clear or keep).
+    ///
+    /// Consecutive normal layers share one render pass: every pass loads and stores the whole
+    /// tile, which on software and tiled rasterisers costs as much as the draws. Other blend
+    /// modes need the backdrop copied aside first, so each of their draws gets its own pass.
+    fn draw_layers(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        tile: usize,
+        layers: &[&Layer],
+        load: wgpu::LoadOp<wgpu::Color>,
+    ) {
+        let mut pending_load = Some(load);
+        let mut index = 0;
+        while index < layers.len() {
+            let normal = layers[index].blend == BlendMode::Normal;
+            let run_end = if normal {
+                layers[index..]
+                    .iter()
+                    .position(|l| l.blend != BlendMode::Normal)
+                    .map_or(layers.len(), |n| index + n)
+            } else {
+                index + 1
+            };
+            let draws: Vec<LayerDraw> = layers[index..run_end]
+                .iter()
+                .flat_map(|layer| self.layer_draws(tile, layer))
+                .collect();
+            if normal {
+                let load = pending_load.take().unwrap_or(wgpu::LoadOp::Load);
+                let mut pass = begin_pass(encoder, &self.tiles[tile].canvas_view, load);
+                pass.set_pipeline(&self.pipelines.normal);
+                for draw in &draws {
+                    pass.set_bind_group(0, &draw.bind_group, &[draw.offset]);
+                    pass.draw(0..6, 0..1);
+                }
+            } else {
+                if let Some(load) = pending_load.take() {
+                    let _pass = begin_pass(encoder, &self.tiles[tile].canvas_view, load);
+                }
+                for draw in &draws {
+                    // A texture cannot be read and written in one pass: the blend shader
+                    // reads a copy of the region it covers.
+                    let tile = &self.tiles[tile];
+                    copy_region(encoder, &tile.canvas, &tile.scratch, draw.local);
+                    let mut pass = begin_pass(encoder, &tile.canvas_view, wgpu::LoadOp::Load);
+                    pass.set_pipeline(&self.pipelines.blend);
+                    pass.set_bind_group(0, &draw.bind_group, &[draw.offset]);
+                    pass.draw(0..6, 0..1);
+                }
+            }
+            index = run_end;
+        }
+        if let Some(load) = pending_load {
+            let _pass = begin_pass(encoder, &self.tiles[tile].canvas_view, load);
+        }
+    }
+
+    /// Uniforms and bind groups for every chunk of `layer` that overlaps `tile`.
+    fn layer_draws(&mut self, tile: usize, layer: &Layer) -> Vec<LayerDraw> {
         let tile_rect = self.tiles[tile].rect;
-        let normal = layer.blend == BlendMode::Normal;
+        let mut draws = Vec::new();
         for chunk in self.layers.chunks(layer.id) {
             let placed = chunk
                 .rect
@@ -299,16 +346,6 @@ impl Compositor {
                 continue;
             };
             let local = covered.translated(-tile_rect.x, -tile_rect.y);
-            if !normal {
-                // The blend shader reads the backdrop; a texture cannot be read and written in
-                // one pass, so the covered region is copied aside first.
-                copy_region(
-                    encoder,
-                    &self.tiles[tile].canvas,
-                    &self.tiles[tile].scratch,
-                    local,
-                );
-            }
             let uniform = DrawUniform {
                 origin: [local.x as i32, local.y as i32],
                 size: [local.width as i32, local.height as i32],
@@ -339,15 +376,13 @@ impl Compositor {
                     },
                 ],
             });
-            let mut pass = begin_pass(encoder, &self.tiles[tile].canvas_view, wgpu::LoadOp::Load);
-            pass.set_pipeline(if normal {
-                &self.pipelines.normal
-            } else {
-                &self.pipelines.blend
+            draws.push(LayerDraw {
+                local,
+                bind_group,
+                offset,
             });
-            pass.set_bind_group(0, &bind_group, &[offset]);
-            pass.draw(0..6, 0..1);
         }
+        draws
     }
 
     /// Draws a premultiplied cache texture of the tile's size over the tile.
