@@ -46,6 +46,23 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Split a picture into layers and save them (.psd, .ora, .png or a folder of PNGs).
+    Decompose {
+        input: PathBuf,
+        /// objects (salient objects, inpainted background), palette (soft colour layers)
+        /// or regions (colour regions, no model).
+        #[arg(long, default_value = "objects")]
+        method: strata::decompose::Method,
+        /// Number of layers wanted, background included.
+        #[arg(long, default_value_t = 5)]
+        layers: usize,
+        /// Seed for the random choices, so runs are reproducible.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output: .psd, .ora, .png (the layers' composite), or a folder for one PNG per layer.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Measure performance against peers in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -117,6 +134,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 io::save_as(&doc, &output, ExportFormat::FlatPng)?;
             }
             Ok(())
+        }
+        Some(Command::Decompose { input, method, layers, seed, output }) => {
+            let options = strata::decompose::Options { method, layers, seed };
+            crate::decompose_cli::run(&input, &output, options)
         }
         Some(Command::Convert { input, output }) => {
             let doc = open(&input)?;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod decompose_cli;
 
 use std::process::ExitCode;
 

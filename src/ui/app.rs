@@ -41,6 +41,7 @@ pub struct StrataApp {
     /// The window title last sent to the window.
     pub(super) shown_title: Option<String>,
     pub(super) screenshot: Option<ScreenshotHook>,
+    pub(super) decompose: super::decompose::DecomposeState,
 }
 
 impl StrataApp {
@@ -62,6 +63,7 @@ impl StrataApp {
             quit_requested: false,
             shown_title: None,
             screenshot: None,
+            decompose: Default::default(),
         }
     }
 
@@ -178,6 +180,8 @@ impl StrataApp {
             Command::Zoom100 => self.canvas.zoom_100(),
             Command::ZoomBy(factor) => self.canvas.zoom_by(factor),
             Command::DismissError => self.messages.dismiss_banner(),
+            Command::Decompose { target, options } => self.start_decompose(target, options),
+            Command::CancelDecompose => self.cancel_decompose(),
             Command::Quit => self.quit_requested = true,
         }
         if !before.is_same_state(&self.doc) {

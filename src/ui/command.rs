@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+use crate::decompose::Options;
+use crate::decompose::jobs::Target;
 use crate::io::ExportFormat;
 use crate::model::{BlendMode, LayerId};
 
@@ -80,6 +82,13 @@ pub enum Command {
     ZoomBy(f32),
     /// Hide the error banner.
     DismissError,
+    /// Decompose the whole picture or one layer (recursive decomposition) on the worker.
+    Decompose {
+        target: Target,
+        options: Options,
+    },
+    /// Stop the running decomposition; the document stays as it is.
+    CancelDecompose,
     /// Close the window.
     Quit,
 }

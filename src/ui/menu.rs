@@ -60,8 +60,15 @@ pub fn shortcuts(ctx: &egui::Context, out: &mut Vec<Command>) {
     });
 }
 
-/// Draws the menu bar and pushes the chosen commands into `out`.
-pub fn menu_bar(ui: &mut egui::Ui, doc: &Document, history: &History, out: &mut Vec<Command>) {
+/// Draws the menu bar and pushes the chosen commands into `out`; `more_menus` adds the
+/// menus that own state of their own (Decompose) after View.
+pub fn menu_bar(
+    ui: &mut egui::Ui,
+    doc: &Document,
+    history: &History,
+    out: &mut Vec<Command>,
+    more_menus: impl FnOnce(&mut egui::Ui, &mut Vec<Command>),
+) {
     let has_layers = !doc.layers.is_empty();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
@@ -114,6 +121,7 @@ pub fn menu_bar(ui: &mut egui::Ui, doc: &Document, history: &History, out: &mut 
                 out.push(Command::ZoomBy(1.0 / ZOOM_STEP));
             }
         });
+        more_menus(ui, out);
     });
 }
 

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod canvas;
 pub mod command;
+pub mod decompose;
 mod gpu_canvas;
 pub mod icons;
 pub mod layers_panel;
@@ -42,6 +43,7 @@ const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
 /// A file that cannot be opened shows its error in the window; only failing to create the
 /// window at all (no display, no graphics adapter) is an error here.
 pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let first_run = path.is_none();
     let mut app = match path.or_else(sample_path) {
         Some(path) => StrataApp::open(&path),
         None => {
@@ -49,6 +51,12 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
             StrataApp::new(Document::new(0, 0))
         }
     };
+    if first_run && !app.document().layers.is_empty() {
+        // A new user sees layers at once: the sample is decomposed by the default method
+        // while the window opens (on the worker; the window stays live).
+        let options = crate::decompose::Options::default();
+        app.apply(Command::Decompose { target: crate::decompose::jobs::Target::Document, options });
+    }
     app.screenshot = screenshot::ScreenshotHook::from_env();
     let title = app.title();
     let options = eframe::NativeOptions {

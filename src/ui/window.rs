@@ -21,14 +21,22 @@ impl StrataApp {
     /// Needs no eframe, only an egui context, so tests can run whole frames without a window.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        self.poll_decompose(Some(&ctx));
         let mut commands = Vec::new();
         menu::shortcuts(&ctx, &mut commands);
 
         egui::Panel::top("menu").show(ui, |ui| {
-            menu::menu_bar(ui, &self.doc, &self.history, &mut commands);
+            let (decompose, selected) = (&mut self.decompose, self.selected);
+            let has_picture = !self.doc.layers.is_empty();
+            menu::menu_bar(ui, &self.doc, &self.history, &mut commands, |ui, out| {
+                super::decompose::decompose_menu(ui, decompose, selected, has_picture, out);
+            });
         });
         egui::Panel::bottom("status").show(ui, |ui| {
-            status::status_bar(ui, &self.doc, self.canvas.zoom(), &self.messages);
+            ui.horizontal(|ui| {
+                super::decompose::progress_ui(ui, &self.decompose, &mut commands);
+                status::status_bar(ui, &self.doc, self.canvas.zoom(), &self.messages);
+            });
         });
         egui::Panel::right("layers")
             .resizable(true)

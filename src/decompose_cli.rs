@@ -1,0 +1,63 @@
+//! `strata decompose`: decompose a picture headless, with a progress bar.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use strata::decompose::jobs::{JobRequest, Jobs, Target};
+use strata::decompose::{Options, apply};
+use strata::io;
+use strata::model::{Document, composite};
+
+/// Decomposes `input` and writes the layers to `output`: `.psd`, `.ora`, `.png` (the
+/// composite of the layers) or a folder (one PNG per layer).
+pub fn run(input: &Path, output: &Path, options: Options) -> Result<()> {
+    let writes_folder = output.is_dir() || output.extension().is_none();
+    if !writes_folder && io::ExportFormat::from_path(output).is_none() {
+        bail!("{}: name the output .psd, .ora, .png or a folder", output.display());
+    }
+    let source = io::open(input).context("cannot open input")?;
+    // A layered input is decomposed as the picture it shows.
+    let image = if source.layers.len() == 1 && source.layers[0].offset == Default::default() {
+        source.layers[0].pixels.as_ref().clone()
+    } else {
+        composite(&source)
+    };
+    let (width, height) = image.dimensions();
+
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {percent:>3}% {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut jobs = Jobs::default();
+    let request = JobRequest { image: Arc::new(image), options, target: Target::Document };
+    jobs.start(request, || ());
+    let finished = loop {
+        if let Some(done) = jobs.poll() {
+            break done;
+        }
+        if let Some((_, fraction, stage)) = jobs.running() {
+            bar.set_position((fraction * 1000.0) as u64);
+            bar.set_message(stage);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    bar.finish_and_clear();
+    let specs = finished
+        .result
+        .with_context(|| format!("{}: decomposition failed", input.display()))?;
+
+    let mut doc = Document::new(width, height);
+    apply::replace_document(&mut doc, specs);
+    if writes_folder {
+        let written = io::export_layers(&doc, output)?;
+        println!("wrote {} layer PNGs to {}", written.len(), output.display());
+    } else {
+        io::save(&doc, output)?;
+        println!("wrote {} layers to {}", doc.layers.len(), output.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Decomposition from the editor: the Decompose menu, the progress bar with Cancel, and
+//! putting finished layers into the document as one undo step.
+//!
+//! Work runs on [`Jobs`]' worker thread; the UI only polls it once a frame, so the window stays
+//! live. A failed, panicked or cancelled decomposition leaves the document exactly as it was.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Command, StrataApp};
+use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
+use crate::decompose::{MAX_LAYERS, Method, Options, apply};
+use crate::model::{LayerId, composite};
+
+/// The editor's decomposition state: the job runner and the options the menu shows.
+#[derive(Default)]
+pub struct DecomposeState {
+    jobs: Jobs,
+    /// What the Decompose menu will run next.
+    pub options: Options,
+    /// Woken by the worker when it finishes, so the result shows without input events.
+    repaint: Option<egui::Context>,
+}
+
+impl DecomposeState {
+    /// Fraction done and stage of the running job, if any.
+    pub fn running(&self) -> Option<(f32, String)> {
+        self.jobs.running().map(|(_, fraction, stage)| (fraction, stage))
+    }
+}
+
+impl StrataApp {
+    /// Starts decomposing the whole picture or one layer (replacing any running job).
+    pub(super) fn start_decompose(&mut self, target: Target, options: Options) {
+        let image = match target {
+            Target::Document => composite(&self.doc),
+            Target::Layer(id) => match self.doc.layer(id) {
+                Some(layer) => layer.pixels.as_ref().clone(),
+                None => return self.messages.error("That layer no longer exists."),
+            },
+        };
+        if image.width() == 0 || image.height() == 0 {
+            return self.messages.error("There is nothing to decompose: the picture is empty.");
+        }
+        let repaint = self.decompose.repaint.clone();
+        let request = JobRequest { image: Arc::new(image), options: options.clone(), target };
+        self.decompose.jobs.start(request, move || {
+            if let Some(ctx) = &repaint {
+                ctx.request_repaint();
+            }
+        });
+        self.messages.info(format!("Decomposing with the {} method…", options.method));
+    }
+
+    /// Cancels the running decomposition; the document stays as it is.
+    pub(super) fn cancel_decompose(&mut self) {
+        if self.decompose.jobs.running().is_some() {
+            self.decompose.jobs.cancel();
+            self.messages.info("Decomposition cancelled");
+        }
+    }
+
+    /// Takes a finished decomposition into the document. Called once per frame.
+    pub(super) fn poll_decompose(&mut self, ctx: Option<&egui::Context>) {
+        if let Some(ctx) = ctx {
+            self.decompose.repaint = Some(ctx.clone());
+            if self.decompose.jobs.running().is_some() {
+                // Keep the progress bar moving even when no input arrives.
+                ctx.request_repaint_after(Duration::from_millis(100));
+            }
+        }
+        if let Some(finished) = self.decompose.jobs.poll() {
+            self.finish_decompose(finished);
+        }
+    }
+
+    /// Blocks until the running decomposition finishes and takes it in (tests, scripts).
+    /// Returns false if nothing finished within `timeout`.
+    pub fn wait_for_decomposition(&mut self, timeout: Duration) -> bool {
+        match self.decompose.jobs.wait(timeout) {
+            Some(finished) => {
+                self.finish_decompose(finished);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True while a decomposition runs.
+    pub fn is_decomposing(&self) -> bool {
+        self.decompose.jobs.running().is_some()
+    }
+
+    fn finish_decompose(&mut self, finished: Finished) {
+        let specs = match finished.result {
+            Ok(specs) if !specs.is_empty() => specs,
+            Ok(_) => return self.messages.error("Decomposition produced no layers."),
+            Err(err) => return self.messages.error(format!("Decomposition failed: {err}")),
+        };
+        let method = finished.options.method;
+        let before = self.doc.clone();
+        let label = format!("Decompose ({method})");
+        let new_ids: Option<Vec<LayerId>> = match finished.target {
+            Target::Document => {
+                let ids = self
+                    .history
+                    .record(label, &mut self.doc, |doc| apply::replace_document(doc, specs));
+                Some(ids)
+            }
+            Target::Layer(id) => self
+                .history
+                .record(label, &mut self.doc, |doc| apply::replace_layer(doc, id, specs)),
+        };
+        match new_ids {
+            Some(ids) => {
+                self.selected = ids.last().copied();
+                self.messages.info(format!("Decomposed into {} layers ({method})", ids.len()));
+            }
+            None => self.messages.error("The layer was deleted while it was being decomposed."),
+        }
+        if !before.is_same_state(&self.doc) {
+            self.revision += 1;
+        }
+    }
+}
+
+/// The Decompose menu: method, layer count, and what to decompose.
+pub fn decompose_menu(
+    ui: &mut egui::Ui,
+    state: &mut DecomposeState,
+    selected: Option<LayerId>,
+    has_picture: bool,
+    out: &mut Vec<Command>,
+) {
+    ui.menu_button("Decompose", |ui| {
+        ui.label("Method");
+        for method in Method::ALL {
+            ui.radio_value(&mut state.options.method, method, method.name())
+                .on_hover_text(method.description());
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.label("Layers");
+            ui.add(egui::DragValue::new(&mut state.options.layers).range(2..=MAX_LAYERS));
+        });
+        ui.separator();
+        let options = state.options.clone();
+        let picture = ui.add_enabled(has_picture, egui::Button::new("Decompose picture"));
+        if picture.clicked() {
+            out.push(Command::Decompose { target: Target::Document, options: options.clone() });
+            ui.close();
+        }
+        let layer = ui.add_enabled(selected.is_some(), egui::Button::new("Decompose selected layer"));
+        if let (true, Some(id)) = (layer.clicked(), selected) {
+            out.push(Command::Decompose { target: Target::Layer(id), options });
+            ui.close();
+        }
+    });
+}
+
+/// The progress bar and Cancel button shown in the status bar while a job runs.
+pub fn progress_ui(ui: &mut egui::Ui, state: &DecomposeState, out: &mut Vec<Command>) {
+    if let Some((fraction, stage)) = state.running() {
+        if ui.button("Cancel").clicked() {
+            out.push(Command::CancelDecompose);
+        }
+        let text = if stage.is_empty() { "Decomposing…".to_string() } else { stage };
+        ui.add(egui::ProgressBar::new(fraction).desired_width(220.0).text(text));
+        ui.separator();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Document, Offset, RgbaImage};
+    use image::Rgba;
+
+    const LONG: Duration = Duration::from_secs(120);
+
+    /// Two flat shapes on a flat background: every method finds something in it.
+    fn scene() -> Document {
+        let image = RgbaImage::from_fn(48, 32, |x, y| {
+            if (8..20).contains(&x) && (6..18).contains(&y) {
+                Rgba([220, 40, 40, 255])
+            } else if (28..42).contains(&x) && (12..28).contains(&y) {
+                Rgba([30, 60, 220, 255])
+            } else {
+                Rgba([240, 230, 200, 255])
+            }
+        });
+        Document::from_flat("scene", image)
+    }
+
+    fn regions(layers: usize) -> Options {
+        Options { method: Method::Regions, layers, seed: 1 }
+    }
+
+    #[test]
+    fn decomposing_the_picture_is_one_undo_step() {
+        let mut app = StrataApp::new(scene());
+        let original = app.document().clone();
+        app.apply(Command::Decompose { target: Target::Document, options: regions(3) });
+        assert!(app.is_decomposing());
+        assert!(app.wait_for_decomposition(LONG), "no result");
+        assert_eq!(app.document().layers.len(), 3);
+        let reference = composite(&original);
+        let rebuilt = composite(app.document());
+        let worst = reference
+            .pixels()
+            .zip(rebuilt.pixels())
+            .flat_map(|(a, b)| (0..4).map(move |c| a[c].abs_diff(b[c])))
+            .max();
+        assert!(worst <= Some(3), "composite changed by {worst:?}");
+        app.apply(Command::Undo);
+        assert!(app.document().is_same_state(&original));
+    }
+
+    #[test]
+    fn a_failed_decomposition_leaves_the_document_alone() {
+        let mut app = StrataApp::new(scene());
+        let original = app.document().clone();
+        let bad = Options { layers: 0, ..regions(3) };
+        app.apply(Command::Decompose { target: Target::Document, options: bad });
+        assert!(app.wait_for_decomposition(LONG));
+        assert!(app.document().is_same_state(&original));
+        assert!(!app.history().can_undo());
+        let last = app.messages().last().expect("a message");
+        assert!(last.text.contains("Decomposition failed"), "{}", last.text);
+    }
+
+    #[test]
+    fn cancel_leaves_the_document_alone() {
+        let mut app = StrataApp::new(scene());
+        let original = app.document().clone();
+        app.apply(Command::Decompose { target: Target::Document, options: regions(3) });
+        app.apply(Command::CancelDecompose);
+        assert!(!app.is_decomposing());
+        std::thread::sleep(Duration::from_millis(200));
+        app.poll_decompose(None);
+        assert!(app.document().is_same_state(&original));
+    }
+
+    #[test]
+    fn a_layer_can_be_decomposed_again_in_place() {
+        let mut doc = Document::new(60, 40);
+        doc.push_layer("paper", RgbaImage::from_pixel(60, 40, Rgba([255, 255, 255, 255])));
+        let art = scene().layers[0].pixels.as_ref().clone();
+        let art = doc.push_layer("art", art);
+        art.offset = Offset::new(6, 4);
+        let art = art.id;
+        doc.push_layer("top", RgbaImage::from_pixel(2, 2, Rgba([0, 0, 0, 255])));
+        let mut app = StrataApp::new(doc);
+        app.apply(Command::Decompose { target: Target::Layer(art), options: regions(2) });
+        assert!(app.wait_for_decomposition(LONG));
+        let names: Vec<&str> = app.document().layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names.len(), 4, "{names:?}");
+        assert_eq!(names[0], "paper");
+        assert_eq!(names[3], "top");
+        assert!(names[1].starts_with("art › ") && names[2].starts_with("art › "), "{names:?}");
+        assert!(app.document().layer(art).is_none());
+        assert_eq!(app.document().layers[1].offset.x, 6, "sub-layers keep the parent's position");
+    }
+}
