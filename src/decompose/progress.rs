@@ -34,10 +34,10 @@ impl Progress {
         self.inner
             .fraction
             .store(fraction.to_bits(), Ordering::Relaxed);
-        if let Ok(mut current) = self.inner.stage.lock() {
-            if *current != stage {
-                stage.clone_into(&mut current);
-            }
+        if let Ok(mut current) = self.inner.stage.lock()
+            && *current != stage
+        {
+            stage.clone_into(&mut current);
         }
     }
 
