@@ -12,9 +12,10 @@ use candle_core as candle;
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
-/// Output pixels per GEMM tile (rounded to whole rows): large enough to keep GEMM efficient,
-/// small enough that the im2col tile (`9·C_in × TILE`) stays a few tens of MB at most.
-const TILE_PIXELS: usize = 8192;
+/// Most bytes of one im2col tile. Tiles of a few MB keep GEMM efficient and let the
+/// allocator hand the same heap memory back tile after tile; larger ones (tens of MB) were
+/// measured slower, mostly in page faults on freshly mapped memory.
+const TILE_BYTES: usize = 4 << 20;
 
 /// A 2-D convolution with square kernel, stride 1, "same" padding and dilation, whose weights
 /// are kept as a `C_out × (C_in·k·k)` matrix.
@@ -56,25 +57,52 @@ impl Conv {
     /// Convolves `x` (`1 × C_in × H × W`, f32, CPU), adds the bias and applies ReLU when
     /// `relu` is set.
     pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
-        let (n, c, h, w) = x.dims4()?;
-        if n != 1 || c != self.c_in {
-            candle::bail!("conv expects 1×{}×H×W, got {:?}", self.c_in, x.dims());
-        }
-        let x = x.contiguous()?;
-        let (storage, layout) = x.storage_and_layout();
-        let Storage::Cpu(cpu) = &*storage else {
-            candle::bail!("the U²-Net-P convolution runs on the CPU only");
+        self.forward_cat(&[x], relu)
+    }
+
+    /// Convolves the channel-wise concatenation of `inputs` (each `1 × Cᵢ × H × W`, f32,
+    /// CPU, `ΣCᵢ = C_in`) without materialising it: the im2col rows read each channel from
+    /// the tensor it lives in.
+    pub fn forward_cat(&self, inputs: &[&Tensor], relu: bool) -> Result<Tensor> {
+        let Some(first) = inputs.first() else {
+            candle::bail!("conv without input");
         };
-        let input = &cpu.as_slice::<f32>()?[layout.start_offset()..][..c * h * w];
+        let (_, _, h, w) = first.dims4()?;
+        let tensors = inputs
+            .iter()
+            .map(|t| t.contiguous())
+            .collect::<Result<Vec<_>>>()?;
+        let guards: Vec<_> = tensors.iter().map(|t| t.storage_and_layout()).collect();
+        // One `H·W` slice per input channel, in concatenation order.
+        let mut planes: Vec<&[f32]> = Vec::with_capacity(self.c_in);
+        for (t, (storage, layout)) in tensors.iter().zip(&guards) {
+            let (n, c, th, tw) = t.dims4()?;
+            if n != 1 || (th, tw) != (h, w) {
+                candle::bail!(
+                    "conv inputs differ in size: {:?} vs {:?}",
+                    t.dims(),
+                    first.dims()
+                );
+            }
+            let Storage::Cpu(cpu) = &**storage else {
+                candle::bail!("the U²-Net-P convolution runs on the CPU only");
+            };
+            let data = &cpu.as_slice::<f32>()?[layout.start_offset()..][..c * h * w];
+            planes.extend(data.chunks_exact(h * w));
+        }
+        if planes.len() != self.c_in {
+            candle::bail!("conv expects {} channels, got {}", self.c_in, planes.len());
+        }
 
         let k_rows = self.c_in * self.kernel * self.kernel;
-        let tile_rows = (TILE_PIXELS / w).clamp(1, h);
+        // Tiles of whole rows whose im2col matrix stays within TILE_BYTES.
+        let tile_rows = (TILE_BYTES / (4 * k_rows * w)).clamp(1, h);
         let mut out = vec![0f32; self.c_out * h * w];
         let mut y0 = 0;
         while y0 < h {
             let rows = tile_rows.min(h - y0);
             let n_pix = rows * w;
-            let cols = self.im2col(input, h, w, y0, rows);
+            let cols = self.im2col(&planes, h, w, y0, rows);
             let cols = Tensor::from_vec(cols, (k_rows, n_pix), &Device::Cpu)?;
             let res = self.weight.matmul(&cols)?;
             let (res_storage, res_layout) = res.storage_and_layout();
@@ -99,13 +127,13 @@ impl Conv {
 
     /// The im2col matrix of output rows `y0..y0 + rows`: row `(c·k + ky)·k + kx` holds input
     /// channel `c` shifted by the tap `(ky, kx)`, zero outside the picture.
-    fn im2col(&self, input: &[f32], h: usize, w: usize, y0: usize, rows: usize) -> Vec<f32> {
+    fn im2col(&self, planes: &[&[f32]], h: usize, w: usize, y0: usize, rows: usize) -> Vec<f32> {
         let k = self.kernel;
         let n_pix = rows * w;
         let pad = (self.dilation * (k - 1) / 2) as isize;
         let mut cols = vec![0f32; self.c_in * k * k * n_pix];
         cols.par_chunks_mut(k * k * n_pix)
-            .zip(input.par_chunks(h * w))
+            .zip(planes.par_iter())
             .for_each(|(chan_cols, plane)| {
                 for (tap, col) in chan_cols.chunks_mut(n_pix).enumerate() {
                     let dy = (tap / k * self.dilation) as isize - pad;

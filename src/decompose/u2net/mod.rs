@@ -90,13 +90,21 @@ pub fn run(net: &U2Netp, input: &Tensor) -> Result<Matte, DecomposeError> {
     })
 }
 
-/// Saliency of `image` at 320×320, stretched to `0..=1` (1 = salient object).
+/// Saliency of `image` at 320×320, stretched to `0..=1` (1 = salient object), as rembg
+/// returns it.
 pub fn saliency(image: &RgbaImage) -> Result<Matte, DecomposeError> {
-    let net = model()?;
-    let input = preprocess(image)?;
-    let mut matte = run(net, &input)?;
+    let mut matte = saliency_raw(image)?;
     matte.normalize_min_max();
     Ok(matte)
+}
+
+/// The network's own 320×320 output for `image`, before stretching. Its maximum says how
+/// sure the network is that anything is salient at all (near 1 for a clear subject, near 0
+/// for a plain or busy picture), which the stretched map no longer shows.
+pub fn saliency_raw(image: &RgbaImage) -> Result<Matte, DecomposeError> {
+    let net = model()?;
+    let input = preprocess(image)?;
+    run(net, &input)
 }
 
 fn compute_error(e: candle::Error) -> DecomposeError {

@@ -29,10 +29,11 @@ impl Stage {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// The stage applied to the channel-wise concatenation of `xs`.
+    fn forward(&self, xs: &[&Tensor]) -> Result<Tensor> {
         match self {
-            Stage::Deep(rsu) => rsu.forward(x),
-            Stage::Flat(rsu) => rsu.forward(x),
+            Stage::Deep(rsu) => rsu.forward(xs),
+            Stage::Flat(rsu) => rsu.forward(xs),
         }
     }
 }
@@ -100,7 +101,7 @@ impl U2Netp {
             if i > 0 {
                 hx = pool_ceil(&hx)?;
             }
-            hx = stage.forward(&hx)?;
+            hx = stage.forward(&[&hx])?;
             skips.push(hx.clone());
         }
         let missing = || candle::Error::Msg("U2Netp: stage output missing".into());
@@ -110,7 +111,7 @@ impl U2Netp {
         for stage in &self.decoder {
             let skip = skips.pop().ok_or_else(missing)?;
             let up = upsample_like(&deeper, &skip)?;
-            deeper = stage.forward(&Tensor::cat(&[&up, &skip], 1)?)?;
+            deeper = stage.forward(&[&up, &skip])?;
             decoded.push(deeper.clone());
         }
         // Side outputs d1 … d6, all brought to the size of d1 (the input size).
@@ -120,6 +121,7 @@ impl U2Netp {
         for (conv, hx) in self.sides.iter().zip(&decoded).skip(1) {
             sides.push(upsample_like(&conv.forward(hx, false)?, &d1)?);
         }
-        self.outconv.forward(&Tensor::cat(&sides, 1)?, false)
+        let sides: Vec<&Tensor> = sides.iter().collect();
+        self.outconv.forward_cat(&sides, false)
     }
 }

@@ -25,6 +25,11 @@ impl RebnConv {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         self.conv.forward(x, true)
     }
+
+    /// The block applied to the channel-wise concatenation of `xs`.
+    pub fn forward_cat(&self, xs: &[&Tensor]) -> Result<Tensor> {
+        self.conv.forward_cat(xs, true)
+    }
 }
 
 /// 2×2 max-pool with stride 2 and PyTorch's `ceil_mode=True`: an odd trailing row/column
@@ -90,8 +95,9 @@ impl Rsu {
         })
     }
 
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let hx_in = self.conv_in.forward(x)?;
+    /// The block applied to the channel-wise concatenation of `xs`.
+    pub fn forward(&self, xs: &[&Tensor]) -> Result<Tensor> {
+        let hx_in = self.conv_in.forward_cat(xs)?;
         // Encoder: conv, pool, conv, pool, …; the last two convs run at the same size.
         let levels = self.encoder.len();
         let mut skips: Vec<Tensor> = Vec::with_capacity(levels);
@@ -112,7 +118,7 @@ impl Rsu {
                 .pop()
                 .ok_or_else(|| candle::Error::Msg("RSU skip missing".into()))?;
             let up = upsample_like(&deeper, &skip)?;
-            deeper = conv.forward(&Tensor::cat(&[&up, &skip], 1)?)?;
+            deeper = conv.forward_cat(&[&up, &skip])?;
         }
         deeper + hx_in
     }
@@ -145,15 +151,16 @@ impl Rsu4F {
         })
     }
 
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let hx_in = self.conv_in.forward(x)?;
+    /// The block applied to the channel-wise concatenation of `xs`.
+    pub fn forward(&self, xs: &[&Tensor]) -> Result<Tensor> {
+        let hx_in = self.conv_in.forward_cat(xs)?;
         let hx1 = self.encoder[0].forward(&hx_in)?;
         let hx2 = self.encoder[1].forward(&hx1)?;
         let hx3 = self.encoder[2].forward(&hx2)?;
         let hx4 = self.encoder[3].forward(&hx3)?;
-        let hx3d = self.decoder[0].forward(&Tensor::cat(&[&hx4, &hx3], 1)?)?;
-        let hx2d = self.decoder[1].forward(&Tensor::cat(&[&hx3d, &hx2], 1)?)?;
-        let hx1d = self.decoder[2].forward(&Tensor::cat(&[&hx2d, &hx1], 1)?)?;
+        let hx3d = self.decoder[0].forward_cat(&[&hx4, &hx3])?;
+        let hx2d = self.decoder[1].forward_cat(&[&hx3d, &hx2])?;
+        let hx1d = self.decoder[2].forward_cat(&[&hx2d, &hx1])?;
         hx1d + hx_in
     }
 }
