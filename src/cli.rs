@@ -135,8 +135,18 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Some(Command::Decompose { input, method, layers, seed, output }) => {
-            let options = strata::decompose::Options { method, layers, seed };
+        Some(Command::Decompose {
+            input,
+            method,
+            layers,
+            seed,
+            output,
+        }) => {
+            let options = strata::decompose::Options {
+                method,
+                layers,
+                seed,
+            };
             crate::decompose_cli::run(&input, &output, options)
         }
         Some(Command::Convert { input, output }) => {

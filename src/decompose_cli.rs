@@ -16,7 +16,10 @@ use strata::model::{Document, composite};
 pub fn run(input: &Path, output: &Path, options: Options) -> Result<()> {
     let writes_folder = output.is_dir() || output.extension().is_none();
     if !writes_folder && io::ExportFormat::from_path(output).is_none() {
-        bail!("{}: name the output .psd, .ora, .png or a folder", output.display());
+        bail!(
+            "{}: name the output .psd, .ora, .png or a folder",
+            output.display()
+        );
     }
     let source = io::open(input).context("cannot open input")?;
     // A layered input is decomposed as the picture it shows.
@@ -33,7 +36,11 @@ pub fn run(input: &Path, output: &Path, options: Options) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut jobs = Jobs::default();
-    let request = JobRequest { image: Arc::new(image), options, target: Target::Document };
+    let request = JobRequest {
+        image: Arc::new(image),
+        options,
+        target: Target::Document,
+    };
     jobs.start(request, || ());
     let finished = loop {
         if let Some(done) = jobs.poll() {

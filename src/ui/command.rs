@@ -83,10 +83,7 @@ pub enum Command {
     /// Hide the error banner.
     DismissError,
     /// Decompose the whole picture or one layer (recursive decomposition) on the worker.
-    Decompose {
-        target: Target,
-        options: Options,
-    },
+    Decompose { target: Target, options: Options },
     /// Stop the running decomposition; the document stays as it is.
     CancelDecompose,
     /// Close the window.

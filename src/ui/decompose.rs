@@ -25,7 +25,9 @@ pub struct DecomposeState {
 impl DecomposeState {
     /// Fraction done and stage of the running job, if any.
     pub fn running(&self) -> Option<(f32, String)> {
-        self.jobs.running().map(|(_, fraction, stage)| (fraction, stage))
+        self.jobs
+            .running()
+            .map(|(_, fraction, stage)| (fraction, stage))
     }
 }
 
@@ -40,16 +42,23 @@ impl StrataApp {
             },
         };
         if image.width() == 0 || image.height() == 0 {
-            return self.messages.error("There is nothing to decompose: the picture is empty.");
+            return self
+                .messages
+                .error("There is nothing to decompose: the picture is empty.");
         }
         let repaint = self.decompose.repaint.clone();
-        let request = JobRequest { image: Arc::new(image), options: options.clone(), target };
+        let request = JobRequest {
+            image: Arc::new(image),
+            options: options.clone(),
+            target,
+        };
         self.decompose.jobs.start(request, move || {
             if let Some(ctx) = &repaint {
                 ctx.request_repaint();
             }
         });
-        self.messages.info(format!("Decomposing with the {} method…", options.method));
+        self.messages
+            .info(format!("Decomposing with the {} method…", options.method));
     }
 
     /// Cancels the running decomposition; the document stays as it is.
@@ -102,21 +111,24 @@ impl StrataApp {
         let label = format!("Decompose ({method})");
         let new_ids: Option<Vec<LayerId>> = match finished.target {
             Target::Document => {
-                let ids = self
-                    .history
-                    .record(label, &mut self.doc, |doc| apply::replace_document(doc, specs));
+                let ids = self.history.record(label, &mut self.doc, |doc| {
+                    apply::replace_document(doc, specs)
+                });
                 Some(ids)
             }
-            Target::Layer(id) => self
-                .history
-                .record(label, &mut self.doc, |doc| apply::replace_layer(doc, id, specs)),
+            Target::Layer(id) => self.history.record(label, &mut self.doc, |doc| {
+                apply::replace_layer(doc, id, specs)
+            }),
         };
         match new_ids {
             Some(ids) => {
                 self.selected = ids.last().copied();
-                self.messages.info(format!("Decomposed into {} layers ({method})", ids.len()));
+                self.messages
+                    .info(format!("Decomposed into {} layers ({method})", ids.len()));
             }
-            None => self.messages.error("The layer was deleted while it was being decomposed."),
+            None => self
+                .messages
+                .error("The layer was deleted while it was being decomposed."),
         }
         if !before.is_same_state(&self.doc) {
             self.revision += 1;
@@ -147,12 +159,21 @@ pub fn decompose_menu(
         let options = state.options.clone();
         let picture = ui.add_enabled(has_picture, egui::Button::new("Decompose picture"));
         if picture.clicked() {
-            out.push(Command::Decompose { target: Target::Document, options: options.clone() });
+            out.push(Command::Decompose {
+                target: Target::Document,
+                options: options.clone(),
+            });
             ui.close();
         }
-        let layer = ui.add_enabled(selected.is_some(), egui::Button::new("Decompose selected layer"));
+        let layer = ui.add_enabled(
+            selected.is_some(),
+            egui::Button::new("Decompose selected layer"),
+        );
         if let (true, Some(id)) = (layer.clicked(), selected) {
-            out.push(Command::Decompose { target: Target::Layer(id), options });
+            out.push(Command::Decompose {
+                target: Target::Layer(id),
+                options,
+            });
             ui.close();
         }
     });
@@ -164,8 +185,16 @@ pub fn progress_ui(ui: &mut egui::Ui, state: &DecomposeState, out: &mut Vec<Comm
         if ui.button("Cancel").clicked() {
             out.push(Command::CancelDecompose);
         }
-        let text = if stage.is_empty() { "Decomposing…".to_string() } else { stage };
-        ui.add(egui::ProgressBar::new(fraction).desired_width(220.0).text(text));
+        let text = if stage.is_empty() {
+            "Decomposing…".to_string()
+        } else {
+            stage
+        };
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .desired_width(220.0)
+                .text(text),
+        );
         ui.separator();
     }
 }
@@ -193,14 +222,21 @@ mod tests {
     }
 
     fn regions(layers: usize) -> Options {
-        Options { method: Method::Regions, layers, seed: 1 }
+        Options {
+            method: Method::Regions,
+            layers,
+            seed: 1,
+        }
     }
 
     #[test]
     fn decomposing_the_picture_is_one_undo_step() {
         let mut app = StrataApp::new(scene());
         let original = app.document().clone();
-        app.apply(Command::Decompose { target: Target::Document, options: regions(3) });
+        app.apply(Command::Decompose {
+            target: Target::Document,
+            options: regions(3),
+        });
         assert!(app.is_decomposing());
         assert!(app.wait_for_decomposition(LONG), "no result");
         assert_eq!(app.document().layers.len(), 3);
@@ -220,8 +256,14 @@ mod tests {
     fn a_failed_decomposition_leaves_the_document_alone() {
         let mut app = StrataApp::new(scene());
         let original = app.document().clone();
-        let bad = Options { layers: 0, ..regions(3) };
-        app.apply(Command::Decompose { target: Target::Document, options: bad });
+        let bad = Options {
+            layers: 0,
+            ..regions(3)
+        };
+        app.apply(Command::Decompose {
+            target: Target::Document,
+            options: bad,
+        });
         assert!(app.wait_for_decomposition(LONG));
         assert!(app.document().is_same_state(&original));
         assert!(!app.history().can_undo());
@@ -233,7 +275,10 @@ mod tests {
     fn cancel_leaves_the_document_alone() {
         let mut app = StrataApp::new(scene());
         let original = app.document().clone();
-        app.apply(Command::Decompose { target: Target::Document, options: regions(3) });
+        app.apply(Command::Decompose {
+            target: Target::Document,
+            options: regions(3),
+        });
         app.apply(Command::CancelDecompose);
         assert!(!app.is_decomposing());
         std::thread::sleep(Duration::from_millis(200));
@@ -244,21 +289,39 @@ mod tests {
     #[test]
     fn a_layer_can_be_decomposed_again_in_place() {
         let mut doc = Document::new(60, 40);
-        doc.push_layer("paper", RgbaImage::from_pixel(60, 40, Rgba([255, 255, 255, 255])));
+        doc.push_layer(
+            "paper",
+            RgbaImage::from_pixel(60, 40, Rgba([255, 255, 255, 255])),
+        );
         let art = scene().layers[0].pixels.as_ref().clone();
         let art = doc.push_layer("art", art);
         art.offset = Offset::new(6, 4);
         let art = art.id;
         doc.push_layer("top", RgbaImage::from_pixel(2, 2, Rgba([0, 0, 0, 255])));
         let mut app = StrataApp::new(doc);
-        app.apply(Command::Decompose { target: Target::Layer(art), options: regions(2) });
+        app.apply(Command::Decompose {
+            target: Target::Layer(art),
+            options: regions(2),
+        });
         assert!(app.wait_for_decomposition(LONG));
-        let names: Vec<&str> = app.document().layers.iter().map(|l| l.name.as_str()).collect();
+        let names: Vec<&str> = app
+            .document()
+            .layers
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
         assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(names[0], "paper");
         assert_eq!(names[3], "top");
-        assert!(names[1].starts_with("art › ") && names[2].starts_with("art › "), "{names:?}");
+        assert!(
+            names[1].starts_with("art › ") && names[2].starts_with("art › "),
+            "{names:?}"
+        );
         assert!(app.document().layer(art).is_none());
-        assert_eq!(app.document().layers[1].offset.x, 6, "sub-layers keep the parent's position");
+        assert_eq!(
+            app.document().layers[1].offset.x,
+            6,
+            "sub-layers keep the parent's position"
+        );
     }
 }
