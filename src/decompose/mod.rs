@@ -9,6 +9,7 @@ pub mod apply;
 pub mod eval;
 pub mod jobs;
 mod progress;
+pub mod segment;
 pub mod u2net;
 
 use std::fmt;

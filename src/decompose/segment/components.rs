@@ -1,0 +1,231 @@
+//! Connected components of a mask (8-connected), by the classic two-pass union-find
+//! labelling: one scan assigns provisional labels and records which ones touch, a second scan
+//! replaces each by its set's representative.
+
+use image::GrayImage;
+
+/// An axis-aligned box; `x1`/`y1` are exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BBox {
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+}
+
+impl BBox {
+    /// The box of the single pixel (`x`, `y`).
+    pub fn pixel(x: u32, y: u32) -> Self {
+        Self {
+            x0: x,
+            y0: y,
+            x1: x + 1,
+            y1: y + 1,
+        }
+    }
+
+    /// Grows the box to contain (`x`, `y`).
+    pub fn include(&mut self, x: u32, y: u32) {
+        self.x0 = self.x0.min(x);
+        self.y0 = self.y0.min(y);
+        self.x1 = self.x1.max(x + 1);
+        self.y1 = self.y1.max(y + 1);
+    }
+
+    pub fn width(&self) -> u32 {
+        self.x1 - self.x0
+    }
+
+    pub fn height(&self) -> u32 {
+        self.y1 - self.y0
+    }
+}
+
+/// One connected set of mask pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Component {
+    /// The component's label in [`Labels::map`] (1-based; 0 is "not in the mask").
+    pub label: u32,
+    pub bbox: BBox,
+    /// Number of pixels.
+    pub area: usize,
+    /// The pixels as linear indices `y · width + x`, in scan order.
+    pub pixels: Vec<u32>,
+}
+
+/// A label per pixel and the components they name.
+#[derive(Clone, Debug)]
+pub struct Labels {
+    pub width: u32,
+    pub height: u32,
+    /// 0 outside the mask, else the 1-based label of the pixel's component.
+    pub map: Vec<u32>,
+    /// Components in scan order of their first pixel; `components[k].label == k + 1`.
+    pub components: Vec<Component>,
+}
+
+/// The 8-connected components of the pixels of `mask` brighter than `threshold`, in scan
+/// order of their first (top-left-most) pixel.
+pub fn components(mask: &GrayImage, threshold: u8) -> Vec<Component> {
+    label(mask, threshold).components
+}
+
+/// Labels the 8-connected components of the pixels of `mask` brighter than `threshold`.
+pub fn label(mask: &GrayImage, threshold: u8) -> Labels {
+    let (width, height) = mask.dimensions();
+    let (w, h) = (width as usize, height as usize);
+    let raw = mask.as_raw();
+    let inside = |i: usize| raw[i] > threshold;
+    let mut provisional = vec![0u32; w * h];
+    // parent[k] for provisional label k (index 0 unused).
+    let mut parent: Vec<u32> = vec![0];
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            if !inside(i) {
+                continue;
+            }
+            // Already-visited 8-neighbours: west, north-west, north, north-east.
+            let mut neighbours = [0u32; 4];
+            if x > 0 {
+                neighbours[0] = provisional[i - 1];
+            }
+            if y > 0 {
+                neighbours[2] = provisional[i - w];
+                if x > 0 {
+                    neighbours[1] = provisional[i - w - 1];
+                }
+                if x + 1 < w {
+                    neighbours[3] = provisional[i - w + 1];
+                }
+            }
+            let mut own = 0u32;
+            for &n in neighbours.iter().filter(|&&n| n != 0) {
+                if own == 0 {
+                    own = find(&mut parent, n);
+                } else {
+                    own = union(&mut parent, own, n);
+                }
+            }
+            if own == 0 {
+                own = parent.len() as u32;
+                parent.push(own);
+            }
+            provisional[i] = own;
+        }
+    }
+
+    // Final labels numbered by first appearance, so component order is scan order.
+    let mut final_of = vec![0u32; parent.len()];
+    let mut components: Vec<Component> = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            let p = provisional[i];
+            if p == 0 {
+                continue;
+            }
+            let root = find(&mut parent, p) as usize;
+            if final_of[root] == 0 {
+                components.push(Component {
+                    label: components.len() as u32 + 1,
+                    bbox: BBox::pixel(x as u32, y as u32),
+                    area: 0,
+                    pixels: Vec::new(),
+                });
+                final_of[root] = components.len() as u32;
+            }
+            let label = final_of[root];
+            let c = &mut components[label as usize - 1];
+            c.bbox.include(x as u32, y as u32);
+            c.area += 1;
+            c.pixels.push(i as u32);
+            provisional[i] = label;
+        }
+    }
+    Labels {
+        width,
+        height,
+        map: provisional,
+        components,
+    }
+}
+
+/// Representative of `k`'s set, halving the path on the way.
+fn find(parent: &mut [u32], mut k: u32) -> u32 {
+    while parent[k as usize] != k {
+        let grand = parent[parent[k as usize] as usize];
+        parent[k as usize] = grand;
+        k = grand;
+    }
+    k
+}
+
+/// Joins the sets of `a` and `b`; the smaller representative wins, which keeps labels stable.
+fn union(parent: &mut [u32], a: u32, b: u32) -> u32 {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    let (keep, drop) = if ra <= rb { (ra, rb) } else { (rb, ra) };
+    parent[drop as usize] = keep;
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    fn mask_from(rows: &[&str]) -> GrayImage {
+        let h = rows.len() as u32;
+        let w = rows[0].len() as u32;
+        GrayImage::from_fn(w, h, |x, y| {
+            Luma([if rows[y as usize].as_bytes()[x as usize] == b'#' {
+                255
+            } else {
+                0
+            }])
+        })
+    }
+
+    #[test]
+    fn diagonal_touch_connects_and_u_shape_merges() {
+        let m = mask_from(&[
+            "#...#.#", //
+            ".#..#.#", //
+            "....###", //
+            "##.....", //
+        ]);
+        let c = components(&m, 127);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0].area, 2); // the diagonal pair
+        assert_eq!(c[1].area, 7); // the U, joined only at its bottom
+        assert_eq!(
+            c[1].bbox,
+            BBox {
+                x0: 4,
+                y0: 0,
+                x1: 7,
+                y1: 3
+            }
+        );
+        assert_eq!(c[2].pixels, vec![21, 22]);
+    }
+
+    #[test]
+    fn labels_map_matches_components() {
+        let m = mask_from(&["#.#", "...", "#.#"]);
+        let l = label(&m, 127);
+        assert_eq!(l.components.len(), 4);
+        assert_eq!(l.map, vec![1, 0, 2, 0, 0, 0, 3, 0, 4]);
+    }
+
+    #[test]
+    fn empty_and_full_masks() {
+        assert!(components(&GrayImage::new(5, 4), 0).is_empty());
+        let full = GrayImage::from_pixel(6, 3, Luma([200]));
+        let c = components(&full, 127);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].area, 18);
+        assert!(components(&full, 200).is_empty());
+        assert!(components(&GrayImage::new(0, 0), 0).is_empty());
+    }
+}
