@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod eval;
+pub mod inpaint;
 pub mod jobs;
 mod progress;
 pub mod segment;
