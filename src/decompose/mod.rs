@@ -9,6 +9,7 @@ pub mod apply;
 pub mod eval;
 pub mod inpaint;
 pub mod jobs;
+pub mod palette;
 mod progress;
 pub mod segment;
 pub mod u2net;
@@ -167,7 +168,10 @@ pub fn validate(image: &RgbaImage, options: &Options) -> Result<(), DecomposeErr
 
 /// The decomposer for `method`. Methods are added here as they are implemented.
 pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeError> {
-    Err(DecomposeError::Model(format!(
-        "the {method} method is not available in this build"
-    )))
+    match method {
+        Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
+        _ => Err(DecomposeError::Model(format!(
+            "the {method} method is not available in this build"
+        ))),
+    }
 }
