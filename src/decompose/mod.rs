@@ -9,6 +9,7 @@ pub mod apply;
 pub mod eval;
 pub mod inpaint;
 pub mod jobs;
+pub mod objects;
 pub mod palette;
 mod progress;
 pub mod segment;
@@ -169,6 +170,7 @@ pub fn validate(image: &RgbaImage, options: &Options) -> Result<(), DecomposeErr
 /// The decomposer for `method`. Methods are added here as they are implemented.
 pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeError> {
     match method {
+        Method::Objects => Ok(Box::new(objects::ObjectsDecomposer)),
         Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
         _ => Err(DecomposeError::Model(format!(
             "the {method} method is not available in this build"
