@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod objects;
 pub mod palette;
 mod progress;
+pub mod regions;
 pub mod segment;
 pub mod u2net;
 
@@ -172,6 +173,7 @@ pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeEr
     match method {
         Method::Objects => Ok(Box::new(objects::ObjectsDecomposer)),
         Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
+        Method::Regions => Ok(Box::new(regions::RegionsDecomposer::default())),
         _ => Err(DecomposeError::Model(format!(
             "the {method} method is not available in this build"
         ))),
