@@ -174,8 +174,5 @@ pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeEr
         Method::Objects => Ok(Box::new(objects::ObjectsDecomposer)),
         Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
         Method::Regions => Ok(Box::new(regions::RegionsDecomposer::default())),
-        _ => Err(DecomposeError::Model(format!(
-            "the {method} method is not available in this build"
-        ))),
     }
 }
