@@ -55,7 +55,10 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
         // A new user sees layers at once: the sample is decomposed by the default method
         // while the window opens (on the worker; the window stays live).
         let options = crate::decompose::Options::default();
-        app.apply(Command::Decompose { target: crate::decompose::jobs::Target::Document, options });
+        app.apply(Command::Decompose {
+            target: crate::decompose::jobs::Target::Document,
+            options,
+        });
     }
     app.screenshot = screenshot::ScreenshotHook::from_env();
     let title = app.title();
