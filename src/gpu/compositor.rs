@@ -355,27 +355,13 @@ impl Compositor {
                 mode: layer.blend as u32,
                 _pad: [0; 2],
             };
-            let (buffer, offset) = self.uniforms.push(&self.device, &self.queue, uniform);
-            let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("strata layer draw"),
-                layout: &self.pipelines.layer_layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: uniforms::binding(&buffer),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: wgpu::BindingResource::TextureView(&chunk.view),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: wgpu::BindingResource::TextureView(
-                            &self.tiles[tile].scratch_view,
-                        ),
-                    },
-                ],
-            });
+            let scratch = &self.tiles[tile].scratch_view;
+            let (bind_group, offset) = bind_draw(
+                (&self.device, &self.queue, &mut self.uniforms),
+                &self.pipelines.layer_layout,
+                uniform,
+                &[&chunk.view, scratch],
+            );
             draws.push(LayerDraw {
                 local,
                 bind_group,
@@ -399,21 +385,12 @@ impl Compositor {
             opacity: 1.0,
             ..DrawUniform::default()
         };
-        let (buffer, offset) = self.uniforms.push(&self.device, &self.queue, uniform);
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("strata cache draw"),
-            layout: &self.pipelines.premul_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: uniforms::binding(&buffer),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(view),
-                },
-            ],
-        });
+        let (bind_group, offset) = bind_draw(
+            (&self.device, &self.queue, &mut self.uniforms),
+            &self.pipelines.premul_layout,
+            uniform,
+            &[view],
+        );
         let mut pass = begin_pass(encoder, &self.tiles[tile].canvas_view, wgpu::LoadOp::Load);
         pass.set_pipeline(&self.pipelines.premul_over);
         pass.set_bind_group(0, &bind_group, &[offset]);
@@ -440,6 +417,36 @@ fn visible_layers(layers: &[Layer]) -> Vec<&Layer> {
         .iter()
         .filter(|l| l.visible && l.opacity > 0.0)
         .collect()
+}
+
+/// Writes a draw's uniforms into a fresh slot and binds them (binding 0, dynamic offset)
+/// together with `views` (bindings 1, 2, …) for `layout`.
+fn bind_draw(
+    (device, queue, uniforms): (&wgpu::Device, &wgpu::Queue, &mut Uniforms),
+    layout: &wgpu::BindGroupLayout,
+    uniform: DrawUniform,
+    views: &[&wgpu::TextureView],
+) -> (wgpu::BindGroup, u32) {
+    let (buffer, offset) = uniforms.push(device, queue, uniform);
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: uniforms::binding(&buffer),
+    }];
+    entries.extend(
+        views
+            .iter()
+            .zip(1..)
+            .map(|(view, binding)| wgpu::BindGroupEntry {
+                binding,
+                resource: wgpu::BindingResource::TextureView(view),
+            }),
+    );
+    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("strata draw"),
+        layout,
+        entries: &entries,
+    });
+    (bind_group, offset)
 }
 
 /// Starts a render pass on `view` with one colour attachment.
