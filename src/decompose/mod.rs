@@ -13,6 +13,7 @@ pub mod objects;
 pub mod palette;
 mod progress;
 pub mod regions;
+pub mod rng;
 pub mod segment;
 pub mod u2net;
 

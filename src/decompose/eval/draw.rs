@@ -1,42 +1,16 @@
 //! Drawing primitives for the synthetic scenes: a seeded generator, value noise, signed
 //! distance functions and coverage ramps. Distances are in pixels, negative inside.
 
-/// SplitMix64: tiny, seedable, and good enough to place shapes.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub use crate::decompose::rng::SplitMix64 as Rng;
 
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x5DEE_CE66_D1CE_4E5B)
-    }
+/// The generator for scene `seed` (salted so scene seeds don't collide with method seeds).
+pub fn scene_rng(seed: u64) -> Rng {
+    Rng::new(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+}
 
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..1`.
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    /// Uniform in `lo..hi`.
-    pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Uniform integer in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-
-    /// A saturated colour of random hue, lightness `value`, saturation `sat`.
-    pub fn colour(&mut self, sat: f32, value: f32) -> [f32; 3] {
-        hsv(self.unit(), sat, value)
-    }
+/// A colour of random hue with saturation `sat` and value `value`.
+pub fn colour(rng: &mut Rng, sat: f32, value: f32) -> [f32; 3] {
+    hsv(rng.unit(), sat, value)
 }
 
 /// HSV (all `0..1`) to RGB `0..1`.
@@ -181,13 +155,13 @@ mod tests {
 
     #[test]
     fn rng_is_deterministic_and_in_range() {
-        let (mut a, mut b) = (Rng::new(7), Rng::new(7));
+        let (mut a, mut b) = (scene_rng(7), scene_rng(7));
         for _ in 0..1000 {
             let x = a.unit();
             assert_eq!(x, b.unit());
             assert!((0.0..1.0).contains(&x));
         }
-        assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
+        assert_ne!(scene_rng(1).next_u64(), scene_rng(2).next_u64());
     }
 
     #[test]
@@ -205,7 +179,7 @@ mod tests {
 
     #[test]
     fn noise_stays_in_unit_range() {
-        let noise = Noise::new(&mut Rng::new(3), 4, 3, (64, 32));
+        let noise = Noise::new(&mut scene_rng(3), 4, 3, (64, 32));
         for y in 0..32 {
             for x in 0..64 {
                 let v = noise.at(x as f32 + 0.5, y as f32 + 0.5);

@@ -80,7 +80,7 @@ impl Scene {
 
 /// Draws the scene of `kind` for `seed` on a `size` canvas.
 pub fn scene(kind: SceneKind, seed: u64, size: (u32, u32)) -> Scene {
-    let mut rng = Rng::new(seed.wrapping_mul(31).wrapping_add(kind as u64));
+    let mut rng = draw::scene_rng(seed.wrapping_mul(31).wrapping_add(kind as u64));
     let mut layers: Vec<(String, RgbaImage)> = Vec::new();
     match kind {
         SceneKind::Shapes => {
@@ -170,7 +170,7 @@ fn ramp(size: (u32, u32), angle: f32) -> impl Fn(f32, f32) -> f32 {
 }
 
 fn gradient_background(rng: &mut Rng, size: (u32, u32)) -> RgbaImage {
-    let (a, b) = (rng.colour(0.35, 0.9), rng.colour(0.5, 0.7));
+    let (a, b) = (draw::colour(rng, 0.35, 0.9), draw::colour(rng, 0.5, 0.7));
     let t = ramp(size, rng.range(0.0, std::f32::consts::TAU));
     let noise = Noise::new(rng, 3, 3, size);
     paint(size, |x, y| {
@@ -180,7 +180,7 @@ fn gradient_background(rng: &mut Rng, size: (u32, u32)) -> RgbaImage {
 }
 
 fn photo_background(rng: &mut Rng, size: (u32, u32)) -> RgbaImage {
-    let (sky, ground) = (rng.colour(0.45, 0.85), rng.colour(0.6, 0.45));
+    let (sky, ground) = (draw::colour(rng, 0.45, 0.85), draw::colour(rng, 0.6, 0.45));
     let t = ramp(size, rng.range(1.2, 1.9));
     let noise = Noise::new(rng, 6, 5, size);
     paint(size, |x, y| {
@@ -229,7 +229,7 @@ fn shape_layer(rng: &mut Rng, size: (u32, u32), shape: Shape) -> RgbaImage {
         }
         _ => Vec::new(),
     };
-    let (c0, c1) = (rng.colour(0.7, 0.85), rng.colour(0.7, 0.6));
+    let (c0, c1) = (draw::colour(rng, 0.7, 0.85), draw::colour(rng, 0.7, 0.6));
     let gradient = rng.unit() < 0.5;
     let t = ramp(size, angle);
     paint(size, move |x, y| {
@@ -254,7 +254,7 @@ fn panel_layer(rng: &mut Rng, size: (u32, u32)) -> RgbaImage {
     );
     let radius = rng.range(0.0, 0.15) * min_side(size);
     let value = rng.range(0.3, 0.95);
-    let fill = rng.colour(0.6, value);
+    let fill = draw::colour(rng, 0.6, value);
     paint(size, move |x, y| {
         let sd = draw::rounded_rect((x - centre.0, y - centre.1), half, radius);
         (coverage(sd, 1.0), fill)
@@ -346,7 +346,7 @@ fn cutout_layer(rng: &mut Rng, size: (u32, u32)) -> RgbaImage {
     let feather = (0.035 * side).max(3.0);
     let warp = Noise::new(rng, 4, 2, size);
     let texture = Noise::new(rng, 10, 4, size);
-    let (base, accent) = (rng.colour(0.65, 0.75), rng.colour(0.55, 0.45));
+    let (base, accent) = (draw::colour(rng, 0.65, 0.75), draw::colour(rng, 0.55, 0.45));
     let shade = ramp(size, rng.range(0.0, std::f32::consts::TAU));
     paint(size, move |x, y| {
         let p = local((x, y), centre, angle);

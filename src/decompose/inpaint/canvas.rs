@@ -283,38 +283,7 @@ pub(crate) fn scale(v: [f32; 4], s: f32) -> [f32; 4] {
     [v[0] * s, v[1] * s, v[2] * s, v[3] * s]
 }
 
-/// SplitMix64: tiny, seedable and good enough for PatchMatch's random search. Written here
-/// because the crate has no `rand` dependency and results must be reproducible per seed.
-#[derive(Clone, Debug)]
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    /// A generator for one independent stream, e.g. (seed, level, iteration, band).
-    pub fn new(seed: u64, stream: u64) -> Self {
-        let mut rng = Self(seed ^ stream.wrapping_mul(0xA24B_AED4_963E_E407));
-        rng.next_u64();
-        rng
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `-r..=r`.
-    pub fn offset(&mut self, r: i64) -> i64 {
-        let span = (2 * r + 1) as u64;
-        (self.next_u64() % span) as i64 - r
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
+pub(crate) use crate::decompose::rng::SplitMix64 as Rng;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.

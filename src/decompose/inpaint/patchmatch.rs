@@ -101,7 +101,7 @@ impl Field {
         let mut nnf = vec![NONE; patches.is_target.len()];
         let n = patches.sources.len();
         nnf.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
-            let mut rng = Rng::new(seed, 0x1000_0000 + y as u64);
+            let mut rng = Rng::stream(seed, 0x1000_0000 + y as u64);
             for (x, m) in row.iter_mut().enumerate() {
                 if patches.is_target[y * width + x] {
                     *m = patches.sources[rng.below(n)];
@@ -130,7 +130,7 @@ impl Field {
             .zip(cost.par_chunks_mut(width))
             .enumerate()
             .for_each(|(y, (row, row_cost))| {
-                let mut rng = Rng::new(seed, 0x2000_0000 + y as u64);
+                let mut rng = Rng::stream(seed, 0x2000_0000 + y as u64);
                 for x in 0..width {
                     if !fine.is_target[y * width + x] {
                         continue;
@@ -268,7 +268,7 @@ pub(crate) fn search(
             .zip(field.cost.par_chunks_mut(band_rows * w))
             .enumerate()
             .try_for_each(|(band, (nnf, cost))| {
-                let mut rng = Rng::new(seed, ((pass as u64) << 32) | band as u64);
+                let mut rng = Rng::stream(seed, ((pass as u64) << 32) | band as u64);
                 ctx.band(band * band_rows, nnf, cost, &mut rng)
             })?;
         span.set((pass + 1) as f32 / passes as f32, "matching patches");
