@@ -8,12 +8,12 @@ use super::picker::{FilePicker, RfdPicker};
 use super::screenshot::ScreenshotHook;
 use super::status::Messages;
 use super::{Command, Gesture};
-use crate::io::{self, ExportFormat};
+use crate::io::ExportFormat;
 use crate::model::{Document, History, LayerId};
 
 /// Visibility of every layer from before a solo, so a second Alt-click can bring it back.
 #[derive(Debug)]
-struct SoloState {
+pub(super) struct SoloState {
     layer: LayerId,
     visible: Vec<(LayerId, bool)>,
 }
@@ -29,25 +29,33 @@ pub struct StrataApp {
     /// The file the document was opened from.
     pub(super) path: Option<PathBuf>,
     /// Where Ctrl+S exports to, once a PSD export has succeeded.
-    last_psd: Option<PathBuf>,
+    pub(super) last_psd: Option<PathBuf>,
     /// Bumped whenever the document changes; the canvas recomposites when it moves.
     pub(super) revision: u64,
     pub(super) canvas: CanvasView,
     pub(super) layers_panel: LayersPanel,
     pub(super) messages: Messages,
-    picker: Box<dyn FilePicker>,
-    solo: Option<SoloState>,
+    pub(super) picker: Box<dyn FilePicker>,
+    pub(super) solo: Option<SoloState>,
     pub(super) quit_requested: bool,
     /// The window title last sent to the window.
     pub(super) shown_title: Option<String>,
     pub(super) screenshot: Option<ScreenshotHook>,
     pub(super) decompose: super::decompose::DecomposeState,
+    /// Open and export jobs on the file thread.
+    pub(super) files: super::files::FileState,
+    /// File › Open Recent.
+    pub(super) recent: super::recent::RecentFiles,
+    /// The last saved state and the "Save changes?" prompt.
+    pub(super) unsaved: super::unsaved::Unsaved,
 }
 
 impl StrataApp {
-    /// An editor showing `doc`, with native file dialogs.
+    /// An editor showing `doc`, with native file dialogs. `doc` counts as saved, and the
+    /// recent files list lives in memory only (see [`Self::with_settings_dir`]).
     pub fn new(doc: Document) -> Self {
         let selected = doc.layers.last().map(|l| l.id);
+        let unsaved = super::unsaved::Unsaved::new(&doc);
         Self {
             doc,
             history: History::default(),
@@ -64,16 +72,40 @@ impl StrataApp {
             shown_title: None,
             screenshot: None,
             decompose: Default::default(),
+            files: Default::default(),
+            recent: super::recent::RecentFiles::in_memory(),
+            unsaved,
         }
     }
 
     /// An editor showing the file at `path`; if it cannot be opened, an empty editor that
     /// says why.
+    ///
+    /// Reads on the calling thread (unlike [`Command::Open`]): the document is there when
+    /// this returns, so startup can decompose it at once.
     pub fn open(path: &Path) -> Self {
         let mut app = Self::new(Document::new(0, 0));
         app.picker = Box::new(RfdPicker::starting_in(path.parent()));
-        app.apply(Command::Open(path.to_path_buf()));
+        app.open_now(path);
         app
+    }
+
+    /// Keeps File › Open Recent in `dir` (read now, written on every change); `None` keeps
+    /// it in memory only, which is what tests want.
+    pub fn with_settings_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.recent = match dir {
+            Some(dir) => super::recent::RecentFiles::load(&dir),
+            None => super::recent::RecentFiles::in_memory(),
+        };
+        self
+    }
+
+    /// Puts the open document's file on the recent files list (the file named on the
+    /// command line, once the list is loaded).
+    pub fn remember_opened_file(&mut self) {
+        if let Some(path) = self.path.clone() {
+            self.recent.add(&path);
+        }
     }
 
     /// Replaces the file dialogs (tests use a picker that answers without asking anyone).
@@ -102,11 +134,13 @@ impl StrataApp {
         &self.messages
     }
 
-    /// The window title: "Strata — file name".
+    /// The window title: "Strata — file name", with " *" after it while there are unsaved
+    /// changes (as Photoshop marks them).
     pub fn title(&self) -> String {
-        match self.path.as_ref().and_then(|p| p.file_name()) {
-            Some(name) => format!("Strata — {}", name.to_string_lossy()),
-            None => "Strata".to_string(),
+        match (self.path.is_some(), self.is_dirty()) {
+            (_, true) => format!("Strata — {} *", self.document_name()),
+            (true, false) => format!("Strata — {}", self.document_name()),
+            (false, false) => "Strata".to_string(),
         }
     }
 
@@ -121,26 +155,25 @@ impl StrataApp {
                     self.apply(Command::Open(path));
                 }
             }
-            Command::Open(path) => self.open_file(path),
-            Command::ExportDialog(format) => self.export_dialog(format),
+            Command::Open(path) => self.request(super::unsaved::Then::Open(path)),
+            Command::ExportDialog(format) => {
+                self.export_dialog(format);
+            }
             Command::QuickExport => match self.last_psd.clone() {
                 Some(path) => self.apply(Command::ExportAs(path)),
-                None => self.export_dialog(ExportFormat::Psd),
+                None => {
+                    self.export_dialog(ExportFormat::Psd);
+                }
             },
-            Command::ExportAs(path) => self.export(path),
+            Command::ExportAs(path) => {
+                self.start_export(path);
+            }
             Command::ExportLayersDialog => {
                 if let Some(dir) = self.picker.folder() {
                     self.apply(Command::ExportLayers(dir));
                 }
             }
-            Command::ExportLayers(dir) => match io::export_layers(&self.doc, &dir) {
-                Ok(written) => self.messages.info(format!(
-                    "Exported {} layer PNGs to {}",
-                    written.len(),
-                    dir.display()
-                )),
-                Err(err) => self.messages.error(format!("Export failed: {err}")),
-            },
+            Command::ExportLayers(dir) => self.start_export_layers(dir),
             Command::SetVisible(id, visible) => {
                 let label = if visible { "Show layer" } else { "Hide layer" };
                 self.edit_layer(label, id, |layer| layer.visible = visible);
@@ -182,7 +215,12 @@ impl StrataApp {
             Command::DismissError => self.messages.dismiss_banner(),
             Command::Decompose { target, options } => self.start_decompose(target, options),
             Command::CancelDecompose => self.cancel_decompose(),
-            Command::Quit => self.quit_requested = true,
+            Command::Quit => self.request(super::unsaved::Then::Close),
+            Command::AnswerSavePrompt(choice) => self.answer(choice),
+            Command::ClearRecentFiles => {
+                self.recent.clear();
+                self.messages.info("Cleared the recent files list");
+            }
         }
         if !before.is_same_state(&self.doc) {
             self.revision += 1;
@@ -260,64 +298,6 @@ impl StrataApp {
                     layer.visible = layer.id == id;
                 }
             });
-        }
-    }
-
-    fn open_file(&mut self, path: PathBuf) {
-        match io::open(&path) {
-            Ok(doc) => {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                self.messages.info(format!(
-                    "Opened {} ({} × {} px, {})",
-                    name.unwrap_or_default(),
-                    doc.width,
-                    doc.height,
-                    super::status::layer_count(doc.layers.len())
-                ));
-                self.selected = doc.layers.last().map(|l| l.id);
-                self.doc = doc;
-                self.history.clear();
-                self.path = Some(path);
-                self.last_psd = None;
-                self.solo = None;
-                self.canvas.fit();
-            }
-            // The document stays as it was.
-            Err(err) => self.messages.error(format!("Cannot open {err}")),
-        }
-    }
-
-    fn export_dialog(&mut self, format: ExportFormat) {
-        let ext = match format {
-            ExportFormat::Psd => "psd",
-            ExportFormat::Ora => "ora",
-            ExportFormat::FlatPng => "png",
-        };
-        let stem = self
-            .path
-            .as_ref()
-            .and_then(|p| p.file_stem())
-            .map_or("untitled".to_string(), |s| s.to_string_lossy().into_owned());
-        let suffix = if format == ExportFormat::FlatPng {
-            "-flat"
-        } else {
-            ""
-        };
-        let default_name = format!("{stem}{suffix}.{ext}");
-        if let Some(path) = self.picker.save(&default_name, ext) {
-            self.apply(Command::ExportAs(path));
-        }
-    }
-
-    fn export(&mut self, path: PathBuf) {
-        match io::save(&self.doc, &path) {
-            Ok(()) => {
-                self.messages.info(format!("Exported {}", path.display()));
-                if io::ExportFormat::from_path(&path) == Some(ExportFormat::Psd) {
-                    self.last_psd = Some(path);
-                }
-            }
-            Err(err) => self.messages.error(format!("Export failed: {err}")),
         }
     }
 

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use super::unsaved::SaveChoice;
 use crate::decompose::Options;
 use crate::decompose::jobs::Target;
 use crate::io::ExportFormat;
@@ -32,7 +33,8 @@ pub enum Gesture {
 pub enum Command {
     /// Ask the file picker for a picture to open, then open it.
     OpenDialog,
-    /// Open this file, replacing the document (and clearing undo history).
+    /// Open this file on the file thread, replacing the document (and clearing undo
+    /// history) when it arrives; asks first if there are unsaved changes.
     Open(PathBuf),
     /// Ask the file picker where to export in this format, then export there.
     ExportDialog(ExportFormat),
@@ -86,6 +88,10 @@ pub enum Command {
     Decompose { target: Target, options: Options },
     /// Stop the running decomposition; the document stays as it is.
     CancelDecompose,
-    /// Close the window.
+    /// Close the window (asking first if there are unsaved changes).
     Quit,
+    /// Answer the "Save changes?" prompt.
+    AnswerSavePrompt(SaveChoice),
+    /// Empty File › Open Recent.
+    ClearRecentFiles,
 }

@@ -60,12 +60,14 @@ pub fn shortcuts(ctx: &egui::Context, out: &mut Vec<Command>) {
     });
 }
 
-/// Draws the menu bar and pushes the chosen commands into `out`; `more_menus` adds the
-/// menus that own state of their own (Decompose) after View.
+/// Draws the menu bar and pushes the chosen commands into `out`; `recent` fills File › Open
+/// Recent (newest first); `more_menus` adds the menus that own state of their own
+/// (Decompose) after View.
 pub fn menu_bar(
     ui: &mut egui::Ui,
     doc: &Document,
     history: &History,
+    recent: &[std::path::PathBuf],
     out: &mut Vec<Command>,
     more_menus: impl FnOnce(&mut egui::Ui, &mut Vec<Command>),
 ) {
@@ -75,6 +77,7 @@ pub fn menu_bar(
             if item(ui, "Open…", Some(&OPEN), true) {
                 out.push(Command::OpenDialog);
             }
+            super::recent::recent_menu(ui, recent, out);
             ui.separator();
             if item(ui, "Export PSD…", Some(&QUICK_EXPORT), has_layers) {
                 out.push(Command::ExportDialog(ExportFormat::Psd));

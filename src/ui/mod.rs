@@ -9,18 +9,24 @@
 //! * [`window`]: the `eframe::App` frame: panel layout, file drops, window title.
 //! * [`menu`], [`layers_panel`], [`canvas`], [`status`]: the panels.
 //! * [`picker`]: file dialogs behind a trait, so tests can stand in for them.
+//! * [`file_jobs`], `files`: opening and exporting on a worker thread; [`recent`]: File ›
+//!   Open Recent; [`unsaved`]: the "Save changes?" prompt before closing or opening.
 
 pub mod app;
 pub mod canvas;
 pub mod command;
 pub mod decompose;
+pub mod file_jobs;
+mod files;
 mod gpu_canvas;
 pub mod icons;
 pub mod layers_panel;
 pub mod menu;
 pub mod picker;
+pub mod recent;
 pub mod screenshot;
 pub mod status;
+pub mod unsaved;
 mod window;
 
 #[cfg(test)]
@@ -31,6 +37,7 @@ use std::path::{Path, PathBuf};
 pub use app::StrataApp;
 pub use command::{Command, Gesture};
 pub use picker::{FilePicker, RfdPicker};
+pub use unsaved::SaveChoice;
 
 use crate::model::Document;
 
@@ -44,13 +51,19 @@ const WINDOW_SIZE: [f32; 2] = [1280.0, 800.0];
 /// window at all (no display, no graphics adapter) is an error here.
 pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     let first_run = path.is_none();
-    let mut app = match path.or_else(sample_path) {
+    let app = match path.or_else(sample_path) {
         Some(path) => StrataApp::open(&path),
         None => {
             tracing::warn!("the sample picture assets/sample.png was not found");
             StrataApp::new(Document::new(0, 0))
         }
     };
+    // Open Recent persists in the user's config folder (or STRATA_CONFIG_DIR); a file named
+    // on the command line joins it, the bundled sample does not.
+    let mut app = app.with_settings_dir(recent::config_dir());
+    if !first_run {
+        app.remember_opened_file();
+    }
     if first_run && !app.document().layers.is_empty() {
         // A new user sees layers at once: the sample is decomposed by the default method
         // while the window opens (on the worker; the window stays live).

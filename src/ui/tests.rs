@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use super::{Command, FilePicker, Gesture, StrataApp};
+use super::{Command, FilePicker, Gesture, SaveChoice, StrataApp};
 use crate::io::ExportFormat;
 use crate::model::{BlendMode, Document, LayerId, RgbaImage};
 
@@ -44,6 +44,14 @@ impl FilePicker for FakePicker {
         self.asked.borrow_mut().push("folder".into());
         self.folder.clone()
     }
+}
+
+/// Takes in the running open or export (they run on the file thread).
+fn wait(app: &mut StrataApp) {
+    assert!(
+        app.wait_for_files(std::time::Duration::from_secs(60)),
+        "no file job finished"
+    );
 }
 
 fn visible(app: &StrataApp) -> Vec<bool> {
@@ -176,6 +184,10 @@ fn opening_a_bad_file_reports_and_keeps_the_document() {
     let bad = dir.path().join("broken.png");
     std::fs::write(&bad, b"this is not a picture").unwrap();
     app.apply(Command::Open(bad));
+    // The hidden layer is an unsaved change: the editor asks first.
+    assert!(app.is_asking_to_save());
+    app.apply(Command::AnswerSavePrompt(SaveChoice::Discard));
+    wait(&mut app);
     let message = app.messages().last().unwrap();
     assert_eq!(message.level, super::status::Level::Error);
     assert!(message.text.contains("broken.png"), "{}", message.text);
@@ -186,6 +198,8 @@ fn opening_a_bad_file_reports_and_keeps_the_document() {
     assert!(app.messages().banner().is_none());
 
     app.apply(Command::Open(dir.path().join("missing.psd")));
+    app.apply(Command::AnswerSavePrompt(SaveChoice::Discard));
+    wait(&mut app);
     assert_eq!(app.document().layers.len(), 3);
 }
 
@@ -199,6 +213,9 @@ fn opening_a_picture_replaces_document_and_history() {
         .save(&path)
         .unwrap();
     app.apply(Command::Open(path));
+    app.apply(Command::AnswerSavePrompt(SaveChoice::Discard));
+    assert!(app.is_busy_with_files(), "opening runs on the file thread");
+    wait(&mut app);
     assert_eq!((app.document().width, app.document().height), (6, 5));
     assert_eq!(app.document().layers.len(), 1);
     assert!(!app.history().can_undo());
@@ -220,11 +237,13 @@ fn export_through_fake_picker_writes_files() {
     let mut app = app.with_picker(Box::new(picker));
 
     app.apply(Command::ExportDialog(ExportFormat::FlatPng));
+    wait(&mut app);
     let flat = dir.path().join("untitled-flat.png");
     assert!(flat.is_file(), "{:?}", app.messages().last());
     assert_eq!(image::open(&flat).unwrap().width(), 4);
 
     app.apply(Command::ExportDialog(ExportFormat::Ora));
+    wait(&mut app);
     assert!(
         dir.path().join("untitled.ora").is_file(),
         "{:?}",
@@ -232,6 +251,7 @@ fn export_through_fake_picker_writes_files() {
     );
 
     app.apply(Command::ExportLayersDialog);
+    wait(&mut app);
     let written = std::fs::read_dir(dir.path().join("layers"))
         .unwrap()
         .count();
@@ -258,7 +278,9 @@ fn quick_export_asks_once_then_reuses_the_psd_path() {
     let (app, _) = three_layers();
     let mut app = app.with_picker(Box::new(picker));
     app.apply(Command::QuickExport);
+    wait(&mut app);
     app.apply(Command::QuickExport);
+    wait(&mut app);
     assert_eq!(*asked.borrow(), ["save untitled.psd psd"]);
     assert!(dir.path().join("untitled.psd").is_file());
     let message = app.messages().last().unwrap();

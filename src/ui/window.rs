@@ -22,18 +22,27 @@ impl StrataApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.poll_decompose(Some(&ctx));
+        self.poll_files(Some(&ctx));
+        self.handle_close_request(&ctx);
         let mut commands = Vec::new();
         menu::shortcuts(&ctx, &mut commands);
+        if self.is_asking_to_save() {
+            // The prompt is modal: keys must not edit the document behind it.
+            commands.clear();
+        }
+        self.unsaved_prompt_ui(&ctx, &mut commands);
 
         egui::Panel::top("menu").show(ui, |ui| {
             let (decompose, selected) = (&mut self.decompose, self.selected);
             let has_picture = !self.doc.layers.is_empty();
-            menu::menu_bar(ui, &self.doc, &self.history, &mut commands, |ui, out| {
+            let (doc, recent) = (&self.doc, self.recent.paths());
+            menu::menu_bar(ui, doc, &self.history, recent, &mut commands, |ui, out| {
                 super::decompose::decompose_menu(ui, decompose, selected, has_picture, out);
             });
         });
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
+                super::files::progress_ui(ui, &self.files);
                 super::decompose::progress_ui(ui, &self.decompose, &mut commands);
                 status::status_bar(ui, &self.doc, self.canvas.zoom(), &self.messages);
             });
@@ -239,7 +248,10 @@ mod tests {
             dropped_files: vec![Arc::new(Dropped(path))],
             ..Default::default()
         };
-        let output = frame(&ctx, &mut app, drop);
+        frame(&ctx, &mut app, drop);
+        // The file is read on the file thread; the next frame shows it.
+        assert!(app.wait_for_files(Duration::from_secs(60)));
+        let output = frame(&ctx, &mut app, RawInput::default());
         assert_eq!((app.document().width, app.document().height), (3, 2));
         let title = ViewportCommand::Title("Strata — dropped.png".into());
         assert!(output.commands.contains(&title));

@@ -1,0 +1,253 @@
+//! Opening and exporting from the editor, through the file thread of [`super::file_jobs`].
+//!
+//! The UI thread only starts jobs and, once a frame, takes finished ones in: an open
+//! replaces the document and clears the history, an export remembers where it went. A
+//! failure names the file in the error banner and leaves the document as it was.
+//!
+//! [`StrataApp::open`] (the file named on the command line) reads on the calling thread
+//! instead: [`super::run`] wants the document before the window opens, to decompose it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::StrataApp;
+use super::file_jobs::{FileJob, FileJobs, Finished, Outcome, display_name};
+use super::unsaved::Then;
+use crate::io::{self, ErrorKind, ExportFormat, IoError};
+use crate::model::Document;
+
+/// The editor's file-thread state.
+#[derive(Default)]
+pub struct FileState {
+    pub(super) jobs: FileJobs,
+    /// Woken by the file thread when it finishes, so the result shows without input events.
+    repaint: Option<egui::Context>,
+    /// The document when the running open started: if it changes before the file arrives,
+    /// replacing it needs asking again.
+    doc_at_open: Option<Document>,
+}
+
+impl FileState {
+    /// True while an export (of any kind) is being written.
+    pub fn is_exporting(&self) -> bool {
+        matches!(
+            self.jobs.running(),
+            Some(FileJob::Export { .. } | FileJob::ExportLayers { .. })
+        )
+    }
+}
+
+impl StrataApp {
+    /// Reads `path` here and now and shows it (startup; see the module docs).
+    pub(super) fn open_now(&mut self, path: &Path) {
+        let result = io::open(path);
+        self.finish_open(path.to_path_buf(), result);
+    }
+
+    /// Starts reading `path` on the file thread; the document is replaced when it arrives.
+    pub(super) fn start_open(&mut self, path: PathBuf) {
+        let at_start = self.doc.clone();
+        if self.start_file_job(FileJob::Open(path)) {
+            self.files.doc_at_open = Some(at_start);
+        }
+    }
+
+    /// Asks where to export in `format`, then starts the export. True if it started.
+    pub(super) fn export_dialog(&mut self, format: ExportFormat) -> bool {
+        let ext = match format {
+            ExportFormat::Psd => "psd",
+            ExportFormat::Ora => "ora",
+            ExportFormat::FlatPng => "png",
+        };
+        let stem = self
+            .path
+            .as_ref()
+            .and_then(|p| p.file_stem())
+            .map_or("untitled".to_string(), |s| s.to_string_lossy().into_owned());
+        let suffix = if format == ExportFormat::FlatPng {
+            "-flat"
+        } else {
+            ""
+        };
+        let default_name = format!("{stem}{suffix}.{ext}");
+        match self.picker.save(&default_name, ext) {
+            Some(path) => self.start_export(path),
+            None => false,
+        }
+    }
+
+    /// Starts writing the document, as it is now, to `path` (the extension picks the
+    /// format). True if it started; an unknown extension is refused at once.
+    pub(super) fn start_export(&mut self, path: PathBuf) -> bool {
+        let Some(format) = ExportFormat::from_path(&path) else {
+            let ext = path
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let err = IoError::new(&path, ErrorKind::UnknownExportFormat(ext));
+            self.messages.error(format!("Export failed: {err}"));
+            return false;
+        };
+        let doc = self.doc.clone();
+        self.start_file_job(FileJob::Export { doc, path, format })
+    }
+
+    /// Starts writing one PNG per layer into `dir`.
+    pub(super) fn start_export_layers(&mut self, dir: PathBuf) {
+        let doc = self.doc.clone();
+        self.start_file_job(FileJob::ExportLayers { doc, dir });
+    }
+
+    /// Takes a finished file job in. Called once per frame (with the frame's context, which
+    /// the file thread wakes when it finishes).
+    pub(super) fn poll_files(&mut self, ctx: Option<&egui::Context>) {
+        if let Some(ctx) = ctx {
+            self.files.repaint = Some(ctx.clone());
+        }
+        if let Some(finished) = self.files.jobs.poll() {
+            self.finish_file_job(finished);
+        }
+    }
+
+    /// Blocks until the running open or export finishes and takes it in (tests, scripts).
+    /// Returns false if nothing finished within `timeout` (or nothing was running).
+    pub fn wait_for_files(&mut self, timeout: Duration) -> bool {
+        match self.files.jobs.wait(timeout) {
+            Some(finished) => {
+                self.finish_file_job(finished);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True while a file is being opened or exported.
+    pub fn is_busy_with_files(&self) -> bool {
+        self.files.jobs.running().is_some()
+    }
+
+    /// The recently opened and exported files, newest first.
+    pub fn recent_files(&self) -> &[PathBuf] {
+        self.recent.paths()
+    }
+
+    fn start_file_job(&mut self, job: FileJob) -> bool {
+        let repaint = self.files.repaint.clone();
+        let verb = match job {
+            FileJob::Open(_) => "open",
+            FileJob::Export { .. } | FileJob::ExportLayers { .. } => "export",
+        };
+        let name = display_name(job.path());
+        let started = self.files.jobs.start(job, move || {
+            if let Some(ctx) = &repaint {
+                ctx.request_repaint();
+            }
+        });
+        match started {
+            Ok(()) => true,
+            Err(busy) => {
+                self.messages.error(format!("Cannot {verb} {name}: {busy}"));
+                false
+            }
+        }
+    }
+
+    fn finish_file_job(&mut self, finished: Finished) {
+        match (finished.job, finished.outcome) {
+            (FileJob::Open(path), Outcome::Opened(result)) => self.finish_open(path, result),
+            (FileJob::Export { doc, path, format }, Outcome::Exported(result)) => {
+                let ok = result.is_ok();
+                match result {
+                    Ok(()) => self.exported(doc, path, format),
+                    Err(err) => self.messages.error(format!("Export failed: {err}")),
+                }
+                self.after_export(ok);
+            }
+            (FileJob::ExportLayers { dir, .. }, Outcome::LayersExported(result)) => {
+                let ok = result.is_ok();
+                match result {
+                    Ok(written) => self.messages.info(format!(
+                        "Exported {} layer PNGs to {}",
+                        written.len(),
+                        dir.display()
+                    )),
+                    Err(err) => self.messages.error(format!("Export failed: {err}")),
+                }
+                self.after_export(ok);
+            }
+            (job, outcome) => {
+                // `FileJob::run` pairs each job with its own outcome; say so if it ever doesn't.
+                tracing::error!("file job {job:?} came back as {outcome:?}");
+                self.messages
+                    .error(format!("{}: the file job went wrong", job.path().display()));
+            }
+        }
+    }
+
+    /// Shows an opened file, or, if the document was edited while it loaded, asks first.
+    fn finish_open(&mut self, path: PathBuf, result: Result<Document, IoError>) {
+        let at_start = self.files.doc_at_open.take();
+        match result {
+            Ok(doc) => {
+                let edited = at_start.is_some_and(|before| !before.is_same_state(&self.doc));
+                if edited && self.is_dirty() {
+                    self.request(Then::Show {
+                        path,
+                        doc: Box::new(doc),
+                    });
+                } else {
+                    self.show_opened(path, doc);
+                }
+            }
+            Err(err) => {
+                // The document stays as it was. A file that is gone leaves Open Recent too.
+                self.messages.error(format!("Cannot open {err}"));
+                if !path.exists() {
+                    self.recent.remove(&path);
+                }
+            }
+        }
+    }
+
+    /// Replaces the document with an opened one: new history, nothing unsaved.
+    pub(super) fn show_opened(&mut self, path: PathBuf, doc: Document) {
+        self.messages.info(format!(
+            "Opened {} ({} × {} px, {})",
+            display_name(&path),
+            doc.width,
+            doc.height,
+            super::status::layer_count(doc.layers.len())
+        ));
+        self.selected = doc.layers.last().map(|l| l.id);
+        self.mark_saved(doc.clone());
+        self.doc = doc;
+        self.history.clear();
+        self.recent.add(&path);
+        self.path = Some(path);
+        self.last_psd = None;
+        self.solo = None;
+        self.canvas.fit();
+        self.revision += 1;
+    }
+
+    fn exported(&mut self, doc: Document, path: PathBuf, format: ExportFormat) {
+        self.messages.info(format!("Exported {}", path.display()));
+        if format == ExportFormat::Psd {
+            self.last_psd = Some(path.clone());
+        }
+        // A flat PNG loses the layers, so only layered formats count as saving the document.
+        if matches!(format, ExportFormat::Psd | ExportFormat::Ora) {
+            self.mark_saved(doc);
+            self.recent.add(&path);
+        }
+    }
+}
+
+/// The spinner and "Opening x…" / "Exporting x…" shown in the status bar while a job runs.
+pub fn progress_ui(ui: &mut egui::Ui, state: &FileState) {
+    if let Some(job) = state.jobs.running() {
+        ui.add(egui::Spinner::new());
+        ui.label(job.describe());
+        ui.separator();
+    }
+}
