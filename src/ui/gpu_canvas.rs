@@ -16,18 +16,27 @@ use eframe::wgpu;
 use crate::gpu::{Compositor, Display, ViewTransform};
 use crate::model::{Document, LayerId};
 
+impl super::StrataApp {
+    /// Composites the canvas with the wgpu compositor on `render_state`'s device (egui's own)
+    /// from now on, instead of on the CPU. The window calls this with eframe's render state;
+    /// GUI tests call it with their harness's.
+    pub fn install_gpu(&mut self, render_state: &egui_wgpu::RenderState) {
+        self.canvas.use_gpu(GpuCanvas::install(render_state));
+    }
+}
+
 /// Shared between the UI thread's canvas widget and the render callbacks.
 #[derive(Clone, Default)]
 pub struct GpuCanvas {
     failed: Arc<AtomicBool>,
-    /// Revision of the document most recently sent to the compositor.
-    sent_revision: Option<u64>,
 }
 
 /// What the callback resources hold.
 struct Resources {
     compositor: Compositor,
     display: Display,
+    /// Revision of the document the compositor holds.
+    composited: Option<u64>,
 }
 
 impl GpuCanvas {
@@ -43,6 +52,7 @@ impl GpuCanvas {
             .insert(Resources {
                 compositor,
                 display,
+                composited: None,
             });
         let failed = Arc::clone(&canvas.failed);
         render_state
@@ -60,8 +70,11 @@ impl GpuCanvas {
         self.failed.load(Ordering::Relaxed)
     }
 
-    /// The paint callback for this frame. The document is handed over only when its revision
-    /// changed since the last frame (a clone is cheap: pixels are shared `Arc`s).
+    /// The paint callback for this frame. It carries the document (a clone is cheap: pixels
+    /// are shared `Arc`s), and `prepare` re-composites only when `revision` differs from what
+    /// the compositor holds. Deciding that on the render side matters: not every frame's
+    /// shapes get painted (egui discards passes, test harnesses render only some frames), so
+    /// the UI side cannot know what reached the GPU.
     pub fn callback(
         &mut self,
         rect: egui::Rect,
@@ -70,25 +83,20 @@ impl GpuCanvas {
         dragging: Option<LayerId>,
         view: ViewTransform,
     ) -> egui::Shape {
-        let changed = self.sent_revision != Some(revision);
-        self.sent_revision = Some(revision);
         let callback = CanvasCallback {
-            doc: changed.then(|| doc.clone()),
+            doc: doc.clone(),
+            revision,
             dragging,
             view,
             failed: Arc::clone(&self.failed),
         };
         egui::Shape::Callback(egui_wgpu::Callback::new_paint_callback(rect, callback))
     }
-
-    /// Makes the next frame re-send the document (after a fallback or a reset).
-    pub fn invalidate(&mut self) {
-        self.sent_revision = None;
-    }
 }
 
 struct CanvasCallback {
-    doc: Option<Document>,
+    doc: Document,
+    revision: u64,
     dragging: Option<LayerId>,
     view: ViewTransform,
     failed: Arc<AtomicBool>,
@@ -106,14 +114,18 @@ impl CallbackTrait for CanvasCallback {
         let Some(resources) = resources.get_mut::<Resources>() else {
             return Vec::new();
         };
-        if let Some(doc) = &self.doc {
+        if resources.composited != Some(self.revision) {
+            let doc = &self.doc;
             let result = match self.dragging {
                 Some(id) => resources.compositor.render_dragging(doc, id),
                 None => resources.compositor.render(doc),
             };
-            if let Err(err) = result {
-                tracing::error!("GPU compositing failed: {err}; falling back to the CPU");
-                self.failed.store(true, Ordering::Relaxed);
+            match result {
+                Ok(()) => resources.composited = Some(self.revision),
+                Err(err) => {
+                    tracing::error!("GPU compositing failed: {err}; falling back to the CPU");
+                    self.failed.store(true, Ordering::Relaxed);
+                }
             }
         }
         resources.display.prepare(&resources.compositor, &self.view);

@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 
 pub use app::StrataApp;
 pub use command::{Command, Gesture};
+pub use gpu_canvas::wgpu_options;
 pub use picker::{FilePicker, RfdPicker};
 pub use unsaved::SaveChoice;
 
@@ -90,9 +91,7 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
         // Ctrl+Plus/Minus/0 zoom the canvas here, not the whole interface.
         cc.egui_ctx.options_mut(|o| o.zoom_with_keyboard = false);
         match cc.wgpu_render_state.as_ref() {
-            Some(render_state) => app
-                .canvas
-                .use_gpu(gpu_canvas::GpuCanvas::install(render_state)),
+            Some(render_state) => app.install_gpu(render_state),
             None => app
                 .messages
                 .info("No GPU renderer: the canvas is composited on the CPU."),
