@@ -122,6 +122,8 @@ impl CanvasView {
     /// `revision` identifies the document's state; the composite is recomputed when it changes.
     pub fn ui(&mut self, ui: &mut egui::Ui, doc: &Document, revision: u64) {
         let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+        // Its accessible name (screen readers, GUI tests).
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Canvas"));
         let view = response.rect;
         let painter = painter.with_clip_rect(view);
         self.pixels_per_point = ui.ctx().pixels_per_point();

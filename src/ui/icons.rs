@@ -3,12 +3,26 @@
 //! egui's bundled fonts (Ubuntu Light, Hack) have no eye or grip glyphs, and Strata does not
 //! ship emoji fonts, so these are drawn rather than typed.
 
-use egui::{Color32, Pos2, Rect, Response, Sense, Shape, Stroke, StrokeKind, Ui, pos2, vec2};
+use egui::{
+    Color32, Pos2, Rect, Response, Role, Sense, Shape, Stroke, StrokeKind, Ui, WidgetInfo, pos2,
+    vec2,
+};
 
-/// The visibility toggle: a box with an open eye when `visible`, empty when hidden (as in
-/// Photoshop). Returns the click response.
-pub fn eye_toggle(ui: &mut Ui, visible: bool) -> Response {
+/// The visibility toggle of layer `name`: a box with an open eye when `visible`, empty when
+/// hidden (as in Photoshop). Returns the click response.
+///
+/// Screen readers (and GUI tests) see a checkbox named "Show layer `name`", checked while
+/// the layer is visible.
+pub fn eye_toggle(ui: &mut Ui, visible: bool, name: &str) -> Response {
     let (rect, response) = ui.allocate_exact_size(vec2(24.0, 20.0), Sense::click());
+    response.widget_info(|| {
+        WidgetInfo::selected(
+            Role::CheckBox,
+            ui.is_enabled(),
+            visible,
+            format!("Show layer {name}"),
+        )
+    });
     if ui.is_rect_visible(rect) {
         let style = ui.style().interact(&response);
         let painter = ui.painter();

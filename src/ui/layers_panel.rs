@@ -111,7 +111,7 @@ impl LayersPanel {
 
     /// The visibility toggle. Alt-click shows this layer alone (or undoes that).
     fn eye(&mut self, ui: &mut egui::Ui, layer: &Layer, out: &mut Vec<Command>) {
-        let eye = icons::eye_toggle(ui, layer.visible)
+        let eye = icons::eye_toggle(ui, layer.visible, &layer.name)
             .on_hover_text("Show or hide (Alt-click: show only this layer)");
         if eye.clicked() {
             if ui.input(|i| i.modifiers.alt) {
@@ -295,7 +295,10 @@ fn blend_combo(ui: &mut egui::Ui, layer: &Layer, out: &mut Vec<Command>) {
                     out.push(Command::SetBlend(layer.id, mode));
                 }
             }
-        });
+        })
+        // Also its accessible name (screen readers, GUI tests).
+        .response
+        .on_hover_text("Blend mode");
 }
 
 /// The stack index (for [`Document::move_layer`]) that puts the layer now at `from` just
