@@ -9,12 +9,14 @@ pub mod composite_cpu;
 mod document;
 mod history;
 mod layer;
+mod layer_ops;
 
 pub use blend::BlendMode;
 pub use composite_cpu::{composite, composite_into};
 pub use document::Document;
 pub use history::History;
 pub use layer::{Layer, LayerId, Offset};
+pub use layer_ops::{MergeError, SELECT_ALPHA_THRESHOLD};
 
 /// Straight-alpha 8-bit RGBA pixels, the storage format of every layer.
 pub type RgbaImage = image::RgbaImage;

@@ -7,7 +7,7 @@ use super::layers_panel::LayersPanel;
 use super::picker::{FilePicker, RfdPicker};
 use super::screenshot::ScreenshotHook;
 use super::status::Messages;
-use super::{Command, Gesture};
+use super::Command;
 use crate::io::ExportFormat;
 use crate::model::{Document, History, LayerId};
 
@@ -129,6 +129,11 @@ impl StrataApp {
         self.selected
     }
 
+    /// The canvas view: zoom, tool, where the canvas is on screen.
+    pub fn canvas(&self) -> &CanvasView {
+        &self.canvas
+    }
+
     /// Messages for the person (status line and error banner).
     pub fn messages(&self) -> &Messages {
         &self.messages
@@ -145,7 +150,7 @@ impl StrataApp {
     }
 
     /// Carries out one command. Every document change goes through here, each as an undo
-    /// step (a drag gesture as one step, through [`Gesture`]).
+    /// step (a drag gesture as one step, through [`super::Gesture`]).
     pub fn apply(&mut self, command: Command) {
         // Cheap: layer pixels are shared `Arc`s. Comparing afterwards catches every change.
         let before = self.doc.clone();
@@ -184,7 +189,11 @@ impl StrataApp {
                 opacity,
                 gesture,
             } => self.set_opacity(id, opacity, gesture),
-            Command::SetBlend(id, mode) => self.edit_layer("Blend mode", id, |l| l.blend = mode),
+            Command::SetBlend(id, mode) => {
+                if self.editable(id) {
+                    self.edit_layer("Blend mode", id, |l| l.blend = mode);
+                }
+            }
             Command::Rename(id, name) => {
                 let name = name.trim().to_string();
                 if !name.is_empty() {
@@ -201,6 +210,17 @@ impl StrataApp {
                     doc.move_layer(id, to_index)
                 });
             }
+            Command::NewLayer => self.new_layer(),
+            Command::DuplicateLayer(id) => self.duplicate_layer(id),
+            Command::DeleteLayer(id) => self.delete_layer(id),
+            Command::MergeDown(id) => self.merge_down(id),
+            Command::SetLocked(id, locked) => self.set_locked(id, locked),
+            Command::SetOffset {
+                id,
+                offset,
+                gesture,
+            } => self.set_offset(id, offset, gesture),
+            Command::SetTool(tool) => self.canvas.set_tool(tool),
             Command::Undo => match self.history.undo(&mut self.doc) {
                 Some(label) => self.messages.info(format!("Undid {label}")),
                 None => self.messages.info("Nothing to undo"),
@@ -214,6 +234,10 @@ impl StrataApp {
             Command::ZoomBy(factor) => self.canvas.zoom_by(factor),
             Command::DismissError => self.messages.dismiss_banner(),
             Command::Decompose { target, options } => self.start_decompose(target, options),
+            Command::DecomposeWithMenuOptions(target) => {
+                let options = self.decompose.options.clone();
+                self.start_decompose(target, options);
+            }
             Command::CancelDecompose => self.cancel_decompose(),
             Command::Quit => self.request(super::unsaved::Then::Close),
             Command::AnswerSavePrompt(choice) => self.answer(choice),
@@ -243,30 +267,6 @@ impl StrataApp {
                 edit(layer);
             }
         });
-    }
-
-    fn set_opacity(&mut self, id: LayerId, opacity: f32, gesture: Gesture) {
-        let opacity = opacity.clamp(0.0, 1.0);
-        let set = |doc: &mut Document| {
-            if let Some(layer) = doc.layer_mut(id) {
-                layer.opacity = opacity;
-            }
-        };
-        match gesture {
-            Gesture::Begin | Gesture::Update => {
-                // An Update with no open transaction (an undo in mid-drag committed it)
-                // starts a new one, so no change escapes the history.
-                self.history.begin("Layer opacity", &self.doc);
-                set(&mut self.doc);
-            }
-            Gesture::End => {
-                if self.history.is_open() {
-                    set(&mut self.doc);
-                    self.history.commit(&self.doc);
-                }
-            }
-            Gesture::Once => self.history.record("Layer opacity", &mut self.doc, set),
-        }
     }
 
     /// Shows only `id`; if it already is the only visible layer, restores the visibility

@@ -6,13 +6,18 @@
 //! revision changes; the status bar says so.
 
 use egui::{
-    Color32, ColorImage, CursorIcon, Pos2, Rect, Sense, Stroke, StrokeKind, TextureFilter,
-    TextureHandle, TextureOptions, TextureWrapMode, Vec2, pos2, vec2,
+    Color32, ColorImage, Pos2, Rect, Sense, Stroke, StrokeKind, TextureFilter, TextureHandle,
+    TextureOptions, TextureWrapMode, Vec2, pos2, vec2,
 };
 
 use super::gpu_canvas::GpuCanvas;
+use super::{Command, Tool};
 use crate::gpu::ViewTransform;
-use crate::model::{self, Document};
+use crate::model::{self, Document, LayerId};
+
+#[cfg(test)]
+mod tool_tests;
+mod tools;
 
 /// Smallest and largest zoom (screen pixels per canvas pixel).
 const ZOOM_RANGE: (f32, f32) = (0.01, 64.0);
@@ -40,6 +45,14 @@ pub struct CanvasView {
     gpu: Option<GpuCanvas>,
     /// Set when the GPU path failed and nobody has told the person yet.
     gpu_failure_unreported: bool,
+    /// What a primary-button drag does.
+    tool: Tool,
+    /// The move-tool drag in progress.
+    move_drag: Option<tools::MoveDrag>,
+    /// The canvas pixel under the pointer, as of the last frame.
+    hover: Option<(i64, i64)>,
+    /// Where the canvas was drawn on screen in the last frame, in points.
+    shown_at: Option<Rect>,
 }
 
 impl Default for CanvasView {
@@ -54,6 +67,10 @@ impl Default for CanvasView {
             checker: None,
             gpu: None,
             gpu_failure_unreported: false,
+            tool: Tool::default(),
+            move_drag: None,
+            hover: None,
+            shown_at: None,
         }
     }
 }
@@ -72,6 +89,26 @@ impl CanvasView {
     /// Returns true once after the GPU path failed (the window reports it).
     pub fn take_gpu_failure(&mut self) -> bool {
         std::mem::take(&mut self.gpu_failure_unreported)
+    }
+
+    /// The active canvas tool.
+    pub fn tool(&self) -> Tool {
+        self.tool
+    }
+
+    /// Picks the canvas tool.
+    pub fn set_tool(&mut self, tool: Tool) {
+        self.tool = tool;
+    }
+
+    /// The canvas pixel (column, row) under the pointer, if it is over the canvas.
+    pub fn hover_pixel(&self) -> Option<(i64, i64)> {
+        self.hover
+    }
+
+    /// Where the canvas was drawn in the last frame, in points (`None` with no picture).
+    pub fn screen_rect(&self) -> Option<Rect> {
+        self.shown_at
     }
 
     /// Current zoom: screen pixels per canvas pixel (1.0 = 100 %).
@@ -118,9 +155,17 @@ impl CanvasView {
         Rect::from_center_size(view.center() + self.pan, size)
     }
 
-    /// Draws the view into all of `ui`'s remaining space and handles zoom and pan input.
-    /// `revision` identifies the document's state; the composite is recomputed when it changes.
-    pub fn ui(&mut self, ui: &mut egui::Ui, doc: &Document, revision: u64) {
+    /// Draws the view into all of `ui`'s remaining space, handles zoom, pan and the tools,
+    /// and outlines the `selected` layer. `revision` identifies the document's state; the
+    /// composite is recomputed when it changes.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        doc: &Document,
+        revision: u64,
+        selected: Option<LayerId>,
+        out: &mut Vec<Command>,
+    ) {
         let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
         // Its accessible name (screen readers, GUI tests).
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, "Canvas"));
@@ -130,6 +175,8 @@ impl CanvasView {
         self.view_size = view.size();
 
         if doc.layers.is_empty() || doc.width == 0 || doc.height == 0 {
+            self.hover = None;
+            self.shown_at = None;
             painter.text(
                 view.center(),
                 egui::Align2::CENTER_CENTER,
@@ -145,9 +192,11 @@ impl CanvasView {
             self.zoom = Self::fit_zoom(size, view.size(), self.pixels_per_point);
             self.pan = Vec2::ZERO;
         }
-        self.handle_input(ui, &response, view);
-
+        self.handle_zoom(ui, &response, view);
         let rect = self.canvas_rect(view, doc);
+        self.handle_tools(ui, &response, doc, rect, selected, out);
+        let rect = self.canvas_rect(view, doc);
+        self.shown_at = Some(rect);
         if let Some(gpu) = self.gpu.as_mut().filter(|gpu| !gpu.has_failed()) {
             let ppp = self.pixels_per_point;
             let round = |p: Pos2| vec2((p.x * ppp).round(), (p.y * ppp).round());
@@ -158,7 +207,8 @@ impl CanvasView {
                 zoom: self.zoom,
                 checker_size: CHECKER_SQUARE * ppp,
             };
-            painter.add(gpu.callback(view, doc, revision, None, transform));
+            let dragging = self.move_drag.map(|d| d.id);
+            painter.add(gpu.callback(view, doc, revision, dragging, transform));
         } else {
             if let Some(gpu) = self.gpu.take() {
                 // The GPU failed (lost device, out of memory): stay on the CPU from now on.
@@ -177,10 +227,38 @@ impl CanvasView {
         }
         let border = Stroke::new(1.0, Color32::from_black_alpha(160));
         painter.rect_stroke(rect, 0.0, border, StrokeKind::Outside);
+        if let Some(layer) = selected.and_then(|id| doc.layer(id)) {
+            self.outline_layer(&painter, rect, layer);
+        }
     }
 
-    /// Ctrl+wheel (or pinch) zooms around the pointer, wheel and drag pan, double-click fits.
-    fn handle_input(&mut self, ui: &egui::Ui, response: &egui::Response, view: Rect) {
+    /// Marks the selected layer's bounds with a dashed line (black under white, visible on
+    /// any picture), like Photoshop's "Show Transform Controls".
+    fn outline_layer(&self, painter: &egui::Painter, canvas: Rect, layer: &model::Layer) {
+        let (left, top, right, bottom) = layer.bounds();
+        let scale = self.zoom / self.pixels_per_point;
+        let at = |x: i64, y: i64| canvas.min + vec2(x as f32, y as f32) * scale;
+        let corners = [
+            at(left, top),
+            at(right, top),
+            at(right, bottom),
+            at(left, bottom),
+            at(left, top),
+        ];
+        painter.add(egui::Shape::line(
+            corners.to_vec(),
+            Stroke::new(1.0, Color32::from_black_alpha(200)),
+        ));
+        painter.extend(egui::Shape::dashed_line(
+            &corners,
+            Stroke::new(1.0, Color32::WHITE),
+            4.0,
+            4.0,
+        ));
+    }
+
+    /// Ctrl+wheel (or pinch) zooms around the pointer; the wheel pans.
+    fn handle_zoom(&mut self, ui: &egui::Ui, response: &egui::Response, view: Rect) {
         if response.hovered() {
             let (zoom_delta, scroll) = ui.input(|i| (i.zoom_delta(), i.smooth_scroll_delta));
             if zoom_delta != 1.0 {
@@ -192,16 +270,6 @@ impl CanvasView {
                 self.pan += scroll;
                 self.fit = false;
             }
-        }
-        if response.dragged() {
-            self.pan += response.drag_delta();
-            self.fit = false;
-            ui.ctx().set_cursor_icon(CursorIcon::Grabbing);
-        } else if response.hovered() {
-            ui.ctx().set_cursor_icon(CursorIcon::Grab);
-        }
-        if response.double_clicked() {
-            self.fit();
         }
     }
 

@@ -10,7 +10,7 @@ use super::unsaved::SaveChoice;
 use crate::decompose::Options;
 use crate::decompose::jobs::Target;
 use crate::io::ExportFormat;
-use crate::model::{BlendMode, LayerId};
+use crate::model::{BlendMode, LayerId, Offset};
 
 /// Where a value that a drag gesture changes stands in that gesture.
 ///
@@ -26,6 +26,16 @@ pub enum Gesture {
     End,
     /// A change with no drag around it (keyboard, typed value): one undo step by itself.
     Once,
+}
+
+/// What a primary-button drag on the canvas does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tool {
+    /// Drag moves the selected layer; a click selects the topmost layer under the cursor (V).
+    #[default]
+    Move,
+    /// Drag pans the view (H; Space or the middle button pan with any tool).
+    Hand,
 }
 
 /// A request from the UI. Applied in order, once per frame, by the app.
@@ -72,6 +82,29 @@ pub enum Command {
         /// Stack position after the move, 0 = bottom.
         to_index: usize,
     },
+    /// Add a transparent canvas-sized layer above the selected one (or on top), and select it.
+    NewLayer,
+    /// Copy a layer just above itself and select the copy (Ctrl+J).
+    DuplicateLayer(LayerId),
+    /// Delete a layer (Delete); refused for a locked layer.
+    DeleteLayer(LayerId),
+    /// Merge a layer into the one below (Ctrl+E); refused for the bottom or a locked layer.
+    MergeDown(LayerId),
+    /// Lock or unlock a layer: a locked layer cannot be moved, deleted, merged, restyled or
+    /// replaced by decomposition.
+    SetLocked(LayerId, bool),
+    /// Move a layer to `offset` (its top-left corner on the canvas), as part of `gesture`:
+    /// a move-tool drag is one undo step, each arrow-key nudge is one.
+    SetOffset {
+        /// The layer.
+        id: LayerId,
+        /// New top-left corner, in canvas pixels.
+        offset: Offset,
+        /// Where the change stands in a drag.
+        gesture: Gesture,
+    },
+    /// Pick the canvas tool.
+    SetTool(Tool),
     /// Revert the newest undo step.
     Undo,
     /// Re-apply the newest undone step.
@@ -86,6 +119,9 @@ pub enum Command {
     DismissError,
     /// Decompose the whole picture or one layer (recursive decomposition) on the worker.
     Decompose { target: Target, options: Options },
+    /// Decompose `target` with the options last chosen in the Decompose menu (the layer
+    /// panel's "Decompose this layer").
+    DecomposeWithMenuOptions(Target),
     /// Stop the running decomposition; the document stays as it is.
     CancelDecompose,
     /// Close the window (asking first if there are unsaved changes).

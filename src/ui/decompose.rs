@@ -37,6 +37,11 @@ impl StrataApp {
         let image = match target {
             Target::Document => composite(&self.doc),
             Target::Layer(id) => match self.doc.layer(id) {
+                // Its pixels would be replaced: a locked layer refuses that.
+                Some(layer) if layer.locked => {
+                    let text = format!("\"{}\" is locked; unlock it to decompose it.", layer.name);
+                    return self.messages.error(text);
+                }
                 Some(layer) => layer.pixels.as_ref().clone(),
                 None => return self.messages.error("That layer no longer exists."),
             },

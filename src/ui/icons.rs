@@ -78,3 +78,50 @@ fn dot_position(rect: Rect, col: usize, row: usize) -> Pos2 {
         center.y + (row as f32 - 1.0) * 4.5,
     )
 }
+
+/// The lock toggle of layer `name`: a padlock, closed and bright when `locked`, open and faint
+/// otherwise. Returns the click response. Screen readers see a checkbox "Lock layer `name`".
+pub fn lock_toggle(ui: &mut Ui, locked: bool, name: &str) -> Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(18.0, 20.0), Sense::click());
+    response.widget_info(|| {
+        WidgetInfo::selected(
+            Role::CheckBox,
+            ui.is_enabled(),
+            locked,
+            format!("Lock layer {name}"),
+        )
+    });
+    if ui.is_rect_visible(rect) {
+        let style = ui.style().interact(&response);
+        let color = if locked || response.hovered() {
+            style.fg_stroke.color
+        } else {
+            ui.visuals().weak_text_color().gamma_multiply(0.6)
+        };
+        padlock(ui.painter(), rect.center(), locked, color);
+    }
+    response
+}
+
+/// A padlock about 10×13 points around `center`; the shackle is lifted when open.
+fn padlock(painter: &egui::Painter, center: Pos2, locked: bool, color: Color32) {
+    let body = Rect::from_center_size(center + vec2(0.0, 2.5), vec2(10.0, 7.5));
+    painter.rect_filled(body, 1.5, color);
+    let lift = if locked { 0.0 } else { -2.5 };
+    let (left, right) = (body.left() + 2.2, body.right() - 2.2);
+    let base = body.top() + lift;
+    let top = base - 3.5;
+    const STEPS: usize = 8;
+    let mut shackle = Vec::with_capacity(STEPS + 3);
+    shackle.push(pos2(left, body.top()));
+    for i in 0..=STEPS {
+        let t = std::f32::consts::PI * (1.0 - i as f32 / STEPS as f32);
+        let x = (left + right) / 2.0 + (right - left) / 2.0 * t.cos();
+        let y = base - (base - top) * t.sin();
+        shackle.push(pos2(x, y));
+    }
+    if locked {
+        shackle.push(pos2(right, body.top()));
+    }
+    painter.add(Shape::line(shackle, Stroke::new(1.4, color)));
+}

@@ -1,11 +1,14 @@
-//! The layer list, top layer first as in Photoshop: visibility eye, name, opacity, blend mode.
+//! The layer list, top layer first as in Photoshop: visibility eye, thumbnail, name, lock,
+//! opacity, blend mode; a toolbar below for new, duplicate, merge down and delete.
 //!
 //! The panel only reads the document and pushes [`Command`]s; the little state it keeps is
 //! about widgets in progress (a rename being typed, an opacity slider being dragged).
 
 use egui::{Align, Frame, Layout, Margin, RichText, Sense, Stroke, UiBuilder};
 
+use super::thumbnails::Thumbnails;
 use super::{Command, Gesture, icons};
+use crate::decompose::jobs::Target;
 use crate::model::{BlendMode, Document, Layer, LayerId};
 
 /// Width of the blend-mode menu, in points.
@@ -25,6 +28,8 @@ pub struct LayersPanel {
     focus_rename: bool,
     /// The layer whose opacity slider is held down (an open undo transaction).
     opacity_drag: Option<LayerId>,
+    /// Thumbnail textures, rebuilt when a layer's pixels change.
+    thumbnails: Thumbnails,
 }
 
 impl LayersPanel {
@@ -44,6 +49,10 @@ impl LayersPanel {
             });
         });
         ui.separator();
+        self.thumbnails.retain(doc);
+        egui::Panel::bottom("layer-toolbar")
+            .show_separator_line(true)
+            .show(ui, |ui| toolbar(ui, doc, selected, out));
         if doc.layers.is_empty() {
             ui.weak("No layers.");
             return;
@@ -90,12 +99,21 @@ impl LayersPanel {
                             ui.dnd_drag_source(handle_id, layer.id, icons::grip)
                                 .response
                                 .on_hover_text("Drag to reorder");
-                            self.name(ui, layer, out);
+                            self.thumbnails.show(ui, doc, layer);
+                            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                                lock(ui, layer, out);
+                                ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+                                    self.name(ui, layer, out);
+                                });
+                            });
                         });
                         ui.horizontal(|ui| {
                             ui.add_space(INDENT);
-                            self.opacity(ui, layer, out);
-                            blend_combo(ui, layer, out);
+                            // "Lock all": a locked layer's style cannot change either.
+                            ui.add_enabled_ui(!layer.locked, |ui| {
+                                self.opacity(ui, layer, out);
+                                blend_combo(ui, layer, out);
+                            });
                         });
                     });
             })
@@ -278,7 +296,88 @@ impl LayersPanel {
         if ui.button("Show only this layer").clicked() {
             out.push(Command::Solo(id));
         }
+        ui.separator();
+        if ui.button("Duplicate").clicked() {
+            out.push(Command::DuplicateLayer(id));
+        }
+        let editable = !layer.locked;
+        if ui
+            .add_enabled(editable && stack_index > 0, egui::Button::new("Merge down"))
+            .clicked()
+        {
+            out.push(Command::MergeDown(id));
+        }
+        if ui
+            .add_enabled(editable, egui::Button::new("Delete"))
+            .clicked()
+        {
+            out.push(Command::DeleteLayer(id));
+        }
+        let lock_text = if layer.locked { "Unlock" } else { "Lock" };
+        if ui.button(lock_text).clicked() {
+            out.push(Command::SetLocked(id, !layer.locked));
+        }
+        ui.separator();
+        if ui
+            .add_enabled(editable, egui::Button::new("Decompose this layer"))
+            .on_hover_text("Split this layer into sub-layers with the Decompose menu's settings")
+            .clicked()
+        {
+            out.push(Command::DecomposeWithMenuOptions(Target::Layer(id)));
+        }
     }
+}
+
+/// The lock toggle at the right end of a row.
+fn lock(ui: &mut egui::Ui, layer: &Layer, out: &mut Vec<Command>) {
+    let hint = if layer.locked {
+        "Locked: cannot be moved, restyled, merged or deleted. Click to unlock."
+    } else {
+        "Lock the layer against changes"
+    };
+    if icons::lock_toggle(ui, layer.locked, &layer.name)
+        .on_hover_text(hint)
+        .clicked()
+    {
+        out.push(Command::SetLocked(layer.id, !layer.locked));
+    }
+}
+
+/// New / duplicate / merge down / delete buttons under the list, for the selected layer.
+fn toolbar(ui: &mut egui::Ui, doc: &Document, selected: Option<LayerId>, out: &mut Vec<Command>) {
+    let layer = selected.and_then(|id| doc.layer(id));
+    let editable = layer.is_some_and(|l| !l.locked);
+    let has_below = selected
+        .and_then(|id| doc.index_of(id))
+        .is_some_and(|i| i > 0);
+    let has_picture = doc.width > 0 && doc.height > 0;
+    ui.horizontal_wrapped(|ui| {
+        let button = |ui: &mut egui::Ui, enabled: bool, text: &str, hint: &str| {
+            ui.add_enabled(enabled, egui::Button::new(text).small())
+                .on_hover_text(hint)
+                .clicked()
+        };
+        if button(ui, has_picture, "New", "New empty layer (Ctrl+Shift+N)") {
+            out.push(Command::NewLayer);
+        }
+        let id = layer.map(|l| l.id);
+        if let Some(id) = id {
+            if button(ui, true, "Duplicate", "Duplicate the layer (Ctrl+J)") {
+                out.push(Command::DuplicateLayer(id));
+            }
+            if button(
+                ui,
+                editable && has_below,
+                "Merge down",
+                "Merge into the layer below (Ctrl+E)",
+            ) {
+                out.push(Command::MergeDown(id));
+            }
+            if button(ui, editable, "Delete", "Delete the layer (Delete)") {
+                out.push(Command::DeleteLayer(id));
+            }
+        }
+    });
 }
 
 /// The blend-mode menu of one layer.

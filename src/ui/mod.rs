@@ -21,11 +21,14 @@ mod files;
 mod gpu_canvas;
 pub mod icons;
 pub mod layers_panel;
+mod layer_edits;
+pub mod layer_menu;
 pub mod menu;
 pub mod picker;
 pub mod recent;
 pub mod screenshot;
 pub mod status;
+mod thumbnails;
 pub mod unsaved;
 mod window;
 
@@ -35,7 +38,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use app::StrataApp;
-pub use command::{Command, Gesture};
+pub use command::{Command, Gesture, Tool};
 pub use gpu_canvas::wgpu_options;
 pub use picker::{FilePicker, RfdPicker};
 pub use unsaved::SaveChoice;

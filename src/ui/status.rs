@@ -84,8 +84,15 @@ pub fn error_color(ui: &egui::Ui) -> Color32 {
     ui.visuals().error_fg_color
 }
 
-/// Draws the bottom bar: canvas size, zoom, layer count, newest message.
-pub fn status_bar(ui: &mut egui::Ui, doc: &Document, zoom: f32, messages: &Messages) {
+/// Draws the bottom bar: canvas size, zoom, layer count, the pixel under the cursor and its
+/// composited colour, newest message.
+pub fn status_bar(
+    ui: &mut egui::Ui,
+    doc: &Document,
+    zoom: f32,
+    cursor: Option<(i64, i64)>,
+    messages: &Messages,
+) {
     ui.horizontal(|ui| {
         if doc.layers.is_empty() {
             ui.weak("No picture");
@@ -95,6 +102,10 @@ pub fn status_bar(ui: &mut egui::Ui, doc: &Document, zoom: f32, messages: &Messa
             ui.label(format!("{:.0} %", zoom * 100.0));
             ui.separator();
             ui.label(layer_count(doc.layers.len()));
+            if let Some((x, y)) = cursor {
+                ui.separator();
+                cursor_readout(ui, doc, x, y);
+            }
         }
         ui.separator();
         if let Some(message) = messages.last() {
@@ -106,6 +117,18 @@ pub fn status_bar(ui: &mut egui::Ui, doc: &Document, zoom: f32, messages: &Messa
             ui.add(egui::Label::new(text).truncate());
         }
     });
+}
+
+/// "x 12  y 40" and the composited colour there as a swatch, "#rrggbb" and alpha.
+fn cursor_readout(ui: &mut egui::Ui, doc: &Document, x: i64, y: i64) {
+    ui.monospace(format!("x {x:>5}  y {y:>5}"));
+    if let Some([r, g, b, a]) = doc.color_at(x, y) {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+        let swatch = Color32::from_rgba_unmultiplied(r, g, b, a);
+        ui.painter().rect_filled(rect, 2.0, Color32::from_gray(128));
+        ui.painter().rect_filled(rect, 2.0, swatch);
+        ui.monospace(format!("#{r:02x}{g:02x}{b:02x}  α {a:>3}"));
+    }
 }
 
 /// Draws the error banner across the top of the canvas, with a button that hides it.

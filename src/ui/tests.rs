@@ -322,3 +322,94 @@ fn quit_sets_the_flag_for_the_window() {
     app.apply(Command::Quit);
     assert!(app.quit_requested);
 }
+
+#[test]
+fn new_duplicate_merge_and_delete_are_undo_steps_that_keep_a_valid_selection() {
+    let (mut app, ids) = three_layers();
+    app.apply(Command::Select(ids[1]));
+    app.apply(Command::NewLayer);
+    let new = app.selected().unwrap();
+    assert_eq!(app.document().index_of(new), Some(2), "above the selection");
+    app.apply(Command::DuplicateLayer(ids[0]));
+    let copy = app.selected().unwrap();
+    assert_eq!(app.document().layer(copy).unwrap().name, "bottom copy");
+    assert_eq!(app.document().layers.len(), 5);
+    app.apply(Command::MergeDown(copy));
+    assert_eq!(app.selected(), Some(ids[0]), "the merged layer is selected");
+    assert_eq!(app.document().layers.len(), 4);
+    app.apply(Command::DeleteLayer(ids[2]));
+    assert_eq!(app.document().layers.len(), 3);
+    assert!(app.document().layer(app.selected().unwrap()).is_some());
+    for expected in [4, 5, 4, 3] {
+        app.apply(Command::Undo);
+        assert_eq!(app.document().layers.len(), expected);
+    }
+    assert!(!app.history().can_undo());
+}
+
+#[test]
+fn a_locked_layer_refuses_moves_style_merge_delete_and_decomposition() {
+    let (mut app, ids) = three_layers();
+    app.apply(Command::SetLocked(ids[1], true));
+    let before = app.document().clone();
+    let moved = crate::model::Offset { x: 3, y: 1 };
+    app.apply(Command::SetOffset {
+        id: ids[1],
+        offset: moved,
+        gesture: Gesture::Once,
+    });
+    app.apply(Command::SetOpacity {
+        id: ids[1],
+        opacity: 0.2,
+        gesture: Gesture::Once,
+    });
+    app.apply(Command::SetBlend(ids[1], BlendMode::Screen));
+    app.apply(Command::DeleteLayer(ids[1]));
+    app.apply(Command::MergeDown(ids[1]));
+    app.apply(Command::MergeDown(ids[2]));
+    app.apply(Command::Decompose {
+        target: crate::decompose::jobs::Target::Layer(ids[1]),
+        options: Default::default(),
+    });
+    assert!(app.document().is_same_state(&before));
+    assert!(app.messages().last().unwrap().text.contains("locked"));
+    // Visibility and name still change, and unlocking frees it again.
+    app.apply(Command::SetVisible(ids[1], false));
+    app.apply(Command::SetLocked(ids[1], false));
+    app.apply(Command::SetOffset {
+        id: ids[1],
+        offset: moved,
+        gesture: Gesture::Once,
+    });
+    assert_eq!(app.document().layer(ids[1]).unwrap().offset, moved);
+    app.apply(Command::Undo);
+    app.apply(Command::Undo);
+    assert!(app.document().layer(ids[1]).unwrap().locked, "undo relocks");
+    app.apply(Command::Undo);
+    assert!(app.document().layer(ids[1]).unwrap().visible);
+}
+
+#[test]
+fn a_move_drag_is_one_undo_step() {
+    let (mut app, ids) = three_layers();
+    let id = ids[2];
+    let at = |x, y| crate::model::Offset { x, y };
+    let steps = [
+        (at(0, 0), Gesture::Begin),
+        (at(1, 0), Gesture::Update),
+        (at(5, -2), Gesture::Update),
+        (at(5, -2), Gesture::End),
+    ];
+    for (offset, gesture) in steps {
+        app.apply(Command::SetOffset {
+            id,
+            offset,
+            gesture,
+        });
+    }
+    assert_eq!(app.document().layer(id).unwrap().offset, at(5, -2));
+    assert_eq!(app.history().undo_len(), 1);
+    assert_eq!(app.history().undo_label(), Some("Move layer"));
+    app.apply(Command::Undo);
+    assert_eq!(app.document().layer(id).unwrap().offset, at(0, 0));
+}

@@ -26,6 +26,7 @@ impl StrataApp {
         self.handle_close_request(&ctx);
         let mut commands = Vec::new();
         menu::shortcuts(&ctx, &mut commands);
+        super::layer_menu::shortcuts(&ctx, &self.doc, self.selected, &mut commands);
         if self.is_asking_to_save() {
             // The prompt is modal: keys must not edit the document behind it.
             commands.clear();
@@ -35,8 +36,10 @@ impl StrataApp {
         egui::Panel::top("menu").show(ui, |ui| {
             let (decompose, selected) = (&mut self.decompose, self.selected);
             let has_picture = !self.doc.layers.is_empty();
-            let (doc, recent) = (&self.doc, self.recent.paths());
+            let (doc, tool) = (&self.doc, self.canvas.tool());
+            let recent = self.recent.paths();
             menu::menu_bar(ui, doc, &self.history, recent, &mut commands, |ui, out| {
+                super::layer_menu::layer_menu(ui, doc, selected, tool, out);
                 super::decompose::decompose_menu(ui, decompose, selected, has_picture, out);
             });
         });
@@ -44,7 +47,8 @@ impl StrataApp {
             ui.horizontal(|ui| {
                 super::files::progress_ui(ui, &self.files);
                 super::decompose::progress_ui(ui, &self.decompose, &mut commands);
-                status::status_bar(ui, &self.doc, self.canvas.zoom(), &self.messages);
+                let cursor = self.canvas.hover_pixel();
+                status::status_bar(ui, &self.doc, self.canvas.zoom(), cursor, &self.messages);
             });
         });
         egui::Panel::right("layers")
@@ -59,7 +63,9 @@ impl StrataApp {
             .frame(Frame::new().fill(CANVAS_BACKGROUND))
             .show(ui, |ui| {
                 status::error_banner(ui, &self.messages, &mut commands);
-                self.canvas.ui(ui, &self.doc, self.revision);
+                let selected = self.selected;
+                self.canvas
+                    .ui(ui, &self.doc, self.revision, selected, &mut commands);
             });
         if self.canvas.take_gpu_failure() {
             self.messages

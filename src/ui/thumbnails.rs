@@ -1,0 +1,187 @@
+//! Layer thumbnails for the layers panel: each layer shown small, where it sits on the canvas,
+//! over a checkerboard (as Photoshop's layer thumbnails are).
+//!
+//! Textures are rebuilt only when a layer's pixel buffer changes. Buffers are shared `Arc`s
+//! that are replaced, never mutated, so "same allocation" means "same pixels"; a `Weak` is
+//! kept rather than a raw address because it pins the allocation, so an address can never be
+//! reused by a different buffer while we still compare against it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use egui::{Color32, Rect, Sense, Stroke, StrokeKind, TextureHandle, TextureOptions, vec2};
+
+use crate::model::{Document, Layer, LayerId, RgbaImage};
+
+/// Longest side of a thumbnail box, in points.
+pub const THUMBNAIL_SIDE: f32 = 36.0;
+/// Side of a checkerboard square inside a thumbnail, in points.
+const CHECKER: f32 = 4.0;
+
+struct Entry {
+    pixels: Weak<RgbaImage>,
+    texture: TextureHandle,
+}
+
+/// The thumbnail textures of the current document's layers.
+#[derive(Default)]
+pub struct Thumbnails {
+    entries: HashMap<LayerId, Entry>,
+}
+
+impl std::fmt::Debug for Thumbnails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Thumbnails")
+            .field("layers", &self.entries.len())
+            .finish()
+    }
+}
+
+impl Thumbnails {
+    /// Forgets the textures of layers that are no longer in `doc`. Call once per frame.
+    pub fn retain(&mut self, doc: &Document) {
+        self.entries.retain(|id, _| doc.layer(*id).is_some());
+    }
+
+    /// True when no texture is cached.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Draws `layer`'s thumbnail for a `doc`-sized canvas and returns its response.
+    pub fn show(&mut self, ui: &mut egui::Ui, doc: &Document, layer: &Layer) -> egui::Response {
+        let longest = doc.width.max(doc.height).max(1) as f32;
+        let scale = THUMBNAIL_SIDE / longest;
+        let size = vec2(doc.width as f32, doc.height as f32) * scale;
+        let (rect, response) = ui.allocate_exact_size(size.max(vec2(1.0, 1.0)), Sense::hover());
+        if !ui.is_rect_visible(rect) {
+            return response;
+        }
+        let painter = ui.painter().with_clip_rect(rect.intersect(ui.clip_rect()));
+        checkerboard(&painter, rect);
+        let texture = self.texture(ui.ctx(), layer, scale * ui.ctx().pixels_per_point());
+        let min = rect.min + vec2(layer.offset.x as f32, layer.offset.y as f32) * scale;
+        let image_rect = Rect::from_min_size(
+            min,
+            vec2(layer.width() as f32, layer.height() as f32) * scale,
+        );
+        let uv = Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+        let tint = if layer.visible {
+            Color32::WHITE
+        } else {
+            Color32::from_white_alpha(110)
+        };
+        painter.image(texture.id(), image_rect, uv, tint);
+        let border = Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color);
+        ui.painter()
+            .rect_stroke(rect, 0.0, border, StrokeKind::Outside);
+        response
+    }
+
+    /// The layer's texture at `scale` physical pixels per layer pixel, rebuilt if its pixels
+    /// changed.
+    fn texture(&mut self, ctx: &egui::Context, layer: &Layer, scale: f32) -> TextureHandle {
+        let current = Arc::downgrade(&layer.pixels);
+        if let Some(entry) = self.entries.get(&layer.id)
+            && Weak::ptr_eq(&entry.pixels, &current)
+        {
+            return entry.texture.clone();
+        }
+        let image = downscale(&layer.pixels, scale);
+        let texture = ctx.load_texture(
+            format!("layer-thumbnail-{}", layer.id.0),
+            image,
+            TextureOptions::LINEAR,
+        );
+        self.entries.insert(
+            layer.id,
+            Entry {
+                pixels: current,
+                texture: texture.clone(),
+            },
+        );
+        texture
+    }
+}
+
+/// The layer scaled by `scale` (at most 1), at least 1×1.
+fn downscale(pixels: &RgbaImage, scale: f32) -> egui::ColorImage {
+    let scale = scale.min(1.0);
+    let w = ((pixels.width() as f32 * scale).round() as u32).max(1);
+    let h = ((pixels.height() as f32 * scale).round() as u32).max(1);
+    let small = if (w, h) == pixels.dimensions() {
+        pixels.clone()
+    } else {
+        image::imageops::thumbnail(pixels, w, h)
+    };
+    egui::ColorImage::from_rgba_unmultiplied([w as usize, h as usize], small.as_raw())
+}
+
+fn checkerboard(painter: &egui::Painter, rect: Rect) {
+    let (light, dark) = (Color32::from_gray(204), Color32::from_gray(153));
+    painter.rect_filled(rect, 0.0, light);
+    let cols = (rect.width() / CHECKER).ceil() as usize;
+    let rows = (rect.height() / CHECKER).ceil() as usize;
+    for row in 0..rows {
+        for col in (row % 2..cols).step_by(2) {
+            let min = rect.min + vec2(col as f32, row as f32) * CHECKER;
+            let square = Rect::from_min_size(min, vec2(CHECKER, CHECKER)).intersect(rect);
+            painter.rect_filled(square, 0.0, dark);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn textures_are_rebuilt_only_when_pixels_change_and_dropped_with_their_layer() {
+        let ctx = egui::Context::default();
+        let mut doc = Document::new(40, 20);
+        let id = doc
+            .push_layer(
+                "a",
+                RgbaImage::from_pixel(40, 20, image::Rgba([1, 2, 3, 255])),
+            )
+            .id;
+        let mut thumbs = Thumbnails::default();
+        let frame = |doc: &Document, thumbs: &mut Thumbnails| {
+            let output = ctx.run_ui(egui::RawInput::default(), |ui| {
+                thumbs.retain(doc);
+                for layer in &doc.layers {
+                    thumbs.show(ui, doc, layer);
+                }
+            });
+            let uploads = output.textures_delta.set.len();
+            // There is no renderer to hand the uploads to.
+            output.drop_without_applying_deltas();
+            uploads
+        };
+        // The first frame also uploads egui's font atlas.
+        let empty = Document::new(1, 1);
+        let fonts = frame(&empty, &mut Thumbnails::default());
+        let uploads = frame(&doc, &mut thumbs);
+        assert_eq!(uploads, 1, "one thumbnail after {fonts} font uploads");
+        assert_eq!(frame(&doc, &mut thumbs), 0, "unchanged pixels: no upload");
+        // Moving or hiding the layer reuses the texture.
+        doc.layers[0].offset.x = 5;
+        doc.layers[0].visible = false;
+        assert_eq!(frame(&doc, &mut thumbs), 0);
+        doc.layers[0].pixels = Arc::new(RgbaImage::new(40, 20));
+        assert_eq!(frame(&doc, &mut thumbs), 1, "new pixels: one upload");
+        doc.remove_layer(id);
+        frame(&doc, &mut thumbs);
+        assert!(thumbs.is_empty());
+    }
+
+    #[test]
+    fn downscale_keeps_aspect_and_never_reaches_zero() {
+        let big = RgbaImage::new(4000, 10);
+        let small = downscale(&big, 0.01);
+        assert_eq!(small.size, [40, 1]);
+        let tiny = RgbaImage::new(3, 3);
+        assert_eq!(downscale(&tiny, 4.0).size, [3, 3]);
+    }
+}
