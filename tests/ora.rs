@@ -213,3 +213,43 @@ fn layer_beyond_limits_is_refused() {
     let err = ora::read(&bytes, &limits).expect_err("too wide");
     assert!(err.to_string().contains("limit"), "{err}");
 }
+
+#[test]
+fn deep_nesting_and_absolute_paths_are_refused_by_name() {
+    let png = tiny_png();
+    let deep = format!(
+        r#"<image w="2" h="2">{}<layer src="data/a.png"/>{}</image>"#,
+        "<stack>".repeat(10_000),
+        "</stack>".repeat(10_000)
+    );
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("10 000 nested stacks", deep, "nested deeper"),
+        (
+            "absolute src",
+            r#"<image w="2" h="2"><stack><layer src="/etc/passwd"/></stack></image>"#.into(),
+            "/etc/passwd",
+        ),
+        (
+            "canvas beyond the PSD maximum",
+            r#"<image w="30001" h="30001"><stack/></image>"#.into(),
+            "30001",
+        ),
+        (
+            "negative size",
+            r#"<image w="-5" h="2"><stack/></image>"#.into(),
+            "-5",
+        ),
+    ];
+    for (what, stack, needle) in cases {
+        let bytes = zip_of(&[
+            ("mimetype", b"image/openraster"),
+            ("stack.xml", stack.as_bytes()),
+            ("data/a.png", &png),
+        ]);
+        let err = ora::read(&bytes, &Limits::default()).expect_err(what);
+        assert!(
+            err.to_string().contains(needle),
+            "{what}: '{err}' lacks '{needle}'"
+        );
+    }
+}

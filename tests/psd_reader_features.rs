@@ -373,3 +373,37 @@ fn sixteen_bit_files_are_read_as_eight_bit() {
     .expect("16-bit composite");
     assert_eq!(flat.get_pixel(1, 0).0, [255, 128, 2, 255]);
 }
+
+#[test]
+fn deeply_nested_and_unbalanced_groups_read_without_recursion() {
+    // 10 000 nested groups around one layer (20 001 records; the count is an i16 in PSD): the
+    // reader walks records with an explicit stack,
+    // so depth costs memory in proportion to the records, never call-stack frames.
+    const DEPTH: usize = 10_000;
+    let mut records = Vec::with_capacity(2 * DEPTH + 1);
+    records.extend((0..DEPTH).map(|_| Rec::section(3, "</Layer group>")));
+    records.push(Rec::pixels("deep", 1, 1, [1, 2, 3, 255]));
+    records.extend((0..DEPTH).map(|i| {
+        let mut folder = Rec::section(1, "g");
+        // One hidden group anywhere hides the layer inside.
+        if i == DEPTH / 2 {
+            folder.flags |= 0x02;
+        }
+        folder
+    }));
+    let doc = read(&rgb_file(&records));
+    assert_eq!(doc.layers.len(), 1);
+    assert!(!doc.layers[0].visible);
+
+    // More group ends than starts, and folders that never close: tolerated, layers kept.
+    let unbalanced = [
+        Rec::section(3, "</Layer group>"),
+        Rec::section(3, "</Layer group>"),
+        Rec::pixels("kept", 1, 1, [4, 5, 6, 255]),
+        Rec::section(1, "open"),
+        Rec::section(2, "open too"),
+    ];
+    let doc = read(&rgb_file(&unbalanced));
+    let names: Vec<&str> = doc.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["kept"]);
+}

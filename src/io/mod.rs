@@ -53,6 +53,16 @@ pub fn open_with_limits(path: &Path, limits: &Limits) -> Result<Document, IoErro
         .len();
     limits.check_file(len).map_err(|e| err(e.into()))?;
     let bytes = std::fs::read(path).map_err(|e| err(ErrorKind::Read(e)))?;
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    read_bytes(&bytes, name.as_deref().unwrap_or("Background"), limits).map_err(err)
+}
+
+/// Reads a whole file's `bytes` (any supported format, told apart by content): layered formats
+/// keep their layers, a flat picture becomes one layer called `flat_name`. Every size is
+/// checked against `limits` before pixels are allocated. [`open_with_limits`] adds the path
+/// to the error; the fuzz targets call this directly.
+pub fn read_bytes(bytes: &[u8], flat_name: &str, limits: &Limits) -> Result<Document, ErrorKind> {
+    limits.check_file(bytes.len() as u64)?;
     let head = &bytes[..bytes.len().min(64)];
     let format = sniff(head).ok_or_else(|| {
         let what = if bytes.is_empty() {
@@ -60,18 +70,14 @@ pub fn open_with_limits(path: &Path, limits: &Limits) -> Result<Document, IoErro
         } else {
             "unrecognised content".to_string()
         };
-        err(ErrorKind::UnknownFormat(what))
+        ErrorKind::UnknownFormat(what)
     })?;
     match format {
-        Format::Psd => psd::read(&bytes, limits).map_err(|e| err(e.into())),
-        Format::Ora => ora::read(&bytes, limits).map_err(|e| err(e.into())),
+        Format::Psd => Ok(psd::read(bytes, limits)?),
+        Format::Ora => Ok(ora::read(bytes, limits)?),
         Format::Raster(fmt) => {
-            let image = raster::decode(&bytes, fmt, limits).map_err(err)?;
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-            Ok(Document::from_flat(
-                name.unwrap_or_else(|| "Background".into()),
-                image,
-            ))
+            let image = raster::decode(bytes, fmt, limits)?;
+            Ok(Document::from_flat(flat_name, image))
         }
     }
 }

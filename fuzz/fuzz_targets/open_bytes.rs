@@ -1,0 +1,7 @@
+//! Fuzz target `open_bytes`: see `../checks.rs` for what is checked.
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::open_bytes(data));

@@ -1,0 +1,7 @@
+//! Fuzz target `psd_roundtrip`: see `../checks.rs` for what is checked.
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::psd_roundtrip(data));
