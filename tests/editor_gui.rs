@@ -1,0 +1,274 @@
+//! GUI tests: `egui_kittest` drives the whole editor ([`StrataApp`] as an eframe app) with
+//! pointer and key events, finds widgets by their accessible names, and renders frames with
+//! wgpu, the canvas included: the app's GPU compositor runs in the harness's paint callbacks.
+//!
+//! Needs a wgpu adapter; on machines without a GPU, Mesa's lavapipe (`mesa-vulkan-drivers`)
+//! or llvmpipe GL will do. With none the harness panics, so CI fails rather than skips.
+//! Snapshots live in `tests/snapshots/` (tolerance in `kittest.toml`); create or update them
+//! with `UPDATE_SNAPSHOTS=1 cargo test --test editor_gui`.
+
+#![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
+
+use eframe::egui_wgpu::WgpuSetup;
+use egui::{Key, Modifiers, Pos2, Rect, Vec2, vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable};
+use strata::model::{Document, Layer, Offset, RgbaImage};
+use strata::ui::{StrataApp, Tool};
+
+/// Window size of every test, in points (one pixel per point).
+const WINDOW: Vec2 = vec2(900.0, 560.0);
+
+/// Canvas size of the test document, in pixels.
+const W: u32 = 64;
+const H: u32 = 48;
+
+/// Three layers, bottom first: an opaque "sky" over the top two thirds (the checkerboard shows
+/// below it), an opaque yellow "sun" disc, and a half-transparent red "glass" bar over both.
+fn document() -> Document {
+    let mut doc = Document::new(W, H);
+    let sky = RgbaImage::from_fn(W, H, |_, y| {
+        if y < 32 {
+            image::Rgba([40, 110 + 3 * y as u8, 220, 255])
+        } else {
+            image::Rgba([0, 0, 0, 0])
+        }
+    });
+    let sun = RgbaImage::from_fn(W, H, |x, y| {
+        let (dx, dy) = (x as f32 - 20.5, y as f32 - 18.5);
+        if dx * dx + dy * dy <= 11.0 * 11.0 {
+            image::Rgba([255, 210, 40, 255])
+        } else {
+            image::Rgba([0, 0, 0, 0])
+        }
+    });
+    let glass = RgbaImage::from_fn(W, H, |x, y| {
+        if (26..58).contains(&x) && (14..40).contains(&y) {
+            image::Rgba([220, 30, 60, 128])
+        } else {
+            image::Rgba([0, 0, 0, 0])
+        }
+    });
+    doc.push_layer("sky", sky);
+    doc.push_layer("sun", sun);
+    doc.push_layer("glass", glass);
+    doc
+}
+
+/// The editor's own device settings (float32 blending where available, the adapter's full
+/// texture size) on the adapter kittest prefers (a software rasteriser if there is one, so
+/// snapshots match across machines).
+fn wgpu_setup() -> WgpuSetup {
+    let WgpuSetup::CreateNew(editor) = strata::ui::wgpu_options().wgpu_setup else {
+        panic!("the editor creates its own wgpu device");
+    };
+    let WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup() else {
+        panic!("kittest creates its own wgpu device");
+    };
+    setup.device_descriptor = editor.device_descriptor;
+    WgpuSetup::CreateNew(setup)
+}
+
+/// The editor showing `doc` in a fixed-size window, with the canvas on the GPU compositor.
+fn harness_with(doc: Document) -> Harness<'static, StrataApp> {
+    let harness = Harness::builder()
+        .with_size(WINDOW)
+        .with_pixels_per_point(1.0)
+        .with_render_cursor(false)
+        .wgpu_setup(wgpu_setup())
+        .build_eframe(|cc| {
+            let render_state = cc
+                .wgpu_render_state
+                .as_ref()
+                .expect("the wgpu test renderer hands eframe its render state");
+            let mut app = StrataApp::new(doc);
+            app.install_gpu(render_state);
+            app
+        });
+    assert!(
+        harness.state().canvas().is_gpu(),
+        "the canvas is on the GPU"
+    );
+    harness
+}
+
+fn harness() -> Harness<'static, StrataApp> {
+    harness_with(document())
+}
+
+fn layer<'a>(harness: &'a Harness<'_, StrataApp>, name: &str) -> &'a Layer {
+    let doc = harness.state().document();
+    doc.layers
+        .iter()
+        .find(|l| l.name == name)
+        .unwrap_or_else(|| panic!("no layer {name:?}"))
+}
+
+/// Layer names, bottom first.
+fn order(harness: &Harness<'_, StrataApp>) -> Vec<String> {
+    let doc = harness.state().document();
+    doc.layers.iter().map(|l| l.name.clone()).collect()
+}
+
+fn visible(harness: &Harness<'_, StrataApp>) -> Vec<bool> {
+    let doc = harness.state().document();
+    doc.layers.iter().map(|l| l.visible).collect()
+}
+
+fn undo_steps(harness: &Harness<'_, StrataApp>) -> usize {
+    harness.state().history().undo_len()
+}
+
+/// Where the eye toggle of layer `name` is.
+fn eye_rect(harness: &Harness<'_, StrataApp>, name: &str) -> Rect {
+    harness.get_by_label(&format!("Show layer {name}")).rect()
+}
+
+/// The centre of the drag grip in the row of layer `name` (every grip is named by its
+/// tooltip, so pick the one level with that row's eye).
+fn grip_of(harness: &Harness<'_, StrataApp>, name: &str) -> Pos2 {
+    let eye = eye_rect(harness, name);
+    let grips: Vec<Rect> = harness
+        .get_all_by_label("Drag to reorder")
+        .map(|node| node.rect())
+        .filter(|grip| (grip.center().y - eye.center().y).abs() < eye.height() / 2.0)
+        .collect();
+    assert_eq!(grips.len(), 1, "one grip in the row of {name:?}: {grips:?}");
+    grips[0].center()
+}
+
+/// Presses the primary button at `from`, moves to `to` in a few steps (a frame each) and
+/// releases there.
+fn drag(harness: &mut Harness<'_, StrataApp>, from: Pos2, to: Pos2) {
+    harness.hover_at(from);
+    harness.run();
+    harness.drag_at(from);
+    harness.run();
+    const STEPS: usize = 5;
+    for i in 1..=STEPS {
+        harness.hover_at(from.lerp(to, i as f32 / STEPS as f32));
+        harness.run();
+    }
+    harness.drop_at(to);
+    harness.run();
+}
+
+#[test]
+fn the_eye_hides_a_layer_and_ctrl_z_shows_it_again() {
+    let mut harness = harness();
+    assert_eq!(visible(&harness), [true, true, true]);
+
+    harness.get_by_label("Show layer sun").click();
+    harness.run();
+    assert!(!layer(&harness, "sun").visible);
+    assert_eq!(visible(&harness), [true, false, true]);
+    assert_eq!(undo_steps(&harness), 1);
+
+    // The eye toggle says so to screen readers too.
+    harness.run();
+    let eye = harness.get_by_label("Show layer sun");
+    assert_eq!(
+        eye.accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::False)
+    );
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(visible(&harness), [true, true, true]);
+    assert_eq!(undo_steps(&harness), 0);
+}
+
+#[test]
+fn alt_click_on_an_eye_solos_the_layer_and_again_brings_the_others_back() {
+    let mut harness = harness();
+    harness.get_by_label("Show layer glass").click();
+    harness.run();
+    assert_eq!(visible(&harness), [true, true, false]);
+
+    harness
+        .get_by_label("Show layer sun")
+        .click_modifiers(Modifiers::ALT);
+    harness.run();
+    assert_eq!(visible(&harness), [false, true, false], "only the sun");
+
+    harness
+        .get_by_label("Show layer sun")
+        .click_modifiers(Modifiers::ALT);
+    harness.run();
+    assert_eq!(
+        visible(&harness),
+        [true, true, false],
+        "the visibility from before the solo, glass still hidden"
+    );
+    assert_eq!(undo_steps(&harness), 3);
+}
+
+#[test]
+fn dragging_a_grip_onto_another_row_reorders_the_layers_in_one_undo_step() {
+    let mut harness = harness();
+    assert_eq!(order(&harness), ["sky", "sun", "glass"]);
+
+    // The top row lists "glass"; its first line (eye and name) is its upper half, which
+    // drops the dragged layer above it.
+    let from = grip_of(&harness, "sky");
+    let onto = harness.get_by_label("glass").rect().center();
+    drag(&mut harness, from, onto);
+    assert_eq!(order(&harness), ["sun", "glass", "sky"]);
+    assert_eq!(undo_steps(&harness), 1, "one drag, one undo step");
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(order(&harness), ["sky", "sun", "glass"]);
+}
+
+#[test]
+fn snapshots_show_the_gpu_composited_canvas() {
+    let mut harness = harness();
+    harness.snapshot("editor_initial");
+
+    harness.get_by_label("Show layer sun").click();
+    harness.remove_cursor();
+    harness.run();
+    assert!(!layer(&harness, "sun").visible);
+    harness.snapshot("editor_sun_hidden");
+}
+
+#[test]
+fn a_move_tool_drag_on_the_canvas_moves_the_selected_layer_in_one_undo_step() {
+    let mut harness = harness();
+    harness.key_press(Key::V);
+    harness.run();
+    assert_eq!(harness.state().canvas().tool(), Tool::Move);
+
+    // The canvas is fitted into the view, centred; canvas pixel (x, y) is at
+    // `centre + ((x, y) - canvas size / 2) * zoom` (one screen pixel per point here).
+    let zoom = harness.state().canvas().zoom();
+    let centre = harness.get_by_label("Canvas").rect().center();
+    let at = |x: f32, y: f32| centre + (vec2(x, y) - vec2(W as f32, H as f32) / 2.0) * zoom;
+
+    // A click selects the topmost layer under the pointer: the sun's centre is outside the
+    // glass bar.
+    let sun = layer(&harness, "sun").id;
+    assert_ne!(harness.state().selected(), Some(sun));
+    harness.hover_at(at(18.5, 18.5));
+    harness.run();
+    harness.drag_at(at(18.5, 18.5));
+    harness.drop_at(at(18.5, 18.5));
+    harness.run();
+    assert_eq!(harness.state().selected(), Some(sun));
+    assert_eq!(undo_steps(&harness), 0, "selecting is no edit");
+
+    // Dragging moves it by the drag distance in canvas pixels, wherever the drag starts.
+    drag(&mut harness, at(40.0, 30.0), at(40.0 + 10.0, 30.0 - 5.0));
+    assert_eq!(layer(&harness, "sun").offset, Offset { x: 10, y: -5 });
+    for other in ["sky", "glass"] {
+        assert_eq!(layer(&harness, other).offset, Offset::default(), "{other}");
+    }
+    assert_eq!(undo_steps(&harness), 1, "one drag, one undo step");
+    // What the compositor's drag path (layers below and above cached) left on screen.
+    harness.snapshot("editor_sun_moved");
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert_eq!(layer(&harness, "sun").offset, Offset::default());
+}
