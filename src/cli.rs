@@ -14,6 +14,10 @@ use strata::model::Document;
 pub struct Cli {
     /// Picture to open in the editor (PNG, JPEG, WebP, TIFF, BMP, GIF, PSD, ORA).
     pub file: Option<PathBuf>,
+    /// Refuse input files whose layers would need more than this many MiB of memory (the
+    /// default allows 4 GiB of layers, 1 GiB per image).
+    #[arg(long, global = true, value_name = "MIB")]
+    pub max_memory: Option<u64>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -108,6 +112,11 @@ pub enum BenchCommand {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    let limits = match cli.max_memory {
+        Some(mib) => io::Limits::within_memory(mib.saturating_mul(1 << 20)),
+        None => io::Limits::default(),
+    };
+    let open = |path: &Path| open(path, &limits);
     match cli.command {
         None => strata::ui::run(cli.file),
         Some(_) if cli.file.is_some() => {
@@ -147,7 +156,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 layers,
                 seed,
             };
-            crate::decompose_cli::run(&input, &output, options)
+            crate::decompose_cli::run(&input, &output, options, &limits)
         }
         Some(Command::Convert { input, output }) => {
             let doc = open(&input)?;
@@ -187,8 +196,8 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn open(path: &Path) -> Result<Document> {
-    io::open(path).context("cannot open input")
+fn open(path: &Path, limits: &io::Limits) -> Result<Document> {
+    io::open_with_limits(path, limits).context("cannot open input")
 }
 
 /// The `info` report: a header line, then one row per layer, top first.

@@ -13,7 +13,7 @@ use strata::model::{Document, composite};
 
 /// Decomposes `input` and writes the layers to `output`: `.psd`, `.ora`, `.png` (the
 /// composite of the layers) or a folder (one PNG per layer).
-pub fn run(input: &Path, output: &Path, options: Options) -> Result<()> {
+pub fn run(input: &Path, output: &Path, options: Options, limits: &io::Limits) -> Result<()> {
     let writes_folder = output.is_dir() || output.extension().is_none();
     if !writes_folder && io::ExportFormat::from_path(output).is_none() {
         bail!(
@@ -21,7 +21,7 @@ pub fn run(input: &Path, output: &Path, options: Options) -> Result<()> {
             output.display()
         );
     }
-    let source = io::open(input).context("cannot open input")?;
+    let source = io::open_with_limits(input, limits).context("cannot open input")?;
     // A layered input is decomposed as the picture it shows.
     let image = if source.layers.len() == 1 && source.layers[0].offset == Default::default() {
         source.layers[0].pixels.as_ref().clone()

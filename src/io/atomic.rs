@@ -31,7 +31,22 @@ where
     temp.as_file().sync_all()?;
     // `persist` renames over the destination; on failure the temp file is removed on drop.
     temp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir);
     Ok(())
+}
+
+/// Flushes the folder entry of the rename, so that after a power cut the folder holds the
+/// new file rather than neither. Best effort: some platforms and file systems cannot open or
+/// sync a folder, and the data itself is already on disk.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(folder) = File::open(dir)
+        && let Err(err) = folder.sync_all()
+    {
+        tracing::debug!("cannot sync folder {}: {err}", dir.display());
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 #[cfg(test)]

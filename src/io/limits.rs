@@ -54,6 +54,20 @@ pub enum LimitError {
 }
 
 impl Limits {
+    /// Limits for reading within a memory budget of `bytes`: layer pixels together may use
+    /// all of it, one image at most all of it, and the file (which is read whole, next to
+    /// the pixels decoded from it) a quarter. Readers hold a layer's planes and its RGBA
+    /// buffer at once, so peak memory stays within about 2.25 × `bytes`.
+    pub fn within_memory(bytes: u64) -> Self {
+        let default = Self::default();
+        Self {
+            max_side: default.max_side,
+            max_pixels: default.max_pixels.min(bytes / 4),
+            max_total_bytes: default.max_total_bytes.min(bytes),
+            max_file_bytes: default.max_file_bytes.min(bytes / 4),
+        }
+    }
+
     /// Checks a canvas size; zero-sized canvases are refused.
     pub fn check_canvas(&self, width: u32, height: u32) -> Result<(), LimitError> {
         if width == 0 || height == 0 {
