@@ -13,6 +13,12 @@ use eframe::egui_wgpu::WgpuSetup;
 use egui::{Key, Modifiers, Pos2, Rect, Vec2, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use strata::decompose::jobs::Target;
+use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Options, Progress};
 use strata::model::{Document, Layer, Offset, RgbaImage};
 use strata::ui::{StrataApp, Tool};
 
@@ -271,4 +277,113 @@ fn a_move_tool_drag_on_the_canvas_moves_the_selected_layer_in_one_undo_step() {
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     harness.run();
     assert_eq!(layer(&harness, "sun").offset, Offset::default());
+}
+
+/// The ways a decomposition worker can fail, for the tests below.
+enum Fault {
+    /// Panics inside the method.
+    Panic,
+    /// Works until cancelled, then says when it stopped.
+    UntilCancelled(Arc<AtomicBool>),
+}
+
+struct Faulty(Fault);
+
+impl Decomposer for Faulty {
+    fn decompose(
+        &self,
+        _image: &RgbaImage,
+        _options: &Options,
+        progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError> {
+        match &self.0 {
+            Fault::Panic => panic!("injected fault in the worker"),
+            Fault::UntilCancelled(stopped) => loop {
+                progress.set(0.5, "working forever");
+                if let Err(err) = progress.check() {
+                    stopped.store(true, Ordering::SeqCst);
+                    return Err(err);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            },
+        }
+    }
+}
+
+/// Steps frames (the worker wakes the UI) until no decomposition runs, for at most 20 s.
+fn step_until_idle(harness: &mut Harness<'_, StrataApp>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while harness.state().is_decomposing() {
+        assert!(
+            Instant::now() < deadline,
+            "the decomposition never finished"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.step();
+    harness.step();
+}
+
+#[test]
+fn a_panic_in_the_worker_shows_an_error_and_leaves_the_document_as_it_was() {
+    let mut harness = harness();
+    let before = harness.state().document().clone();
+    harness.state_mut().decompose_with(
+        Target::Document,
+        Options::default(),
+        Box::new(Faulty(Fault::Panic)),
+    );
+    step_until_idle(&mut harness);
+    assert!(harness.state().document().is_same_state(&before));
+    assert_eq!(undo_steps(&harness), 0);
+    // In the error banner and the status line.
+    let shown = harness.get_all_by_label_contains("crashed: injected fault");
+    assert!(shown.count() >= 1);
+    // The editor still works: hiding a layer is one step as usual.
+    harness.get_by_label("Show layer sun").click();
+    harness.run();
+    assert!(!layer(&harness, "sun").visible);
+}
+
+#[test]
+fn a_decomposition_over_the_memory_budget_is_refused_and_changes_nothing() {
+    let mut harness = harness();
+    let before = harness.state().document().clone();
+    harness.state_mut().set_decompose_memory_budget(1 << 20);
+    harness.get_by_label("Decompose").click();
+    harness.run();
+    harness.get_by_label("Decompose picture").click();
+    harness.step();
+    step_until_idle(&mut harness);
+    assert!(harness.state().document().is_same_state(&before));
+    assert_eq!(undo_steps(&harness), 0);
+    let shown = harness.get_all_by_label_contains("1 MiB budget");
+    assert!(shown.count() >= 1);
+}
+
+#[test]
+fn cancel_in_the_status_bar_stops_the_worker_and_keeps_the_document() {
+    let mut harness = harness();
+    let before = harness.state().document().clone();
+    let stopped = Arc::new(AtomicBool::new(false));
+    harness.state_mut().decompose_with(
+        Target::Document,
+        Options::default(),
+        Box::new(Faulty(Fault::UntilCancelled(Arc::clone(&stopped)))),
+    );
+    harness.step();
+    harness.step();
+    assert!(harness.state().is_decomposing());
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    assert!(!harness.state().is_decomposing());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stopped.load(Ordering::SeqCst) {
+        assert!(Instant::now() < deadline, "the worker did not stop");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    step_until_idle(&mut harness);
+    assert!(harness.state().document().is_same_state(&before));
+    assert_eq!(undo_steps(&harness), 0);
 }

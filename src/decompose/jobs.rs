@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
-use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress, decomposer_for, validate};
+use super::{
+    DecomposeError, Decomposer, LayerSpec, Options, Progress, decomposer_for, estimated_peak_bytes,
+    validate,
+};
 use crate::model::{LayerId, RgbaImage};
 
 /// Identifies one started job.
@@ -49,8 +52,17 @@ struct Running {
     progress: Progress,
 }
 
+/// Memory a decomposition may use unless told otherwise: 8 GiB, or `STRATA_MEMORY_BUDGET_MB`.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 8 << 30;
+/// Environment variable that sets the memory budget in MiB.
+pub const MEMORY_BUDGET_ENV: &str = "STRATA_MEMORY_BUDGET_MB";
+
 /// The job runner owned by the UI (or the CLI).
 pub struct Jobs {
+    /// Jobs whose [`estimated_peak_bytes`] exceed this fail at once with
+    /// [`DecomposeError::OverMemoryBudget`] instead of running the machine out of memory
+    /// (Rust aborts the whole process on a failed allocation, losing the user's work).
+    memory_budget: u64,
     next_id: u64,
     running: Option<Running>,
     sender: Sender<Finished>,
@@ -60,7 +72,12 @@ pub struct Jobs {
 impl Default for Jobs {
     fn default() -> Self {
         let (sender, receiver) = channel();
+        let memory_budget = std::env::var(MEMORY_BUDGET_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(DEFAULT_MEMORY_BUDGET, |mib| mib.saturating_mul(1 << 20));
         Self {
+            memory_budget,
             next_id: 1,
             running: None,
             sender,
@@ -70,6 +87,16 @@ impl Default for Jobs {
 }
 
 impl Jobs {
+    /// Sets the memory budget for jobs started from now on, in bytes.
+    pub fn set_memory_budget(&mut self, bytes: u64) {
+        self.memory_budget = bytes;
+    }
+
+    /// The memory budget, in bytes.
+    pub fn memory_budget(&self) -> u64 {
+        self.memory_budget
+    }
+
     /// Starts `request` with the method its options name; `wake` is called from the worker
     /// when it finishes (the UI passes `ctx.request_repaint`).
     pub fn start(&mut self, request: JobRequest, wake: impl Fn() + Send + 'static) -> JobId {
@@ -110,8 +137,23 @@ impl Jobs {
             target,
         } = request;
         let method = options.method.name().to_string();
+        let needed = estimated_peak_bytes(
+            options.method,
+            image.width(),
+            image.height(),
+            options.layers,
+        );
+        let budget = self.memory_budget;
         let work = move || {
-            let result = decomposer.and_then(|decomposer| {
+            let within_budget = if needed > budget {
+                Err(DecomposeError::OverMemoryBudget {
+                    needed_mib: needed.div_ceil(1 << 20),
+                    budget_mib: budget >> 20,
+                })
+            } else {
+                Ok(())
+            };
+            let result = within_budget.and(decomposer).and_then(|decomposer| {
                 catch_unwind(AssertUnwindSafe(|| {
                     validate(&image, &options)?;
                     decomposer.decompose(&image, &options, &progress)
@@ -338,5 +380,19 @@ mod tests {
             .result
             .expect_err("invalid");
         assert!(err.to_string().contains("layer count"));
+    }
+
+    #[test]
+    fn a_job_over_the_memory_budget_fails_before_running() {
+        let mut jobs = Jobs::default();
+        jobs.set_memory_budget(1 << 20);
+        // The decomposer would panic if it ran at all.
+        jobs.start_with(request(), Box::new(Panics), || ());
+        let err = jobs.wait(LONG).expect("finished").result.expect_err("over");
+        assert!(
+            matches!(err, DecomposeError::OverMemoryBudget { budget_mib: 1, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("1 MiB budget"), "{err}");
     }
 }

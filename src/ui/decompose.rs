@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{Command, StrataApp};
 use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
-use crate::decompose::{MAX_LAYERS, Method, Options, apply};
+use crate::decompose::{Decomposer, MAX_LAYERS, Method, Options, apply};
 use crate::model::{LayerId, composite};
 
 /// The editor's decomposition state: the job runner and the options the menu shows.
@@ -34,6 +34,34 @@ impl DecomposeState {
 impl StrataApp {
     /// Starts decomposing the whole picture or one layer (replacing any running job).
     pub(super) fn start_decompose(&mut self, target: Target, options: Options) {
+        self.start_decompose_with(target, options, None);
+    }
+
+    /// Decomposes `target` with `decomposer` instead of the method `options` names, on the
+    /// same worker, with the same progress bar, Cancel and failure handling (for methods
+    /// outside Strata; the tests inject failing ones).
+    pub fn decompose_with(
+        &mut self,
+        target: Target,
+        options: Options,
+        decomposer: Box<dyn Decomposer>,
+    ) {
+        self.start_decompose_with(target, options, Some(decomposer));
+    }
+
+    /// Decompositions started from now on fail at once, leaving the document alone, when
+    /// their estimated peak memory exceeds `bytes` (default 8 GiB or
+    /// `STRATA_MEMORY_BUDGET_MB`).
+    pub fn set_decompose_memory_budget(&mut self, bytes: u64) {
+        self.decompose.jobs.set_memory_budget(bytes);
+    }
+
+    fn start_decompose_with(
+        &mut self,
+        target: Target,
+        options: Options,
+        decomposer: Option<Box<dyn Decomposer>>,
+    ) {
         let image = match target {
             Target::Document => composite(&self.doc),
             Target::Layer(id) => match self.doc.layer(id) {
@@ -57,11 +85,15 @@ impl StrataApp {
             options: options.clone(),
             target,
         };
-        self.decompose.jobs.start(request, move || {
+        let wake = move || {
             if let Some(ctx) = &repaint {
                 ctx.request_repaint();
             }
-        });
+        };
+        match decomposer {
+            Some(decomposer) => self.decompose.jobs.start_with(request, decomposer, wake),
+            None => self.decompose.jobs.start(request, wake),
+        };
         self.messages
             .info(format!("Decomposing with the {} method…", options.method));
     }
@@ -157,8 +189,9 @@ pub fn decompose_menu(
         }
         ui.separator();
         ui.horizontal(|ui| {
-            ui.label("Layers");
-            ui.add(egui::DragValue::new(&mut state.options.layers).range(2..=MAX_LAYERS));
+            let label = ui.label("Layers");
+            ui.add(egui::DragValue::new(&mut state.options.layers).range(2..=MAX_LAYERS))
+                .labelled_by(label.id);
         });
         ui.separator();
         let options = state.options.clone();
