@@ -48,6 +48,8 @@ pub struct StrataApp {
     pub(super) recent: super::recent::RecentFiles,
     /// The last saved state and the "Save changes?" prompt.
     pub(super) unsaved: super::unsaved::Unsaved,
+    /// Autosave and crash recovery (off unless [`Self::with_data_dir`] names a folder).
+    pub(super) autosave: super::autosave::Autosave,
 }
 
 impl StrataApp {
@@ -75,6 +77,7 @@ impl StrataApp {
             files: Default::default(),
             recent: super::recent::RecentFiles::in_memory(),
             unsaved,
+            autosave: Default::default(),
         }
     }
 
@@ -245,6 +248,7 @@ impl StrataApp {
                 self.recent.clear();
                 self.messages.info("Cleared the recent files list");
             }
+            Command::AnswerRecovery(choice) => self.answer_recovery(choice),
         }
         if !before.is_same_state(&self.doc) {
             self.revision += 1;

@@ -130,4 +130,6 @@ pub enum Command {
     AnswerSavePrompt(SaveChoice),
     /// Empty File › Open Recent.
     ClearRecentFiles,
+    /// Answer "Recover unsaved work?" (an autosave left by a crash).
+    AnswerRecovery(super::autosave::RecoveryChoice),
 }

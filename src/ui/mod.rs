@@ -10,9 +10,11 @@
 //! * [`menu`], [`layers_panel`], [`canvas`], [`status`]: the panels.
 //! * [`picker`]: file dialogs behind a trait, so tests can stand in for them.
 //! * [`file_jobs`], `files`: opening and exporting on a worker thread; [`recent`]: File ›
-//!   Open Recent; [`unsaved`]: the "Save changes?" prompt before closing or opening.
+//!   Open Recent; [`unsaved`]: the "Save changes?" prompt before closing or opening;
+//!   [`autosave`]: autosave every few minutes and recovery after a crash.
 
 pub mod app;
+pub mod autosave;
 pub mod canvas;
 pub mod command;
 pub mod decompose;
@@ -68,6 +70,12 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     if !first_run {
         app.remember_opened_file();
     }
+    // Autosave goes to the user's data folder (or STRATA_DATA_DIR); what a crashed session
+    // left there is offered back in the window.
+    let mut app = app
+        .with_data_dir(autosave::data_dir())
+        .with_autosave_interval(autosave::interval_from_env());
+    app.look_for_recovery();
     if first_run && !app.document().layers.is_empty() {
         // A new user sees layers at once: the sample is decomposed by the default method
         // while the window opens (on the worker; the window stays live).

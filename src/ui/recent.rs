@@ -213,7 +213,7 @@ fn parse(bytes: &[u8]) -> Vec<PathBuf> {
 
 /// A path as stored bytes; `None` for a path with a line break in it, which one path per line
 /// cannot hold (such a file is simply not remembered).
-fn to_line(path: &Path) -> Option<Vec<u8>> {
+pub(super) fn to_line(path: &Path) -> Option<Vec<u8>> {
     let bytes = os_bytes(path.as_os_str().to_owned())?;
     (!bytes.contains(&b'\n') && !bytes.contains(&b'\r')).then_some(bytes)
 }
@@ -230,14 +230,14 @@ fn os_bytes(s: OsString) -> Option<Vec<u8>> {
 }
 
 #[cfg(unix)]
-fn from_line(line: &[u8]) -> Option<PathBuf> {
+pub(super) fn from_line(line: &[u8]) -> Option<PathBuf> {
     Some(PathBuf::from(
         <OsString as std::os::unix::ffi::OsStringExt>::from_vec(line.to_vec()),
     ))
 }
 
 #[cfg(not(unix))]
-fn from_line(line: &[u8]) -> Option<PathBuf> {
+pub(super) fn from_line(line: &[u8]) -> Option<PathBuf> {
     std::str::from_utf8(line).ok().map(PathBuf::from)
 }
 

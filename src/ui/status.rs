@@ -54,6 +54,17 @@ impl Messages {
         });
     }
 
+    /// Records a failure of work the person did not ask for (autosave): the status line
+    /// shows it, but no banner covers the canvas.
+    pub fn warn(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::warn!("{text}");
+        self.last = Some(Message {
+            text,
+            level: Level::Error,
+        });
+    }
+
     /// The newest message, if any.
     pub fn last(&self) -> Option<&Message> {
         self.last.as_ref()

@@ -91,6 +91,7 @@ impl StrataApp {
     /// Records `doc` as the saved state (it was just opened, or exported as PSD/ORA).
     pub(super) fn mark_saved(&mut self, doc: Document) {
         self.unsaved.saved = doc;
+        self.autosave.recovered = false;
     }
 
     /// Does `then` now if nothing would be lost, or asks first.
@@ -190,11 +191,18 @@ impl StrataApp {
         }
     }
 
-    /// The document's name for the prompt and the title: its file name, or "Untitled".
+    /// The document's name for the prompt and the title: its file name, or "Untitled",
+    /// and "(recovered)" after it while recovered work is in no file.
     pub(super) fn document_name(&self) -> String {
-        self.path
+        let name = self
+            .path
             .as_deref()
-            .map_or_else(|| "Untitled".to_string(), display_name)
+            .map_or_else(|| "Untitled".to_string(), display_name);
+        if self.autosave.recovered {
+            format!("{name} (recovered)")
+        } else {
+            name
+        }
     }
 
     /// Draws the prompt, if one is up, and pushes the answer. Escape answers Cancel.

@@ -13,6 +13,11 @@ impl eframe::App for StrataApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
+
+    /// The window closed normally: this session's autosave goes (a crash leaves it).
+    fn on_exit(&mut self) {
+        self.finish_session();
+    }
 }
 
 impl StrataApp {
@@ -27,11 +32,12 @@ impl StrataApp {
         let mut commands = Vec::new();
         menu::shortcuts(&ctx, &mut commands);
         super::layer_menu::shortcuts(&ctx, &self.doc, self.selected, &mut commands);
-        if self.is_asking_to_save() {
-            // The prompt is modal: keys must not edit the document behind it.
+        if self.is_asking_to_save() || self.is_offering_recovery() {
+            // The prompts are modal: keys must not edit the document behind them.
             commands.clear();
         }
         self.unsaved_prompt_ui(&ctx, &mut commands);
+        self.recovery_prompt_ui(&ctx, &mut commands);
 
         egui::Panel::top("menu").show(ui, |ui| {
             let (decompose, selected) = (&mut self.decompose, self.selected);
@@ -82,6 +88,7 @@ impl StrataApp {
             // The panels drew the state before these commands; show the result.
             ctx.request_repaint();
         }
+        self.poll_autosave(Some(&ctx));
         self.sync_window(&ctx);
         if let Some(hook) = &mut self.screenshot {
             hook.on_frame(&ctx);
