@@ -12,6 +12,8 @@ pub mod jobs;
 pub mod objects;
 pub mod palette;
 mod progress;
+#[cfg(feature = "qwen")]
+pub mod qwen;
 pub mod regions;
 pub mod rng;
 pub mod segment;

@@ -1,0 +1,18 @@
+//! Qwen-Image-Layered (Yin et al., 2025) in candle: the `qwen-layered` decomposition method.
+//!
+//! The model turns a picture into N RGBA layers by denoising N+1 latent frames (the first is
+//! the composite, discarded) with a Qwen-Image MMDiT conditioned on the picture's latent and a
+//! text embedding. The pieces, each checked against diffusers/transformers on tiny random
+//! configurations (`scripts/qwen_parity_*.py`, `tests/qwen_*_parity.rs`):
+//!
+//! * [`transformer`]: `QwenImageTransformer2DModel` with the layered additions (Layer3D RoPE
+//!   with the condition image at layer index −1, the 2-row additional timestep embedding).
+//! * [`vae`]: `AutoencoderKLQwenImage` with 4 (RGBA) image channels: encoder for the input,
+//!   decoder for each layer.
+//! * [`text_encoder`]: the Qwen2.5-VL language model, text-only path.
+//! * [`scheduler`]: flow-matching Euler with the pipeline's dynamic shift.
+//!
+//! Weights are read from the user's local copy of the Hugging Face repository
+//! `Qwen/Qwen-Image-Layered`; nothing is downloaded.
+
+pub mod scheduler;
