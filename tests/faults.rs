@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Rng, assert_same_layers, patterned_image};
-use strata::io::{self, Limits, psd};
+use strata::io::{self, psd};
 use strata::model::{Document, Offset};
 
 fn strata() -> Command {

@@ -29,7 +29,7 @@ pub const ZOOM_IN_EQUALS: KeyboardShortcut = KeyboardShortcut::new(Modifiers::CO
 pub const ZOOM_OUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Minus);
 
 /// Zoom step of the View menu and Ctrl+Plus/Minus.
-const ZOOM_STEP: f32 = 1.25;
+pub(super) const ZOOM_STEP: f32 = 1.25;
 
 /// Turns this frame's shortcut presses into commands (consuming the keys).
 ///

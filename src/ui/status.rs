@@ -103,6 +103,7 @@ pub fn status_bar(
     zoom: f32,
     cursor: Option<(i64, i64)>,
     messages: &Messages,
+    out: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
         if doc.layers.is_empty() {
@@ -110,7 +111,7 @@ pub fn status_bar(
         } else {
             ui.label(format!("{} × {} px", doc.width, doc.height));
             ui.separator();
-            ui.label(format!("{:.0} %", zoom * 100.0));
+            zoom_controls(ui, zoom, out);
             ui.separator();
             ui.label(layer_count(doc.layers.len()));
             if let Some((x, y)) = cursor {
@@ -128,6 +129,27 @@ pub fn status_bar(
             ui.add(egui::Label::new(text).truncate());
         }
     });
+}
+
+/// Zoom out, the zoom in percent (click: 100 %), zoom in, and fit, as in Photoshop's status
+/// bar and Krita's zoom box.
+fn zoom_controls(ui: &mut egui::Ui, zoom: f32, out: &mut Vec<Command>) {
+    const STEP: f32 = super::menu::ZOOM_STEP;
+    if ui.small_button("−").on_hover_text("Zoom out (Ctrl+Minus)").clicked() {
+        out.push(Command::ZoomBy(1.0 / STEP));
+    }
+    let percent = ui
+        .add(egui::Label::new(format!("{:.0} %", zoom * 100.0)).sense(egui::Sense::click()))
+        .on_hover_text("Click for 100 % (Ctrl+1)");
+    if percent.clicked() {
+        out.push(Command::Zoom100);
+    }
+    if ui.small_button("+").on_hover_text("Zoom in (Ctrl+Plus)").clicked() {
+        out.push(Command::ZoomBy(STEP));
+    }
+    if ui.small_button("Fit").on_hover_text("Fit on screen (Ctrl+0)").clicked() {
+        out.push(Command::ZoomFit);
+    }
 }
 
 /// "x 12  y 40" and the composited colour there as a swatch, "#rrggbb" and alpha.

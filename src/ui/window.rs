@@ -54,7 +54,14 @@ impl StrataApp {
                 super::files::progress_ui(ui, &self.files);
                 super::decompose::progress_ui(ui, &self.decompose, &mut commands);
                 let cursor = self.canvas.hover_pixel();
-                status::status_bar(ui, &self.doc, self.canvas.zoom(), cursor, &self.messages);
+                status::status_bar(
+                    ui,
+                    &self.doc,
+                    self.canvas.zoom(),
+                    cursor,
+                    &self.messages,
+                    &mut commands,
+                );
             });
         });
         egui::Panel::right("layers")
