@@ -100,12 +100,14 @@ impl Bytes<'_> {
     }
 }
 
-/// A small document (canvas up to 64×64, up to 6 layers up to 48×48 anywhere within ±32 Ki
+/// A small document (canvas up to 64×64, 1 to 6 layers up to 48×48 anywhere within ±32 Ki
 /// of the canvas, any name, opacity, blend mode) decoded from fuzz bytes.
 pub fn document_from_bytes(data: &[u8]) -> Document {
     let mut b = Bytes(data.iter());
     let mut doc = Document::new(b.range(1, 64), b.range(1, 64));
-    let count = b.range(0, 6);
+    // At least one layer: a PSD without layer records is a flat picture, which reads back
+    // as one "Background" layer (io::save refuses layerless documents for that reason).
+    let count = b.range(1, 6);
     for _ in 0..count {
         let (w, h) = (b.range(1, 48), b.range(1, 48));
         let name_len = b.range(0, 12) as usize;
