@@ -15,4 +15,7 @@
 //! Weights are read from the user's local copy of the Hugging Face repository
 //! `Qwen/Qwen-Image-Layered`; nothing is downloaded.
 
+pub mod pipeline;
 pub mod scheduler;
+pub mod text_encoder;
+pub mod weights;
