@@ -71,8 +71,8 @@ def main(out_path):
 
     tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
     # The same weights in BF16, for the BF16 check: a BF16 model is compared with diffusers in
-    # BF16, not with the f32 output, because diffusers rounds the timestep and the sinusoid
-    # frequencies to BF16 (t * 1000 moves by up to ~2 rad), which on a tiny random model moves
+    # BF16, not with the f32 output, because diffusers rounds the timestep to BF16 before its
+    # sinusoid (t * 1000 moves by up to ~2 rad), which on a tiny random model moves
     # the output by tens of percent.
     model_bf16 = copy.deepcopy(model).to(torch.bfloat16)
     for name, layers, h, w, txt, mask, t, is_rgb in CASES:

@@ -139,8 +139,9 @@ fn f32_matches_diffusers() {
 }
 
 /// BF16 against diffusers in BF16 (`output_bf16`), loosely: the two round in different places.
-/// Not against the f32 output: diffusers rounds the timestep and the sinusoid frequencies to
-/// BF16, which moves this tiny random model's output by ~30 % (the script prints it).
+/// Not against the f32 output: diffusers rounds the timestep to BF16 before its sinusoid
+/// (t × 1000 moves by up to ~2 rad), which moves this tiny random model's output by ~30 % (the
+/// script prints it).
 #[test]
 fn bf16_close_to_diffusers_bf16() {
     let r = load(&qwen_reference::committed("transformer.safetensors"));
