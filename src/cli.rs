@@ -53,8 +53,9 @@ pub enum Command {
     /// Split a picture into layers and save them (.psd, .ora, .png or a folder of PNGs).
     Decompose {
         input: PathBuf,
-        /// objects (salient objects, inpainted background), palette (soft colour layers)
-        /// or regions (colour regions, no model).
+        /// objects (salient objects, inpainted background), palette (soft colour layers),
+        /// regions (colour regions, no model) or qwen-layered (Qwen-Image-Layered; needs
+        /// --weights and, in practice, a large GPU).
         #[arg(long, default_value = "objects")]
         method: strata::decompose::Method,
         /// Number of layers wanted, background included.
@@ -66,10 +67,50 @@ pub enum Command {
         /// Output: .psd, .ora, .png (the layers' composite), or a folder for one PNG per layer.
         #[arg(short, long)]
         output: PathBuf,
+        #[command(flatten)]
+        qwen: QwenArgs,
     },
     /// Measure performance against peers in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// Settings of the qwen-layered method (ignored by the others).
+#[derive(Debug, clap::Args)]
+pub struct QwenArgs {
+    /// qwen-layered: local copy of the Hugging Face repository Qwen/Qwen-Image-Layered
+    /// (default: $STRATA_QWEN_WEIGHTS).
+    #[arg(long, value_name = "DIR")]
+    weights: Option<PathBuf>,
+    /// qwen-layered: a caption of the whole picture (improves the layers).
+    #[arg(long, default_value = "")]
+    prompt: String,
+    /// qwen-layered: denoising steps.
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// qwen-layered: working resolution, 640 or 1024.
+    #[arg(long, default_value_t = 640)]
+    resolution: u32,
+    /// qwen-layered: classifier-free guidance scale (1 turns guidance off).
+    #[arg(long, default_value_t = 4.0)]
+    cfg_scale: f32,
+    /// qwen-layered: decode with the VAE in tiles, to save memory.
+    #[arg(long)]
+    vae_tiling: bool,
+}
+
+impl QwenArgs {
+    fn settings(self) -> strata::decompose::qwen_settings::QwenSettings {
+        strata::decompose::qwen_settings::QwenSettings {
+            weights: self.weights,
+            prompt: self.prompt,
+            steps: self.steps,
+            resolution: self.resolution,
+            true_cfg_scale: self.cfg_scale,
+            vae_tiling: self.vae_tiling,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,13 +191,21 @@ pub fn run(cli: Cli) -> Result<()> {
             layers,
             seed,
             output,
+            qwen,
         }) => {
             let options = strata::decompose::Options {
                 method,
                 layers,
                 seed,
             };
-            crate::decompose_cli::run(&input, &output, options, &limits)
+            let decomposer = match method {
+                strata::decompose::Method::QwenLayered => Some(
+                    strata::decompose::qwen_settings::qwen_decomposer(qwen.settings())
+                        .map_err(|err| anyhow::anyhow!("{err}"))?,
+                ),
+                _ => None,
+            };
+            crate::decompose_cli::run(&input, &output, options, &limits, decomposer)
         }
         Some(Command::Convert { input, output }) => {
             let doc = open(&input)?;

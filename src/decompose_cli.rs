@@ -7,13 +7,19 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use strata::decompose::jobs::{JobRequest, Jobs, Target};
-use strata::decompose::{Options, apply};
+use strata::decompose::{Decomposer, Options, apply};
 use strata::io;
 use strata::model::{Document, composite};
 
 /// Decomposes `input` and writes the layers to `output`: `.psd`, `.ora`, `.png` (the
 /// composite of the layers) or a folder (one PNG per layer).
-pub fn run(input: &Path, output: &Path, options: Options, limits: &io::Limits) -> Result<()> {
+pub fn run(
+    input: &Path,
+    output: &Path,
+    options: Options,
+    limits: &io::Limits,
+    decomposer: Option<Box<dyn Decomposer>>,
+) -> Result<()> {
     let writes_folder = output.is_dir() || output.extension().is_none();
     if !writes_folder && io::ExportFormat::from_path(output).is_none() {
         bail!(
@@ -41,7 +47,10 @@ pub fn run(input: &Path, output: &Path, options: Options, limits: &io::Limits) -
         options,
         target: Target::Document,
     };
-    jobs.start(request, || ());
+    match decomposer {
+        Some(decomposer) => jobs.start_with(request, decomposer, || ()),
+        None => jobs.start(request, || ()),
+    };
     let finished = loop {
         if let Some(done) = jobs.poll() {
             break done;

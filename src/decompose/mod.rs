@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod objects;
 pub mod palette;
 mod progress;
+pub mod qwen_settings;
 #[cfg(feature = "qwen")]
 pub mod qwen;
 pub mod regions;
@@ -36,11 +37,19 @@ pub enum Method {
     Palette,
     /// Classical colour/texture segmentation with inpainted background; needs no weights.
     Regions,
+    /// Qwen-Image-Layered: semantic layers with generated background; needs the model's
+    /// weights (tens of GB) and, in practice, a large GPU.
+    QwenLayered,
 }
 
 impl Method {
     /// Every method, in menu order.
-    pub const ALL: [Method; 3] = [Method::Objects, Method::Palette, Method::Regions];
+    pub const ALL: [Method; 4] = [
+        Method::Objects,
+        Method::Palette,
+        Method::Regions,
+        Method::QwenLayered,
+    ];
 
     /// The name used on the command line and in files.
     pub fn name(self) -> &'static str {
@@ -48,6 +57,7 @@ impl Method {
             Method::Objects => "objects",
             Method::Palette => "palette",
             Method::Regions => "regions",
+            Method::QwenLayered => "qwen-layered",
         }
     }
 
@@ -57,6 +67,9 @@ impl Method {
             Method::Objects => "salient objects on their own layers, background filled in",
             Method::Palette => "soft colour layers that add up exactly, for recolouring",
             Method::Regions => "colour regions with filled-in background (no model needed)",
+            Method::QwenLayered => {
+                "Qwen-Image-Layered: semantic layers, generated background (needs its weights)"
+            }
         }
     }
 }
@@ -74,7 +87,9 @@ impl FromStr for Method {
         Method::ALL
             .into_iter()
             .find(|m| m.name() == s)
-            .ok_or_else(|| format!("unknown method '{s}' (use objects, palette or regions)"))
+            .ok_or_else(|| {
+                format!("unknown method '{s}' (use objects, palette, regions or qwen-layered)")
+            })
     }
 }
 
@@ -156,6 +171,9 @@ pub fn estimated_peak_bytes(method: Method, width: u32, height: u32, layers: usi
     let per_pixel: u64 = match method {
         Method::Objects => 96,
         Method::Palette | Method::Regions => 64,
+        // Latents and activations are small next to the weights, which are loaded one
+        // safetensors shard at a time and counted by the device, not here.
+        Method::QwenLayered => 64,
     };
     let output = 4 * pixels * layers.clamp(1, MAX_LAYERS) as u64;
     pixels * per_pixel + output + (96 << 20)
@@ -196,5 +214,6 @@ pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeEr
         Method::Objects => Ok(Box::new(objects::ObjectsDecomposer)),
         Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
         Method::Regions => Ok(Box::new(regions::RegionsDecomposer::default())),
+        Method::QwenLayered => qwen_settings::qwen_decomposer(qwen_settings::QwenSettings::default()),
     }
 }

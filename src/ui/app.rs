@@ -242,6 +242,13 @@ impl StrataApp {
                 self.start_decompose(target, options);
             }
             Command::CancelDecompose => self.cancel_decompose(),
+            Command::ChooseQwenWeights => {
+                if let Some(dir) = self.picker.folder() {
+                    self.messages
+                        .info(format!("Qwen-Image-Layered model folder: {}", dir.display()));
+                    self.decompose.qwen.weights = Some(dir);
+                }
+            }
             Command::Quit => self.request(super::unsaved::Then::Close),
             Command::AnswerSavePrompt(choice) => self.answer(choice),
             Command::ClearRecentFiles => {

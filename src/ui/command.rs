@@ -122,6 +122,8 @@ pub enum Command {
     /// Decompose `target` with the options last chosen in the Decompose menu (the layer
     /// panel's "Decompose this layer").
     DecomposeWithMenuOptions(Target),
+    /// Ask the file picker for the Qwen-Image-Layered model folder.
+    ChooseQwenWeights,
     /// Stop the running decomposition; the document stays as it is.
     CancelDecompose,
     /// Close the window (asking first if there are unsaved changes).

@@ -18,6 +18,8 @@ pub struct DecomposeState {
     jobs: Jobs,
     /// What the Decompose menu will run next.
     pub options: Options,
+    /// The `qwen-layered` method's settings (model folder, caption, sampling).
+    pub qwen: crate::decompose::qwen_settings::QwenSettings,
     /// Woken by the worker when it finishes, so the result shows without input events.
     repaint: Option<egui::Context>,
 }
@@ -84,6 +86,17 @@ impl StrataApp {
             image: Arc::new(image),
             options: options.clone(),
             target,
+        };
+        // The qwen-layered method needs the settings the menu holds beyond `Options`.
+        let decomposer = match decomposer {
+            None if options.method == Method::QwenLayered => {
+                let settings = self.decompose.qwen.clone();
+                match crate::decompose::qwen_settings::qwen_decomposer(settings) {
+                    Ok(decomposer) => Some(decomposer),
+                    Err(err) => return self.messages.error(format!("Cannot decompose: {err}")),
+                }
+            }
+            other => other,
         };
         let wake = move || {
             if let Some(ctx) = &repaint {
@@ -193,6 +206,10 @@ pub fn decompose_menu(
             ui.add(egui::DragValue::new(&mut state.options.layers).range(2..=MAX_LAYERS))
                 .labelled_by(label.id);
         });
+        if state.options.method == Method::QwenLayered {
+            ui.separator();
+            super::qwen_panel::qwen_settings_ui(ui, &mut state.qwen, out);
+        }
         ui.separator();
         let options = state.options.clone();
         let picture = ui.add_enabled(has_picture, egui::Button::new("Decompose picture"));

@@ -27,6 +27,7 @@ mod layer_edits;
 pub mod layer_menu;
 pub mod menu;
 pub mod picker;
+mod qwen_panel;
 pub mod recent;
 pub mod screenshot;
 pub mod status;

@@ -413,3 +413,43 @@ fn a_move_drag_is_one_undo_step() {
     app.apply(Command::Undo);
     assert_eq!(app.document().layer(id).unwrap().offset, at(0, 0));
 }
+
+#[test]
+fn qwen_layered_uses_the_chosen_model_folder_and_is_one_undo_step() {
+    let tiny = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/qwen/tiny-model"));
+    let picker = FakePicker {
+        folder: Some(tiny.clone()),
+        ..FakePicker::default()
+    };
+    let (app, _) = three_layers();
+    let mut app = app.with_picker(Box::new(picker));
+    // Without a folder (and without STRATA_QWEN_WEIGHTS) the method says what it needs.
+    let options = crate::decompose::Options {
+        method: crate::decompose::Method::QwenLayered,
+        layers: 2,
+        seed: 1,
+    };
+    if std::env::var_os(crate::decompose::qwen_settings::WEIGHTS_ENV).is_none() {
+        app.apply(Command::Decompose {
+            target: crate::decompose::jobs::Target::Document,
+            options: options.clone(),
+        });
+        assert!(app.wait_for_decomposition(std::time::Duration::from_secs(60)));
+        let message = &app.messages().last().unwrap().text;
+        assert!(message.contains("--weights"), "{message}");
+    }
+    app.apply(Command::ChooseQwenWeights);
+    assert_eq!(app.decompose.qwen.weights.as_deref(), Some(tiny.as_path()));
+    app.decompose.qwen.steps = 1;
+    let before = app.document().clone();
+    app.apply(Command::Decompose {
+        target: crate::decompose::jobs::Target::Document,
+        options,
+    });
+    assert!(app.wait_for_decomposition(std::time::Duration::from_secs(300)));
+    let names: Vec<&str> = app.document().layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["Background", "Layer 2"], "{:?}", app.messages().last());
+    assert_eq!(app.history().undo_len(), 1);
+    app.apply(Command::Undo);
+    assert!(app.document().is_same_state(&before));
+}

@@ -11,11 +11,23 @@
 //!   decoder for each layer.
 //! * [`text_encoder`]: the Qwen2.5-VL language model, text-only path.
 //! * [`scheduler`]: flow-matching Euler with the pipeline's dynamic shift.
+//! * [`pipeline`]: working size, picture ↔ tensors, 2×2 patch packing, seeded noise, guidance.
+//! * [`weights`]: the model folder, its configs and safetensors shards.
+//! * [`QwenLayeredDecomposer`]: the stages (text → VAE encode → denoise → VAE decode), each
+//!   part loaded when needed and dropped after, with progress per step and Cancel.
+//!
+//! The whole method is checked against diffusers' `QwenImageLayeredPipeline` on a tiny random
+//! model in the repository layout (`tests/qwen_end_to_end.rs`): layers within 1/255.
 //!
 //! Weights are read from the user's local copy of the Hugging Face repository
 //! `Qwen/Qwen-Image-Layered`; nothing is downloaded.
 
+mod decomposer;
 pub mod pipeline;
 pub mod scheduler;
 pub mod text_encoder;
+pub mod transformer;
+pub mod vae;
 pub mod weights;
+
+pub use decomposer::QwenLayeredDecomposer;
