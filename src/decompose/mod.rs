@@ -12,9 +12,9 @@ pub mod jobs;
 pub mod objects;
 pub mod palette;
 mod progress;
-pub mod qwen_settings;
 #[cfg(feature = "qwen")]
 pub mod qwen;
+pub mod qwen_settings;
 pub mod regions;
 pub mod rng;
 pub mod segment;
@@ -214,6 +214,8 @@ pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeEr
         Method::Objects => Ok(Box::new(objects::ObjectsDecomposer)),
         Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
         Method::Regions => Ok(Box::new(regions::RegionsDecomposer::default())),
-        Method::QwenLayered => qwen_settings::qwen_decomposer(qwen_settings::QwenSettings::default()),
+        Method::QwenLayered => {
+            qwen_settings::qwen_decomposer(qwen_settings::QwenSettings::default())
+        }
     }
 }

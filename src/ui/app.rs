@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Command;
 use super::canvas::CanvasView;
 use super::layers_panel::LayersPanel;
 use super::picker::{FilePicker, RfdPicker};
 use super::screenshot::ScreenshotHook;
 use super::status::Messages;
-use super::Command;
 use crate::io::ExportFormat;
 use crate::model::{Document, History, LayerId};
 
@@ -244,8 +244,10 @@ impl StrataApp {
             Command::CancelDecompose => self.cancel_decompose(),
             Command::ChooseQwenWeights => {
                 if let Some(dir) = self.picker.folder() {
-                    self.messages
-                        .info(format!("Qwen-Image-Layered model folder: {}", dir.display()));
+                    self.messages.info(format!(
+                        "Qwen-Image-Layered model folder: {}",
+                        dir.display()
+                    ));
                     self.decompose.qwen.weights = Some(dir);
                 }
             }

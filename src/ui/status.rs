@@ -135,7 +135,11 @@ pub fn status_bar(
 /// bar and Krita's zoom box.
 fn zoom_controls(ui: &mut egui::Ui, zoom: f32, out: &mut Vec<Command>) {
     const STEP: f32 = super::menu::ZOOM_STEP;
-    if ui.small_button("−").on_hover_text("Zoom out (Ctrl+Minus)").clicked() {
+    if ui
+        .small_button("−")
+        .on_hover_text("Zoom out (Ctrl+Minus)")
+        .clicked()
+    {
         out.push(Command::ZoomBy(1.0 / STEP));
     }
     let percent = ui
@@ -144,10 +148,18 @@ fn zoom_controls(ui: &mut egui::Ui, zoom: f32, out: &mut Vec<Command>) {
     if percent.clicked() {
         out.push(Command::Zoom100);
     }
-    if ui.small_button("+").on_hover_text("Zoom in (Ctrl+Plus)").clicked() {
+    if ui
+        .small_button("+")
+        .on_hover_text("Zoom in (Ctrl+Plus)")
+        .clicked()
+    {
         out.push(Command::ZoomBy(STEP));
     }
-    if ui.small_button("Fit").on_hover_text("Fit on screen (Ctrl+0)").clicked() {
+    if ui
+        .small_button("Fit")
+        .on_hover_text("Fit on screen (Ctrl+0)")
+        .clicked()
+    {
         out.push(Command::ZoomFit);
     }
 }

@@ -416,7 +416,10 @@ fn a_move_drag_is_one_undo_step() {
 
 #[test]
 fn qwen_layered_uses_the_chosen_model_folder_and_is_one_undo_step() {
-    let tiny = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/qwen/tiny-model"));
+    let tiny = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/qwen/tiny-model"
+    ));
     let picker = FakePicker {
         folder: Some(tiny.clone()),
         ..FakePicker::default()
@@ -447,8 +450,18 @@ fn qwen_layered_uses_the_chosen_model_folder_and_is_one_undo_step() {
         options,
     });
     assert!(app.wait_for_decomposition(std::time::Duration::from_secs(300)));
-    let names: Vec<&str> = app.document().layers.iter().map(|l| l.name.as_str()).collect();
-    assert_eq!(names, ["Background", "Layer 2"], "{:?}", app.messages().last());
+    let names: Vec<&str> = app
+        .document()
+        .layers
+        .iter()
+        .map(|l| l.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Background", "Layer 2"],
+        "{:?}",
+        app.messages().last()
+    );
     assert_eq!(app.history().undo_len(), 1);
     app.apply(Command::Undo);
     assert!(app.document().is_same_state(&before));
