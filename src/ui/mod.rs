@@ -36,6 +36,8 @@ pub mod unsaved;
 mod window;
 
 #[cfg(test)]
+mod test_frames;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use egui::{Event, Key, Modifiers, RawInput, Rect, ViewportCommand, ViewportEvent, ViewportId};
+use egui::{Key, Modifiers, RawInput, ViewportCommand, ViewportEvent, ViewportId};
 
+use super::super::test_frames::key;
 use super::super::{Command, FilePicker, SaveChoice, StrataApp};
 use crate::io::ExportFormat;
 use crate::model::{Document, LayerId, RgbaImage};
@@ -71,21 +72,7 @@ fn png(dir: &Path, name: &str, width: u32) -> PathBuf {
 
 /// Runs one frame; returns the viewport commands it sent.
 fn frame(ctx: &egui::Context, app: &mut StrataApp, input: RawInput) -> Vec<ViewportCommand> {
-    let input = RawInput {
-        screen_rect: Some(Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1280.0, 800.0),
-        )),
-        ..input
-    };
-    let full = ctx.run_ui(input, |ui| app.show(ui));
-    let commands = full
-        .viewport_output
-        .get(&ViewportId::ROOT)
-        .map(|v| v.commands.clone())
-        .unwrap_or_default();
-    full.drop_without_applying_deltas();
-    commands
+    super::super::test_frames::frame(ctx, app, input).commands
 }
 
 /// The input of a frame in which the window's close button was pressed.
@@ -165,16 +152,6 @@ fn the_close_button_is_cancelled_while_asking_and_escape_cancels() {
     assert!(!app.is_asking_to_save(), "Escape answers Cancel");
     assert!(!output.contains(&ViewportCommand::Close));
     assert!(app.is_dirty());
-}
-
-fn key(key: Key, modifiers: Modifiers) -> Event {
-    Event::Key {
-        key,
-        physical_key: None,
-        pressed: true,
-        repeat: false,
-        modifiers,
-    }
 }
 
 #[test]

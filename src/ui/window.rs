@@ -146,12 +146,11 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use egui::{
-        DroppedFile, Event, Key, Modifiers, RawInput, Rect, ViewportCommand, ViewportId, pos2, vec2,
-    };
+    use egui::{DroppedFile, Key, Modifiers, RawInput, ViewportCommand};
 
     use super::*;
     use crate::model::{Document, RgbaImage};
+    use crate::ui::test_frames::{frame, key};
 
     fn app() -> StrataApp {
         let mut doc = Document::new(8, 6);
@@ -162,40 +161,6 @@ mod tests {
             );
         }
         StrataApp::new(doc)
-    }
-
-    /// What the tests look at in a frame's output.
-    struct Output {
-        commands: Vec<ViewportCommand>,
-        uploads: usize,
-        repaint_delay: Option<Duration>,
-    }
-
-    fn frame(ctx: &egui::Context, app: &mut StrataApp, input: RawInput) -> Output {
-        let input = RawInput {
-            screen_rect: Some(Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0))),
-            ..input
-        };
-        let full = ctx.run_ui(input, |ui| app.show(ui));
-        let root = full.viewport_output.get(&ViewportId::ROOT);
-        let output = Output {
-            commands: root.map(|v| v.commands.clone()).unwrap_or_default(),
-            uploads: full.textures_delta.set.len(),
-            repaint_delay: root.map(|v| v.repaint_delay),
-        };
-        // There is no renderer to hand the texture uploads to.
-        full.drop_without_applying_deltas();
-        output
-    }
-
-    fn key(key: Key, modifiers: Modifiers) -> Event {
-        Event::Key {
-            key,
-            physical_key: None,
-            pressed: true,
-            repeat: false,
-            modifiers,
-        }
     }
 
     #[derive(Debug)]

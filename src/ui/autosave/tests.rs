@@ -6,12 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use egui::{Event, Key, Modifiers, RawInput, Rect};
+use egui::{Event, Key, Modifiers};
 
 use super::recovery::autosaved_ago;
 use super::slot::SlotInfo;
 use super::*;
 use crate::model::{Document, RgbaImage};
+use crate::ui::test_frames::{frame_with, key};
 use crate::ui::{Command, StrataApp};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -250,24 +251,8 @@ fn escape_answers_later_and_the_prompt_blocks_shortcuts() {
     let mut app = editor(data.path(), &file);
     assert_eq!(app.look_for_recovery(), 1);
     let ctx = egui::Context::default();
-    let key = |key, modifiers| Event::Key {
-        key,
-        physical_key: None,
-        pressed: true,
-        repeat: false,
-        modifiers,
-    };
     let frame = |app: &mut StrataApp, events: Vec<Event>| {
-        let input = RawInput {
-            screen_rect: Some(Rect::from_min_size(
-                egui::pos2(0.0, 0.0),
-                egui::vec2(1280.0, 800.0),
-            )),
-            events,
-            ..Default::default()
-        };
-        ctx.run_ui(input, |ui| app.show(ui))
-            .drop_without_applying_deltas();
+        frame_with(&ctx, app, events);
     };
     frame(&mut app, Vec::new());
     // Ctrl+Shift+N would add a layer behind the modal.

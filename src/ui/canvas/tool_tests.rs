@@ -1,9 +1,10 @@
 //! The canvas tools driven through whole editor frames with synthetic pointer and key events.
 #![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
 
-use egui::{Event, Key, Modifiers, PointerButton, Pos2, RawInput, Rect, pos2, vec2};
+use egui::{Event, Key, Modifiers, PointerButton, Pos2, vec2};
 
 use crate::model::{Document, LayerId, Offset, RgbaImage};
+use crate::ui::test_frames::{frame_with, key as press};
 use crate::ui::{Command, StrataApp, Tool};
 
 /// A 100×80 document: an opaque background and a 20×20 opaque square at (60, 10) on top.
@@ -31,14 +32,7 @@ struct Driver {
 
 impl Driver {
     fn frame(&mut self, events: Vec<Event>) {
-        let input = RawInput {
-            screen_rect: Some(Rect::from_min_size(pos2(0.0, 0.0), vec2(1280.0, 800.0))),
-            events,
-            ..Default::default()
-        };
-        let app = &mut self.app;
-        let output = self.ctx.run_ui(input, |ui| app.show(ui));
-        output.drop_without_applying_deltas();
+        frame_with(&self.ctx, &mut self.app, events);
     }
 
     /// Screen position of canvas pixel (`x`, `y`)'s centre.
@@ -72,13 +66,7 @@ impl Driver {
     }
 
     fn key(&mut self, key: Key, modifiers: Modifiers) {
-        self.frame(vec![Event::Key {
-            key,
-            physical_key: None,
-            pressed: true,
-            repeat: false,
-            modifiers,
-        }]);
+        self.frame(vec![press(key, modifiers)]);
     }
 }
 
