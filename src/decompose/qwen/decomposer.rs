@@ -246,11 +246,7 @@ fn encode_prompts(
     dtype: DType,
     device: &Device,
 ) -> Result<(Prompt, Option<Prompt>), DecomposeError> {
-    let root = folder.part("text_encoder");
-    let Some(root) = root.parent() else {
-        return Err(DecomposeError::Model("model folder has no parent".into()));
-    };
-    let encoder = PromptEncoder::load(root, dtype, device)
+    let encoder = PromptEncoder::load(folder.root(), dtype, device)
         .map_err(|e| model_error(folder.part("text_encoder").display(), e))?;
     let embed = |text: &str| {
         encoder

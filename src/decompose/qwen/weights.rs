@@ -61,6 +61,11 @@ impl ModelFolder {
         })
     }
 
+    /// The model folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The folder of one part, e.g. `transformer`.
     pub fn part(&self, part: &str) -> PathBuf {
         self.root.join(part)
