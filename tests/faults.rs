@@ -70,6 +70,20 @@ fn stray_files(dir: &Path, keep: &[&Path]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Our own hidden `.strata-*.part` temporaries in `dir`.
+fn temporary_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .is_some_and(|n| n.starts_with(".strata-") && n.ends_with(".part"))
+        })
+        .collect()
+}
+
 #[test]
 fn a_convert_killed_at_any_moment_leaves_the_old_file_or_the_complete_new_one() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -91,11 +105,17 @@ fn a_convert_killed_at_any_moment_leaves_the_old_file_or_the_complete_new_one() 
     assert!(status.success());
     let full = started.elapsed();
 
+    // Kill moments are drawn across [0, window]. The window starts a little past one measured
+    // run and shrinks whenever a kill came too late (the machine may be slower or busier than
+    // when we measured), so that most kills land while the process reads or writes.
+    let mut window = full.mul_f64(1.1);
     let mut rng = Rng::new(42);
-    let (mut interrupted, mut completed) = (0, 0);
-    for round in 0..12 {
-        // Random moments across the whole run, from process start-up to the final rename.
-        let at = full.mul_f64(f64::from(rng.below(1000)) / 1000.0 * 1.1);
+    let (mut interrupted, mut completed, mut mid_write) = (0, 0, 0);
+    for round in 0..60 {
+        if interrupted >= 8 && mid_write >= 4 {
+            break;
+        }
+        let at = window.mul_f64(f64::from(rng.below(1000)) / 1000.0);
         let mut child = strata()
             .args(["convert", "-o"])
             .arg(&target)
@@ -116,8 +136,17 @@ fn a_convert_killed_at_any_moment_leaves_the_old_file_or_the_complete_new_one() 
             });
             assert_same_layers(&expected, &doc);
             completed += 1;
+            window = window.mul_f64(0.7);
             // Start the next round from the old file again.
             std::fs::write(&target, &old).expect("reset target");
+        }
+        // A killed writer leaves its temporary file behind: that kill landed mid-write.
+        let temporaries = temporary_files(dir.path());
+        if !temporaries.is_empty() {
+            mid_write += 1;
+            for t in temporaries {
+                std::fs::remove_file(t).expect("remove the temporary");
+            }
         }
         let strays = stray_files(
             dir.path(),
@@ -126,12 +155,13 @@ fn a_convert_killed_at_any_moment_leaves_the_old_file_or_the_complete_new_one() 
         assert!(strays.is_empty(), "round {round}: stray files {strays:?}");
     }
     eprintln!(
-        "{interrupted} kills interrupted a write, {completed} came after it (full run {full:?})"
+        "{interrupted} kills hit a running convert, {mid_write} of them mid-write; {completed} \
+         came after it (full run {full:?})"
     );
     assert!(
-        interrupted >= 3,
-        "only {interrupted} kills hit a running convert ({completed} completed); the test \
-         must interrupt writes to mean anything"
+        interrupted >= 8 && mid_write >= 4,
+        "only {interrupted} kills hit a running convert, {mid_write} mid-write ({completed} \
+         completed); the test must interrupt writes to mean anything"
     );
 }
 
