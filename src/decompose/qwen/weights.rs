@@ -85,35 +85,9 @@ impl ModelFolder {
         })
     }
 
-    /// The safetensors files of a part, in name order. When the part has a
-    /// `*.safetensors.index.json`, every shard it names must be present.
+    /// The safetensors files of a part; see [`shards_in`].
     pub fn shards(&self, part: &str) -> Result<Vec<PathBuf>, WeightsError> {
-        let dir = self.part(part);
-        let entries = std::fs::read_dir(&dir).map_err(|_| WeightsError::Missing(dir.clone()))?;
-        let mut shards = Vec::new();
-        let mut indexes = Vec::new();
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            match name {
-                Some(n) if n.ends_with(".safetensors.index.json") => indexes.push(path),
-                Some(n) if n.ends_with(".safetensors") => shards.push(path),
-                _ => {}
-            }
-        }
-        shards.sort();
-        for index in indexes {
-            for named in index_shards(&index)? {
-                let expected = dir.join(&named);
-                if !shards.contains(&expected) {
-                    return Err(WeightsError::Missing(expected));
-                }
-            }
-        }
-        if shards.is_empty() {
-            return Err(WeightsError::Missing(dir.join("*.safetensors")));
-        }
-        Ok(shards)
+        shards_in(&self.part(part))
     }
 
     /// All tensors of a part, converted to `dtype` on `device`, as a `VarBuilder`.
@@ -123,28 +97,67 @@ impl ModelFolder {
         dtype: DType,
         device: &Device,
     ) -> Result<VarBuilder<'static>, WeightsError> {
-        let mut tensors: HashMap<String, Tensor> = HashMap::new();
-        for shard in self.shards(part)? {
-            let loaded = candle_core::safetensors::load(&shard, &Device::Cpu).map_err(|err| {
-                WeightsError::BadWeights {
-                    path: shard.clone(),
-                    message: err.to_string(),
-                }
-            })?;
-            for (name, tensor) in loaded {
-                // Convert before moving so a bf16 GPU run never holds f32 copies on the device.
-                let tensor = tensor
-                    .to_dtype(dtype)
-                    .and_then(|t| t.to_device(device))
-                    .map_err(|err| WeightsError::BadWeights {
-                        path: shard.clone(),
-                        message: format!("{name}: {err}"),
-                    })?;
-                tensors.insert(name, tensor);
-            }
-        }
+        let tensors = load_tensors(&self.shards(part)?, dtype, device, |_| true)?;
         Ok(VarBuilder::from_tensors(tensors, dtype, device))
     }
+}
+
+/// The safetensors files in `dir`, in name order. When `dir` has a
+/// `*.safetensors.index.json`, every shard it names must be present.
+pub fn shards_in(dir: &Path) -> Result<Vec<PathBuf>, WeightsError> {
+    let entries = std::fs::read_dir(dir).map_err(|_| WeightsError::Missing(dir.to_path_buf()))?;
+    let mut shards = Vec::new();
+    let mut indexes = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        match name {
+            Some(n) if n.ends_with(".safetensors.index.json") => indexes.push(path),
+            Some(n) if n.ends_with(".safetensors") => shards.push(path),
+            _ => {}
+        }
+    }
+    shards.sort();
+    for index in indexes {
+        for named in index_shards(&index)? {
+            let expected = dir.join(&named);
+            if !shards.contains(&expected) {
+                return Err(WeightsError::Missing(expected));
+            }
+        }
+    }
+    if shards.is_empty() {
+        return Err(WeightsError::Missing(dir.join("*.safetensors")));
+    }
+    Ok(shards)
+}
+
+/// The tensors of `shards` whose names `keep` accepts, each converted to `dtype` on the CPU
+/// and then moved to `device` (so a bf16 GPU run never holds f32 copies on the device), one
+/// shard in memory at a time.
+pub fn load_tensors(
+    shards: &[PathBuf],
+    dtype: DType,
+    device: &Device,
+    keep: impl Fn(&str) -> bool,
+) -> Result<HashMap<String, Tensor>, WeightsError> {
+    let mut tensors = HashMap::new();
+    for shard in shards {
+        let bad = |message: String| WeightsError::BadWeights {
+            path: shard.clone(),
+            message,
+        };
+        let loaded = candle_core::safetensors::load(shard, &Device::Cpu)
+            .map_err(|err| bad(err.to_string()))?;
+        for (name, tensor) in loaded.into_iter().filter(|(name, _)| keep(name)) {
+            let tensor = tensor
+                .to_dtype(dtype)
+                .and_then(|t| t.to_device(device))
+                .map_err(|err| bad(format!("{name}: {err}")))?;
+            tensors.insert(name, tensor);
+        }
+    }
+    Ok(tensors)
 }
 
 /// The shard file names listed in a `*.safetensors.index.json` (its `weight_map` values).

@@ -372,29 +372,15 @@ pub fn load_language_model_weights(
     dtype: DType,
     device: &Device,
 ) -> Result<candle_nn::VarBuilder<'static>> {
-    let mut shards: Vec<_> = std::fs::read_dir(folder)
-        .map_err(|e| candle::Error::Msg(format!("{}: {e}", folder.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
-        .collect();
-    shards.sort();
-    if shards.is_empty() {
-        return Err(candle::Error::Msg(format!(
-            "no .safetensors in {}",
-            folder.display()
-        )));
-    }
-    let mut tensors = std::collections::HashMap::new();
-    for shard in shards {
-        // Reads the file into memory: memory mapping needs `unsafe`, which this crate forbids.
-        for (name, t) in candle::safetensors::load(&shard, device)? {
-            let vision_or_head = name.starts_with("visual.")
-                || name.starts_with("model.visual.")
-                || name.starts_with("lm_head.");
-            if !vision_or_head {
-                tensors.insert(name, t.to_dtype(dtype)?);
-            }
-        }
-    }
+    let language_model = |name: &str| {
+        !(name.starts_with("visual.")
+            || name.starts_with("model.visual.")
+            || name.starts_with("lm_head."))
+    };
+    let tensors = super::super::weights::shards_in(folder)
+        .and_then(|shards| {
+            super::super::weights::load_tensors(&shards, dtype, device, language_model)
+        })
+        .map_err(|e| candle::Error::Msg(e.to_string()))?;
     Ok(candle_nn::VarBuilder::from_tensors(tensors, dtype, device))
 }
