@@ -193,6 +193,8 @@ impl CanvasView {
             self.pan = Vec2::ZERO;
         }
         self.handle_zoom(ui, &response, view);
+        // Pointer hits are resolved against where the canvas was before this frame's pan;
+        // drawing then uses where it is after.
         let rect = self.canvas_rect(view, doc);
         self.handle_tools(ui, &response, doc, rect, selected, out);
         let rect = self.canvas_rect(view, doc);
