@@ -115,3 +115,73 @@ fn bad_arguments_fail_with_clear_messages() {
         "strata-cannot-write-here.psd",
     );
 }
+
+/// Exported files are the person's own: a new one follows the umask of the shell that made
+/// it (as `cp` would), an overwritten one keeps its mode. The umask is set in a child shell
+/// because a Rust process can only change its own umask through `unsafe` FFI.
+#[cfg(unix)]
+#[test]
+fn exports_follow_the_umask_and_keep_an_overwritten_files_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("source.ora");
+    strata::io::save(&tricky_document(), &source).expect("seed");
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    let run_with_umask = |umask: &str, out: &Path| {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask} && exec \"$0\" convert \"$1\" -o \"$2\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_strata"))
+            .arg(&source)
+            .arg(out)
+            .status()
+            .expect("run strata under sh");
+        assert!(
+            status.success(),
+            "strata convert failed under umask {umask}"
+        );
+    };
+    for ext in ["psd", "ora", "png"] {
+        let out = dir.path().join(format!("new.{ext}"));
+        run_with_umask("027", &out);
+        assert_eq!(mode(&out), 0o640, "new .{ext} under umask 027");
+        let shared = dir.path().join(format!("shared.{ext}"));
+        run_with_umask("022", &shared);
+        assert_eq!(mode(&shared), 0o644, "new .{ext} under umask 022");
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o664)).expect("chmod");
+        run_with_umask("077", &shared);
+        assert_eq!(mode(&shared), 0o664, "overwritten .{ext} keeps its mode");
+    }
+}
+
+/// `--no-imagemagick` is the person's choice, so the benchmark must not tell them to install
+/// ImageMagick. Needs a GPU adapter (lavapipe in CI).
+#[test]
+fn bench_composite_without_imagemagick_says_why() {
+    let out = strata(&[
+        os("bench"),
+        os("composite"),
+        os("--sizes"),
+        os("64"),
+        os("--layers"),
+        os("2"),
+        os("--frames"),
+        os("1"),
+        os("--no-imagemagick"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && stderr.contains("no GPU adapter") {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
+        eprintln!("skipped: {stderr}");
+        return;
+    }
+    assert!(out.status.success(), "bench failed: {stderr}");
+    assert!(
+        stdout.contains("ImageMagick: not measured (--no-imagemagick)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("install imagemagick"), "{stdout}");
+}

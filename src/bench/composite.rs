@@ -42,9 +42,10 @@ pub fn run_composite(options: &CompositeBench) -> Result<()> {
     );
     println!("CPU reference: {} threads", rayon::current_num_threads());
     let magick = options.imagemagick.then(find_imagemagick).flatten();
-    match &magick {
-        Some(cmd) => println!("ImageMagick: {cmd}"),
-        None => println!("ImageMagick: not measured (install imagemagick to compare)"),
+    match (&magick, options.imagemagick) {
+        (Some(cmd), _) => println!("ImageMagick: {cmd}"),
+        (None, false) => println!("ImageMagick: not measured (--no-imagemagick)"),
+        (None, true) => println!("ImageMagick: not measured (install imagemagick to compare)"),
     }
     let mut compositor = Compositor::new(gpu.device, gpu.queue);
     let mut rows = Vec::new();

@@ -127,7 +127,7 @@ impl RecentFiles {
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| {
-                crate::io::atomic::write_atomic(store, |w| {
+                crate::io::atomic::write_atomic_private(store, |w| {
                     for path in &self.paths {
                         if let Some(line) = to_line(path) {
                             w.write_all(&line)?;

@@ -186,7 +186,7 @@ impl SlotInfo {
 
     /// Writes the sidecar atomically.
     pub fn write(&self, path: &Path) -> Result<(), IoError> {
-        crate::io::atomic::write_atomic(path, |w| w.write_all(&self.to_bytes()))
+        crate::io::atomic::write_atomic_private(path, |w| w.write_all(&self.to_bytes()))
             .map_err(|err| IoError::new(path, ErrorKind::Write(err)))
     }
 }
@@ -273,7 +273,7 @@ pub fn find_leftovers(dir: &Path, own: &str) -> Vec<Leftover> {
 /// Writes `doc` as OpenRaster to `path`, atomically. Setting `cancel` makes the write fail
 /// at its next write call (the temporary file is removed and `path` is left as it was).
 pub fn write_ora(doc: &Document, path: &Path, cancel: &AtomicBool) -> Result<(), IoError> {
-    crate::io::atomic::write_atomic(path, |w| -> Result<(), ErrorKind> {
+    crate::io::atomic::write_atomic_private(path, |w| -> Result<(), ErrorKind> {
         let writer = Cancellable { inner: w, cancel };
         crate::io::ora::write(doc, writer).map_err(ErrorKind::from)
     })
