@@ -20,6 +20,10 @@ struct View {
 
 struct VsOut {
     @builtin(position) pos: vec4<f32>,
+    // The same point in viewport pixels. The fragment stage must use this, not `pos`:
+    // `pos` is in framebuffer pixels, and egui's viewport for the callback starts where the
+    // canvas panel does (below the menu bar and any banner), not at the framebuffer's corner.
+    @location(0) viewport_px: vec2<f32>,
 };
 
 @vertex
@@ -32,6 +36,7 @@ fn vs_tile(@builtin(vertex_index) i: u32) -> VsOut {
     let ndc = vec2<f32>(px.x / view.viewport_size.x * 2.0 - 1.0, 1.0 - px.y / view.viewport_size.y * 2.0);
     var out: VsOut;
     out.pos = vec4<f32>(ndc, 0.0, 1.0);
+    out.viewport_px = px;
     return out;
 }
 
@@ -43,7 +48,7 @@ fn texel(coord: vec2<f32>) -> vec4<f32> {
 
 @fragment
 fn fs_tile(in: VsOut) -> @location(0) vec4<f32> {
-    let coord = (in.pos.xy - view.origin) * view.texels_per_pixel;
+    let coord = (in.viewport_px - view.origin) * view.texels_per_pixel;
     var c: vec4<f32>;
     if view.texels_per_pixel > 1.0 {
         // Zoomed out: average four taps across the pixel's footprint to tame aliasing.
@@ -53,7 +58,7 @@ fn fs_tile(in: VsOut) -> @location(0) vec4<f32> {
     } else {
         c = texel(coord);
     }
-    let cell = vec2<i32>(floor(in.pos.xy / view.checker_size));
+    let cell = vec2<i32>(floor(in.viewport_px / view.checker_size));
     let light = ((cell.x + cell.y) & 1) == 0;
     let checker = select(vec3<f32>(0.8), vec3<f32>(1.0), light);
     return vec4<f32>(c.rgb + checker * (1.0 - c.a), 1.0);

@@ -387,3 +387,96 @@ fn cancel_in_the_status_bar_stops_the_worker_and_keeps_the_document() {
     assert!(harness.state().document().is_same_state(&before));
     assert_eq!(undo_steps(&harness), 0);
 }
+
+/// A picture whose every pixel says where it is: red rises with the column, green with the
+/// row. Opaque, so the screen shows the picture itself, not the checkerboard through it.
+fn coordinate_document() -> Document {
+    let mut doc = Document::new(W, H);
+    let ramp = RgbaImage::from_fn(W, H, |x, y| {
+        image::Rgba([x as u8 * 4, y as u8 * 5, 160, 255])
+    });
+    doc.push_layer("ramp", ramp);
+    doc
+}
+
+/// Renders a frame through egui and wgpu and checks, for a grid of canvas pixels, that the
+/// screen pixel at the centre of the pixel's on-screen square shows that canvas pixel, and
+/// that hovering there reads out the same pixel in the status bar. A shift of the drawn
+/// picture (the canvas drawn 25 px too high: the shader read framebuffer coordinates as
+/// viewport ones) shows as colours from other rows.
+fn assert_screen_shows_the_document(harness: &mut Harness<'_, StrataApp>, case: &str) {
+    harness.run();
+    let screen = harness.render().expect("render");
+    let canvas = harness.state().canvas();
+    let rect = canvas.screen_rect().expect("the canvas is shown");
+    let zoom = canvas.zoom();
+    let doc = harness.state().document().clone();
+    let picture = doc.layers[0].pixels.clone();
+    // Zoomed out, a screen pixel averages a few canvas pixels (and a ramp averages to its
+    // middle); a shift of one row is 5 levels of green, of the 25-px bug far more.
+    let tolerance = if zoom < 1.0 { 6 } else { 2 };
+    let mut checked = 0;
+    for y in (0..H).step_by(3) {
+        for x in (0..W).step_by(3) {
+            let at = rect.min + vec2((x as f32 + 0.5) * zoom, (y as f32 + 0.5) * zoom);
+            // Well inside the canvas panel: clear of the menu bar and banner above, the
+            // layer panel to the right and the status bar below.
+            let inside = at.x >= 5.0 && at.y >= 90.0 && at.x < 560.0 && at.y < 520.0;
+            // The selected layer's dashed outline is drawn along the canvas edge.
+            if !inside || !rect.shrink(3.0).contains(at) {
+                continue;
+            }
+            let shown = screen.get_pixel(at.x as u32, at.y as u32).0;
+            let wanted = picture.get_pixel(x, y).0;
+            let off = (0..3)
+                .map(|c| shown[c].abs_diff(wanted[c]))
+                .max()
+                .unwrap_or(0);
+            assert!(
+                off <= tolerance,
+                "{case}: canvas pixel ({x}, {y}) at screen {at:?} shows {shown:?}, not {wanted:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 12,
+        "{case}: only {checked} pixels were on screen"
+    );
+    // The status bar's readout agrees with what is drawn there.
+    let (x, y) = (W / 2, H / 3);
+    let at = rect.min + vec2((x as f32 + 0.5) * zoom, (y as f32 + 0.5) * zoom);
+    harness.hover_at(at);
+    harness.run();
+    assert_eq!(
+        harness.state().canvas().hover_pixel(),
+        Some((i64::from(x), i64::from(y))),
+        "{case}: the readout under the pointer"
+    );
+}
+
+#[test]
+fn the_canvas_on_screen_shows_the_documents_pixels_at_every_zoom_and_offset() {
+    use strata::ui::Command;
+    let mut harness = harness_with(coordinate_document());
+    assert_screen_shows_the_document(&mut harness, "fit, below the menu bar");
+    harness.state_mut().apply(Command::Zoom100);
+    assert_screen_shows_the_document(&mut harness, "100 %");
+    harness.state_mut().apply(Command::ZoomBy(0.5));
+    assert_screen_shows_the_document(&mut harness, "50 %");
+    harness.state_mut().apply(Command::ZoomBy(5.0));
+    assert_screen_shows_the_document(&mut harness, "250 %");
+    // An error banner pushes the canvas panel further down the window.
+    harness
+        .state_mut()
+        .apply(Command::ExportAs("picture.unknown-format".into()));
+    harness.run();
+    assert!(
+        harness.state().messages().banner().is_some(),
+        "the refused export shows a banner"
+    );
+    harness.state_mut().apply(Command::ZoomFit);
+    assert_screen_shows_the_document(&mut harness, "fit, below the error banner");
+    harness.state_mut().apply(Command::ZoomBy(3.0));
+    assert_screen_shows_the_document(&mut harness, "zoomed in, below the error banner");
+}
