@@ -77,7 +77,14 @@ fn wgpu_setup() -> WgpuSetup {
 
 /// The editor showing `doc` in a fixed-size window, with the canvas on the GPU compositor.
 fn harness_with(doc: Document) -> Harness<'static, StrataApp> {
+    harness_stepping(doc, 0.25)
+}
+
+/// [`harness_with`], with `step_dt` seconds a frame (egui's double-click needs less than
+/// kittest's default quarter second between the clicks).
+fn harness_stepping(doc: Document, step_dt: f32) -> Harness<'static, StrataApp> {
     let harness = Harness::builder()
+        .with_step_dt(step_dt)
         .with_size(WINDOW)
         .with_pixels_per_point(1.0)
         .with_render_cursor(false)
@@ -479,4 +486,77 @@ fn the_canvas_on_screen_shows_the_documents_pixels_at_every_zoom_and_offset() {
     assert_screen_shows_the_document(&mut harness, "fit, below the error banner");
     harness.state_mut().apply(Command::ZoomBy(3.0));
     assert_screen_shows_the_document(&mut harness, "zoomed in, below the error banner");
+}
+
+#[test]
+fn renaming_starts_with_the_old_name_selected_so_typing_replaces_it() {
+    let mut harness = harness();
+    // Right-click the row beside the thumbnail (the name itself takes clicks), then
+    // "Rename…".
+    let at = eye_rect(&harness, "sky").center() + vec2(56.0, 0.0);
+    harness.hover_at(at);
+    harness.step();
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    harness.run();
+    harness.get_by_label("Rename…").click();
+    harness.run();
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("clouds");
+    harness.run();
+    harness.key_press(Key::Enter);
+    harness.run();
+    assert_eq!(order(&harness), ["clouds", "sun", "glass"]);
+    assert_eq!(undo_steps(&harness), 1);
+}
+
+#[test]
+fn a_double_click_on_a_layer_name_starts_renaming() {
+    let mut harness = harness_stepping(document(), 1.0 / 30.0);
+    let at = harness.get_by_label("sun").rect().center();
+    harness.hover_at(at);
+    harness.step();
+    for pressed in [true, false, true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+        harness.step();
+    }
+    harness.run();
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("moon");
+    harness.run();
+    harness.key_press(Key::Enter);
+    harness.run();
+    assert_eq!(order(&harness), ["sky", "moon", "glass"]);
+}
+
+#[test]
+fn the_blend_menu_stays_put_whatever_the_opacity() {
+    let mut doc = document();
+    for (layer, opacity) in doc.layers.iter_mut().zip([1.0, 0.5, 0.05]) {
+        layer.opacity = opacity;
+    }
+    let mut harness = harness_with(doc);
+    harness.run();
+    let lefts: Vec<f32> = harness
+        .get_all_by_label("Blend mode")
+        .map(|menu| menu.rect().left())
+        .collect();
+    assert_eq!(lefts.len(), 3, "one blend menu a layer");
+    assert!(
+        lefts.iter().all(|x| (x - lefts[0]).abs() < 0.5),
+        "blend menus at {lefts:?} for opacities 100 %, 50 % and 5 %"
+    );
 }

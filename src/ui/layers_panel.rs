@@ -16,6 +16,8 @@ const BLEND_WIDTH: f32 = 100.0;
 /// Room for the slider's value box ("100 %"), the combo's arrow and the spacing between
 /// widgets, in points (measured: less than this and the panel grows to fit the row).
 const VALUE_WIDTH: f32 = 76.0;
+/// Width of the slider's value box, wide enough for "100 %", in points.
+const VALUE_BOX_WIDTH: f32 = 52.0;
 /// Indent of a row's second line, so it starts under the name.
 const INDENT: f32 = 26.0;
 
@@ -146,10 +148,18 @@ impl LayersPanel {
         if let Some((id, text)) = &mut self.renaming
             && *id == layer.id
         {
-            let edit = ui.add(egui::TextEdit::singleline(text).desired_width(f32::INFINITY));
+            let mut output = egui::TextEdit::singleline(text)
+                .hint_text("Layer name")
+                .desired_width(f32::INFINITY)
+                .show(ui);
             if std::mem::take(&mut self.focus_rename) {
-                edit.request_focus();
+                // As in Photoshop: the old name starts selected, so typing replaces it.
+                output.response.request_focus();
+                let all = egui::text::CCursorRange::select_all_str(text);
+                output.state.cursor.set_char_range(Some(all));
+                output.state.store(ui.ctx(), output.response.id);
             }
+            let edit = output.response;
             if edit.lost_focus() {
                 let cancelled = ui.input(|i| i.key_pressed(egui::Key::Escape));
                 if !cancelled && text.trim() != layer.name {
@@ -180,6 +190,9 @@ impl LayersPanel {
         // The slider takes whatever the value box and blend menu leave.
         let room = ui.available_width() - BLEND_WIDTH - VALUE_WIDTH;
         ui.spacing_mut().slider_width = room.clamp(48.0, 400.0);
+        // The value box is as wide for "5 %" as for "100 %", so the blend menu after it
+        // stays put while the opacity changes.
+        ui.spacing_mut().interact_size.x = VALUE_BOX_WIDTH;
         let slider = egui::Slider::new(&mut percent, 0.0..=100.0)
             .suffix(" %")
             .fixed_decimals(0)
