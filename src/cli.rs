@@ -100,8 +100,8 @@ pub struct QwenArgs {
 }
 
 impl QwenArgs {
-    fn settings(self) -> strata::decompose::qwen_settings::QwenSettings {
-        strata::decompose::qwen_settings::QwenSettings {
+    fn settings(self) -> strata::decompose::methods::qwen::QwenSettings {
+        strata::decompose::methods::qwen::QwenSettings {
             weights: self.weights,
             prompt: self.prompt,
             steps: self.steps,
@@ -200,7 +200,7 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             let decomposer = match method {
                 strata::decompose::Method::QwenLayered => Some(
-                    strata::decompose::qwen_settings::qwen_decomposer(qwen.settings())
+                    strata::decompose::methods::qwen::qwen_decomposer(qwen.settings())
                         .map_err(|err| anyhow::anyhow!("{err}"))?,
                 ),
                 _ => None,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use image::{Rgba, RgbaImage};
 use strata::decompose::eval::{canvas_layers, reconstruction};
-use strata::decompose::objects::{NOTHING_FOUND, ObjectsDecomposer};
+use strata::decompose::methods::objects::{NOTHING_FOUND, ObjectsDecomposer};
 use strata::decompose::{Decomposer as _, LayerSpec, Method, Options, Progress, decomposer_for};
 
 /// A scene with the coverage (0..=1) of each object, for scoring.
@@ -332,7 +332,7 @@ fn dump_layers() {
     }
     for (name, image) in inputs {
         image.save(dir.join(format!("{name}_input.png"))).unwrap();
-        let matte = strata::decompose::objects::refined_matte(&image).unwrap();
+        let matte = strata::decompose::methods::objects::refined_matte(&image).unwrap();
         let gray = image::GrayImage::from_fn(matte.width, matte.height, |x, y| {
             image::Luma([to_u8(matte.at(x, y))])
         });

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::Rng;
 use image::{Rgba, RgbaImage};
-use strata::decompose::palette::PaletteDecomposer;
+use strata::decompose::methods::palette::PaletteDecomposer;
 use strata::decompose::{
     DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, decomposer_for,
 };

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use image::{Rgba, RgbaImage};
-use strata::decompose::regions::RegionsDecomposer;
+use strata::decompose::methods::regions::RegionsDecomposer;
 use strata::decompose::{
     DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, apply, decomposer_for,
 };

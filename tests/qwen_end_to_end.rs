@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use candle_core::{Device, safetensors};
 use strata::decompose::jobs::{JobRequest, Jobs, Target};
-use strata::decompose::qwen_settings::{QwenSettings, qwen_decomposer};
+use strata::decompose::methods::qwen::{QwenSettings, qwen_decomposer};
 use strata::decompose::{LayerSpec, Method, Options, Progress};
 use strata::model::RgbaImage;
 

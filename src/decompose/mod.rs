@@ -4,21 +4,25 @@
 //! [`jobs::Jobs`], report progress and honour cancellation through [`Progress`], and return
 //! [`LayerSpec`]s bottom first; [`apply`] turns them into document layers (replacing the whole
 //! document, or one layer for recursive decomposition).
+//!
+//! The folders are split by role, so a new method touches only its own folder and the
+//! registry:
+//!
+//! * [`methods`] — one folder per method, holding only what is specific to it;
+//! * shared engines that several methods build on: [`nn`] (candle networks and their
+//!   weights), [`inpaint`] (background filling), [`segment`] (classical segmentation);
+//! * the runtime: [`jobs`], [`apply`], [`Progress`], [`rng`];
+//! * [`eval`] — synthetic scenes and metrics for the benchmark and the quality tests.
 
 pub mod apply;
 pub mod eval;
 pub mod inpaint;
 pub mod jobs;
-pub mod objects;
-pub mod palette;
+pub mod methods;
+pub mod nn;
 mod progress;
-#[cfg(feature = "qwen")]
-pub mod qwen;
-pub mod qwen_settings;
-pub mod regions;
 pub mod rng;
 pub mod segment;
-pub mod u2net;
 
 use std::fmt;
 use std::str::FromStr;
@@ -211,11 +215,11 @@ pub fn validate(image: &RgbaImage, options: &Options) -> Result<(), DecomposeErr
 /// The decomposer for `method`. Methods are added here as they are implemented.
 pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeError> {
     match method {
-        Method::Objects => Ok(Box::new(objects::ObjectsDecomposer)),
-        Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
-        Method::Regions => Ok(Box::new(regions::RegionsDecomposer::default())),
+        Method::Objects => Ok(Box::new(methods::objects::ObjectsDecomposer)),
+        Method::Palette => Ok(Box::new(methods::palette::PaletteDecomposer::default())),
+        Method::Regions => Ok(Box::new(methods::regions::RegionsDecomposer::default())),
         Method::QwenLayered => {
-            qwen_settings::qwen_decomposer(qwen_settings::QwenSettings::default())
+            methods::qwen::qwen_decomposer(methods::qwen::QwenSettings::default())
         }
     }
 }

@@ -19,7 +19,7 @@ pub struct DecomposeState {
     /// What the Decompose menu will run next.
     pub options: Options,
     /// The `qwen-layered` method's settings (model folder, caption, sampling).
-    pub qwen: crate::decompose::qwen_settings::QwenSettings,
+    pub qwen: crate::decompose::methods::qwen::QwenSettings,
     /// Woken by the worker when it finishes, so the result shows without input events.
     repaint: Option<egui::Context>,
 }
@@ -91,7 +91,7 @@ impl StrataApp {
         let decomposer = match decomposer {
             None if options.method == Method::QwenLayered => {
                 let settings = self.decompose.qwen.clone();
-                match crate::decompose::qwen_settings::qwen_decomposer(settings) {
+                match crate::decompose::methods::qwen::qwen_decomposer(settings) {
                     Ok(decomposer) => Some(decomposer),
                     Err(err) => return self.messages.error(format!("Cannot decompose: {err}")),
                 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::Command;
-use crate::decompose::qwen_settings::{QwenSettings, WEIGHTS_ENV};
+use crate::decompose::methods::qwen::{QwenSettings, WEIGHTS_ENV};
 
 /// Draws the settings; "Choose…" asks the app to open a folder dialog.
 pub fn qwen_settings_ui(ui: &mut egui::Ui, settings: &mut QwenSettings, out: &mut Vec<Command>) {

@@ -432,7 +432,7 @@ fn qwen_layered_uses_the_chosen_model_folder_and_is_one_undo_step() {
         layers: 2,
         seed: 1,
     };
-    if std::env::var_os(crate::decompose::qwen_settings::WEIGHTS_ENV).is_none() {
+    if std::env::var_os(crate::decompose::methods::qwen::WEIGHTS_ENV).is_none() {
         app.apply(Command::Decompose {
             target: crate::decompose::jobs::Target::Document,
             options: options.clone(),
