@@ -42,8 +42,9 @@ pub use self::peel::{GUIDED_EPS, MIN_PEAK, WORKING_SIDE};
 
 use self::layers::ObjectLayer;
 use crate::decompose::nn::u2net::Matte;
+use crate::decompose::registry::{MethodSettings, decomposer_for};
 use crate::decompose::{
-    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, decomposer_for, validate,
+    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, validate,
 };
 use crate::model::{Offset, RgbaImage};
 
@@ -127,7 +128,7 @@ fn nothing_found(
     options: &Options,
     progress: &Progress,
 ) -> Result<Vec<LayerSpec>, DecomposeError> {
-    match decomposer_for(Method::Regions) {
+    match decomposer_for(Method::Regions, &MethodSettings::default()) {
         Ok(regions) => regions.decompose(image, options, progress),
         Err(_) => {
             progress.set(1.0, "no salient objects");

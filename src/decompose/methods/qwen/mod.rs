@@ -44,4 +44,24 @@ pub mod weights;
 
 #[cfg(feature = "qwen")]
 pub use decomposer::QwenLayeredDecomposer;
-pub use settings::{QwenSettings, WEIGHTS_ENV, qwen_decomposer};
+pub use settings::{QwenSettings, WEIGHTS_ENV};
+
+use crate::decompose::{DecomposeError, Decomposer};
+
+/// The `qwen-layered` decomposer with these settings, for the registry's entry; a build
+/// without the `qwen` feature says so here rather than lacking the method.
+pub(in crate::decompose) fn decomposer(
+    settings: &QwenSettings,
+) -> Result<Box<dyn Decomposer>, DecomposeError> {
+    #[cfg(feature = "qwen")]
+    {
+        Ok(Box::new(QwenLayeredDecomposer::new(settings.clone())))
+    }
+    #[cfg(not(feature = "qwen"))]
+    {
+        let _ = settings;
+        Err(DecomposeError::Model(
+            "this Strata was built without the qwen feature (cargo build --features qwen)".into(),
+        ))
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::decompose::{DecomposeError, Decomposer};
+use crate::decompose::DecomposeError;
 
 /// Environment variable naming the local copy of the Hugging Face repository
 /// `Qwen/Qwen-Image-Layered`, used when no folder is given on the command line or in the
@@ -81,21 +81,6 @@ impl QwenSettings {
             ));
         }
         Ok(())
-    }
-}
-
-/// The `qwen-layered` decomposer with these settings.
-pub fn qwen_decomposer(settings: QwenSettings) -> Result<Box<dyn Decomposer>, DecomposeError> {
-    #[cfg(feature = "qwen")]
-    {
-        Ok(Box::new(super::QwenLayeredDecomposer::new(settings)))
-    }
-    #[cfg(not(feature = "qwen"))]
-    {
-        let _ = settings;
-        Err(DecomposeError::Model(
-            "this Strata was built without the qwen feature (cargo build --features qwen)".into(),
-        ))
     }
 }
 
