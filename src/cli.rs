@@ -100,8 +100,8 @@ pub struct QwenArgs {
 }
 
 impl QwenArgs {
-    fn settings(self) -> strata::decompose::qwen_settings::QwenSettings {
-        strata::decompose::qwen_settings::QwenSettings {
+    fn settings(self) -> strata::decompose::methods::qwen::QwenSettings {
+        strata::decompose::methods::qwen::QwenSettings {
             weights: self.weights,
             prompt: self.prompt,
             steps: self.steps,
@@ -198,13 +198,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 layers,
                 seed,
             };
-            let decomposer = match method {
-                strata::decompose::Method::QwenLayered => Some(
-                    strata::decompose::qwen_settings::qwen_decomposer(qwen.settings())
-                        .map_err(|err| anyhow::anyhow!("{err}"))?,
-                ),
-                _ => None,
+            let settings = strata::decompose::registry::MethodSettings {
+                qwen: qwen.settings(),
             };
+            let decomposer = strata::decompose::registry::decomposer_for(method, &settings)
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
             crate::decompose_cli::run(&input, &output, options, &limits, decomposer)
         }
         Some(Command::Convert { input, output }) => {

@@ -11,14 +11,15 @@ use strata::decompose::{Decomposer, Options, apply};
 use strata::io;
 use strata::model::{Document, composite};
 
-/// Decomposes `input` and writes the layers to `output`: `.psd`, `.ora`, `.png` (the
-/// composite of the layers) or a folder (one PNG per layer).
+/// Decomposes `input` with `decomposer` (built by the registry for `options.method`) and
+/// writes the layers to `output`: `.psd`, `.ora`, `.png` (the composite of the layers) or a
+/// folder (one PNG per layer).
 pub fn run(
     input: &Path,
     output: &Path,
     options: Options,
     limits: &io::Limits,
-    decomposer: Option<Box<dyn Decomposer>>,
+    decomposer: Box<dyn Decomposer>,
 ) -> Result<()> {
     let writes_folder = output.is_dir() || output.extension().is_none();
     if !writes_folder && io::ExportFormat::from_path(output).is_none() {
@@ -47,10 +48,7 @@ pub fn run(
         options,
         target: Target::Document,
     };
-    match decomposer {
-        Some(decomposer) => jobs.start_with(request, decomposer, || ()),
-        None => jobs.start(request, || ()),
-    };
+    jobs.start_with(request, decomposer, || ());
     let finished = loop {
         if let Some(done) = jobs.poll() {
             break done;

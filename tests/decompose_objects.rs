@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use image::{Rgba, RgbaImage};
 use strata::decompose::eval::{canvas_layers, reconstruction};
-use strata::decompose::objects::{NOTHING_FOUND, ObjectsDecomposer};
-use strata::decompose::{Decomposer as _, LayerSpec, Method, Options, Progress, decomposer_for};
+use strata::decompose::methods::objects::{NOTHING_FOUND, ObjectsDecomposer};
+use strata::decompose::registry::{MethodSettings, decomposer_for};
+use strata::decompose::{Decomposer as _, LayerSpec, Method, Options, Progress};
 
 /// A scene with the coverage (0..=1) of each object, for scoring.
 struct Scene {
@@ -203,7 +204,7 @@ fn without_salient_objects_the_regions_method_takes_over() {
     );
     let rec = reconstruction(&composite(&specs, (200, 150)), &flat).unwrap();
     assert!(rec.rmse < 3.0 / 255.0);
-    if decomposer_for(Method::Regions).is_err() {
+    if decomposer_for(Method::Regions, &MethodSettings::default()).is_err() {
         assert_eq!(specs[0].name, NOTHING_FOUND);
     }
 }
@@ -273,7 +274,7 @@ fn decompose_method(image: &RgbaImage, layers: usize) -> Vec<LayerSpec> {
         layers,
         seed: 0,
     };
-    decomposer_for(Method::Objects)
+    decomposer_for(Method::Objects, &MethodSettings::default())
         .unwrap()
         .decompose(image, &options, &Progress::new())
         .unwrap()
@@ -332,7 +333,7 @@ fn dump_layers() {
     }
     for (name, image) in inputs {
         image.save(dir.join(format!("{name}_input.png"))).unwrap();
-        let matte = strata::decompose::objects::refined_matte(&image).unwrap();
+        let matte = strata::decompose::methods::objects::refined_matte(&image).unwrap();
         let gray = image::GrayImage::from_fn(matte.width, matte.height, |x, y| {
             image::Luma([to_u8(matte.at(x, y))])
         });

@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 
 use common::Rng;
 use image::{Rgba, RgbaImage};
-use strata::decompose::palette::PaletteDecomposer;
-use strata::decompose::{
-    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, decomposer_for,
-};
+use strata::decompose::methods::palette::PaletteDecomposer;
+use strata::decompose::registry::{MethodSettings, decomposer_for};
+use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
 use strata::model::{Document, composite};
 
 fn options(layers: usize) -> Options {
@@ -292,7 +291,7 @@ fn invalid_requests_are_refused() {
     let image = RgbaImage::new(4, 4);
     let err = PaletteDecomposer::default().decompose(&image, &options(0), &Progress::new());
     assert!(matches!(err, Err(DecomposeError::InvalidInput(_))));
-    assert!(decomposer_for(Method::Palette).is_ok());
+    assert!(decomposer_for(Method::Palette, &MethodSettings::default()).is_ok());
 }
 
 #[test]

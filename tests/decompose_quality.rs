@@ -10,9 +10,8 @@
 //! values (4 scenes at 192×128, seed 1, one per kind: shapes, design, photo, mixed).
 
 use strata::decompose::eval::{self, Protocol, SceneResult, Summary};
-use strata::decompose::{
-    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, decomposer_for,
-};
+use strata::decompose::registry::{MethodSettings, decomposer_for};
+use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
 use strata::model::{Offset, RgbaImage};
 
 const SIZE: (u32, u32) = (192, 128);
@@ -70,7 +69,7 @@ fn measure(name: &str, decomposer: &dyn Decomposer, method: Method) -> Vec<Scene
 }
 
 fn check(method: Method, bounds: Bounds) {
-    let decomposer = match decomposer_for(method) {
+    let decomposer = match decomposer_for(method, &MethodSettings::default()) {
         Ok(d) => d,
         Err(err) => {
             assert!(

@@ -5,10 +5,9 @@
 use std::time::Instant;
 
 use image::{Rgba, RgbaImage};
-use strata::decompose::regions::RegionsDecomposer;
-use strata::decompose::{
-    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, apply, decomposer_for,
-};
+use strata::decompose::methods::regions::RegionsDecomposer;
+use strata::decompose::registry::{MethodSettings, decomposer_for};
+use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, apply};
 use strata::model::{Document, composite};
 
 /// One shape of a scene: colour and per-pixel coverage.
@@ -314,7 +313,7 @@ fn cancelled_while_running_stops_promptly() {
 #[test]
 fn regions_is_available_by_method() {
     let s = scene(80, 60);
-    let d = decomposer_for(Method::Regions).unwrap();
+    let d = decomposer_for(Method::Regions, &MethodSettings::default()).unwrap();
     let layers = d
         .decompose(&s.image, &options(3, 0), &Progress::new())
         .unwrap();

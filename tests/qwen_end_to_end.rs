@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use candle_core::{Device, safetensors};
 use strata::decompose::jobs::{JobRequest, Jobs, Target};
-use strata::decompose::qwen_settings::{QwenSettings, qwen_decomposer};
-use strata::decompose::{LayerSpec, Method, Options, Progress};
+use strata::decompose::methods::qwen::QwenSettings;
+use strata::decompose::registry::{MethodSettings, decomposer_for};
+use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
 use strata::model::RgbaImage;
 
 #[derive(serde::Deserialize)]
@@ -61,6 +62,12 @@ fn full_layer(spec: &LayerSpec, w: u32, h: u32) -> RgbaImage {
         i64::from(spec.offset.y),
     );
     canvas
+}
+
+/// The qwen-layered decomposer with `qwen`, built through the registry as the editor and
+/// the command line build it.
+fn qwen_decomposer(qwen: QwenSettings) -> Result<Box<dyn Decomposer>, DecomposeError> {
+    decomposer_for(Method::QwenLayered, &MethodSettings { qwen })
 }
 
 fn check_against_diffusers(dir: &Path) {

@@ -7,7 +7,7 @@
 mod qwen_reference;
 
 use candle_core::{Device, Tensor};
-use strata::decompose::qwen::scheduler::{SchedulerConfig, layered_mu};
+use strata::decompose::methods::qwen::scheduler::{SchedulerConfig, layered_mu};
 
 #[derive(serde::Deserialize)]
 struct Case {

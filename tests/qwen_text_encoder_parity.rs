@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use candle_core::{DType, Device, IndexOp, Tensor};
 use candle_nn::VarBuilder;
-use strata::decompose::qwen::text_encoder::{
+use strata::decompose::methods::qwen::text_encoder::{
     LAYERED_DROP_IDX, LAYERED_TEMPLATE, PromptEncoder, PromptTemplate, QwenTextEncoder,
     TextEncoderConfig, drop_and_pad, load_tokenizer, tokenize_prompts,
 };

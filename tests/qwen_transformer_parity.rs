@@ -13,7 +13,9 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use strata::decompose::qwen::transformer::{FrameShape, QwenImageTransformer, TransformerConfig};
+use strata::decompose::methods::qwen::transformer::{
+    FrameShape, QwenImageTransformer, TransformerConfig,
+};
 
 /// The cases the script writes (`io.<case>.*`).
 const CASES: [&str; 2] = ["a", "b"];

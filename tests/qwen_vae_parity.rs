@@ -12,7 +12,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use strata::decompose::qwen::vae::{QwenImageVae, Tiling, VaeConfig};
+use strata::decompose::methods::qwen::vae::{QwenImageVae, Tiling, VaeConfig};
 
 struct Reference {
     config: VaeConfig,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use image::{Rgba, RgbaImage};
-use strata::decompose::u2net::{self, INPUT_SIZE};
+use strata::decompose::nn::u2net::{self, INPUT_SIZE};
 
 /// ImageNet statistics as the f64 literals numpy uses (the crate's constants are f32).
 const MEAN: [f64; 3] = [0.485, 0.456, 0.406];

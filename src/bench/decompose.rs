@@ -7,7 +7,8 @@
 
 use anyhow::Result;
 use strata::decompose::eval::{self, Protocol, SceneResult, Summary};
-use strata::decompose::{Method, Options, decomposer_for};
+use strata::decompose::registry::{MethodSettings, decomposer_for};
+use strata::decompose::{Method, Options};
 
 /// Options of `strata bench decompose`.
 pub struct DecomposeBench {
@@ -63,7 +64,7 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
     let mut outcomes = Vec::new();
     for &method in &options.methods {
         println!();
-        let decomposer = match decomposer_for(method) {
+        let decomposer = match decomposer_for(method, &MethodSettings::default()) {
             Ok(d) => d,
             Err(err) => {
                 println!("{method}: not available in this build ({err})");

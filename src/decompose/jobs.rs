@@ -9,10 +9,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
-use super::{
-    DecomposeError, Decomposer, LayerSpec, Options, Progress, decomposer_for, estimated_peak_bytes,
-    validate,
-};
+use super::registry::estimated_peak_bytes;
+use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress, validate};
 use crate::model::{LayerId, RgbaImage};
 
 /// Identifies one started job.
@@ -97,27 +95,14 @@ impl Jobs {
         self.memory_budget
     }
 
-    /// Starts `request` with the method its options name; `wake` is called from the worker
-    /// when it finishes (the UI passes `ctx.request_repaint`).
-    pub fn start(&mut self, request: JobRequest, wake: impl Fn() + Send + 'static) -> JobId {
-        let decomposer = decomposer_for(request.options.method);
-        self.start_inner(request, decomposer, wake)
-    }
-
-    /// Starts `request` with a given decomposer (tests inject failing or slow ones).
+    /// Starts `request` with `decomposer`: the one
+    /// [`decomposer_for`](super::registry::decomposer_for) built for the method its options
+    /// name, or one the tests inject (failing, slow, panicking). `wake` is called from the
+    /// worker when it finishes (the UI passes `ctx.request_repaint`).
     pub fn start_with(
         &mut self,
         request: JobRequest,
         decomposer: Box<dyn Decomposer>,
-        wake: impl Fn() + Send + 'static,
-    ) -> JobId {
-        self.start_inner(request, Ok(decomposer), wake)
-    }
-
-    fn start_inner(
-        &mut self,
-        request: JobRequest,
-        decomposer: Result<Box<dyn Decomposer>, DecomposeError>,
         wake: impl Fn() + Send + 'static,
     ) -> JobId {
         self.cancel();
@@ -153,7 +138,7 @@ impl Jobs {
             } else {
                 Ok(())
             };
-            let result = within_budget.and(decomposer).and_then(|decomposer| {
+            let result = within_budget.and_then(|()| {
                 catch_unwind(AssertUnwindSafe(|| {
                     validate(&image, &options)?;
                     decomposer.decompose(&image, &options, &progress)

@@ -4,94 +4,33 @@
 //! [`jobs::Jobs`], report progress and honour cancellation through [`Progress`], and return
 //! [`LayerSpec`]s bottom first; [`apply`] turns them into document layers (replacing the whole
 //! document, or one layer for recursive decomposition).
+//!
+//! The folders are split by role, so a new method touches only its own folder and the
+//! registry:
+//!
+//! * [`methods`] — one folder per method, holding only what is specific to it;
+//! * [`registry`] — every method's name, description, memory estimate and settings, and the
+//!   one place its decomposer is built ([`registry::decomposer_for`]);
+//! * shared engines that several methods build on: [`nn`] (candle networks and their
+//!   weights), [`inpaint`] (background filling), [`segment`] (classical segmentation);
+//! * the runtime: [`jobs`], [`apply`], [`Progress`], [`rng`];
+//! * [`eval`] — synthetic scenes and metrics for the benchmark and the quality tests.
 
 pub mod apply;
 pub mod eval;
 pub mod inpaint;
 pub mod jobs;
-pub mod objects;
-pub mod palette;
+pub mod methods;
+pub mod nn;
 mod progress;
-#[cfg(feature = "qwen")]
-pub mod qwen;
-pub mod qwen_settings;
-pub mod regions;
+pub mod registry;
 pub mod rng;
 pub mod segment;
-pub mod u2net;
-
-use std::fmt;
-use std::str::FromStr;
 
 pub use progress::Progress;
+pub use registry::Method;
 
 use crate::model::{BlendMode, Offset, RgbaImage};
-
-/// The decomposition methods Strata offers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// Salient objects (U²-Net-P) with inpainted background; the default.
-    #[default]
-    Objects,
-    /// Soft colour layers after Tan et al.: exact reconstruction, for recolouring.
-    Palette,
-    /// Classical colour/texture segmentation with inpainted background; needs no weights.
-    Regions,
-    /// Qwen-Image-Layered: semantic layers with generated background; needs the model's
-    /// weights (tens of GB) and, in practice, a large GPU.
-    QwenLayered,
-}
-
-impl Method {
-    /// Every method, in menu order.
-    pub const ALL: [Method; 4] = [
-        Method::Objects,
-        Method::Palette,
-        Method::Regions,
-        Method::QwenLayered,
-    ];
-
-    /// The name used on the command line and in files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Objects => "objects",
-            Method::Palette => "palette",
-            Method::Regions => "regions",
-            Method::QwenLayered => "qwen-layered",
-        }
-    }
-
-    /// A one-line description for menus and `--help`.
-    pub fn description(self) -> &'static str {
-        match self {
-            Method::Objects => "salient objects on their own layers, background filled in",
-            Method::Palette => "soft colour layers that add up exactly, for recolouring",
-            Method::Regions => "colour regions with filled-in background (no model needed)",
-            Method::QwenLayered => {
-                "Qwen-Image-Layered: semantic layers, generated background (needs its weights)"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Method {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| {
-                format!("unknown method '{s}' (use objects, palette, regions or qwen-layered)")
-            })
-    }
-}
 
 /// What the user asked for.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,23 +101,6 @@ pub enum DecomposeError {
     OverMemoryBudget { needed_mib: u64, budget_mib: u64 },
 }
 
-/// A conservative estimate of a method's peak memory for a `width`×`height` picture split
-/// into `layers`, from peak RSS measured with `/usr/bin/time -v` (objects: 0.9 GB at
-/// 12 Mpx; palette and regions: about 45 MB at 0.75 Mpx), rounded up: working buffers per
-/// pixel, plus the output layers, plus the model and the process itself.
-pub fn estimated_peak_bytes(method: Method, width: u32, height: u32, layers: usize) -> u64 {
-    let pixels = u64::from(width) * u64::from(height);
-    let per_pixel: u64 = match method {
-        Method::Objects => 96,
-        Method::Palette | Method::Regions => 64,
-        // Latents and activations are small next to the weights, which are loaded one
-        // safetensors shard at a time and counted by the device, not here.
-        Method::QwenLayered => 64,
-    };
-    let output = 4 * pixels * layers.clamp(1, MAX_LAYERS) as u64;
-    pixels * per_pixel + output + (96 << 20)
-}
-
 /// A decomposition method.
 pub trait Decomposer: Send + Sync {
     /// Splits `image` into layers, bottom first. Implementations call `progress.set` as they
@@ -206,16 +128,4 @@ pub fn validate(image: &RgbaImage, options: &Options) -> Result<(), DecomposeErr
         )));
     }
     Ok(())
-}
-
-/// The decomposer for `method`. Methods are added here as they are implemented.
-pub fn decomposer_for(method: Method) -> Result<Box<dyn Decomposer>, DecomposeError> {
-    match method {
-        Method::Objects => Ok(Box::new(objects::ObjectsDecomposer)),
-        Method::Palette => Ok(Box::new(palette::PaletteDecomposer::default())),
-        Method::Regions => Ok(Box::new(regions::RegionsDecomposer::default())),
-        Method::QwenLayered => {
-            qwen_settings::qwen_decomposer(qwen_settings::QwenSettings::default())
-        }
-    }
 }

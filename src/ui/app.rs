@@ -248,7 +248,7 @@ impl StrataApp {
                         "Qwen-Image-Layered model folder: {}",
                         dir.display()
                     ));
-                    self.decompose.qwen.weights = Some(dir);
+                    self.decompose.settings.qwen.weights = Some(dir);
                 }
             }
             Command::Quit => self.request(super::unsaved::Then::Close),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::{Command, StrataApp};
 use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
+use crate::decompose::registry::{MethodSettings, decomposer_for};
 use crate::decompose::{Decomposer, MAX_LAYERS, Method, Options, apply};
 use crate::model::{LayerId, composite};
 
@@ -18,8 +19,9 @@ pub struct DecomposeState {
     jobs: Jobs,
     /// What the Decompose menu will run next.
     pub options: Options,
-    /// The `qwen-layered` method's settings (model folder, caption, sampling).
-    pub qwen: crate::decompose::qwen_settings::QwenSettings,
+    /// The settings of the methods that have any (the qwen-layered model folder, caption,
+    /// sampling), kept across method changes.
+    pub settings: MethodSettings,
     /// Woken by the worker when it finishes, so the result shows without input events.
     repaint: Option<egui::Context>,
 }
@@ -87,26 +89,20 @@ impl StrataApp {
             options: options.clone(),
             target,
         };
-        // The qwen-layered method needs the settings the menu holds beyond `Options`.
+        // The registry builds the method with the settings the menu holds beyond `Options`.
         let decomposer = match decomposer {
-            None if options.method == Method::QwenLayered => {
-                let settings = self.decompose.qwen.clone();
-                match crate::decompose::qwen_settings::qwen_decomposer(settings) {
-                    Ok(decomposer) => Some(decomposer),
-                    Err(err) => return self.messages.error(format!("Cannot decompose: {err}")),
-                }
-            }
-            other => other,
+            Some(decomposer) => decomposer,
+            None => match decomposer_for(options.method, &self.decompose.settings) {
+                Ok(decomposer) => decomposer,
+                Err(err) => return self.messages.error(format!("Cannot decompose: {err}")),
+            },
         };
         let wake = move || {
             if let Some(ctx) = &repaint {
                 ctx.request_repaint();
             }
         };
-        match decomposer {
-            Some(decomposer) => self.decompose.jobs.start_with(request, decomposer, wake),
-            None => self.decompose.jobs.start(request, wake),
-        };
+        self.decompose.jobs.start_with(request, decomposer, wake);
         self.messages
             .info(format!("Decomposing with the {} method…", options.method));
     }
@@ -206,10 +202,8 @@ pub fn decompose_menu(
             ui.add(egui::DragValue::new(&mut state.options.layers).range(2..=MAX_LAYERS))
                 .labelled_by(label.id);
         });
-        if state.options.method == Method::QwenLayered {
-            ui.separator();
-            super::qwen_panel::qwen_settings_ui(ui, &mut state.qwen, out);
-        }
+        let method = state.options.method;
+        super::method_settings::method_settings_ui(ui, method, &mut state.settings, out);
         ui.separator();
         let options = state.options.clone();
         let picture = ui.add_enabled(has_picture, egui::Button::new("Decompose picture"));

@@ -432,7 +432,7 @@ fn qwen_layered_uses_the_chosen_model_folder_and_is_one_undo_step() {
         layers: 2,
         seed: 1,
     };
-    if std::env::var_os(crate::decompose::qwen_settings::WEIGHTS_ENV).is_none() {
+    if std::env::var_os(crate::decompose::methods::qwen::WEIGHTS_ENV).is_none() {
         app.apply(Command::Decompose {
             target: crate::decompose::jobs::Target::Document,
             options: options.clone(),
@@ -442,8 +442,11 @@ fn qwen_layered_uses_the_chosen_model_folder_and_is_one_undo_step() {
         assert!(message.contains("--weights"), "{message}");
     }
     app.apply(Command::ChooseQwenWeights);
-    assert_eq!(app.decompose.qwen.weights.as_deref(), Some(tiny.as_path()));
-    app.decompose.qwen.steps = 1;
+    assert_eq!(
+        app.decompose.settings.qwen.weights.as_deref(),
+        Some(tiny.as_path())
+    );
+    app.decompose.settings.qwen.steps = 1;
     let before = app.document().clone();
     app.apply(Command::Decompose {
         target: crate::decompose::jobs::Target::Document,

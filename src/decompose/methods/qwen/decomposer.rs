@@ -14,7 +14,7 @@
 
 use candle_core::{DType, Device, Tensor};
 
-use super::super::qwen_settings::QwenSettings;
+use super::QwenSettings;
 use super::pipeline::{
     guide, image_to_tensor, pack, resize_layer, seeded_noise, tensor_to_image, unpack, working_size,
 };

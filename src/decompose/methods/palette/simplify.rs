@@ -327,7 +327,7 @@ fn lp_min(objective: V3, planes: &[Plane]) -> Option<V3> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decompose::palette::geom::SplitMix;
+    use crate::decompose::methods::palette::geom::SplitMix;
 
     fn ok() -> Result<(), DecomposeError> {
         Ok(())

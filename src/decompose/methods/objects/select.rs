@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 
 use super::components::{Core, label_cores};
-use crate::decompose::u2net::Matte;
+use crate::decompose::nn::u2net::Matte;
 
 /// Matte value above which a pixel is confidently part of an object.
 pub const CORE_THRESHOLD: f32 = 0.5;

@@ -62,7 +62,7 @@ mod weights;
 
 use candle_core::Device;
 
-use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress, validate};
+use crate::decompose::{DecomposeError, Decomposer, LayerSpec, Options, Progress, validate};
 use crate::model::{Offset, RgbaImage};
 use geom::V3;
 use tessellate::Complex;

@@ -21,13 +21,47 @@
 //!
 //! Weights are read from the user's local copy of the Hugging Face repository
 //! `Qwen/Qwen-Image-Layered`; nothing is downloaded.
+//!
+//! Only [`QwenSettings`] (model folder, caption, sampling) compiles without the `qwen`
+//! feature, so the command line and the editor can hold the settings either way and say
+//! that the method is missing from the build when it is asked for.
 
+#[cfg(feature = "qwen")]
 mod decomposer;
+#[cfg(feature = "qwen")]
 pub mod pipeline;
+#[cfg(feature = "qwen")]
 pub mod scheduler;
+mod settings;
+#[cfg(feature = "qwen")]
 pub mod text_encoder;
+#[cfg(feature = "qwen")]
 pub mod transformer;
+#[cfg(feature = "qwen")]
 pub mod vae;
+#[cfg(feature = "qwen")]
 pub mod weights;
 
+#[cfg(feature = "qwen")]
 pub use decomposer::QwenLayeredDecomposer;
+pub use settings::{QwenSettings, WEIGHTS_ENV};
+
+use crate::decompose::{DecomposeError, Decomposer};
+
+/// The `qwen-layered` decomposer with these settings, for the registry's entry; a build
+/// without the `qwen` feature says so here rather than lacking the method.
+pub(in crate::decompose) fn decomposer(
+    settings: &QwenSettings,
+) -> Result<Box<dyn Decomposer>, DecomposeError> {
+    #[cfg(feature = "qwen")]
+    {
+        Ok(Box::new(QwenLayeredDecomposer::new(settings.clone())))
+    }
+    #[cfg(not(feature = "qwen"))]
+    {
+        let _ = settings;
+        Err(DecomposeError::Model(
+            "this Strata was built without the qwen feature (cargo build --features qwen)".into(),
+        ))
+    }
+}

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use super::guided::GuidedCoeffs;
 use super::select::Selection;
-use crate::decompose::u2net::taps;
+use crate::decompose::nn::u2net::taps;
 use crate::decompose::{DecomposeError, Progress};
 use crate::model::RgbaImage;
 

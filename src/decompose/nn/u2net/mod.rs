@@ -21,7 +21,7 @@ use image::imageops::{self, FilterType};
 pub use matte::{Matte, taps};
 pub use network::U2Netp;
 
-use super::DecomposeError;
+use crate::decompose::DecomposeError;
 use crate::model::RgbaImage;
 
 /// Side of the square the pretrained network expects.
@@ -32,7 +32,7 @@ pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
 
 /// The converted weights (`scripts/convert_u2netp.py`), 4.5 MB.
-static WEIGHTS: &[u8] = include_bytes!("../../../assets/models/u2netp.safetensors");
+static WEIGHTS: &[u8] = include_bytes!("../../../../assets/models/u2netp.safetensors");
 
 /// The network, built on first use; a load error is kept so every caller sees it.
 static MODEL: OnceLock<Result<U2Netp, String>> = OnceLock::new();

@@ -17,9 +17,9 @@
 use image::{GrayImage, Luma};
 use rayon::prelude::*;
 
-use super::inpaint::inpaint;
-use super::segment::{self, NO_REGION, matte};
-use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress, validate};
+use crate::decompose::inpaint::inpaint;
+use crate::decompose::segment::{self, NO_REGION, matte};
+use crate::decompose::{DecomposeError, Decomposer, LayerSpec, Options, Progress, validate};
 use crate::model::{Offset, RgbaImage};
 
 /// Share of a region's outline that must border one other region for it to count as lying

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::decompose::u2net::Matte;
+use crate::decompose::nn::u2net::Matte;
 
 /// An RGB plane in `0..=1`, row-major.
 #[derive(Clone, Debug)]
@@ -109,7 +109,7 @@ impl GuidedCoeffs {
     }
 
     /// The coefficients bilinearly interpolated between the grid cells `(x0|x1, y0|y1)` with
-    /// weights `fx`, `fy` (from [`crate::decompose::u2net::taps`]).
+    /// weights `fx`, `fy` (from [`crate::decompose::nn::u2net::taps`]).
     #[inline]
     pub fn sample(&self, xt: (usize, usize, f32), yt: (usize, usize, f32)) -> ([f32; 3], f32) {
         let w = self.width as usize;

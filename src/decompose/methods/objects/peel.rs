@@ -4,8 +4,8 @@
 use super::guided::{GuidedCoeffs, RgbPlane};
 use super::layers::{self, ObjectLayer, over_white, remap};
 use super::select;
+use crate::decompose::nn::u2net::{self, Matte};
 use crate::decompose::progress::ScopedProgress;
-use crate::decompose::u2net::{self, Matte};
 use crate::decompose::{DecomposeError, Progress};
 use crate::model::RgbaImage;
 

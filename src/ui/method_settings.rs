@@ -1,13 +1,35 @@
-//! The `qwen-layered` settings inside the Decompose menu: the model folder (with a folder
-//! dialog), the caption, steps, resolution, guidance and VAE tiling.
+//! The editor's per-method settings inside the Decompose menu: the part of
+//! [`MethodSettings`] that the chosen method has, if any. The settings types live in
+//! `decompose`, which does not depend on egui; how they are drawn lives here.
+//!
+//! Today only `qwen-layered` has settings: the model folder (with a folder dialog), the
+//! caption, steps, resolution, guidance and VAE tiling.
 
 use std::path::Path;
 
 use super::Command;
-use crate::decompose::qwen_settings::{QwenSettings, WEIGHTS_ENV};
+use crate::decompose::Method;
+use crate::decompose::methods::qwen::{QwenSettings, WEIGHTS_ENV};
+use crate::decompose::registry::MethodSettings;
 
-/// Draws the settings; "Choose…" asks the app to open a folder dialog.
-pub fn qwen_settings_ui(ui: &mut egui::Ui, settings: &mut QwenSettings, out: &mut Vec<Command>) {
+/// Draws the settings of `method`, after a separator, or nothing when it has none.
+pub fn method_settings_ui(
+    ui: &mut egui::Ui,
+    method: Method,
+    settings: &mut MethodSettings,
+    out: &mut Vec<Command>,
+) {
+    match method {
+        Method::QwenLayered => {
+            ui.separator();
+            qwen_settings_ui(ui, &mut settings.qwen, out);
+        }
+        Method::Objects | Method::Palette | Method::Regions => {}
+    }
+}
+
+/// Draws the `qwen-layered` settings; "Choose…" asks the app to open a folder dialog.
+fn qwen_settings_ui(ui: &mut egui::Ui, settings: &mut QwenSettings, out: &mut Vec<Command>) {
     ui.label("Qwen-Image-Layered");
     let folder = settings.weights_dir();
     ui.horizontal(|ui| {

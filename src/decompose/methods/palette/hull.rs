@@ -347,7 +347,7 @@ fn assign(faces: &mut [Face], range: std::ops::Range<usize>, i: usize, p: V3, ep
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decompose::palette::geom::SplitMix;
+    use crate::decompose::methods::palette::geom::SplitMix;
 
     fn ok() -> Result<(), DecomposeError> {
         Ok(())

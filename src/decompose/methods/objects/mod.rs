@@ -2,7 +2,7 @@
 //! filled in behind them.
 //!
 //! Each *round* ([`peel`]) does:
-//! 1. **Saliency.** U²-Net-P ([`crate::decompose::u2net`]) gives a 320×320 matte. If its raw
+//! 1. **Saliency.** U²-Net-P ([`crate::decompose::nn::u2net`]) gives a 320×320 matte. If its raw
 //!    peak is below [`MIN_PEAK`] the network sees nothing and the round stops.
 //! 2. **Edges.** A fast colour guided filter ([`guided`]) fitted at a working resolution of
 //!    at most [`WORKING_SIDE`] pixels snaps the matte to the picture's colour edges; its
@@ -41,9 +41,10 @@ mod select;
 pub use self::peel::{GUIDED_EPS, MIN_PEAK, WORKING_SIDE};
 
 use self::layers::ObjectLayer;
-use super::u2net::Matte;
-use super::{
-    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, decomposer_for, validate,
+use crate::decompose::nn::u2net::Matte;
+use crate::decompose::registry::{MethodSettings, decomposer_for};
+use crate::decompose::{
+    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress, validate,
 };
 use crate::model::{Offset, RgbaImage};
 
@@ -127,7 +128,7 @@ fn nothing_found(
     options: &Options,
     progress: &Progress,
 ) -> Result<Vec<LayerSpec>, DecomposeError> {
-    match decomposer_for(Method::Regions) {
+    match decomposer_for(Method::Regions, &MethodSettings::default()) {
         Ok(regions) => regions.decompose(image, options, progress),
         Err(_) => {
             progress.set(1.0, "no salient objects");

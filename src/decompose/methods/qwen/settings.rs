@@ -1,11 +1,11 @@
 //! Settings of the `qwen-layered` method that the other methods do not have: where the
-//! model's weights are, the caption, and the sampling parameters. They live outside the
-//! feature-gated [`super::qwen`] module so the command line and the editor can hold them (and
-//! say "built without the qwen feature") either way.
+//! model's weights are, the caption, and the sampling parameters. Unlike the networks next
+//! to them they compile without the `qwen` feature, so the command line and the editor can
+//! hold them (and say "built without the qwen feature") either way.
 
 use std::path::PathBuf;
 
-use super::{DecomposeError, Decomposer};
+use crate::decompose::DecomposeError;
 
 /// Environment variable naming the local copy of the Hugging Face repository
 /// `Qwen/Qwen-Image-Layered`, used when no folder is given on the command line or in the
@@ -81,21 +81,6 @@ impl QwenSettings {
             ));
         }
         Ok(())
-    }
-}
-
-/// The `qwen-layered` decomposer with these settings.
-pub fn qwen_decomposer(settings: QwenSettings) -> Result<Box<dyn Decomposer>, DecomposeError> {
-    #[cfg(feature = "qwen")]
-    {
-        Ok(Box::new(super::qwen::QwenLayeredDecomposer::new(settings)))
-    }
-    #[cfg(not(feature = "qwen"))]
-    {
-        let _ = settings;
-        Err(DecomposeError::Model(
-            "this Strata was built without the qwen feature (cargo build --features qwen)".into(),
-        ))
     }
 }
 

@@ -1,0 +1,11 @@
+//! Candle networks that decomposition methods run, with their weight loading.
+//!
+//! They sit outside [`super::methods`] because a network is an engine, not a method: the
+//! `objects` method uses [`u2net`] today, and other methods may run the same network on
+//! their own terms. A new shared network goes here as its own folder — the DBNet text
+//! detector is next, as `nn/dbnet`. Qwen-Image-Layered's networks stay in
+//! [`super::methods::qwen`]: only that method runs them, and only with the `qwen` feature.
+//!
+//! * [`u2net`] — U²-Net-P salient-object matting, weights embedded in the binary.
+
+pub mod u2net;
