@@ -182,10 +182,16 @@ fn missing_and_mismatched_model_folders_are_named() {
             .unwrap()
             .decompose(&picture, &options, &Progress::new())
             .unwrap_err()
-            .to_string()
+    };
+    // Each failure is a typed weights-file error naming the file at fault.
+    let weights_file = |err: &DecomposeError| match err {
+        DecomposeError::WeightsFile { path, .. } => path.clone(),
+        other => panic!("not a weights-file error: {other:?}"),
     };
     let missing = dir.path().join("nowhere");
-    let err = run(missing);
+    let err = run(missing.clone());
+    assert_eq!(weights_file(&err), missing);
+    let err = err.to_string();
     assert!(
         err.contains("nowhere") && err.contains("Qwen/Qwen-Image-Layered"),
         "{err}"
@@ -202,6 +208,8 @@ fn missing_and_mismatched_model_folders_are_named() {
     )
     .unwrap();
     let err = run(copy.clone());
+    assert_eq!(weights_file(&err), copy.join("transformer"));
+    let err = err.to_string();
     assert!(
         err.contains("transformer") && err.contains("different models"),
         "{err}"
@@ -214,8 +222,11 @@ fn missing_and_mismatched_model_folders_are_named() {
         b"junk",
     )
     .unwrap();
-    let err = run(copy);
-    assert!(err.contains("diffusion_pytorch_model.safetensors"), "{err}");
+    let err = run(copy.clone());
+    assert_eq!(
+        weights_file(&err),
+        copy.join("vae/diffusion_pytorch_model.safetensors")
+    );
 }
 
 #[test]

@@ -172,7 +172,7 @@ impl Jobs {
                 id,
                 target,
                 options,
-                result: Err(DecomposeError::Compute(format!(
+                result: Err(DecomposeError::Unavailable(format!(
                     "cannot start a worker thread: {err}"
                 ))),
             });

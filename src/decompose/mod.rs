@@ -30,6 +30,8 @@ pub mod segment;
 pub use progress::Progress;
 pub use registry::Method;
 
+use std::path::PathBuf;
+
 use crate::model::{BlendMode, Offset, RgbaImage};
 
 /// What the user asked for.
@@ -81,24 +83,89 @@ impl LayerSpec {
     }
 }
 
-/// Why a decomposition produced no layers.
+/// Why a decomposition produced no layers, typed so that a caller can tell the cases apart:
+/// a cancelled job is no failure, a broken weights file names the file to replace, a picture
+/// too large for the memory budget asks for a smaller one. The messages are written for the
+/// person: the editor's banner and the command line show them as they are.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DecomposeError {
+    /// The person cancelled the job.
     #[error("cancelled")]
     Cancelled,
+    /// The picture or the request cannot be decomposed (no pixels, a layer count out of
+    /// range, a mask of another size, a setting out of range).
     #[error("{0}")]
     InvalidInput(String),
-    #[error("model: {0}")]
-    Model(String),
-    #[error("computation failed: {0}")]
-    Compute(String),
-    #[error("the {method} method crashed: {message}")]
-    Panicked { method: String, message: String },
+    /// A model's weights or config file is missing, unreadable or does not fit the network.
+    #[error("{}: {reason}", path.display())]
+    WeightsFile {
+        /// The file (or model folder) at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// This build or this machine lacks what the method needs (a cargo feature, a GPU
+    /// device, a worker thread).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The picture would need more memory than the budget allows; refused before any work.
     #[error(
         "this picture needs about {needed_mib} MiB of memory to decompose, more than the \
          {budget_mib} MiB budget; decompose a smaller picture or one layer"
     )]
-    OverMemoryBudget { needed_mib: u64, budget_mib: u64 },
+    OverMemoryBudget {
+        /// The estimated peak, in MiB.
+        needed_mib: u64,
+        /// The budget, in MiB.
+        budget_mib: u64,
+    },
+    /// The device ran out of memory while computing.
+    #[error("out of memory while {stage}; decompose a smaller picture or one layer")]
+    OutOfMemory {
+        /// What was being computed ("running U²-Net-P", "denoising").
+        stage: String,
+    },
+    /// A network or tensor computation failed for another reason.
+    #[error("{stage} failed: {message}")]
+    Compute {
+        /// What was being computed.
+        stage: String,
+        /// The tensor library's message.
+        message: String,
+    },
+    /// The method panicked (a bug); caught on the worker thread.
+    #[error("the {method} method crashed: {message}")]
+    Panicked {
+        /// The method's name.
+        method: String,
+        /// The panic message.
+        message: String,
+    },
+}
+
+impl DecomposeError {
+    /// Maps a candle error raised while doing `stage` ("running U²-Net-P") to
+    /// [`DecomposeError::OutOfMemory`] when the device ran out of memory (candle passes the
+    /// backend's message through: CUDA's `CUDA_ERROR_OUT_OF_MEMORY`, Metal's failed
+    /// allocations), and to [`DecomposeError::Compute`] otherwise.
+    pub fn compute(stage: impl Into<String>, err: &candle_core::Error) -> Self {
+        let message = err.to_string();
+        let lower = message.to_ascii_lowercase();
+        let stage = stage.into();
+        if lower.contains("out of memory") || lower.contains("failed to allocate") {
+            DecomposeError::OutOfMemory { stage }
+        } else {
+            DecomposeError::Compute { stage, message }
+        }
+    }
+
+    /// A [`DecomposeError::WeightsFile`] for `path`.
+    pub fn weights_file(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
+        DecomposeError::WeightsFile {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// A decomposition method.
@@ -128,4 +195,38 @@ pub fn validate(image: &RgbaImage, options: &Options) -> Result<(), DecomposeErr
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_out_of_memory_is_told_apart_from_other_compute_failures() {
+        let oom = candle_core::Error::Msg(
+            "DriverError(CUDA_ERROR_OUT_OF_MEMORY, \"out of memory\")".into(),
+        );
+        assert_eq!(
+            DecomposeError::compute("denoising", &oom),
+            DecomposeError::OutOfMemory {
+                stage: "denoising".into()
+            }
+        );
+        let shape = candle_core::Error::Msg("shape mismatch in matmul".into());
+        let err = DecomposeError::compute("running U²-Net-P", &shape);
+        assert!(matches!(err, DecomposeError::Compute { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "running U²-Net-P failed: shape mismatch in matmul"
+        );
+    }
+
+    #[test]
+    fn a_weights_file_error_names_the_file() {
+        let err = DecomposeError::weights_file("/models/dbnet.safetensors", "truncated header");
+        assert_eq!(
+            err.to_string(),
+            "/models/dbnet.safetensors: truncated header"
+        );
+    }
 }

@@ -193,9 +193,10 @@ pub(crate) fn exemplar_fill(
     }
     match levels.pop() {
         Some(level) => Ok(Ok(level.canvas)),
-        None => Err(DecomposeError::Compute(
-            "the image pyramid came out empty".into(),
-        )),
+        None => Err(DecomposeError::Compute {
+            stage: "filling the background".into(),
+            message: "the image pyramid came out empty".into(),
+        }),
     }
 }
 

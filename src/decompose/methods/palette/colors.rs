@@ -105,8 +105,11 @@ pub fn assemble(
                 }
                 Ok::<(), DecomposeError>(())
             })?;
-        let layer = RgbaImage::from_raw(width, height, buf)
-            .ok_or_else(|| DecomposeError::Compute("layer buffer has the wrong size".into()))?;
+        let layer =
+            RgbaImage::from_raw(width, height, buf).ok_or_else(|| DecomposeError::Compute {
+                stage: "building the colour layers".into(),
+                message: "a layer buffer has the wrong size".into(),
+            })?;
         layers.push(layer);
     }
     Ok(layers)

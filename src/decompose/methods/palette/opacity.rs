@@ -158,7 +158,7 @@ pub fn opacities(
     device: &Device,
     progress: &ScopedProgress<'_>,
 ) -> Result<Vec<u8>, DecomposeError> {
-    let compute = |e: candle::Error| DecomposeError::Compute(e.to_string());
+    let compute = |e: candle::Error| DecomposeError::compute("computing the layer opacities", &e);
     let rows = colours.row_of.len();
     let w_all = Tensor::from_slice(weights, (rows, n), device).map_err(compute)?;
     let table: Vec<f32> = colours

@@ -34,7 +34,7 @@ const VALID: f64 = -1e-6;
 const CHUNK_ELEMENTS: usize = 1 << 22;
 
 fn compute(e: candle::Error) -> DecomposeError {
-    DecomposeError::Compute(e.to_string())
+    DecomposeError::compute("computing the palette weights", &e)
 }
 
 /// Simplices (or faces) with the same number of vertices `k`, as tensors.

@@ -18,7 +18,7 @@ use super::QwenSettings;
 use super::pipeline::{
     guide, image_to_tensor, pack, resize_layer, seeded_noise, tensor_to_image, unpack, working_size,
 };
-use super::scheduler::{SchedulerConfig, layered_mu};
+use super::scheduler::{ScheduleError, SchedulerConfig, layered_mu};
 use super::text_encoder::PromptEncoder;
 use super::transformer::{QwenImageTransformer, TransformerConfig, layered_img_shapes};
 use super::vae::{QwenImageVae, Tiling, VaeConfig};
@@ -47,24 +47,42 @@ impl QwenLayeredDecomposer {
 fn compute_device() -> Result<(Device, DType), DecomposeError> {
     #[cfg(feature = "cuda")]
     {
-        let device = Device::new_cuda(0).map_err(|e| model_error("CUDA device 0", e))?;
+        let device = Device::new_cuda(0).map_err(|e| unavailable("CUDA device 0", e))?;
         return Ok((device, DType::BF16));
     }
     #[cfg(all(feature = "metal", not(feature = "cuda")))]
     {
-        let device = Device::new_metal(0).map_err(|e| model_error("Metal device 0", e))?;
+        let device = Device::new_metal(0).map_err(|e| unavailable("Metal device 0", e))?;
         return Ok((device, DType::BF16));
     }
     #[allow(unreachable_code)]
     Ok((Device::Cpu, DType::F32))
 }
 
-fn model_error(what: impl std::fmt::Display, err: impl std::fmt::Display) -> DecomposeError {
-    DecomposeError::Model(format!("{what}: {err}"))
+#[cfg(any(feature = "cuda", feature = "metal"))]
+fn unavailable(what: &str, err: impl std::fmt::Display) -> DecomposeError {
+    DecomposeError::Unavailable(format!("{what}: {err}"))
+}
+
+/// A network part whose weights do not build the network (missing tensors, wrong shapes).
+fn part_error(folder: &ModelFolder, part: &str, err: &candle_core::Error) -> DecomposeError {
+    DecomposeError::weights_file(folder.part(part), err)
 }
 
 fn folder_error(err: WeightsError) -> DecomposeError {
-    DecomposeError::Model(err.to_string())
+    match err {
+        WeightsError::Missing(path) => DecomposeError::weights_file(
+            path,
+            "missing; the model folder must be a local copy of the Hugging Face repository \
+             Qwen/Qwen-Image-Layered",
+        ),
+        WeightsError::BadConfig { path, message } | WeightsError::BadWeights { path, message } => {
+            DecomposeError::WeightsFile {
+                path,
+                reason: message,
+            }
+        }
+    }
 }
 
 /// A text embedding and its mask (`None` when nothing is padded, as the pipeline passes it).
@@ -109,13 +127,15 @@ impl Decomposer for QwenLayeredDecomposer {
             .map_err(folder_error)?;
         let z = vae_config.z_dim;
         if transformer_config.in_channels != 4 * z {
-            return Err(DecomposeError::Model(format!(
-                "{}: the transformer takes {} channels but the VAE's latents pack to {}; the \
-                 parts come from different models",
-                folder.part("transformer").display(),
-                transformer_config.in_channels,
-                4 * z
-            )));
+            return Err(DecomposeError::weights_file(
+                folder.part("transformer"),
+                format!(
+                    "the transformer takes {} channels but the VAE's latents pack to {}; the \
+                     parts come from different models",
+                    transformer_config.in_channels,
+                    4 * z
+                ),
+            ));
         }
         let (device, dtype) = compute_device()?;
         let layers = options.layers;
@@ -129,15 +149,16 @@ impl Decomposer for QwenLayeredDecomposer {
             .var_builder("vae", dtype, &device)
             .map_err(folder_error)?;
         let mut vae = QwenImageVae::new(vae_config, vae_weights)
-            .map_err(|e| model_error(folder.part("vae").display(), e))?;
+            .map_err(|e| part_error(&folder, "vae", &e))?;
         if settings.vae_tiling {
             vae.set_tiling(Some(Tiling::default()))
-                .map_err(|e| model_error("VAE tiling", e))?;
+                .map_err(|e| DecomposeError::compute("setting up VAE tiling", &e))?;
         }
         let (width, height) = working_size(image.width(), image.height(), settings.resolution);
         let ratio = vae.config().spatial_compression_ratio();
         let (rows, cols) = (height as usize / ratio, width as usize / ratio);
-        let compute = |e: candle_core::Error| DecomposeError::Compute(e.to_string());
+        let compute =
+            |e: candle_core::Error| DecomposeError::compute("running Qwen-Image-Layered", &e);
         let input = image_to_tensor(image, width, height, &device, dtype).map_err(compute)?;
         let condition = vae
             .encode(&input)
@@ -151,7 +172,7 @@ impl Decomposer for QwenLayeredDecomposer {
             .var_builder("transformer", dtype, &device)
             .map_err(folder_error)?;
         let transformer = QwenImageTransformer::new(&transformer_config, transformer_weights)
-            .map_err(|e| model_error(folder.part("transformer").display(), e))?;
+            .map_err(|e| part_error(&folder, "transformer", &e))?;
         progress.check()?;
 
         let noise = seeded_noise(
@@ -167,7 +188,13 @@ impl Decomposer for QwenLayeredDecomposer {
         let condition_tokens = condition.dim(1).map_err(compute)?;
         let schedule = scheduler
             .schedule(settings.steps, layered_mu(condition_tokens))
-            .map_err(|e| model_error("scheduler", e))?;
+            .map_err(|e| match e {
+                ScheduleError::NoSteps => DecomposeError::InvalidInput(e.to_string()),
+                ScheduleError::Unsupported(_) => DecomposeError::weights_file(
+                    folder.part("scheduler").join("scheduler_config.json"),
+                    e,
+                ),
+            })?;
         let is_rgb = Tensor::new(&[0u32], &device).map_err(compute)?;
         let steps = schedule.steps();
         for (step, t) in schedule.timesteps.iter().enumerate() {
@@ -247,12 +274,12 @@ fn encode_prompts(
     device: &Device,
 ) -> Result<(Prompt, Option<Prompt>), DecomposeError> {
     let encoder = PromptEncoder::load(folder.root(), dtype, device)
-        .map_err(|e| model_error(folder.part("text_encoder").display(), e))?;
+        .map_err(|e| part_error(folder, "text_encoder", &e))?;
     let embed = |text: &str| {
         encoder
             .encode(&[text])
             .and_then(|(embeds, mask)| Prompt::new(embeds, mask))
-            .map_err(|e| DecomposeError::Compute(format!("encoding the caption: {e}")))
+            .map_err(|e| DecomposeError::compute("encoding the caption", &e))
     };
     let prompt = embed(&settings.prompt)?;
     let negative = if settings.true_cfg_scale > 1.0 {

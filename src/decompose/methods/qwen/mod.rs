@@ -60,7 +60,7 @@ pub(in crate::decompose) fn decomposer(
     #[cfg(not(feature = "qwen"))]
     {
         let _ = settings;
-        Err(DecomposeError::Model(
+        Err(DecomposeError::Unavailable(
             "this Strata was built without the qwen feature (cargo build --features qwen)".into(),
         ))
     }

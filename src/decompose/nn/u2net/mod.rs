@@ -31,6 +31,9 @@ pub const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// ImageNet channel standard deviations (RGB) used in training.
 pub const STD: [f32; 3] = [0.229, 0.224, 0.225];
 
+/// Where the embedded weights come from, for error messages.
+const WEIGHTS_PATH: &str = "assets/models/u2netp.safetensors (built into strata)";
+
 /// The converted weights (`scripts/convert_u2netp.py`), 4.5 MB.
 static WEIGHTS: &[u8] = include_bytes!("../../../../assets/models/u2netp.safetensors");
 
@@ -42,7 +45,7 @@ pub fn model() -> Result<&'static U2Netp, DecomposeError> {
     MODEL
         .get_or_init(|| load(WEIGHTS, &Device::Cpu).map_err(|e| e.to_string()))
         .as_ref()
-        .map_err(|e| DecomposeError::Model(format!("U²-Net-P weights: {e}")))
+        .map_err(|e| DecomposeError::weights_file(WEIGHTS_PATH, e))
 }
 
 /// Builds the network from safetensors bytes (safe parsing, no memory mapping).
@@ -108,5 +111,5 @@ pub fn saliency_raw(image: &RgbaImage) -> Result<Matte, DecomposeError> {
 }
 
 fn compute_error(e: candle::Error) -> DecomposeError {
-    DecomposeError::Compute(format!("U²-Net-P: {e}"))
+    DecomposeError::compute("running U²-Net-P", &e)
 }
