@@ -1,8 +1,9 @@
 //! Every action the editor's widgets can ask for.
 //!
 //! Panels never touch the document: they push [`Command`]s, and
-//! [`StrataApp::apply`](super::StrataApp::apply) carries them out after the frame is drawn. That
-//! keeps undo recording in one place and lets tests drive the editor without a window.
+//! [`StrataApp::apply`](super::StrataApp::apply) carries them out after the frame is drawn.
+//! Work finished on the editor's threads comes back as commands too. That keeps undo
+//! recording in one place and lets tests drive the editor without a window.
 
 use std::path::PathBuf;
 
@@ -38,8 +39,9 @@ pub enum Tool {
     Hand,
 }
 
-/// A request from the UI. Applied in order, once per frame, by the app.
-#[derive(Clone, Debug, PartialEq)]
+/// A request from the UI, or work finished on one of the editor's threads. Applied in order,
+/// once per frame, by the app.
+#[derive(Debug)]
 pub enum Command {
     /// Ask the file picker for a picture to open, then open it.
     OpenDialog,
@@ -56,6 +58,10 @@ pub enum Command {
     ExportLayersDialog,
     /// Write one PNG per layer into this folder.
     ExportLayers(PathBuf),
+    /// A job of the file thread finished (sent by the editor, not by panels): an opened file
+    /// replaces the document (after asking, if the document was edited while it loaded), an
+    /// export records what was saved and lets a "Save changes?" prompt waiting for it go on.
+    FileJobFinished(Box<super::file_jobs::Finished>),
     /// Show or hide a layer.
     SetVisible(LayerId, bool),
     /// Show only this layer; applied again, bring back the visibility from before (Alt-click).
@@ -122,6 +128,10 @@ pub enum Command {
     /// Decompose `target` with the options last chosen in the Decompose menu (the layer
     /// panel's "Decompose this layer").
     DecomposeWithMenuOptions(Target),
+    /// A decomposition finished on the worker (sent by the editor, not by panels): its
+    /// layers replace the picture or the layer as one undo step, or the status line says
+    /// why there are none.
+    DecompositionFinished(Box<crate::decompose::jobs::Finished>),
     /// Ask the file picker for the Qwen-Image-Layered model folder.
     ChooseQwenWeights,
     /// Stop the running decomposition; the document stays as it is.

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::app::Applying;
 use super::{Command, StrataApp};
 use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
 use crate::decompose::{Decomposer, MAX_LAYERS, Method, Options, apply};
@@ -119,8 +120,9 @@ impl StrataApp {
         }
     }
 
-    /// Takes a finished decomposition into the document. Called once per frame.
-    pub(super) fn poll_decompose(&mut self, ctx: Option<&egui::Context>) {
+    /// The finished decomposition, if any, as the command that takes it in; changes nothing
+    /// itself. Called once per frame.
+    pub(super) fn poll_decompose(&mut self, ctx: Option<&egui::Context>) -> Option<Command> {
         if let Some(ctx) = ctx {
             self.decompose.repaint = Some(ctx.clone());
             if self.decompose.jobs.running().is_some() {
@@ -128,17 +130,16 @@ impl StrataApp {
                 ctx.request_repaint_after(Duration::from_millis(100));
             }
         }
-        if let Some(finished) = self.decompose.jobs.poll() {
-            self.finish_decompose(finished);
-        }
+        let finished = self.decompose.jobs.poll()?;
+        Some(Command::DecompositionFinished(Box::new(finished)))
     }
 
-    /// Blocks until the running decomposition finishes and takes it in (tests, scripts).
+    /// Blocks until the running decomposition finishes and applies it (tests, scripts).
     /// Returns false if nothing finished within `timeout`.
     pub fn wait_for_decomposition(&mut self, timeout: Duration) -> bool {
         match self.decompose.jobs.wait(timeout) {
             Some(finished) => {
-                self.finish_decompose(finished);
+                self.apply(Command::DecompositionFinished(Box::new(finished)));
                 true
             }
             None => false,
@@ -150,25 +151,27 @@ impl StrataApp {
         self.decompose.jobs.running().is_some()
     }
 
-    fn finish_decompose(&mut self, finished: Finished) {
+    /// Puts a finished decomposition's layers into the document as one undo step
+    /// ([`Command::DecompositionFinished`]).
+    pub(super) fn finish_decompose(&mut self, applying: &Applying, finished: Finished) {
         let specs = match finished.result {
             Ok(specs) if !specs.is_empty() => specs,
             Ok(_) => return self.messages.error("Decomposition produced no layers."),
             Err(err) => return self.messages.error(format!("Decomposition failed: {err}")),
         };
         let method = finished.options.method;
-        let before = self.doc.clone();
         let label = format!("Decompose ({method})");
+        let doc = self.doc.edit(applying);
         let new_ids: Option<Vec<LayerId>> = match finished.target {
             Target::Document => {
-                let ids = self.history.record(label, &mut self.doc, |doc| {
-                    apply::replace_document(doc, specs)
-                });
+                let ids = self
+                    .history
+                    .record(label, doc, |doc| apply::replace_document(doc, specs));
                 Some(ids)
             }
-            Target::Layer(id) => self.history.record(label, &mut self.doc, |doc| {
-                apply::replace_layer(doc, id, specs)
-            }),
+            Target::Layer(id) => self
+                .history
+                .record(label, doc, |doc| apply::replace_layer(doc, id, specs)),
         };
         match new_ids {
             Some(ids) => {
@@ -179,9 +182,6 @@ impl StrataApp {
             None => self
                 .messages
                 .error("The layer was deleted while it was being decomposed."),
-        }
-        if !before.is_same_state(&self.doc) {
-            self.revision += 1;
         }
     }
 }
@@ -337,7 +337,9 @@ mod tests {
         app.apply(Command::CancelDecompose);
         assert!(!app.is_decomposing());
         std::thread::sleep(Duration::from_millis(200));
-        app.poll_decompose(None);
+        if let Some(finished) = app.poll_decompose(None) {
+            app.apply(finished);
+        }
         assert!(app.document().is_same_state(&original));
     }
 
