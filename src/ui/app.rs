@@ -7,8 +7,8 @@
 //! export, [`Command::DecompositionFinished`] for new layers); the frame applies those before
 //! it draws, and `wait_for_files` / `wait_for_decomposition` apply them at once. Recovering
 //! an autosave is the answer to the recovery prompt ([`Command::AnswerRecovery`]). So undo
-//! recording, the revision and the selection are each handled in one place, in
-//! `ui::app::apply`:
+//! recording, the lock rule, the revision and the selection are each handled in one place,
+//! in `ui::app::apply`:
 //!
 //! * The document lives in a `GuardedDocument`. It derefs to `&Document` for every reader,
 //!   but `&mut Document` takes an `Applying`, a token that only `apply` can make (its field
@@ -18,6 +18,8 @@
 //! * The revision, on which the canvas recomposites, is a private field of that wrapper:
 //!   `apply` bumps it once at the end, when the document's state differs from before, and
 //!   falls back to the top layer if the selected one is gone.
+//! * The lock rule is checked once, before a command runs, from
+//!   [`Command::layers_it_changes`]; panels only grey out what it would refuse.
 //!
 //! `apply_tests` drives opening, decomposition, recovery and edits through the real polling
 //! paths and checks that the document and its revision stay put until `apply` takes the
@@ -27,6 +29,7 @@
 //! [`Command::FileJobFinished`]: super::Command::FileJobFinished
 //! [`Command::DecompositionFinished`]: super::Command::DecompositionFinished
 //! [`Command::AnswerRecovery`]: super::Command::AnswerRecovery
+//! [`Command::layers_it_changes`]: super::Command::layers_it_changes
 
 use std::path::{Path, PathBuf};
 

@@ -49,6 +49,21 @@ impl StrataApp {
         options: Options,
         decomposer: Box<dyn Decomposer>,
     ) {
+        // Through `apply`, like every start: the lock rule may refuse it.
+        self.apply(Command::DecomposeWith {
+            target,
+            options,
+            decomposer: super::CustomDecomposer(decomposer),
+        });
+    }
+
+    /// Starts [`Command::DecomposeWith`].
+    pub(super) fn start_custom_decompose(
+        &mut self,
+        target: Target,
+        options: Options,
+        decomposer: Box<dyn Decomposer>,
+    ) {
         self.start_decompose_with(target, options, Some(decomposer));
     }
 
@@ -67,12 +82,8 @@ impl StrataApp {
     ) {
         let image = match target {
             Target::Document => composite(&self.doc),
+            // `apply` has refused a locked layer already.
             Target::Layer(id) => match self.doc.layer(id) {
-                // Its pixels would be replaced: a locked layer refuses that.
-                Some(layer) if layer.locked => {
-                    let text = format!("\"{}\" is locked; unlock it to decompose it.", layer.name);
-                    return self.messages.error(text);
-                }
                 Some(layer) => layer.pixels.as_ref().clone(),
                 None => return self.messages.error("That layer no longer exists."),
             },
@@ -152,7 +163,7 @@ impl StrataApp {
     }
 
     /// Puts a finished decomposition's layers into the document as one undo step
-    /// ([`Command::DecompositionFinished`]).
+    /// ([`Command::DecompositionFinished`]; `apply` has refused a locked layer already).
     pub(super) fn finish_decompose(&mut self, applying: &Applying, finished: Finished) {
         let specs = match finished.result {
             Ok(specs) if !specs.is_empty() => specs,

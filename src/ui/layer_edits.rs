@@ -1,27 +1,14 @@
 //! The layer-stack and layer-property commands of [`StrataApp::apply`]: new, duplicate,
 //! delete, merge down, lock, and the edits a drag spreads over many frames (opacity, position).
 //!
-//! A locked layer refuses every change but visibility, name and lock itself, as Photoshop's
-//! "Lock all" does; the refusal is said in the status bar rather than silently ignored.
+//! None of them checks locks: `apply` has refused a command on a locked layer before it gets
+//! here (see [`crate::ui::Command::layers_it_changes`]).
 
 use super::app::Applying;
 use super::{Gesture, StrataApp};
 use crate::model::{Document, LayerId, Offset};
 
 impl StrataApp {
-    /// True if `id` exists and is not locked; otherwise tells the person why nothing happens.
-    pub(super) fn editable(&mut self, id: LayerId) -> bool {
-        match self.doc.layer(id) {
-            None => false,
-            Some(layer) if layer.locked => {
-                let text = format!("\"{}\" is locked; unlock it to change it.", layer.name);
-                self.messages.info(text);
-                false
-            }
-            Some(_) => true,
-        }
-    }
-
     pub(super) fn new_layer(&mut self, applying: &Applying) {
         if self.doc.width == 0 || self.doc.height == 0 {
             return self.messages.info("Open a picture first.");
@@ -47,9 +34,6 @@ impl StrataApp {
     }
 
     pub(super) fn delete_layer(&mut self, applying: &Applying, id: LayerId) {
-        if !self.editable(id) {
-            return;
-        }
         let Some(index) = self.doc.index_of(id) else {
             return;
         };
@@ -93,10 +77,6 @@ impl StrataApp {
         offset: Offset,
         gesture: Gesture,
     ) {
-        // A drag that started before the lock still ends (commits what it did).
-        if gesture != Gesture::End && !self.editable(id) {
-            return;
-        }
         let label = if gesture == Gesture::Once {
             "Nudge layer"
         } else {
@@ -116,9 +96,6 @@ impl StrataApp {
         opacity: f32,
         gesture: Gesture,
     ) {
-        if gesture != Gesture::End && !self.editable(id) {
-            return;
-        }
         let opacity = opacity.clamp(0.0, 1.0);
         self.gesture_edit(applying, "Layer opacity", gesture, |doc| {
             if let Some(layer) = doc.layer_mut(id) {

@@ -45,7 +45,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use app::StrataApp;
-pub use command::{Command, Gesture, Tool};
+pub use command::{Command, CustomDecomposer, Gesture, Tool};
 pub use gpu_canvas::wgpu_options;
 pub use picker::{FilePicker, RfdPicker};
 pub use unsaved::SaveChoice;

@@ -1,5 +1,5 @@
-//! [`StrataApp::apply`]: carrying out a [`Command`], the revision bump and the selection
-//! fix-up, each in one place. The [`super`] module docs explain why the document
+//! [`StrataApp::apply`]: carrying out a [`Command`], the lock rule, the revision bump and the
+//! selection fix-up, each in one place. The [`super`] module docs explain why the document
 //! can change nowhere else, and how the compiler holds that.
 
 use std::ops::Deref;
@@ -84,6 +84,9 @@ impl StrataApp {
     }
 
     fn carry_out(&mut self, applying: &Applying, command: Command) {
+        if self.refused_by_lock(&command) {
+            return;
+        }
         match command {
             Command::OpenDialog => {
                 if let Some(path) = self.picker.open() {
@@ -121,9 +124,7 @@ impl StrataApp {
                 gesture,
             } => self.set_opacity(applying, id, opacity, gesture),
             Command::SetBlend(id, mode) => {
-                if self.editable(id) {
-                    self.edit_layer(applying, "Blend mode", id, |l| l.blend = mode);
-                }
+                self.edit_layer(applying, "Blend mode", id, |l| l.blend = mode);
             }
             Command::Rename(id, name) => {
                 let name = name.trim().to_string();
@@ -169,6 +170,11 @@ impl StrataApp {
                 let options = self.decompose.options.clone();
                 self.start_decompose(target, options);
             }
+            Command::DecomposeWith {
+                target,
+                options,
+                decomposer,
+            } => self.start_custom_decompose(target, options, decomposer.0),
             Command::DecompositionFinished(finished) => {
                 self.finish_decompose(applying, *finished);
             }
@@ -190,6 +196,32 @@ impl StrataApp {
             }
             Command::AnswerRecovery(choice) => self.answer_recovery(applying, choice),
         }
+    }
+
+    /// The lock rule, checked here and nowhere else: a command that would change a locked
+    /// layer ([`Command::layers_it_changes`]) is refused, and the status line says why rather
+    /// than nothing visibly happening. Panels only grey out what this would refuse.
+    fn refused_by_lock(&mut self, command: &Command) -> bool {
+        let doc: &Document = &self.doc;
+        let locked = command
+            .layers_it_changes(doc)
+            .into_iter()
+            .filter_map(|id| doc.layer(id))
+            .find(|layer| layer.locked);
+        let Some(layer) = locked else {
+            return false;
+        };
+        let what = if decomposes(command) {
+            "decompose it"
+        } else {
+            "change it"
+        };
+        let text = format!("\"{}\" is locked; unlock it to {what}.", layer.name);
+        // A move-tool drag on a locked layer is refused on every frame: say it once.
+        if self.messages.last().is_none_or(|m| m.text != text) {
+            self.messages.info(text);
+        }
+        true
     }
 
     /// Changes one layer as one undo step; does nothing if the layer is gone.
@@ -250,6 +282,17 @@ impl StrataApp {
             self.selected = self.doc.layers.last().map(|l| l.id);
         }
     }
+}
+
+/// True for the commands that start or take in a decomposition (for the refusal's wording).
+fn decomposes(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Decompose { .. }
+            | Command::DecomposeWithMenuOptions(_)
+            | Command::DecomposeWith { .. }
+            | Command::DecompositionFinished(_)
+    )
 }
 
 #[cfg(test)]

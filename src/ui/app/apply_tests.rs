@@ -1,6 +1,6 @@
 //! `apply` is the one place the document changes: the file and decomposition threads and
-//! recovered autosaves reach the document only as commands, and the revision moves once per
-//! changing command.
+//! recovered autosaves reach the document only as commands, the revision moves once per
+//! changing command, and the lock rule refuses in one place.
 //!
 //! The compiler already keeps code outside `apply` from changing the document (see the
 //! `ui::app` docs); these tests pin down the other half, that the polling paths hand their
@@ -17,7 +17,7 @@ use crate::decompose::{Method, Options};
 use crate::model::{Document, LayerId, Offset, RgbaImage};
 use crate::ui::autosave::RecoveryChoice;
 use crate::ui::test_frames::frame;
-use crate::ui::{Command, SaveChoice, StrataApp};
+use crate::ui::{Command, Gesture, SaveChoice, StrataApp};
 
 const LONG: Duration = Duration::from_secs(120);
 
@@ -230,4 +230,72 @@ fn each_edit_moves_the_revision_once_and_other_commands_not_at_all() {
         app.apply(other);
         before.assert_unchanged(&app, &name);
     }
+}
+
+#[test]
+fn merging_into_a_locked_layer_is_refused_by_the_lock_rule() {
+    let mut app = StrataApp::new(scene());
+    let [_, red, blue] = ids(&app)[..] else {
+        panic!("three layers")
+    };
+    app.apply(Command::SetLocked(red, true));
+    let before = Before::of(&app);
+    app.apply(Command::MergeDown(blue));
+    before.assert_unchanged(&app, "merging into a locked layer");
+    let said = &app.messages().last().unwrap().text;
+    assert_eq!(said, "\"red\" is locked; unlock it to change it.");
+}
+
+#[test]
+fn a_move_drag_on_a_locked_layer_changes_nothing_and_says_why() {
+    let mut app = StrataApp::new(scene());
+    let red = ids(&app)[1];
+    app.apply(Command::SetLocked(red, true));
+    let before = Before::of(&app);
+    for (x, gesture) in [(0, Gesture::Begin), (3, Gesture::Update), (3, Gesture::End)] {
+        let offset = Offset::new(x, 0);
+        app.apply(Command::SetOffset {
+            id: red,
+            offset,
+            gesture,
+        });
+    }
+    before.assert_unchanged(&app, "dragging a locked layer");
+    assert_eq!(app.history().undo_label(), Some("Lock layer"));
+    let said = &app.messages().last().unwrap().text;
+    assert_eq!(said, "\"red\" is locked; unlock it to change it.");
+}
+
+/// Splits any picture into two copies of itself, after a pause long enough to lock the layer.
+struct SlowCopies;
+
+impl crate::decompose::Decomposer for SlowCopies {
+    fn decompose(
+        &self,
+        image: &RgbaImage,
+        _: &Options,
+        _: &crate::decompose::Progress,
+    ) -> Result<Vec<crate::decompose::LayerSpec>, crate::decompose::DecomposeError> {
+        std::thread::sleep(Duration::from_millis(50));
+        let copy =
+            |name: &str| crate::decompose::LayerSpec::new(name, image.clone(), Offset::new(0, 0));
+        Ok(vec![copy("a"), copy("b")])
+    }
+}
+
+#[test]
+fn a_layer_locked_while_it_is_decomposed_keeps_its_pixels() {
+    let mut app = StrataApp::new(scene());
+    let red = ids(&app)[1];
+    app.decompose_with(Target::Layer(red), regions(2), Box::new(SlowCopies));
+    assert!(app.is_decomposing());
+    app.apply(Command::SetLocked(red, true));
+    let before = Before::of(&app);
+    assert!(app.wait_for_decomposition(LONG));
+    before.assert_unchanged(&app, "a decomposition of a locked layer");
+    let said = &app.messages().last().unwrap().text;
+    assert_eq!(said, "\"red\" is locked; unlock it to decompose it.");
+    // And a locked layer is not even started on.
+    app.decompose_with(Target::Layer(red), regions(2), Box::new(SlowCopies));
+    assert!(!app.is_decomposing());
 }
