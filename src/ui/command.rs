@@ -1,16 +1,17 @@
 //! Every action the editor's widgets can ask for.
 //!
 //! Panels never touch the document: they push [`Command`]s, and
-//! [`StrataApp::apply`](super::StrataApp::apply) carries them out after the frame is drawn. That
-//! keeps undo recording in one place and lets tests drive the editor without a window.
+//! [`StrataApp::apply`](super::StrataApp::apply) carries them out after the frame is drawn.
+//! Work finished on the editor's threads comes back as commands too. That keeps undo
+//! recording and the lock rule in one place and lets tests drive the editor without a window.
 
 use std::path::PathBuf;
 
 use super::unsaved::SaveChoice;
-use crate::decompose::Options;
 use crate::decompose::jobs::Target;
+use crate::decompose::{Decomposer, Options};
 use crate::io::ExportFormat;
-use crate::model::{BlendMode, LayerId, Offset};
+use crate::model::{BlendMode, Document, LayerId, Offset};
 
 /// Where a value that a drag gesture changes stands in that gesture.
 ///
@@ -38,8 +39,18 @@ pub enum Tool {
     Hand,
 }
 
-/// A request from the UI. Applied in order, once per frame, by the app.
-#[derive(Clone, Debug, PartialEq)]
+/// A decomposition method from outside Strata, for [`Command::DecomposeWith`].
+pub struct CustomDecomposer(pub Box<dyn Decomposer>);
+
+impl std::fmt::Debug for CustomDecomposer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomDecomposer(..)")
+    }
+}
+
+/// A request from the UI, or work finished on one of the editor's threads. Applied in order,
+/// once per frame, by the app.
+#[derive(Debug)]
 pub enum Command {
     /// Ask the file picker for a picture to open, then open it.
     OpenDialog,
@@ -56,6 +67,10 @@ pub enum Command {
     ExportLayersDialog,
     /// Write one PNG per layer into this folder.
     ExportLayers(PathBuf),
+    /// A job of the file thread finished (sent by the editor, not by panels): an opened file
+    /// replaces the document (after asking, if the document was edited while it loaded), an
+    /// export records what was saved and lets a "Save changes?" prompt waiting for it go on.
+    FileJobFinished(Box<super::file_jobs::Finished>),
     /// Show or hide a layer.
     SetVisible(LayerId, bool),
     /// Show only this layer; applied again, bring back the visibility from before (Alt-click).
@@ -122,6 +137,20 @@ pub enum Command {
     /// Decompose `target` with the options last chosen in the Decompose menu (the layer
     /// panel's "Decompose this layer").
     DecomposeWithMenuOptions(Target),
+    /// Decompose `target` with a method from outside Strata (see
+    /// [`StrataApp::decompose_with`](super::StrataApp::decompose_with)).
+    DecomposeWith {
+        /// The whole picture or one layer.
+        target: Target,
+        /// Layer count and seed (the method is `decomposer`).
+        options: Options,
+        /// The method.
+        decomposer: CustomDecomposer,
+    },
+    /// A decomposition finished on the worker (sent by the editor, not by panels): its
+    /// layers replace the picture or the layer as one undo step, or the status line says
+    /// why there are none.
+    DecompositionFinished(Box<crate::decompose::jobs::Finished>),
     /// Ask the file picker for the Qwen-Image-Layered model folder.
     ChooseQwenWeights,
     /// Stop the running decomposition; the document stays as it is.
@@ -134,4 +163,88 @@ pub enum Command {
     ClearRecentFiles,
     /// Answer "Recover unsaved work?" (an autosave left by a crash).
     AnswerRecovery(super::autosave::RecoveryChoice),
+}
+
+impl Command {
+    /// The layers this command would change in a way a lock forbids: their pixels, position,
+    /// opacity, blend mode or existence (Photoshop's "Lock all"; visibility, name, stack
+    /// order and the lock itself stay free). [`StrataApp::apply`](super::StrataApp::apply)
+    /// refuses the command if one of them is locked.
+    ///
+    /// The end of a drag is not counted, so a drag that began before the lock still commits
+    /// what it did. Every command is listed, so a new one must say what it changes.
+    pub fn layers_it_changes(&self, doc: &Document) -> Vec<LayerId> {
+        match self {
+            Self::SetOpacity { id, gesture, .. } | Self::SetOffset { id, gesture, .. } => {
+                if *gesture == Gesture::End {
+                    Vec::new()
+                } else {
+                    vec![*id]
+                }
+            }
+            Self::SetBlend(id, _) | Self::DeleteLayer(id) => vec![*id],
+            // The layer below takes the merged pixels.
+            Self::MergeDown(id) => {
+                let below = doc
+                    .index_of(*id)
+                    .and_then(|index| index.checked_sub(1))
+                    .and_then(|index| doc.layers.get(index))
+                    .map(|layer| layer.id);
+                std::iter::once(*id).chain(below).collect()
+            }
+            Self::Decompose {
+                target: Target::Layer(id),
+                ..
+            }
+            | Self::DecomposeWithMenuOptions(Target::Layer(id))
+            | Self::DecomposeWith {
+                target: Target::Layer(id),
+                ..
+            } => vec![*id],
+            // Asked again when the layers arrive: the layer may have been locked meanwhile.
+            // A failed decomposition changes nothing and says so itself.
+            Self::DecompositionFinished(finished) => match (&finished.target, &finished.result) {
+                (Target::Layer(id), Ok(specs)) if !specs.is_empty() => vec![*id],
+                _ => Vec::new(),
+            },
+            Self::OpenDialog
+            | Self::Open(_)
+            | Self::ExportDialog(_)
+            | Self::QuickExport
+            | Self::ExportAs(_)
+            | Self::ExportLayersDialog
+            | Self::ExportLayers(_)
+            | Self::FileJobFinished(_)
+            | Self::SetVisible(..)
+            | Self::Solo(_)
+            | Self::Rename(..)
+            | Self::Select(_)
+            | Self::MoveLayer { .. }
+            | Self::NewLayer
+            | Self::DuplicateLayer(_)
+            | Self::SetLocked(..)
+            | Self::SetTool(_)
+            | Self::Undo
+            | Self::Redo
+            | Self::ZoomFit
+            | Self::Zoom100
+            | Self::ZoomBy(_)
+            | Self::DismissError
+            | Self::Decompose {
+                target: Target::Document,
+                ..
+            }
+            | Self::DecomposeWithMenuOptions(Target::Document)
+            | Self::DecomposeWith {
+                target: Target::Document,
+                ..
+            }
+            | Self::ChooseQwenWeights
+            | Self::CancelDecompose
+            | Self::Quit
+            | Self::AnswerSavePrompt(_)
+            | Self::ClearRecentFiles
+            | Self::AnswerRecovery(_) => Vec::new(),
+        }
+    }
 }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::app::Applying;
 use super::{Command, StrataApp};
 use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
 use crate::decompose::registry::{MethodSettings, decomposer_for};
@@ -50,6 +51,21 @@ impl StrataApp {
         options: Options,
         decomposer: Box<dyn Decomposer>,
     ) {
+        // Through `apply`, like every start: the lock rule may refuse it.
+        self.apply(Command::DecomposeWith {
+            target,
+            options,
+            decomposer: super::CustomDecomposer(decomposer),
+        });
+    }
+
+    /// Starts [`Command::DecomposeWith`].
+    pub(super) fn start_custom_decompose(
+        &mut self,
+        target: Target,
+        options: Options,
+        decomposer: Box<dyn Decomposer>,
+    ) {
         self.start_decompose_with(target, options, Some(decomposer));
     }
 
@@ -68,12 +84,8 @@ impl StrataApp {
     ) {
         let image = match target {
             Target::Document => composite(&self.doc),
+            // `apply` has refused a locked layer already.
             Target::Layer(id) => match self.doc.layer(id) {
-                // Its pixels would be replaced: a locked layer refuses that.
-                Some(layer) if layer.locked => {
-                    let text = format!("\"{}\" is locked; unlock it to decompose it.", layer.name);
-                    return self.messages.error(text);
-                }
                 Some(layer) => layer.pixels.as_ref().clone(),
                 None => return self.messages.error("That layer no longer exists."),
             },
@@ -115,8 +127,9 @@ impl StrataApp {
         }
     }
 
-    /// Takes a finished decomposition into the document. Called once per frame.
-    pub(super) fn poll_decompose(&mut self, ctx: Option<&egui::Context>) {
+    /// The finished decomposition, if any, as the command that takes it in; changes nothing
+    /// itself. Called once per frame.
+    pub(super) fn poll_decompose(&mut self, ctx: Option<&egui::Context>) -> Option<Command> {
         if let Some(ctx) = ctx {
             self.decompose.repaint = Some(ctx.clone());
             if self.decompose.jobs.running().is_some() {
@@ -124,17 +137,16 @@ impl StrataApp {
                 ctx.request_repaint_after(Duration::from_millis(100));
             }
         }
-        if let Some(finished) = self.decompose.jobs.poll() {
-            self.finish_decompose(finished);
-        }
+        let finished = self.decompose.jobs.poll()?;
+        Some(Command::DecompositionFinished(Box::new(finished)))
     }
 
-    /// Blocks until the running decomposition finishes and takes it in (tests, scripts).
+    /// Blocks until the running decomposition finishes and applies it (tests, scripts).
     /// Returns false if nothing finished within `timeout`.
     pub fn wait_for_decomposition(&mut self, timeout: Duration) -> bool {
         match self.decompose.jobs.wait(timeout) {
             Some(finished) => {
-                self.finish_decompose(finished);
+                self.apply(Command::DecompositionFinished(Box::new(finished)));
                 true
             }
             None => false,
@@ -146,25 +158,27 @@ impl StrataApp {
         self.decompose.jobs.running().is_some()
     }
 
-    fn finish_decompose(&mut self, finished: Finished) {
+    /// Puts a finished decomposition's layers into the document as one undo step
+    /// ([`Command::DecompositionFinished`]; `apply` has refused a locked layer already).
+    pub(super) fn finish_decompose(&mut self, applying: &Applying, finished: Finished) {
         let specs = match finished.result {
             Ok(specs) if !specs.is_empty() => specs,
             Ok(_) => return self.messages.error("Decomposition produced no layers."),
             Err(err) => return self.messages.error(format!("Decomposition failed: {err}")),
         };
         let method = finished.options.method;
-        let before = self.doc.clone();
         let label = format!("Decompose ({method})");
+        let doc = self.doc.edit(applying);
         let new_ids: Option<Vec<LayerId>> = match finished.target {
             Target::Document => {
-                let ids = self.history.record(label, &mut self.doc, |doc| {
-                    apply::replace_document(doc, specs)
-                });
+                let ids = self
+                    .history
+                    .record(label, doc, |doc| apply::replace_document(doc, specs));
                 Some(ids)
             }
-            Target::Layer(id) => self.history.record(label, &mut self.doc, |doc| {
-                apply::replace_layer(doc, id, specs)
-            }),
+            Target::Layer(id) => self
+                .history
+                .record(label, doc, |doc| apply::replace_layer(doc, id, specs)),
         };
         match new_ids {
             Some(ids) => {
@@ -175,9 +189,6 @@ impl StrataApp {
             None => self
                 .messages
                 .error("The layer was deleted while it was being decomposed."),
-        }
-        if !before.is_same_state(&self.doc) {
-            self.revision += 1;
         }
     }
 }
@@ -331,7 +342,9 @@ mod tests {
         app.apply(Command::CancelDecompose);
         assert!(!app.is_decomposing());
         std::thread::sleep(Duration::from_millis(200));
-        app.poll_decompose(None);
+        if let Some(finished) = app.poll_decompose(None) {
+            app.apply(finished);
+        }
         assert!(app.document().is_same_state(&original));
     }
 

@@ -1,8 +1,9 @@
 //! Opening and exporting from the editor, through the file thread of [`super::file_jobs`].
 //!
-//! The UI thread only starts jobs and, once a frame, takes finished ones in: an open
-//! replaces the document and clears the history, an export remembers where it went. A
-//! failure names the file in the error banner and leaves the document as it was.
+//! The UI thread only starts jobs and, once a frame, turns finished ones into
+//! [`Command::FileJobFinished`], which [`StrataApp::apply`] takes in: an open replaces the
+//! document and clears the history, an export remembers where it went. A failure names the
+//! file in the error banner and leaves the document as it was.
 //!
 //! [`StrataApp::open`] (the file named on the command line) reads on the calling thread
 //! instead: [`super::run`] wants the document before the window opens, to decompose it.
@@ -10,9 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::StrataApp;
+use super::app::Applying;
 use super::file_jobs::{FileJob, FileJobs, Finished, Outcome, display_name};
 use super::unsaved::Then;
+use super::{Command, StrataApp};
 use crate::io::{self, ErrorKind, ExportFormat, IoError};
 use crate::model::Document;
 
@@ -40,8 +42,11 @@ impl FileState {
 impl StrataApp {
     /// Reads `path` here and now and shows it (startup; see the module docs).
     pub(super) fn open_now(&mut self, path: &Path) {
-        let result = io::open(path);
-        self.finish_open(path.to_path_buf(), result);
+        let finished = Finished {
+            job: FileJob::Open(path.to_path_buf()),
+            outcome: Outcome::Opened(io::open(path)),
+        };
+        self.apply(Command::FileJobFinished(Box::new(finished)));
     }
 
     /// Starts reading `path` on the file thread; the document is replaced when it arrives.
@@ -98,23 +103,23 @@ impl StrataApp {
         self.start_file_job(FileJob::ExportLayers { doc, dir });
     }
 
-    /// Takes a finished file job in. Called once per frame (with the frame's context, which
-    /// the file thread wakes when it finishes).
-    pub(super) fn poll_files(&mut self, ctx: Option<&egui::Context>) {
+    /// The finished file job, if any, as the command that takes it in; changes nothing
+    /// itself. Called once per frame (with the frame's context, which the file thread wakes
+    /// when it finishes).
+    pub(super) fn poll_files(&mut self, ctx: Option<&egui::Context>) -> Option<Command> {
         if let Some(ctx) = ctx {
             self.files.repaint = Some(ctx.clone());
         }
-        if let Some(finished) = self.files.jobs.poll() {
-            self.finish_file_job(finished);
-        }
+        let finished = self.files.jobs.poll()?;
+        Some(Command::FileJobFinished(Box::new(finished)))
     }
 
-    /// Blocks until the running open or export finishes and takes it in (tests, scripts).
+    /// Blocks until the running open or export finishes and applies it (tests, scripts).
     /// Returns false if nothing finished within `timeout` (or nothing was running).
     pub fn wait_for_files(&mut self, timeout: Duration) -> bool {
         match self.files.jobs.wait(timeout) {
             Some(finished) => {
-                self.finish_file_job(finished);
+                self.apply(Command::FileJobFinished(Box::new(finished)));
                 true
             }
             None => false,
@@ -152,16 +157,19 @@ impl StrataApp {
         }
     }
 
-    fn finish_file_job(&mut self, finished: Finished) {
+    /// Takes a finished file job in ([`Command::FileJobFinished`]).
+    pub(super) fn finish_file_job(&mut self, applying: &Applying, finished: Finished) {
         match (finished.job, finished.outcome) {
-            (FileJob::Open(path), Outcome::Opened(result)) => self.finish_open(path, result),
+            (FileJob::Open(path), Outcome::Opened(result)) => {
+                self.finish_open(applying, path, result);
+            }
             (FileJob::Export { doc, path, format }, Outcome::Exported(result)) => {
                 let ok = result.is_ok();
                 match result {
                     Ok(()) => self.exported(doc, path, format),
                     Err(err) => self.messages.error(format!("Export failed: {err}")),
                 }
-                self.after_export(ok);
+                self.after_export(applying, ok);
             }
             (FileJob::ExportLayers { dir, .. }, Outcome::LayersExported(result)) => {
                 let ok = result.is_ok();
@@ -173,7 +181,7 @@ impl StrataApp {
                     )),
                     Err(err) => self.messages.error(format!("Export failed: {err}")),
                 }
-                self.after_export(ok);
+                self.after_export(applying, ok);
             }
             (job, outcome) => {
                 // `FileJob::run` pairs each job with its own outcome; say so if it ever doesn't.
@@ -185,18 +193,21 @@ impl StrataApp {
     }
 
     /// Shows an opened file, or, if the document was edited while it loaded, asks first.
-    fn finish_open(&mut self, path: PathBuf, result: Result<Document, IoError>) {
+    fn finish_open(
+        &mut self,
+        applying: &Applying,
+        path: PathBuf,
+        result: Result<Document, IoError>,
+    ) {
         let at_start = self.files.doc_at_open.take();
         match result {
             Ok(doc) => {
                 let edited = at_start.is_some_and(|before| !before.is_same_state(&self.doc));
                 if edited && self.is_dirty() {
-                    self.request(Then::Show {
-                        path,
-                        doc: Box::new(doc),
-                    });
+                    let doc = Box::new(doc);
+                    self.request(applying, Then::Show { path, doc });
                 } else {
-                    self.show_opened(path, doc);
+                    self.show_opened(applying, path, doc);
                 }
             }
             Err(err) => {
@@ -210,7 +221,7 @@ impl StrataApp {
     }
 
     /// Replaces the document with an opened one: new history, nothing unsaved.
-    pub(super) fn show_opened(&mut self, path: PathBuf, doc: Document) {
+    pub(super) fn show_opened(&mut self, applying: &Applying, path: PathBuf, doc: Document) {
         self.messages.info(format!(
             "Opened {} ({} × {} px, {})",
             display_name(&path),
@@ -220,14 +231,13 @@ impl StrataApp {
         ));
         self.selected = doc.layers.last().map(|l| l.id);
         self.mark_saved(doc.clone());
-        self.doc = doc;
+        *self.doc.edit(applying) = doc;
         self.history.clear();
         self.recent.add(&path);
         self.path = Some(path);
         self.last_psd = None;
         self.solo = None;
         self.canvas.fit();
-        self.revision += 1;
     }
 
     fn exported(&mut self, doc: Document, path: PathBuf, format: ExportFormat) {

@@ -1,41 +1,31 @@
 //! The layer-stack and layer-property commands of [`StrataApp::apply`]: new, duplicate,
 //! delete, merge down, lock, and the edits a drag spreads over many frames (opacity, position).
 //!
-//! A locked layer refuses every change but visibility, name and lock itself, as Photoshop's
-//! "Lock all" does; the refusal is said in the status bar rather than silently ignored.
+//! None of them checks locks: `apply` has refused a command on a locked layer before it gets
+//! here (see [`crate::ui::Command::layers_it_changes`]).
 
+use super::app::Applying;
 use super::{Gesture, StrataApp};
 use crate::model::{Document, LayerId, Offset};
 
 impl StrataApp {
-    /// True if `id` exists and is not locked; otherwise tells the person why nothing happens.
-    pub(super) fn editable(&mut self, id: LayerId) -> bool {
-        match self.doc.layer(id) {
-            None => false,
-            Some(layer) if layer.locked => {
-                let text = format!("\"{}\" is locked; unlock it to change it.", layer.name);
-                self.messages.info(text);
-                false
-            }
-            Some(_) => true,
-        }
-    }
-
-    pub(super) fn new_layer(&mut self) {
+    pub(super) fn new_layer(&mut self, applying: &Applying) {
         if self.doc.width == 0 || self.doc.height == 0 {
             return self.messages.info("Open a picture first.");
         }
         let above = self.selected;
         let id = self
             .history
-            .record("New layer", &mut self.doc, |doc| doc.add_empty_layer(above));
+            .record("New layer", self.doc.edit(applying), |doc| {
+                doc.add_empty_layer(above)
+            });
         self.selected = Some(id);
     }
 
-    pub(super) fn duplicate_layer(&mut self, id: LayerId) {
+    pub(super) fn duplicate_layer(&mut self, applying: &Applying, id: LayerId) {
         let copy = self
             .history
-            .record("Duplicate layer", &mut self.doc, |doc| {
+            .record("Duplicate layer", self.doc.edit(applying), |doc| {
                 doc.duplicate_layer(id)
             });
         if let Some(copy) = copy {
@@ -43,26 +33,25 @@ impl StrataApp {
         }
     }
 
-    pub(super) fn delete_layer(&mut self, id: LayerId) {
-        if !self.editable(id) {
-            return;
-        }
+    pub(super) fn delete_layer(&mut self, applying: &Applying, id: LayerId) {
         let Some(index) = self.doc.index_of(id) else {
             return;
         };
-        self.history.record("Delete layer", &mut self.doc, |doc| {
-            doc.remove_layer(id);
-        });
+        self.history
+            .record("Delete layer", self.doc.edit(applying), |doc| {
+                doc.remove_layer(id);
+            });
         // Photoshop selects the layer that was below (or the new bottom one).
         let below = index.saturating_sub(1);
         self.selected = self.doc.layers.get(below).map(|l| l.id);
     }
 
-    pub(super) fn merge_down(&mut self, id: LayerId) {
+    pub(super) fn merge_down(&mut self, applying: &Applying, id: LayerId) {
         let mut outcome = None;
-        self.history.record("Merge down", &mut self.doc, |doc| {
-            outcome = Some(doc.merge_down(id));
-        });
+        self.history
+            .record("Merge down", self.doc.edit(applying), |doc| {
+                outcome = Some(doc.merge_down(id));
+            });
         match outcome {
             Some(Ok(merged)) => self.selected = Some(merged),
             Some(Err(err)) => self.messages.error(format!("Cannot merge down: {err}.")),
@@ -70,10 +59,10 @@ impl StrataApp {
         }
     }
 
-    pub(super) fn set_locked(&mut self, id: LayerId, locked: bool) {
+    pub(super) fn set_locked(&mut self, applying: &Applying, id: LayerId, locked: bool) {
         let label = if locked { "Lock layer" } else { "Unlock layer" };
         if self.doc.layer(id).is_some() {
-            self.history.record(label, &mut self.doc, |doc| {
+            self.history.record(label, self.doc.edit(applying), |doc| {
                 if let Some(layer) = doc.layer_mut(id) {
                     layer.locked = locked;
                 }
@@ -81,29 +70,34 @@ impl StrataApp {
         }
     }
 
-    pub(super) fn set_offset(&mut self, id: LayerId, offset: Offset, gesture: Gesture) {
-        // A drag that started before the lock still ends (commits what it did).
-        if gesture != Gesture::End && !self.editable(id) {
-            return;
-        }
+    pub(super) fn set_offset(
+        &mut self,
+        applying: &Applying,
+        id: LayerId,
+        offset: Offset,
+        gesture: Gesture,
+    ) {
         let label = if gesture == Gesture::Once {
             "Nudge layer"
         } else {
             "Move layer"
         };
-        self.gesture_edit(label, gesture, |doc| {
+        self.gesture_edit(applying, label, gesture, |doc| {
             if let Some(layer) = doc.layer_mut(id) {
                 layer.offset = offset;
             }
         });
     }
 
-    pub(super) fn set_opacity(&mut self, id: LayerId, opacity: f32, gesture: Gesture) {
-        if gesture != Gesture::End && !self.editable(id) {
-            return;
-        }
+    pub(super) fn set_opacity(
+        &mut self,
+        applying: &Applying,
+        id: LayerId,
+        opacity: f32,
+        gesture: Gesture,
+    ) {
         let opacity = opacity.clamp(0.0, 1.0);
-        self.gesture_edit("Layer opacity", gesture, |doc| {
+        self.gesture_edit(applying, "Layer opacity", gesture, |doc| {
             if let Some(layer) = doc.layer_mut(id) {
                 layer.opacity = opacity;
             }
@@ -113,23 +107,30 @@ impl StrataApp {
     /// Applies `edit` as part of a drag gesture: `Begin` opens an undo transaction, `Update`
     /// changes the document inside it, `End` commits it (one undo step for the whole drag),
     /// and `Once` is a step by itself.
-    fn gesture_edit(&mut self, label: &str, gesture: Gesture, edit: impl FnOnce(&mut Document)) {
+    fn gesture_edit(
+        &mut self,
+        applying: &Applying,
+        label: &str,
+        gesture: Gesture,
+        edit: impl FnOnce(&mut Document),
+    ) {
+        let doc = self.doc.edit(applying);
         match gesture {
             Gesture::Begin | Gesture::Update => {
                 // An Update with no open transaction (an undo in mid-drag committed it)
                 // starts a new one, so no change escapes the history.
                 if !self.history.is_open() {
-                    self.history.begin(label, &self.doc);
+                    self.history.begin(label, doc);
                 }
-                edit(&mut self.doc);
+                edit(doc);
             }
             Gesture::End => {
                 if self.history.is_open() {
-                    edit(&mut self.doc);
-                    self.history.commit(&self.doc);
+                    edit(doc);
+                    self.history.commit(doc);
                 }
             }
-            Gesture::Once => self.history.record(label, &mut self.doc, edit),
+            Gesture::Once => self.history.record(label, doc, edit),
         }
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! Data flows one way each frame: panels read the [`Document`](crate::model::Document) and
 //! push [`Command`]s; after drawing, [`StrataApp::apply`] carries them out and records undo
-//! steps. Nothing else changes the document, so [`StrataApp`] is fully usable without a
+//! steps; work finished on the file and decomposition threads arrives as commands too.
+//! Nothing else changes the document, so [`StrataApp`] is fully usable without a
 //! window, which is how its tests run.
 //!
-//! * [`app`]: the state and `apply`.
+//! * [`app`]: the state, and why `apply` (in `app::apply`, with the lock rule and the
+//!   revision) is the one place the document changes.
 //! * [`window`]: the `eframe::App` frame: panel layout, file drops, window title.
 //! * [`menu`], [`layers_panel`], [`canvas`], [`status`]: the panels.
 //! * [`picker`]: file dialogs behind a trait, so tests can stand in for them.
@@ -43,7 +45,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 pub use app::StrataApp;
-pub use command::{Command, Gesture, Tool};
+pub use command::{Command, CustomDecomposer, Gesture, Tool};
 pub use gpu_canvas::wgpu_options;
 pub use picker::{FilePicker, RfdPicker};
 pub use unsaved::SaveChoice;

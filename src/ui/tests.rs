@@ -68,10 +68,10 @@ fn starts_with_top_layer_selected() {
 #[test]
 fn hide_then_undo_restores_and_redo_hides_again() {
     let (mut app, ids) = three_layers();
-    let revision = app.revision;
+    let revision = app.revision();
     app.apply(Command::SetVisible(ids[1], false));
     assert_eq!(visible(&app), [true, false, true]);
-    assert!(app.revision > revision, "the canvas must recomposite");
+    assert!(app.revision() > revision, "the canvas must recomposite");
     assert_eq!(app.history().undo_label(), Some("Hide layer"));
     app.apply(Command::Undo);
     assert_eq!(visible(&app), [true, true, true]);

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use egui::{Id, Key, Modifiers, ViewportCommand};
 
+use super::app::Applying;
 use super::file_jobs::display_name;
 use super::{Command, StrataApp};
 use crate::io::ExportFormat;
@@ -95,7 +96,7 @@ impl StrataApp {
     }
 
     /// Does `then` now if nothing would be lost, or asks first.
-    pub(super) fn request(&mut self, then: Then) {
+    pub(super) fn request(&mut self, applying: &Applying, then: Then) {
         if let Some(prompt) = &mut self.unsaved.prompt {
             // Already asking. Closing wins over opening another file; otherwise the newer
             // request replaces the older one.
@@ -117,12 +118,12 @@ impl StrataApp {
                 waiting: false,
             });
         } else {
-            self.proceed(then);
+            self.proceed(applying, then);
         }
     }
 
     /// Carries out the person's answer to the prompt.
-    pub(super) fn answer(&mut self, choice: SaveChoice) {
+    pub(super) fn answer(&mut self, applying: &Applying, choice: SaveChoice) {
         let Some(prompt) = self.unsaved.prompt.take() else {
             return;
         };
@@ -135,7 +136,7 @@ impl StrataApp {
             }
             // While an export runs only Cancel is offered: the others wait for it.
             (_, true) => self.unsaved.prompt = Some(prompt),
-            (SaveChoice::Discard, false) => self.proceed(prompt.then),
+            (SaveChoice::Discard, false) => self.proceed(applying, prompt.then),
             (SaveChoice::Export, false) => {
                 let started = match self.last_psd.clone() {
                     Some(path) => self.start_export(path),
@@ -151,13 +152,13 @@ impl StrataApp {
     }
 
     /// Called when any export finishes: a prompt waiting for it decides again.
-    pub(super) fn after_export(&mut self, ok: bool) {
+    pub(super) fn after_export(&mut self, applying: &Applying, ok: bool) {
         let Some(prompt) = self.unsaved.prompt.take_if(|p| p.waiting) else {
             return;
         };
         if ok {
             // Clean now if it was a PSD/ORA of the current state; otherwise ask.
-            self.request(prompt.then);
+            self.request(applying, prompt.then);
         } else {
             // The error is in the banner; offer the choices again.
             self.unsaved.prompt = Some(Prompt {
@@ -167,14 +168,14 @@ impl StrataApp {
         }
     }
 
-    fn proceed(&mut self, then: Then) {
+    fn proceed(&mut self, applying: &Applying, then: Then) {
         match then {
             Then::Close => {
                 self.quit_requested = true;
                 self.unsaved.close_confirmed = true;
             }
             Then::Open(path) => self.start_open(path),
-            Then::Show { path, doc } => self.show_opened(path, *doc),
+            Then::Show { path, doc } => self.show_opened(applying, path, *doc),
         }
     }
 
@@ -187,7 +188,7 @@ impl StrataApp {
         }
         if self.is_dirty() || self.files.is_exporting() || self.is_asking_to_save() {
             ctx.send_viewport_cmd(ViewportCommand::CancelClose);
-            self.request(Then::Close);
+            self.apply(Command::Quit);
         }
     }
 

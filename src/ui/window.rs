@@ -1,4 +1,5 @@
-//! The frame: lays out the panels, collects their commands, applies them.
+//! The frame: takes in finished work, lays out the panels, collects their commands, applies
+//! them.
 
 use egui::{Align2, Color32, FontId, Frame, Id, LayerId, Order};
 
@@ -26,8 +27,12 @@ impl StrataApp {
     /// Needs no eframe, only an egui context, so tests can run whole frames without a window.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        self.poll_decompose(Some(&ctx));
-        self.poll_files(Some(&ctx));
+        // Work finished on the other threads arrives as commands; applied before drawing, so
+        // this frame shows it.
+        let finished = [self.poll_decompose(Some(&ctx)), self.poll_files(Some(&ctx))];
+        for command in finished.into_iter().flatten() {
+            self.apply(command);
+        }
         self.handle_close_request(&ctx);
         let mut commands = Vec::new();
         menu::shortcuts(&ctx, &mut commands);
@@ -78,7 +83,7 @@ impl StrataApp {
                 status::error_banner(ui, &self.messages, &mut commands);
                 let selected = self.selected;
                 self.canvas
-                    .ui(ui, &self.doc, self.revision, selected, &mut commands);
+                    .ui(ui, &self.doc, self.revision(), selected, &mut commands);
             });
         if self.canvas.take_gpu_failure() {
             self.messages

@@ -13,6 +13,7 @@ use egui::{Id, Key, Modifiers};
 
 use super::slot::{self, Leftover, SlotInfo};
 use crate::model::Document;
+use crate::ui::app::Applying;
 use crate::ui::file_jobs::display_name;
 use crate::ui::{Command, StrataApp};
 
@@ -59,14 +60,14 @@ impl StrataApp {
         self.autosave.recovered
     }
 
-    /// Carries out the answer to the recovery question.
-    pub(in crate::ui) fn answer_recovery(&mut self, choice: RecoveryChoice) {
+    /// Carries out the answer to the recovery question ([`Command::AnswerRecovery`]).
+    pub(in crate::ui) fn answer_recovery(&mut self, applying: &Applying, choice: RecoveryChoice) {
         let Some(offer) = self.autosave.offers.pop_front() else {
             return;
         };
         let name = source_name(&offer.info);
         match choice {
-            RecoveryChoice::Recover => self.recover(offer),
+            RecoveryChoice::Recover => self.recover(applying, offer),
             RecoveryChoice::Discard => {
                 offer.slot.remove(offer.lock);
                 self.messages
@@ -95,7 +96,7 @@ impl StrataApp {
     }
 
     /// Opens the offered autosave as the document and makes its slot this session's.
-    fn recover(&mut self, offer: Leftover) {
+    fn recover(&mut self, applying: &Applying, offer: Leftover) {
         let name = source_name(&offer.info);
         let doc = match crate::io::open(&offer.slot.ora()) {
             Ok(doc) => doc,
@@ -112,13 +113,12 @@ impl StrataApp {
         // Nothing of it is in a file yet: dirty until saved, and undo cannot make it clean.
         self.mark_saved(Document::new(0, 0));
         self.autosave.recovered = true;
-        self.doc = doc;
+        *self.doc.edit(applying) = doc;
         self.history.clear();
         self.path = offer.info.file.clone();
         self.last_psd = None;
         self.solo = None;
         self.canvas.fit();
-        self.revision += 1;
         self.messages.info(format!(
             "Recovered the work from {name}; export it to keep it"
         ));

@@ -99,6 +99,18 @@ fn move_tool_drag_moves_the_selected_layer_by_the_pointer_distance_in_one_step()
 }
 
 #[test]
+fn move_tool_drag_on_a_locked_layer_moves_nothing_and_says_why() {
+    let (mut d, _, square) = driver();
+    d.app.apply(Command::SetLocked(square, true));
+    let (from, to) = (d.at(10.0, 40.0), d.at(25.0, 33.0));
+    d.drag(from, to);
+    assert_eq!(offset(&d, square), Offset { x: 60, y: 10 });
+    assert_eq!(d.app.history().undo_label(), Some("Lock layer"));
+    let said = &d.app.messages().last().unwrap().text;
+    assert_eq!(said, "\"square\" is locked; unlock it to change it.");
+}
+
+#[test]
 fn click_selects_the_topmost_opaque_layer_under_the_cursor() {
     let (mut d, background, square) = driver();
     let outside_square = d.at(5.0, 5.0);

@@ -88,15 +88,7 @@ impl CanvasView {
         let Some(layer) = selected.and_then(|id| doc.layer(id)) else {
             return;
         };
-        if layer.locked {
-            // Sent unchanged so the editor says why nothing moves.
-            out.push(Command::SetOffset {
-                id: layer.id,
-                offset: layer.offset,
-                gesture: Gesture::Once,
-            });
-            return;
-        }
+        // A locked layer is dragged like any other: `apply` refuses each step and says why.
         self.move_drag = Some(MoveDrag {
             id: layer.id,
             start: layer.offset,

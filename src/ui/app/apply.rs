@@ -1,0 +1,300 @@
+//! [`StrataApp::apply`]: carrying out a [`Command`], the lock rule, the revision bump and the
+//! selection fix-up, each in one place. The [`super`] module docs explain why the document
+//! can change nowhere else, and how the compiler holds that.
+
+use std::ops::Deref;
+
+use crate::io::ExportFormat;
+use crate::model::{Document, LayerId};
+use crate::ui::unsaved::Then;
+use crate::ui::{Command, StrataApp};
+
+/// The document being edited and its revision.
+///
+/// Every part of the editor reads it (it derefs to [`Document`]); changing it takes an
+/// [`Applying`], which only [`StrataApp::apply`] makes. The revision is private to this
+/// module, so only `apply` moves it, and only `StrataApp::new` may make one: replacing the
+/// whole wrapper is no way around `apply` either.
+#[derive(Debug)]
+pub(in crate::ui) struct GuardedDocument {
+    doc: Document,
+    /// Bumped once by each `apply` that changed the document's state.
+    revision: u64,
+}
+
+impl GuardedDocument {
+    /// The document an editor starts with (revision 0).
+    pub(in crate::ui::app) fn new(doc: Document) -> Self {
+        Self { doc, revision: 0 }
+    }
+
+    /// Moves whenever the document's state changes; the canvas recomposites when it does.
+    pub(in crate::ui) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The document, to change. Only code that `apply` called has an `Applying` to show.
+    pub(in crate::ui) fn edit(&mut self, _applying: &Applying) -> &mut Document {
+        &mut self.doc
+    }
+}
+
+impl Deref for GuardedDocument {
+    type Target = Document;
+
+    fn deref(&self) -> &Document {
+        &self.doc
+    }
+}
+
+/// Visibility of every layer from before a solo, so a second Alt-click can bring it back.
+#[derive(Debug)]
+pub(in crate::ui) struct SoloState {
+    layer: LayerId,
+    visible: Vec<(LayerId, bool)>,
+}
+
+/// Proof that the code holding it runs inside [`StrataApp::apply`].
+///
+/// Its field is private to this module, so `apply` makes the only ones and lends them to the
+/// helpers it calls; [`GuardedDocument::edit`] asks for one. A function that takes `&Applying`
+/// may change the document, and one that does not cannot.
+pub(in crate::ui) struct Applying(());
+
+impl StrataApp {
+    /// Carries out one command. Every change to the document happens in here, each as an
+    /// undo step (a drag gesture as one step, through [`crate::ui::Gesture`]): the panels'
+    /// requests, and the work of the file and decomposition threads, which arrives as
+    /// commands too ([`Command::FileJobFinished`], [`Command::DecompositionFinished`]).
+    pub fn apply(&mut self, command: Command) {
+        // Cheap: layer pixels are shared `Arc`s. Comparing afterwards catches every change.
+        let before = Document::clone(&self.doc);
+        self.carry_out(&Applying(()), command);
+        if !before.is_same_state(&self.doc) {
+            self.doc.revision += 1;
+            // After undo, redo, delete or open, the selected layer may be gone.
+            self.keep_selection_valid();
+        }
+    }
+
+    /// The revision of the document: it moves when, and only when, [`Self::apply`] changed
+    /// the document's state.
+    pub fn revision(&self) -> u64 {
+        self.doc.revision()
+    }
+
+    fn carry_out(&mut self, applying: &Applying, command: Command) {
+        if self.refused_by_lock(&command) {
+            return;
+        }
+        match command {
+            Command::OpenDialog => {
+                if let Some(path) = self.picker.open() {
+                    self.carry_out(applying, Command::Open(path));
+                }
+            }
+            Command::Open(path) => self.request(applying, Then::Open(path)),
+            Command::ExportDialog(format) => {
+                self.export_dialog(format);
+            }
+            Command::QuickExport => match self.last_psd.clone() {
+                Some(path) => self.carry_out(applying, Command::ExportAs(path)),
+                None => {
+                    self.export_dialog(ExportFormat::Psd);
+                }
+            },
+            Command::ExportAs(path) => {
+                self.start_export(path);
+            }
+            Command::ExportLayersDialog => {
+                if let Some(dir) = self.picker.folder() {
+                    self.carry_out(applying, Command::ExportLayers(dir));
+                }
+            }
+            Command::ExportLayers(dir) => self.start_export_layers(dir),
+            Command::FileJobFinished(finished) => self.finish_file_job(applying, *finished),
+            Command::SetVisible(id, visible) => {
+                let label = if visible { "Show layer" } else { "Hide layer" };
+                self.edit_layer(applying, label, id, |layer| layer.visible = visible);
+            }
+            Command::Solo(id) => self.solo(applying, id),
+            Command::SetOpacity {
+                id,
+                opacity,
+                gesture,
+            } => self.set_opacity(applying, id, opacity, gesture),
+            Command::SetBlend(id, mode) => {
+                self.edit_layer(applying, "Blend mode", id, |l| l.blend = mode);
+            }
+            Command::Rename(id, name) => {
+                let name = name.trim().to_string();
+                if !name.is_empty() {
+                    self.edit_layer(applying, "Rename layer", id, |layer| layer.name = name);
+                }
+            }
+            Command::Select(id) => {
+                if self.doc.layer(id).is_some() {
+                    self.selected = Some(id);
+                }
+            }
+            Command::MoveLayer { id, to_index } => {
+                let doc = self.doc.edit(applying);
+                self.history
+                    .record("Move layer", doc, |doc| doc.move_layer(id, to_index));
+            }
+            Command::NewLayer => self.new_layer(applying),
+            Command::DuplicateLayer(id) => self.duplicate_layer(applying, id),
+            Command::DeleteLayer(id) => self.delete_layer(applying, id),
+            Command::MergeDown(id) => self.merge_down(applying, id),
+            Command::SetLocked(id, locked) => self.set_locked(applying, id, locked),
+            Command::SetOffset {
+                id,
+                offset,
+                gesture,
+            } => self.set_offset(applying, id, offset, gesture),
+            Command::SetTool(tool) => self.canvas.set_tool(tool),
+            Command::Undo => match self.history.undo(self.doc.edit(applying)) {
+                Some(label) => self.messages.info(format!("Undid {label}")),
+                None => self.messages.info("Nothing to undo"),
+            },
+            Command::Redo => match self.history.redo(self.doc.edit(applying)) {
+                Some(label) => self.messages.info(format!("Redid {label}")),
+                None => self.messages.info("Nothing to redo"),
+            },
+            Command::ZoomFit => self.canvas.fit(),
+            Command::Zoom100 => self.canvas.zoom_100(),
+            Command::ZoomBy(factor) => self.canvas.zoom_by(factor),
+            Command::DismissError => self.messages.dismiss_banner(),
+            Command::Decompose { target, options } => self.start_decompose(target, options),
+            Command::DecomposeWithMenuOptions(target) => {
+                let options = self.decompose.options.clone();
+                self.start_decompose(target, options);
+            }
+            Command::DecomposeWith {
+                target,
+                options,
+                decomposer,
+            } => self.start_custom_decompose(target, options, decomposer.0),
+            Command::DecompositionFinished(finished) => {
+                self.finish_decompose(applying, *finished);
+            }
+            Command::CancelDecompose => self.cancel_decompose(),
+            Command::ChooseQwenWeights => {
+                if let Some(dir) = self.picker.folder() {
+                    self.messages.info(format!(
+                        "Qwen-Image-Layered model folder: {}",
+                        dir.display()
+                    ));
+                    self.decompose.settings.qwen.weights = Some(dir);
+                }
+            }
+            Command::Quit => self.request(applying, Then::Close),
+            Command::AnswerSavePrompt(choice) => self.answer(applying, choice),
+            Command::ClearRecentFiles => {
+                self.recent.clear();
+                self.messages.info("Cleared the recent files list");
+            }
+            Command::AnswerRecovery(choice) => self.answer_recovery(applying, choice),
+        }
+    }
+
+    /// The lock rule, checked here and nowhere else: a command that would change a locked
+    /// layer ([`Command::layers_it_changes`]) is refused, and the status line says why rather
+    /// than nothing visibly happening. Panels only grey out what this would refuse.
+    fn refused_by_lock(&mut self, command: &Command) -> bool {
+        let doc: &Document = &self.doc;
+        let locked = command
+            .layers_it_changes(doc)
+            .into_iter()
+            .filter_map(|id| doc.layer(id))
+            .find(|layer| layer.locked);
+        let Some(layer) = locked else {
+            return false;
+        };
+        let what = if decomposes(command) {
+            "decompose it"
+        } else {
+            "change it"
+        };
+        let text = format!("\"{}\" is locked; unlock it to {what}.", layer.name);
+        // A move-tool drag on a locked layer is refused on every frame: say it once.
+        if self.messages.last().is_none_or(|m| m.text != text) {
+            self.messages.info(text);
+        }
+        true
+    }
+
+    /// Changes one layer as one undo step; does nothing if the layer is gone.
+    fn edit_layer(
+        &mut self,
+        applying: &Applying,
+        label: &str,
+        id: LayerId,
+        edit: impl FnOnce(&mut crate::model::Layer),
+    ) {
+        if self.doc.layer(id).is_none() {
+            return;
+        }
+        self.history.record(label, self.doc.edit(applying), |doc| {
+            if let Some(layer) = doc.layer_mut(id) {
+                edit(layer);
+            }
+        });
+    }
+
+    /// Shows only `id`; if it already is the only visible layer, restores the visibility
+    /// from before the solo (or shows every layer).
+    fn solo(&mut self, applying: &Applying, id: LayerId) {
+        if self.doc.layer(id).is_none() {
+            return;
+        }
+        let only_this = self.doc.layers.iter().all(|l| l.visible == (l.id == id));
+        if only_this {
+            let saved = self.solo.take().filter(|s| s.layer == id);
+            self.history
+                .record("Show all layers", self.doc.edit(applying), |doc| {
+                    for layer in &mut doc.layers {
+                        let was = saved.as_ref().and_then(|s| {
+                            s.visible
+                                .iter()
+                                .find(|(lid, _)| *lid == layer.id)
+                                .map(|(_, v)| *v)
+                        });
+                        layer.visible = was.unwrap_or(true);
+                    }
+                });
+        } else {
+            let visible = self.doc.layers.iter().map(|l| (l.id, l.visible)).collect();
+            self.solo = Some(SoloState { layer: id, visible });
+            self.history
+                .record("Solo layer", self.doc.edit(applying), |doc| {
+                    for layer in &mut doc.layers {
+                        layer.visible = layer.id == id;
+                    }
+                });
+        }
+    }
+
+    /// The selected layer is gone: fall back to the top one.
+    fn keep_selection_valid(&mut self) {
+        let valid = self.selected.is_some_and(|id| self.doc.layer(id).is_some());
+        if !valid {
+            self.selected = self.doc.layers.last().map(|l| l.id);
+        }
+    }
+}
+
+/// True for the commands that start or take in a decomposition (for the refusal's wording).
+fn decomposes(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Decompose { .. }
+            | Command::DecomposeWithMenuOptions(_)
+            | Command::DecomposeWith { .. }
+            | Command::DecompositionFinished(_)
+    )
+}
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;
