@@ -11,7 +11,7 @@ use super::app::Applying;
 use super::{Command, StrataApp};
 use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
 use crate::decompose::registry::{MethodSettings, decomposer_for};
-use crate::decompose::{Decomposer, MAX_LAYERS, Method, Options, apply};
+use crate::decompose::{DecomposeError, Decomposer, MAX_LAYERS, Method, Options, apply};
 use crate::model::{LayerId, composite};
 
 /// The editor's decomposition state: the job runner and the options the menu shows.
@@ -164,7 +164,10 @@ impl StrataApp {
         let specs = match finished.result {
             Ok(specs) if !specs.is_empty() => specs,
             Ok(_) => return self.messages.error("Decomposition produced no layers."),
-            Err(err) => return self.messages.error(format!("Decomposition failed: {err}")),
+            Err(DecomposeError::Cancelled) => {
+                return self.messages.info("Decomposition cancelled");
+            }
+            Err(err) => return self.messages.error(failure_message(&err)),
         };
         let method = finished.options.method;
         let label = format!("Decompose ({method})");
@@ -190,6 +193,26 @@ impl StrataApp {
                 .messages
                 .error("The layer was deleted while it was being decomposed."),
         }
+    }
+}
+
+/// What the banner says when a decomposition fails, by kind: what went wrong, and what the
+/// person can do about it.
+fn failure_message(err: &DecomposeError) -> String {
+    match err {
+        DecomposeError::WeightsFile { .. } => format!(
+            "Cannot decompose: a model file is unusable: {err}. Choose another model folder, \
+             or reinstall Strata if the file came with it."
+        ),
+        DecomposeError::InvalidInput(_) | DecomposeError::Unavailable(_) => {
+            format!("Cannot decompose: {err}")
+        }
+        DecomposeError::OverMemoryBudget { .. } | DecomposeError::OutOfMemory { .. } => {
+            format!("Not enough memory: {err}")
+        }
+        DecomposeError::Cancelled
+        | DecomposeError::Compute { .. }
+        | DecomposeError::Panicked { .. } => format!("Decomposition failed: {err}"),
     }
 }
 
@@ -328,7 +351,11 @@ mod tests {
         assert!(app.document().is_same_state(&original));
         assert!(!app.history().can_undo());
         let last = app.messages().last().expect("a message");
-        assert!(last.text.contains("Decomposition failed"), "{}", last.text);
+        assert!(
+            last.text.starts_with("Cannot decompose: layer count 0"),
+            "{}",
+            last.text
+        );
     }
 
     #[test]
@@ -385,5 +412,51 @@ mod tests {
             6,
             "sub-layers keep the parent's position"
         );
+    }
+
+    /// A method that fails with `error` at once.
+    struct Failing(DecomposeError);
+
+    impl Decomposer for Failing {
+        fn decompose(
+            &self,
+            _: &RgbaImage,
+            _: &Options,
+            _: &crate::decompose::Progress,
+        ) -> Result<Vec<crate::decompose::LayerSpec>, DecomposeError> {
+            Err(self.0.clone())
+        }
+    }
+
+    fn fail_with(error: DecomposeError) -> StrataApp {
+        let mut app = StrataApp::new(scene());
+        app.decompose_with(Target::Document, regions(3), Box::new(Failing(error)));
+        assert!(app.wait_for_decomposition(LONG));
+        app
+    }
+
+    #[test]
+    fn each_kind_of_failure_says_what_went_wrong_and_a_cancel_is_no_error() {
+        let broken = fail_with(DecomposeError::weights_file(
+            "/models/vae/weights.safetensors",
+            "truncated",
+        ));
+        let banner = broken.messages().banner().expect("an error banner");
+        assert!(
+            banner.contains("/models/vae/weights.safetensors: truncated")
+                && banner.contains("Choose another model folder"),
+            "{banner}"
+        );
+        let memory = fail_with(DecomposeError::OutOfMemory {
+            stage: "denoising".into(),
+        });
+        let banner = memory.messages().banner().expect("an error banner");
+        assert!(banner.starts_with("Not enough memory"), "{banner}");
+
+        let cancelled = fail_with(DecomposeError::Cancelled);
+        assert_eq!(cancelled.messages().banner(), None, "a cancel is no error");
+        let last = cancelled.messages().last().expect("a message");
+        assert_eq!(last.text, "Decomposition cancelled");
+        assert!(!cancelled.history().can_undo(), "the document is untouched");
     }
 }
