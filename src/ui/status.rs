@@ -30,6 +30,8 @@ pub struct Message {
 pub struct Messages {
     last: Option<Message>,
     banner: Option<String>,
+    /// Counts the messages recorded, so a caller can tell whether an action said anything.
+    recorded: u64,
 }
 
 impl Messages {
@@ -37,6 +39,7 @@ impl Messages {
     pub fn info(&mut self, text: impl Into<String>) {
         let text = text.into();
         tracing::info!("{text}");
+        self.recorded += 1;
         self.last = Some(Message {
             text,
             level: Level::Info,
@@ -47,6 +50,7 @@ impl Messages {
     pub fn error(&mut self, text: impl Into<String>) {
         let text = text.into();
         tracing::warn!("{text}");
+        self.recorded += 1;
         self.banner = Some(text.clone());
         self.last = Some(Message {
             text,
@@ -59,6 +63,7 @@ impl Messages {
     pub fn warn(&mut self, text: impl Into<String>) {
         let text = text.into();
         tracing::warn!("{text}");
+        self.recorded += 1;
         self.last = Some(Message {
             text,
             level: Level::Error,
@@ -73,6 +78,17 @@ impl Messages {
     /// The error shown in the banner, if not dismissed.
     pub fn banner(&self) -> Option<&str> {
         self.banner.as_deref()
+    }
+
+    /// How many messages have been recorded so far.
+    pub fn recorded(&self) -> u64 {
+        self.recorded
+    }
+
+    /// Empties the status line (the banner stays until dismissed): once the document has
+    /// moved on, "Redid Move layer" would describe a state that is gone.
+    pub fn clear_status(&mut self) {
+        self.last = None;
     }
 
     /// Hides the banner (the status line keeps the message).

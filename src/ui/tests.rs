@@ -95,6 +95,43 @@ fn solo_shows_one_layer_and_a_second_solo_restores() {
 }
 
 #[test]
+fn moving_the_solo_to_another_layer_still_restores_the_visibility_from_before() {
+    let (mut app, ids) = three_layers();
+    app.apply(Command::SetVisible(ids[0], false));
+    app.apply(Command::Solo(ids[1]));
+    assert_eq!(visible(&app), [false, true, false]);
+    app.apply(Command::Solo(ids[2]));
+    assert_eq!(visible(&app), [false, false, true], "the solo moved");
+    app.apply(Command::Solo(ids[2]));
+    assert_eq!(
+        visible(&app),
+        [false, true, true],
+        "back to before the first solo"
+    );
+}
+
+#[test]
+fn an_edit_that_says_nothing_clears_a_stale_status() {
+    let (mut app, ids) = three_layers();
+    app.apply(Command::SetVisible(ids[0], false));
+    app.apply(Command::Undo);
+    app.apply(Command::Redo);
+    assert_eq!(
+        app.messages().last().map(|m| m.text.as_str()),
+        Some("Redid Hide layer")
+    );
+    app.apply(Command::Rename(ids[1], "Sky".into()));
+    assert_eq!(app.messages().last(), None, "the redo message is stale now");
+    // Selecting changes nothing in the document: the status stays.
+    app.apply(Command::Undo);
+    app.apply(Command::Select(ids[2]));
+    assert_eq!(
+        app.messages().last().map(|m| m.text.as_str()),
+        Some("Undid Rename layer")
+    );
+}
+
+#[test]
 fn opacity_drag_is_one_undo_step() {
     let (mut app, ids) = three_layers();
     let id = ids[2];

@@ -69,11 +69,16 @@ impl StrataApp {
     pub fn apply(&mut self, command: Command) {
         // Cheap: layer pixels are shared `Arc`s. Comparing afterwards catches every change.
         let before = Document::clone(&self.doc);
+        let recorded = self.messages.recorded();
         self.carry_out(&Applying(()), command);
         if !before.is_same_state(&self.doc) {
             self.doc.revision += 1;
             // After undo, redo, delete or open, the selected layer may be gone.
             self.keep_selection_valid();
+            // An edit that said nothing leaves no older message standing for it.
+            if self.messages.recorded() == recorded {
+                self.messages.clear_status();
+            }
         }
     }
 
@@ -264,7 +269,19 @@ impl StrataApp {
                     }
                 });
         } else {
-            let visible = self.doc.layers.iter().map(|l| (l.id, l.visible)).collect();
+            // Alt-clicking another layer while one is soloed moves the solo to it (as in
+            // Photoshop) and keeps the visibility from before the first solo, so the last
+            // Alt-click brings that back rather than the intermediate "only A" state.
+            let soloing = self.solo.take().filter(|s| {
+                self.doc
+                    .layers
+                    .iter()
+                    .all(|l| l.visible == (l.id == s.layer))
+            });
+            let visible = match soloing {
+                Some(state) => state.visible,
+                None => self.doc.layers.iter().map(|l| (l.id, l.visible)).collect(),
+            };
             self.solo = Some(SoloState { layer: id, visible });
             self.history
                 .record("Solo layer", self.doc.edit(applying), |doc| {
