@@ -63,7 +63,7 @@ impl Layer {
 
     /// Opacity as the 0..=255 byte that PSD stores, rounded (not truncated: 0.749 → 191).
     pub fn opacity_u8(&self) -> u8 {
-        (self.opacity.clamp(0.0, 1.0) * 255.0).round() as u8
+        super::pixels::to_u8(self.opacity)
     }
 
     /// True when both layers have equal properties and share the very same pixel buffer.

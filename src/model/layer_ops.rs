@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use super::composite_cpu::{Premul, blend_pixel, composite_into, to_straight_u8};
+use super::composite_cpu::{blend_pixel, composite_into};
+use super::pixels::{Premul, unpremultiply};
 use super::{BlendMode, Document, Layer, LayerId, Offset, RgbaImage};
 
 /// Alpha at or above which a pixel counts as "opaque" for click-to-select. Photoshop's
@@ -146,7 +147,7 @@ impl Document {
                 acc = blend_pixel(acc, p, layer.opacity, layer.blend);
             }
         }
-        Some(to_straight_u8(acc))
+        Some(unpremultiply(acc))
     }
 
     /// "Layer N" with the smallest N ≥ 1 that no layer is called.

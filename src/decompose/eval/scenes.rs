@@ -15,6 +15,7 @@
 //!   blob with a feathered (soft) alpha edge, as a matted photo object has.
 
 use super::draw::{self, Noise, Rng, coverage, local, mix};
+use crate::model::pixels::to_u8;
 use crate::model::{Document, RgbaImage, composite};
 
 /// What a scene contains.
@@ -139,11 +140,11 @@ pub fn suite(count: usize, seed: u64, size: (u32, u32)) -> Vec<Scene> {
 fn paint(size: (u32, u32), f: impl Fn(f32, f32) -> (f32, [f32; 3])) -> RgbaImage {
     RgbaImage::from_fn(size.0, size.1, |x, y| {
         let (cov, rgb) = f(x as f32 + 0.5, y as f32 + 0.5);
-        let alpha = (cov.clamp(0.0, 1.0) * 255.0).round() as u8;
+        let alpha = to_u8(cov);
         if alpha == 0 {
             return image::Rgba([0, 0, 0, 0]);
         }
-        let c = rgb.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8);
+        let c = rgb.map(to_u8);
         image::Rgba([c[0], c[1], c[2], alpha])
     })
 }
