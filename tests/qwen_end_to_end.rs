@@ -16,7 +16,7 @@ use candle_core::{Device, safetensors};
 use strata::decompose::jobs::{JobRequest, Jobs, Target};
 use strata::decompose::qwen_settings::{QwenSettings, qwen_decomposer};
 use strata::decompose::{LayerSpec, Method, Options, Progress};
-use strata::model::RgbaImage;
+use strata::model::{BBox, RgbaImage};
 
 #[derive(serde::Deserialize)]
 struct Reference {
@@ -146,9 +146,8 @@ fn the_command_line_writes_the_layers_at_the_picture_size() {
     assert_eq!(doc.layers.len(), 3);
     assert_eq!(doc.layers[0].name, "Background");
     for layer in &doc.layers {
-        let (l, t, r, b) = layer.bounds();
         assert!(
-            l >= 0 && t >= 0 && r <= 300 && b <= 200,
+            BBox::new(0, 0, 300, 200).encloses(&layer.bounds()),
             "{}: {:?}",
             layer.name,
             layer.bounds()

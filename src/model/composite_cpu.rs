@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 
 use super::pixels::{Premul, unit, unpremultiply};
-use super::{BlendMode, Document, Layer, RgbaImage};
+use super::{BBox, BlendMode, Document, Layer, RgbaImage};
 
 /// Flattens every visible layer of `doc` onto a transparent canvas of the document's size.
 pub fn composite(doc: &Document) -> RgbaImage {
@@ -50,18 +50,15 @@ pub fn composite_into(layers: &[Layer], out: &mut RgbaImage) {
 
 /// Blends canvas row `y` of `layer` into `acc` (premultiplied, one entry per canvas column).
 fn blend_layer_row(acc: &mut [Premul], layer: &Layer, y: i64) {
-    let (left, top, right, bottom) = layer.bounds();
-    if y < top || y >= bottom {
+    let bounds = layer.bounds();
+    let row = BBox::new(0, y, acc.len() as i64, y + 1).intersect(bounds);
+    if row.is_empty() {
         return;
     }
-    let x0 = left.max(0);
-    let x1 = right.min(acc.len() as i64);
-    if x0 >= x1 {
-        return;
-    }
-    let row_in_layer = (y - top) as usize;
+    let (x0, x1) = (row.x0, row.x1);
+    let row_in_layer = (y - bounds.y0) as usize;
     let layer_width = layer.width() as usize;
-    let row_start = (row_in_layer * layer_width + (x0 - left) as usize) * 4;
+    let row_start = (row_in_layer * layer_width + (x0 - bounds.x0) as usize) * 4;
     let row_end = row_start + (x1 - x0) as usize * 4;
     let src_row = &layer.pixels.as_raw()[row_start..row_end];
     let dst = &mut acc[x0 as usize..x1 as usize];

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{BlendMode, RgbaImage};
+use super::{BBox, BlendMode, RgbaImage};
 
 /// Stable identity of a layer within a document; survives reordering and undo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -84,14 +84,14 @@ impl Layer {
         self.pixels.as_raw().len()
     }
 
-    /// Canvas-space rectangle `(left, top, right, bottom)`, right/bottom exclusive.
-    pub fn bounds(&self) -> (i64, i64, i64, i64) {
-        let (x, y) = (i64::from(self.offset.x), i64::from(self.offset.y));
-        (
-            x,
-            y,
-            x + i64::from(self.width()),
-            y + i64::from(self.height()),
+    /// The layer's rectangle on the canvas, right and bottom exclusive (it may reach past
+    /// any edge of the canvas).
+    pub fn bounds(&self) -> BBox<i64> {
+        BBox::at(
+            i64::from(self.offset.x),
+            i64::from(self.offset.y),
+            i64::from(self.width()),
+            i64::from(self.height()),
         )
     }
 }

@@ -19,6 +19,7 @@ pub use document::Document;
 pub use history::History;
 pub use layer::{Layer, LayerId, Offset};
 pub use layer_ops::{MergeError, SELECT_ALPHA_THRESHOLD};
+pub use pixels::BBox;
 
 /// Straight-alpha 8-bit RGBA pixels, the storage format of every layer.
 pub type RgbaImage = image::RgbaImage;

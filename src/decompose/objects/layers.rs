@@ -25,8 +25,8 @@ use super::guided::GuidedCoeffs;
 use super::select::Selection;
 use crate::decompose::u2net::taps;
 use crate::decompose::{DecomposeError, Progress};
-use crate::model::RgbaImage;
 use crate::model::pixels::{alpha_to_u8_up, min_unblend_alpha, premultiply, to_u8, unblend, unit};
+use crate::model::{BBox, RgbaImage};
 
 /// Refined matte values at or below this become 0, at or above [`SOLID`] become 1; in between
 /// they are stretched linearly (cleans the guided filter's faint tails and soft cores).
@@ -187,20 +187,20 @@ pub fn split(
         });
     progress.check()?;
 
-    let mut boxes = vec![(usize::MAX, usize::MAX, 0usize, 0usize); usize::from(count) + 1];
+    let mut boxes: Vec<Option<BBox<usize>>> = vec![None; usize::from(count) + 1];
     for (i, &l) in matte.label.iter().enumerate() {
         if l != 0 {
             let (x, y) = (i % w, i / w);
-            let b = &mut boxes[usize::from(l)];
-            *b = (b.0.min(x), b.1.min(y), b.2.max(x + 1), b.3.max(y + 1));
+            boxes[usize::from(l)]
+                .get_or_insert(BBox::pixel(x, y))
+                .include(x, y);
         }
     }
     let mut layers = Vec::new();
     for label in 1..=count {
-        let (x0, y0, x1, y1) = boxes[usize::from(label)];
-        if x0 >= x1 {
+        let Some(BBox { x0, y0, x1, y1 }) = boxes[usize::from(label)] else {
             continue;
-        }
+        };
         progress.check()?;
         let bw = x1 - x0;
         let mut pixels = RgbaImage::new(bw as u32, (y1 - y0) as u32);

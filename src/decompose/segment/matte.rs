@@ -16,9 +16,8 @@
 use rayon::prelude::*;
 
 use super::NO_REGION;
-use super::components::BBox;
-use crate::model::RgbaImage;
 use crate::model::pixels::{alpha_to_u8_up, min_unblend_alpha, to_u8, unblend, unit};
+use crate::model::{BBox, RgbaImage};
 
 /// Below this colour separation (per channel, 0..1) the two-colour model says nothing.
 const MIN_SEPARATION: f32 = 10.0 / 255.0;
@@ -71,12 +70,11 @@ pub fn layer_pixels(
     below: &RgbaImage,
 ) -> Option<(RgbaImage, BBox)> {
     let (w, h) = (image.width() as usize, image.height() as usize);
-    let mut bbox: Option<BBox> = None;
-    for (i, _) in owners.iter().enumerate().filter(|&(_, &o)| o == layer) {
-        let (x, y) = ((i % w) as u32, (i / w) as u32);
-        bbox.get_or_insert(BBox::pixel(x, y)).include(x, y);
-    }
-    let bbox = bbox?;
+    let bbox = BBox::enclosing(
+        (owners.iter().enumerate())
+            .filter(|&(_, &o)| o == layer)
+            .map(|(i, _)| ((i % w) as u32, (i / w) as u32)),
+    )?;
     let ctx = Context {
         image,
         labels,
