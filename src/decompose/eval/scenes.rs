@@ -362,6 +362,7 @@ fn cutout_layer(rng: &mut Rng, size: (u32, u32)) -> RgbaImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::pixels::AlphaStats;
 
     #[test]
     fn scenes_are_deterministic_and_well_formed() {
@@ -373,15 +374,15 @@ mod tests {
             assert!(a.layers.len() >= 3);
             assert!(a.layers.iter().all(|l| l.dimensions() == (96, 64)));
             assert!(
-                a.layers[0].pixels().all(|p| p[3] == 255),
+                AlphaStats::of(&a.layers[0]).is_opaque(),
                 "opaque background"
             );
             for (name, layer) in a.names.iter().zip(&a.layers).skip(1) {
-                let covered = layer.pixels().filter(|p| p[3] > 0).count();
+                let covered = AlphaStats::of(layer).visible;
                 assert!(covered > 20, "{kind:?} {name}: {covered} px");
                 assert!(covered < 96 * 64, "{kind:?} {name} covers everything");
             }
-            assert!(a.composite().pixels().all(|p| p[3] == 255));
+            assert!(AlphaStats::of(&a.composite()).is_opaque());
         }
         assert_ne!(
             scene(SceneKind::Photo, 1, (64, 64)).layers,
@@ -392,10 +393,7 @@ mod tests {
     #[test]
     fn edges_are_soft() {
         let s = scene(SceneKind::Photo, 5, (128, 128));
-        let partial = s.layers[1]
-            .pixels()
-            .filter(|p| p[3] > 0 && p[3] < 255)
-            .count();
+        let partial = AlphaStats::of(&s.layers[1]).partial();
         assert!(
             partial > 100,
             "feathered cut-out has {partial} partial pixels"

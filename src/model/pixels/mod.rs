@@ -1,6 +1,6 @@
-//! Pixel helpers shared by every part of Strata: one definition of each conversion and box,
-//! so that the CPU compositor, the file formats, decomposition and the GPU path (whose WGSL
-//! copies live in `shaders/prelude.wgsl`) cannot drift apart.
+//! Pixel helpers shared by every part of Strata: one definition of each conversion, box and
+//! alpha statistic, so that the CPU compositor, the file formats, decomposition and the GPU
+//! path (whose WGSL copies live in `shaders/prelude.wgsl`) cannot drift apart.
 //!
 //! The conventions, which every caller relies on:
 //!
@@ -19,10 +19,12 @@
 //!   mean something else (click-to-select ignoring faint fringes, a matte's confident core)
 //!   are named where they are used, not here.
 
+mod alpha;
 mod bbox;
 mod convert;
 mod unblend;
 
+pub use alpha::{AlphaStats, visible_bounds};
 pub use bbox::{BBox, Coord};
 pub use convert::{
     Premul, alpha_to_u8_up, clamp_premul, matte_white, premultiply, to_u8, unit, unmatte_white,
