@@ -6,18 +6,7 @@
 //   co = as·((1 − ab)·Cs + ab·B(Cb, Cs)) + cb·(1 − as),   ao = as + ab·(1 − as)
 // Normal layers use fs_normal with fixed-function premultiplied "over" blending; every other
 // mode uses fs_blend, which reads the backdrop from a copy of the canvas region it covers.
-
-struct Draw {
-    // Top-left of the covered rectangle in target pixels, and its size.
-    origin: vec2<i32>,
-    size: vec2<i32>,
-    // Texel of the layer texture that lands on `origin`.
-    src: vec2<i32>,
-    target_size: vec2<f32>,
-    opacity: f32,
-    mode: u32,
-    _pad: vec2<u32>,
-};
+// `struct Draw`, the vertex helpers and the (un)premultiply helpers are in prelude.wgsl.
 
 @group(0) @binding(0) var<uniform> draw: Draw;
 @group(0) @binding(1) var layer_tex: texture_2d<f32>;
@@ -38,22 +27,11 @@ const MODE_DIFFERENCE: u32 = 10u;
 const MODE_EXCLUSION: u32 = 11u;
 const MODE_ADD: u32 = 12u;
 
-struct VsOut {
-    @builtin(position) pos: vec4<f32>,
-};
-
 @vertex
 fn vs_rect(@builtin(vertex_index) i: u32) -> VsOut {
-    var corners = array<vec2<f32>, 6>(
-        vec2<f32>(0.0, 0.0), vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0),
-        vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 0.0), vec2<f32>(1.0, 1.0),
-    );
     // Rectangle edges sit on whole pixels, so pixel centres are never on an edge.
-    let px = vec2<f32>(draw.origin) + corners[i] * vec2<f32>(draw.size);
-    let ndc = vec2<f32>(px.x / draw.target_size.x * 2.0 - 1.0, 1.0 - px.y / draw.target_size.y * 2.0);
-    var out: VsOut;
-    out.pos = vec4<f32>(ndc, 0.0, 1.0);
-    return out;
+    let origin = vec2<f32>(draw.origin);
+    return rect_vertex(i, origin, origin + vec2<f32>(draw.size), draw.target_size);
 }
 
 fn layer_texel(pos: vec4<f32>) -> vec4<f32> {
@@ -64,8 +42,7 @@ fn layer_texel(pos: vec4<f32>) -> vec4<f32> {
 @fragment
 fn fs_normal(in: VsOut) -> @location(0) vec4<f32> {
     let s = layer_texel(in.pos);
-    let a = s.a * draw.opacity;
-    return vec4<f32>(s.rgb * a, a);
+    return premultiply(vec4<f32>(s.rgb, s.a * draw.opacity));
 }
 
 fn hard_light(cb: vec3<f32>, cs: vec3<f32>) -> vec3<f32> {
@@ -127,11 +104,8 @@ fn fs_blend(in: VsOut) -> @location(0) vec4<f32> {
     let b = textureLoad(backdrop_tex, vec2<i32>(floor(in.pos.xy)), 0);
     let a_s = s.a * draw.opacity;
     let a_b = b.a;
-    // Half floats can push cb a hair past 1; the formulas expect 0..1.
-    var cb = vec3<f32>(0.0);
-    if a_b > 0.0 {
-        cb = clamp(b.rgb / a_b, vec3<f32>(0.0), vec3<f32>(1.0));
-    }
+    // The formulas expect straight colour in 0..1.
+    let cb = straight_rgb(b);
     let mixed = (1.0 - a_b) * s.rgb + a_b * blend(cb, s.rgb, draw.mode);
     return vec4<f32>(a_s * mixed + b.rgb * (1.0 - a_s), a_s + a_b * (1.0 - a_s));
 }

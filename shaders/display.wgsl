@@ -18,26 +18,9 @@ struct View {
 @group(0) @binding(0) var<uniform> view: View;
 @group(0) @binding(1) var canvas_tex: texture_2d<f32>;
 
-struct VsOut {
-    @builtin(position) pos: vec4<f32>,
-    // The same point in viewport pixels. The fragment stage must use this, not `pos`:
-    // `pos` is in framebuffer pixels, and egui's viewport for the callback starts where the
-    // canvas panel does (below the menu bar and any banner), not at the framebuffer's corner.
-    @location(0) viewport_px: vec2<f32>,
-};
-
 @vertex
 fn vs_tile(@builtin(vertex_index) i: u32) -> VsOut {
-    var corners = array<vec2<f32>, 6>(
-        vec2<f32>(0.0, 0.0), vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0),
-        vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 0.0), vec2<f32>(1.0, 1.0),
-    );
-    let px = mix(view.rect.xy, view.rect.zw, corners[i]);
-    let ndc = vec2<f32>(px.x / view.viewport_size.x * 2.0 - 1.0, 1.0 - px.y / view.viewport_size.y * 2.0);
-    var out: VsOut;
-    out.pos = vec4<f32>(ndc, 0.0, 1.0);
-    out.viewport_px = px;
-    return out;
+    return rect_vertex(i, view.rect.xy, view.rect.zw, view.viewport_size);
 }
 
 fn texel(coord: vec2<f32>) -> vec4<f32> {

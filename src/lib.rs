@@ -10,3 +10,4 @@ pub mod io;
 pub mod model;
 #[cfg(feature = "app")]
 pub mod ui;
+pub mod worker;

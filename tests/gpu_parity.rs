@@ -179,3 +179,29 @@ fn empty_canvas_is_an_error_not_a_panic() {
     let doc = Document::new(0, 0);
     assert!(gpu.render(&doc).is_err());
 }
+
+#[test]
+fn alpha_that_rounds_to_zero_is_transparent_black_on_both_paths() {
+    let Some(mut gpu) = compositor() else { return };
+    let mut doc = Document::new(3, 1);
+    // 1/255 at 30 % opacity stores as 0.3/255: invisible, so no colour may survive. At
+    // 100 % the same pixel is visible and keeps its colour.
+    let faint = doc.push_layer(
+        "faint",
+        RgbaImage::from_pixel(2, 1, image::Rgba([200, 100, 50, 1])),
+    );
+    faint.opacity = 0.3;
+    doc.push_layer(
+        "visible",
+        RgbaImage::from_pixel(1, 1, image::Rgba([200, 100, 50, 1])),
+    )
+    .offset = Offset::new(2, 0);
+    gpu.render(&doc).expect("render");
+    let expected = [[0, 0, 0, 0], [0, 0, 0, 0], [200, 100, 50, 1]];
+    let cpu = composite(&doc);
+    let gpu = gpu.read_rgba().expect("read");
+    for (x, want) in expected.into_iter().enumerate() {
+        assert_eq!(cpu.get_pixel(x as u32, 0).0, want, "CPU at {x}");
+        assert_eq!(gpu.get_pixel(x as u32, 0).0, want, "GPU at {x}");
+    }
+}

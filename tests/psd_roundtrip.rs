@@ -5,7 +5,7 @@ mod common;
 use common::{Rng, assert_same_layers, patterned_image, tricky_document};
 use image::{Rgba, RgbaImage};
 use strata::io::{Limits, psd as ours};
-use strata::model::{BlendMode, Document, Offset, composite};
+use strata::model::{BBox, BlendMode, Document, Offset, composite};
 
 fn to_bytes(doc: &Document) -> Vec<u8> {
     let mut out = Vec::new();
@@ -286,11 +286,8 @@ fn psd_crate_reads_our_output() {
             // psd 0.3.5 returns the flag bit itself, which is set for HIDDEN layers
             // (its bug #55, fixed after 0.3.5): so it must be the opposite of ours.
             assert_eq!(theirs.visible(), !ours.visible, "{at}: visibility bit");
-            let (left, top, right, bottom) = ours.bounds();
-            let inside = left >= 0
-                && top >= 0
-                && right <= i64::from(doc.width)
-                && bottom <= i64::from(doc.height);
+            let canvas = BBox::new(0, 0, i64::from(doc.width), i64::from(doc.height));
+            let inside = canvas.encloses(&ours.bounds());
             // The crate places pixels by flat index, so rows of a layer that sticks out of
             // the canvas wrap around; compare only layers that lie inside it.
             if inside && ours.width() > 0 && ours.height() > 0 {

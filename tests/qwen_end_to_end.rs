@@ -17,7 +17,7 @@ use strata::decompose::jobs::{JobRequest, Jobs, Target};
 use strata::decompose::methods::qwen::QwenSettings;
 use strata::decompose::registry::{MethodSettings, decomposer_for};
 use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
-use strata::model::RgbaImage;
+use strata::model::{BBox, RgbaImage};
 
 #[derive(serde::Deserialize)]
 struct Reference {
@@ -153,9 +153,8 @@ fn the_command_line_writes_the_layers_at_the_picture_size() {
     assert_eq!(doc.layers.len(), 3);
     assert_eq!(doc.layers[0].name, "Background");
     for layer in &doc.layers {
-        let (l, t, r, b) = layer.bounds();
         assert!(
-            l >= 0 && t >= 0 && r <= 300 && b <= 200,
+            BBox::new(0, 0, 300, 200).encloses(&layer.bounds()),
             "{}: {:?}",
             layer.name,
             layer.bounds()

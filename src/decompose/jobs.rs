@@ -1,17 +1,17 @@
 //! Running decompositions on a worker thread without ever blocking the UI.
 //!
 //! One job runs at a time. Starting a new job or cancelling makes the old one stale: it is
-//! told to stop, and whatever it still returns is dropped, so a slow method can never
-//! overwrite newer work. A panic inside a method becomes a [`DecomposeError::Panicked`].
+//! told to stop, and its worker is dropped with whatever it still returns, so a slow method
+//! can never overwrite newer work. A panic inside a method becomes a
+//! [`DecomposeError::Panicked`]. The thread itself is [`crate::worker::Worker`]'s.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
 use super::registry::estimated_peak_bytes;
 use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress, validate};
 use crate::model::{LayerId, RgbaImage};
+use crate::worker::{Failure, Worker};
 
 /// Identifies one started job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,11 +43,32 @@ pub struct Finished {
     pub result: Result<Vec<LayerSpec>, DecomposeError>,
 }
 
+type Outcome = Result<Vec<LayerSpec>, DecomposeError>;
+
 struct Running {
     id: JobId,
     target: Target,
     options: Options,
     progress: Progress,
+    worker: Worker<Outcome>,
+}
+
+impl Running {
+    /// The job's [`Finished`] for what its worker delivered.
+    fn finish(self, delivered: Result<Outcome, Failure>) -> Finished {
+        let result = delivered.unwrap_or_else(|failure| {
+            Err(DecomposeError::Panicked {
+                method: self.options.method.name().to_string(),
+                message: failure.to_string(),
+            })
+        });
+        Finished {
+            id: self.id,
+            target: self.target,
+            options: self.options,
+            result,
+        }
+    }
 }
 
 /// Memory a decomposition may use unless told otherwise: 8 GiB, or `STRATA_MEMORY_BUDGET_MB`.
@@ -63,13 +84,10 @@ pub struct Jobs {
     memory_budget: u64,
     next_id: u64,
     running: Option<Running>,
-    sender: Sender<Finished>,
-    receiver: Receiver<Finished>,
 }
 
 impl Default for Jobs {
     fn default() -> Self {
-        let (sender, receiver) = channel();
         let memory_budget = std::env::var(MEMORY_BUDGET_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -78,8 +96,6 @@ impl Default for Jobs {
             memory_budget,
             next_id: 1,
             running: None,
-            sender,
-            receiver,
         }
     }
 }
@@ -109,19 +125,11 @@ impl Jobs {
         let id = JobId(self.next_id);
         self.next_id += 1;
         let progress = Progress::new();
-        self.running = Some(Running {
-            id,
-            target: request.target,
-            options: request.options.clone(),
-            progress: progress.clone(),
-        });
-        let sender = self.sender.clone();
         let JobRequest {
             image,
             options,
             target,
         } = request;
-        let method = options.method.name().to_string();
         let needed = estimated_peak_bytes(
             options.method,
             image.width(),
@@ -129,54 +137,31 @@ impl Jobs {
             options.layers,
         );
         let budget = self.memory_budget;
-        let work = move || {
-            let within_budget = if needed > budget {
-                Err(DecomposeError::OverMemoryBudget {
-                    needed_mib: needed.div_ceil(1 << 20),
-                    budget_mib: budget >> 20,
-                })
-            } else {
-                Ok(())
-            };
-            let result = within_budget.and_then(|()| {
-                catch_unwind(AssertUnwindSafe(|| {
-                    validate(&image, &options)?;
-                    decomposer.decompose(&image, &options, &progress)
-                }))
-                .unwrap_or_else(|panic| {
-                    Err(DecomposeError::Panicked {
-                        method,
-                        message: panic_message(&panic),
-                    })
-                })
-            });
-            // The receiver is gone only if the runner was dropped; then nobody wants the result.
-            let _ = sender.send(Finished {
-                id,
-                target,
-                options,
-                result,
-            });
-            wake();
+        let work = {
+            let (options, progress) = (options.clone(), progress.clone());
+            move || {
+                if needed > budget {
+                    return Err(DecomposeError::OverMemoryBudget {
+                        needed_mib: needed.div_ceil(1 << 20),
+                        budget_mib: budget >> 20,
+                    });
+                }
+                validate(&image, &options)?;
+                decomposer.decompose(&image, &options, &progress)
+            }
         };
-        if let Err(err) = std::thread::Builder::new()
-            .name("strata-decompose".into())
-            .spawn(work)
-        {
-            let options = self
-                .running
-                .as_ref()
-                .map(|r| r.options.clone())
-                .unwrap_or_default();
-            let _ = self.sender.send(Finished {
-                id,
-                target,
-                options,
-                result: Err(DecomposeError::Unavailable(format!(
-                    "cannot start a worker thread: {err}"
-                ))),
-            });
-        }
+        let worker = Worker::spawn("strata-decompose", work, wake).unwrap_or_else(|err| {
+            Worker::finished(Err(DecomposeError::Unavailable(format!(
+                "cannot start a worker thread: {err}"
+            ))))
+        });
+        self.running = Some(Running {
+            id,
+            target,
+            options,
+            progress,
+            worker,
+        });
         id
     }
 
@@ -184,6 +169,7 @@ impl Jobs {
     pub fn cancel(&mut self) {
         if let Some(running) = self.running.take() {
             running.progress.cancel();
+            tracing::debug!("cancelled job {:?}; its result will be dropped", running.id);
         }
     }
 
@@ -199,48 +185,21 @@ impl Jobs {
         self.running.as_ref().map(|r| r.target)
     }
 
-    /// The running job's result once it is ready; stale results are discarded.
+    /// The running job's result once it is ready. Results of cancelled or replaced jobs
+    /// never come back: their workers were dropped with them.
     pub fn poll(&mut self) -> Option<Finished> {
-        while let Ok(finished) = self.receiver.try_recv() {
-            if let Some(done) = self.accept(finished) {
-                return Some(done);
-            }
-        }
-        None
+        let delivered = self.running.as_ref()?.worker.poll()?;
+        self.take_finished(delivered)
     }
 
     /// Blocks up to `timeout` for the running job's result (for the CLI and tests).
     pub fn wait(&mut self, timeout: Duration) -> Option<Finished> {
-        let deadline = std::time::Instant::now() + timeout;
-        while self.running.is_some() {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let finished = self.receiver.recv_timeout(left).ok()?;
-            if let Some(done) = self.accept(finished) {
-                return Some(done);
-            }
-        }
-        None
+        let delivered = self.running.as_ref()?.worker.wait(timeout)?;
+        self.take_finished(delivered)
     }
 
-    fn accept(&mut self, finished: Finished) -> Option<Finished> {
-        let current = self.running.as_ref().is_some_and(|r| r.id == finished.id);
-        if current {
-            self.running = None;
-            Some(finished)
-        } else {
-            tracing::debug!("dropping the result of stale job {:?}", finished.id);
-            None
-        }
-    }
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
+    fn take_finished(&mut self, delivered: Result<Outcome, Failure>) -> Option<Finished> {
+        self.running.take().map(|running| running.finish(delivered))
     }
 }
 

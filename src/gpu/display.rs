@@ -5,6 +5,7 @@
 //! [`ViewTransform`] in viewport pixels.
 
 use super::compositor::Compositor;
+use super::pipelines::{pipeline, shader_module, texture_entry};
 
 /// Where the canvas lands in the viewport, in physical pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,52 +60,22 @@ impl Display {
                     },
                     count: None,
                 },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        multisampled: false,
-                    },
-                    count: None,
-                },
+                texture_entry(1),
             ],
         });
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("display.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/display.wgsl").into()),
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("strata display"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("strata display"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_tile"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some("fs_tile"),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: target_format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let module = shader_module(
+            device,
+            "display.wgsl",
+            include_str!("../../shaders/display.wgsl"),
+        );
+        let pipeline = pipeline(
+            device,
+            &layout,
+            &module,
+            ("vs_tile", "fs_tile"),
+            target_format,
+            None,
+        );
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("strata display view"),
             size: SLOT,

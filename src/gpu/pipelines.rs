@@ -33,7 +33,8 @@ pub struct Pipelines {
     pub canvas_format: wgpu::TextureFormat,
 }
 
-fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+/// A fragment-stage float texture read with `textureLoad` at `binding`.
+pub(super) fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::FRAGMENT,
@@ -76,17 +77,17 @@ impl Pipelines {
             label: Some("strata finish"),
             entries: &[texture_entry(0)],
         });
-        let composite = shader(
+        let composite = shader_module(
             device,
             "composite.wgsl",
             include_str!("../../shaders/composite.wgsl"),
         );
-        let premul = shader(
+        let premul = shader_module(
             device,
             "premul_over.wgsl",
             include_str!("../../shaders/premul_over.wgsl"),
         );
-        let finish = shader(
+        let finish = shader_module(
             device,
             "finish.wgsl",
             include_str!("../../shaders/finish.wgsl"),
@@ -133,14 +134,28 @@ impl Pipelines {
     }
 }
 
-fn shader(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ShaderModule {
+/// The WGSL every shader starts with: the vertex helpers, `struct Draw` and the
+/// premultiply/unpremultiply helpers (WGSL has no `#include`).
+const PRELUDE: &str = include_str!("../../shaders/prelude.wgsl");
+
+/// The full source of a shader: [`PRELUDE`], then the shader file's own `source`. Line
+/// numbers in compiler messages count from the prelude's first line.
+pub(super) fn with_prelude(source: &str) -> String {
+    format!("{PRELUDE}\n{source}")
+}
+
+/// Compiles the shader file `name`, whose text is `source`, behind the shared prelude. Every
+/// pipeline's shader module is made here, so none can miss the prelude.
+pub(super) fn shader_module(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
     device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(label),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
+        label: Some(name),
+        source: wgpu::ShaderSource::Wgsl(with_prelude(source).into()),
     })
 }
 
-fn pipeline(
+/// A render pipeline drawing `module`'s `vertex` and `fragment` entry points into one target
+/// of `format`, with `blend` (`None`: replace), no vertex buffers and no depth.
+pub(super) fn pipeline(
     device: &wgpu::Device,
     layout: &wgpu::BindGroupLayout,
     module: &wgpu::ShaderModule,
@@ -183,6 +198,29 @@ fn pipeline(
 #[cfg(test)]
 mod tests {
     use crate::model::BlendMode;
+
+    /// Every shader relies on the prelude, and none repeats what the prelude defines.
+    #[test]
+    fn shaders_use_the_prelude_without_repeating_it() {
+        let shaders = [
+            include_str!("../../shaders/composite.wgsl"),
+            include_str!("../../shaders/premul_over.wgsl"),
+            include_str!("../../shaders/finish.wgsl"),
+            include_str!("../../shaders/display.wgsl"),
+        ];
+        for source in shaders {
+            let full = super::with_prelude(source);
+            assert!(full.starts_with(super::PRELUDE));
+            for defined in [
+                "struct VsOut {",
+                "struct Draw {",
+                "fn rect_vertex(",
+                "fn unpremultiply(",
+            ] {
+                assert_eq!(full.matches(defined).count(), 1, "{defined}");
+            }
+        }
+    }
 
     /// The shader switches on `BlendMode as u32`; its constants must follow the enum.
     #[test]

@@ -13,10 +13,8 @@
 
 use rayon::prelude::*;
 
-use super::{BlendMode, Document, Layer, RgbaImage};
-
-/// A premultiplied RGBA value in `0..=1`.
-pub type Premul = [f32; 4];
+use super::pixels::{Premul, unit, unpremultiply};
+use super::{BBox, BlendMode, Document, Layer, RgbaImage};
 
 /// Flattens every visible layer of `doc` onto a transparent canvas of the document's size.
 pub fn composite(doc: &Document) -> RgbaImage {
@@ -44,7 +42,7 @@ pub fn composite_into(layers: &[Layer], out: &mut RgbaImage) {
                 blend_layer_row(acc, layer, y as i64);
             }
             for (px, value) in row.chunks_exact_mut(4).zip(acc.iter()) {
-                px.copy_from_slice(&to_straight_u8(*value));
+                px.copy_from_slice(&unpremultiply(*value));
             }
         },
     );
@@ -52,18 +50,15 @@ pub fn composite_into(layers: &[Layer], out: &mut RgbaImage) {
 
 /// Blends canvas row `y` of `layer` into `acc` (premultiplied, one entry per canvas column).
 fn blend_layer_row(acc: &mut [Premul], layer: &Layer, y: i64) {
-    let (left, top, right, bottom) = layer.bounds();
-    if y < top || y >= bottom {
+    let bounds = layer.bounds();
+    let row = BBox::new(0, y, acc.len() as i64, y + 1).intersect(bounds);
+    if row.is_empty() {
         return;
     }
-    let x0 = left.max(0);
-    let x1 = right.min(acc.len() as i64);
-    if x0 >= x1 {
-        return;
-    }
-    let row_in_layer = (y - top) as usize;
+    let (x0, x1) = (row.x0, row.x1);
+    let row_in_layer = (y - bounds.y0) as usize;
     let layer_width = layer.width() as usize;
-    let row_start = (row_in_layer * layer_width + (x0 - left) as usize) * 4;
+    let row_start = (row_in_layer * layer_width + (x0 - bounds.x0) as usize) * 4;
     let row_end = row_start + (x1 - x0) as usize * 4;
     let src_row = &layer.pixels.as_raw()[row_start..row_end];
     let dst = &mut acc[x0 as usize..x1 as usize];
@@ -76,14 +71,14 @@ fn blend_layer_row(acc: &mut [Premul], layer: &Layer, y: i64) {
 /// backdrop `below`, using `mode`.
 #[inline]
 pub fn blend_pixel(below: Premul, src: [u8; 4], opacity: f32, mode: BlendMode) -> Premul {
-    let a_s = f32::from(src[3]) / 255.0 * opacity;
+    let a_s = unit(src[3]) * opacity;
     if a_s <= 0.0 {
         return below;
     }
     let a_b = below[3];
     let mut out = [0.0; 4];
     for c in 0..3 {
-        let cs = f32::from(src[c]) / 255.0;
+        let cs = unit(src[c]);
         let cb_premul = below[c];
         let blended = if mode == BlendMode::Normal || a_b <= 0.0 {
             cs
@@ -95,22 +90,6 @@ pub fn blend_pixel(below: Premul, src: [u8; 4], opacity: f32, mode: BlendMode) -
     }
     out[3] = a_s + a_b * (1.0 - a_s);
     out
-}
-
-/// Converts a premultiplied value to straight 8-bit, rounding to nearest.
-#[inline]
-pub fn to_straight_u8(p: Premul) -> [u8; 4] {
-    let a = p[3].clamp(0.0, 1.0);
-    if a <= 0.0 {
-        return [0, 0, 0, 0];
-    }
-    let channel = |c: f32| ((c / a).clamp(0.0, 1.0) * 255.0).round() as u8;
-    [
-        channel(p[0]),
-        channel(p[1]),
-        channel(p[2]),
-        (a * 255.0).round() as u8,
-    ]
 }
 
 #[cfg(test)]

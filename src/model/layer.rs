@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{BlendMode, RgbaImage};
+use super::{BBox, BlendMode, RgbaImage};
 
 /// Stable identity of a layer within a document; survives reordering and undo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,7 +63,7 @@ impl Layer {
 
     /// Opacity as the 0..=255 byte that PSD stores, rounded (not truncated: 0.749 → 191).
     pub fn opacity_u8(&self) -> u8 {
-        (self.opacity.clamp(0.0, 1.0) * 255.0).round() as u8
+        super::pixels::to_u8(self.opacity)
     }
 
     /// True when both layers have equal properties and share the very same pixel buffer.
@@ -84,14 +84,14 @@ impl Layer {
         self.pixels.as_raw().len()
     }
 
-    /// Canvas-space rectangle `(left, top, right, bottom)`, right/bottom exclusive.
-    pub fn bounds(&self) -> (i64, i64, i64, i64) {
-        let (x, y) = (i64::from(self.offset.x), i64::from(self.offset.y));
-        (
-            x,
-            y,
-            x + i64::from(self.width()),
-            y + i64::from(self.height()),
+    /// The layer's rectangle on the canvas, right and bottom exclusive (it may reach past
+    /// any edge of the canvas).
+    pub fn bounds(&self) -> BBox<i64> {
+        BBox::at(
+            i64::from(self.offset.x),
+            i64::from(self.offset.y),
+            i64::from(self.width()),
+            i64::from(self.height()),
         )
     }
 }

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use super::composite_cpu::{Premul, blend_pixel, composite_into, to_straight_u8};
+use super::composite_cpu::{blend_pixel, composite_into};
+use super::pixels::{Premul, unpremultiply};
 use super::{BlendMode, Document, Layer, LayerId, Offset, RgbaImage};
 
 /// Alpha at or above which a pixel counts as "opaque" for click-to-select. Photoshop's
@@ -78,10 +79,9 @@ impl Document {
                 return Err(MergeError::Locked(layer.name.clone()));
             }
         }
-        let (a, b) = (upper.bounds(), lower.bounds());
-        let (left, top) = (a.0.min(b.0), a.1.min(b.1));
-        let (right, bottom) = (a.2.max(b.2), a.3.max(b.3));
-        let (width, height) = ((right - left) as u64, (bottom - top) as u64);
+        let union = upper.bounds().union(lower.bounds());
+        let (left, top) = (union.x0, union.y0);
+        let (width, height) = (union.width() as u64, union.height() as u64);
         if width > MAX_MERGED_SIDE || height > MAX_MERGED_SIDE {
             return Err(MergeError::TooLarge(width, height));
         }
@@ -146,7 +146,7 @@ impl Document {
                 acc = blend_pixel(acc, p, layer.opacity, layer.blend);
             }
         }
-        Some(to_straight_u8(acc))
+        Some(unpremultiply(acc))
     }
 
     /// "Layer N" with the smallest N ≥ 1 that no layer is called.
@@ -160,14 +160,14 @@ impl Document {
 
 /// The layer's own pixel at canvas point (`x`, `y`), if the layer covers it.
 fn pixel_of(layer: &Layer, x: i64, y: i64) -> Option<[u8; 4]> {
-    let (left, top, right, bottom) = layer.bounds();
-    if x < left || y < top || x >= right || y >= bottom {
+    let bounds = layer.bounds();
+    if !bounds.contains(x, y) {
         return None;
     }
     Some(
         layer
             .pixels
-            .get_pixel((x - left) as u32, (y - top) as u32)
+            .get_pixel((x - bounds.x0) as u32, (y - bounds.y0) as u32)
             .0,
     )
 }
@@ -177,7 +177,7 @@ mod tests {
     #![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
 
     use super::*;
-    use crate::model::composite;
+    use crate::model::{BBox, composite};
 
     fn solid(w: u32, h: u32, rgba: [u8; 4]) -> RgbaImage {
         RgbaImage::from_pixel(w, h, image::Rgba(rgba))
@@ -204,7 +204,7 @@ mod tests {
         let layer = &doc.layers[0];
         assert_eq!(layer.name, "low");
         // The union of (0,0)-(8,6) and (6,-1)-(9,1).
-        assert_eq!(layer.bounds(), (0, -1, 9, 6));
+        assert_eq!(layer.bounds(), BBox::new(0, -1, 9, 6));
         assert_eq!(composite(&doc), before);
     }
 
@@ -260,7 +260,7 @@ mod tests {
         assert_eq!(doc.index_of(second), Some(3));
         assert_eq!(doc.layer(first).unwrap().name, "Layer 1");
         assert_eq!(doc.layer(second).unwrap().name, "Layer 2");
-        assert_eq!(doc.layer(first).unwrap().bounds(), (0, 0, 8, 6));
+        assert_eq!(doc.layer(first).unwrap().bounds(), BBox::new(0, 0, 8, 6));
         assert_eq!(composite(&doc), before);
     }
 

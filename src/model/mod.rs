@@ -1,4 +1,5 @@
-//! The document model: layers, blend modes, undo history and the CPU reference compositor.
+//! The document model: layers, blend modes, undo history, the CPU reference compositor and
+//! the pixel helpers ([`pixels`]) everything else converts with.
 //!
 //! This module knows nothing about windows or GPUs. Every other part of Strata (file formats,
 //! decomposition, the wgpu compositor, the editor) reads and writes these types, and every other
@@ -10,6 +11,7 @@ mod document;
 mod history;
 mod layer;
 mod layer_ops;
+pub mod pixels;
 
 pub use blend::BlendMode;
 pub use composite_cpu::{composite, composite_into};
@@ -17,6 +19,7 @@ pub use document::Document;
 pub use history::History;
 pub use layer::{Layer, LayerId, Offset};
 pub use layer_ops::{MergeError, SELECT_ALPHA_THRESHOLD};
+pub use pixels::BBox;
 
 /// Straight-alpha 8-bit RGBA pixels, the storage format of every layer.
 pub type RgbaImage = image::RgbaImage;

@@ -22,7 +22,6 @@ mod slot;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use recovery::RecoveryChoice;
@@ -31,6 +30,7 @@ use slot::{Leftover, Lock, Slot, SlotInfo};
 use super::StrataApp;
 use crate::io::{ErrorKind, IoError};
 use crate::model::Document;
+use crate::worker::{Failure, Worker};
 
 /// How long after a change the document is autosaved, as Photoshop's default recovery
 /// interval is a few minutes.
@@ -74,9 +74,8 @@ struct Session {
 /// A write on the autosave thread.
 #[derive(Debug)]
 struct Writer {
-    handle: std::thread::JoinHandle<()>,
+    worker: Worker<Result<Document, IoError>>,
     cancel: Arc<AtomicBool>,
-    done: Receiver<Result<Document, IoError>>,
 }
 
 /// The editor's autosave state.
@@ -166,12 +165,12 @@ impl StrataApp {
         let Some(writer) = &self.autosave.writer else {
             return false;
         };
-        match writer.done.recv_timeout(timeout) {
-            Ok(result) => {
-                self.finish_autosave(result);
+        match writer.worker.wait(timeout) {
+            Some(delivered) => {
+                self.finish_autosave(delivered);
                 true
             }
-            Err(_) => false,
+            None => false,
         }
     }
 
@@ -182,7 +181,7 @@ impl StrataApp {
             writer.cancel.store(true, Ordering::Relaxed);
             // The write stops at its next chunk; without the wait it could rename the file
             // into place after the slot is deleted, and be offered as a crash next time.
-            if writer.handle.join().is_err() {
+            if !writer.worker.join() {
                 tracing::warn!("the autosave thread panicked");
             }
         }
@@ -287,34 +286,23 @@ impl StrataApp {
             file: self.path.clone(),
         };
         let cancel = Arc::new(AtomicBool::new(false));
-        let (sender, done) = channel();
         let wake = self.autosave.repaint.clone();
         let work = {
             let cancel = Arc::clone(&cancel);
             move || {
-                let write = || {
-                    slot::write_ora(&doc, &slot.ora(), &cancel)?;
-                    info.write(&slot.info())
-                };
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(write))
-                    .unwrap_or_else(|_| Err(write_error(&slot.ora(), "the writer crashed")));
-                // The receiver is gone only if the editor was dropped; nobody wants it then.
-                let _ = sender.send(result.map(|()| doc));
-                if let Some(ctx) = wake {
-                    ctx.request_repaint();
-                }
+                slot::write_ora(&doc, &slot.ora(), &cancel)?;
+                info.write(&slot.info())?;
+                Ok(doc)
             }
         };
-        match std::thread::Builder::new()
-            .name("strata-autosave".into())
-            .spawn(work)
-        {
-            Ok(handle) => {
-                self.autosave.writer = Some(Writer {
-                    handle,
-                    cancel,
-                    done,
-                });
+        let wake = move || {
+            if let Some(ctx) = wake {
+                ctx.request_repaint();
+            }
+        };
+        match Worker::spawn("strata-autosave", work, wake) {
+            Ok(worker) => {
+                self.autosave.writer = Some(Writer { worker, cancel });
                 true
             }
             Err(err) => {
@@ -328,25 +316,24 @@ impl StrataApp {
 
     /// Takes the running write's result in, if it has finished.
     fn take_autosave_result(&mut self) {
-        let Some(writer) = &self.autosave.writer else {
+        let Some(delivered) = self.autosave.writer.as_ref().and_then(|w| w.worker.poll()) else {
             return;
         };
-        let result = match writer.done.try_recv() {
-            Ok(result) => result,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => {
-                let path = self.autosave_file().unwrap_or_default();
-                Err(write_error(&path, "the autosave thread stopped"))
-            }
-        };
-        self.finish_autosave(result);
+        self.finish_autosave(delivered);
     }
 
-    fn finish_autosave(&mut self, result: Result<Document, IoError>) {
+    fn finish_autosave(&mut self, delivered: Result<Result<Document, IoError>, Failure>) {
         if let Some(writer) = self.autosave.writer.take() {
             // It has sent its result, so this returns at once.
-            let _ = writer.handle.join();
+            writer.worker.join();
         }
+        let path = self.autosave_file().unwrap_or_default();
+        let result = delivered.unwrap_or_else(|failure| {
+            Err(match failure {
+                Failure::Panicked(_) => write_error(&path, "the writer crashed"),
+                Failure::Stopped => write_error(&path, "the autosave thread stopped"),
+            })
+        });
         match result {
             Ok(doc) => {
                 tracing::info!("autosaved {} layers", doc.layers.len());

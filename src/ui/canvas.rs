@@ -237,7 +237,12 @@ impl CanvasView {
     /// Marks the selected layer's bounds with a dashed line (black under white, visible on
     /// any picture), like Photoshop's "Show Transform Controls".
     fn outline_layer(&self, painter: &egui::Painter, canvas: Rect, layer: &model::Layer) {
-        let (left, top, right, bottom) = layer.bounds();
+        let model::BBox {
+            x0: left,
+            y0: top,
+            x1: right,
+            y1: bottom,
+        } = layer.bounds();
         let scale = self.zoom / self.pixels_per_point;
         let at = |x: i64, y: i64| canvas.min + vec2(x as f32, y as f32) * scale;
         let corners = [

@@ -7,13 +7,12 @@
 //! A panic in a reader or writer comes back as an error naming the file instead of taking
 //! the editor down.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 use crate::io::{self, ErrorKind, ExportFormat, IoError};
 use crate::model::Document;
+use crate::worker::{Failure, Worker};
 
 /// Work for the file thread.
 #[derive(Clone, Debug)]
@@ -96,24 +95,28 @@ pub struct Busy {
     pub running: String,
 }
 
-/// The file thread's runner, owned by the editor.
-pub struct FileJobs {
-    running: Option<FileJob>,
-    started: Option<Instant>,
-    sender: Sender<Finished>,
-    receiver: Receiver<Finished>,
+/// The job in flight and its worker.
+struct Running {
+    job: FileJob,
+    started: Instant,
+    worker: Worker<Outcome>,
 }
 
-impl Default for FileJobs {
-    fn default() -> Self {
-        let (sender, receiver) = channel();
-        Self {
-            running: None,
-            started: None,
-            sender,
-            receiver,
+impl Running {
+    /// The job's [`Finished`] for what its worker delivered.
+    fn finish(self, delivered: Result<Outcome, Failure>) -> Finished {
+        let outcome = delivered.unwrap_or_else(|failure| panicked(&self.job, &failure));
+        Finished {
+            job: self.job,
+            outcome,
         }
     }
+}
+
+/// The file thread's runner, owned by the editor.
+#[derive(Default)]
+pub struct FileJobs {
+    running: Option<Running>,
 }
 
 impl FileJobs {
@@ -122,66 +125,50 @@ impl FileJobs {
     pub fn start(&mut self, job: FileJob, wake: impl Fn() + Send + 'static) -> Result<(), Busy> {
         if let Some(running) = &self.running {
             return Err(Busy {
-                running: running.describe(),
+                running: running.job.describe(),
             });
         }
-        let sender = self.sender.clone();
         let work = {
             let job = job.clone();
-            move || {
-                let outcome = catch_unwind(AssertUnwindSafe(|| job.run()))
-                    .unwrap_or_else(|panic| panicked(&job, &panic));
-                // The receiver is gone only if the editor was dropped; nobody wants it then.
-                let _ = sender.send(Finished { job, outcome });
-                wake();
-            }
+            move || job.run()
         };
-        if let Err(err) = std::thread::Builder::new()
-            .name("strata-file".into())
-            .spawn(work)
-        {
-            // Report through the channel, like any failure, so the caller has one path.
+        let worker = Worker::spawn("strata-file", work, wake).unwrap_or_else(|err| {
+            // Report like any failure, so the caller has one path.
             let err = std::io::Error::other(format!("cannot start a worker thread: {err}"));
             let kind = match job {
                 FileJob::Open(_) => ErrorKind::Read(err),
                 _ => ErrorKind::Write(err),
             };
-            let outcome = failed(&job, kind);
-            let _ = self.sender.send(Finished {
-                job: job.clone(),
-                outcome,
-            });
-        }
-        self.running = Some(job);
-        self.started = Some(Instant::now());
+            Worker::finished(failed(&job, kind))
+        });
+        self.running = Some(Running {
+            job,
+            started: Instant::now(),
+            worker,
+        });
         Ok(())
     }
 
     /// The running job, if any.
     pub fn running(&self) -> Option<&FileJob> {
-        self.running.as_ref()
+        self.running.as_ref().map(|r| &r.job)
     }
 
     /// How long the running job has been running.
     pub fn elapsed(&self) -> Option<Duration> {
-        self.started.map(|s| s.elapsed())
+        self.running.as_ref().map(|r| r.started.elapsed())
     }
 
     /// The running job's result, once it is ready.
     pub fn poll(&mut self) -> Option<Finished> {
-        let finished = self.receiver.try_recv().ok()?;
-        self.running = None;
-        self.started = None;
-        Some(finished)
+        let delivered = self.running.as_ref()?.worker.poll()?;
+        self.running.take().map(|r| r.finish(delivered))
     }
 
     /// Blocks up to `timeout` for the running job's result (tests and scripts).
     pub fn wait(&mut self, timeout: Duration) -> Option<Finished> {
-        self.running.as_ref()?;
-        let finished = self.receiver.recv_timeout(timeout).ok()?;
-        self.running = None;
-        self.started = None;
-        Some(finished)
+        let delivered = self.running.as_ref()?.worker.wait(timeout)?;
+        self.running.take().map(|r| r.finish(delivered))
     }
 }
 
@@ -203,12 +190,9 @@ fn failed(job: &FileJob, kind: ErrorKind) -> Outcome {
     }
 }
 
-fn panicked(job: &FileJob, panic: &Box<dyn std::any::Any + Send>) -> Outcome {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
+/// The outcome of a job whose reader or writer crashed: an error naming the file.
+fn panicked(job: &FileJob, failure: &Failure) -> Outcome {
+    let message = failure.to_string();
     let crashed = |what: &str| {
         std::io::Error::other(format!(
             "{what} crashed ({message}); this is a bug in Strata"
@@ -229,6 +213,7 @@ mod tests {
 
     use super::*;
     use crate::model::RgbaImage;
+    use std::sync::mpsc::channel;
 
     const LONG: Duration = Duration::from_secs(60);
 
@@ -284,8 +269,8 @@ mod tests {
     #[test]
     fn a_panic_becomes_an_error() {
         let job = FileJob::Open(PathBuf::from("x/boom.psd"));
-        let panic: Box<dyn std::any::Any + Send> = Box::new("index out of bounds");
-        match panicked(&job, &panic) {
+        let failure = Failure::Panicked("index out of bounds".into());
+        match panicked(&job, &failure) {
             Outcome::Opened(Err(err)) => {
                 let text = err.to_string();
                 assert!(

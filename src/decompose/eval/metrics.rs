@@ -40,7 +40,8 @@
 use rayon::prelude::*;
 
 use super::EvalError;
-use crate::model::composite_cpu::{Premul, blend_pixel, to_straight_u8};
+use crate::model::composite_cpu::blend_pixel;
+use crate::model::pixels::{Premul, unpremultiply};
 use crate::model::{BlendMode, RgbaImage};
 
 /// Merge budgets reported by the field: m = 0..=5.
@@ -203,7 +204,7 @@ pub fn merge(layers: &[RgbaImage]) -> RgbaImage {
             let s = &layer.as_raw()[i * 4..i * 4 + 4];
             acc = blend_pixel(acc, [s[0], s[1], s[2], s[3]], 1.0, BlendMode::Normal);
         }
-        px.copy_from_slice(&to_straight_u8(acc));
+        px.copy_from_slice(&unpremultiply(acc));
     }
     out
 }

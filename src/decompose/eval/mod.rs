@@ -14,6 +14,7 @@ pub use metrics::{MAX_MERGES, MergeScore, Protocol, score_layers};
 pub use scenes::{Scene, SceneKind, scene, suite};
 
 use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress};
+use crate::model::pixels::premultiply;
 use crate::model::{Document, RgbaImage, composite};
 
 /// Why a scene could not be scored.
@@ -46,20 +47,14 @@ pub fn reconstruction(output: &RgbaImage, input: &RgbaImage) -> Result<Reconstru
             found: output.dimensions(),
         });
     }
-    let premul = |p: &[u8]| {
-        let a = f64::from(p[3]) / 255.0;
-        [0, 1, 2]
-            .map(|c| f64::from(p[c]) / 255.0 * a)
-            .into_iter()
-            .chain([a])
-    };
+    let premul = |p: &[u8]| premultiply([p[0], p[1], p[2], p[3]]).map(f64::from);
     let (mut sum, mut max, mut n) = (0.0f64, 0.0f64, 0usize);
     for (o, i) in output
         .as_raw()
         .chunks_exact(4)
         .zip(input.as_raw().chunks_exact(4))
     {
-        for (x, y) in premul(o).zip(premul(i)) {
+        for (x, y) in premul(o).into_iter().zip(premul(i)) {
             let d = (x - y).abs();
             sum += d * d;
             max = max.max(d);

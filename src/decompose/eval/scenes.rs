@@ -15,6 +15,7 @@
 //!   blob with a feathered (soft) alpha edge, as a matted photo object has.
 
 use super::draw::{self, Noise, Rng, coverage, local, mix};
+use crate::model::pixels::to_u8;
 use crate::model::{Document, RgbaImage, composite};
 
 /// What a scene contains.
@@ -139,11 +140,11 @@ pub fn suite(count: usize, seed: u64, size: (u32, u32)) -> Vec<Scene> {
 fn paint(size: (u32, u32), f: impl Fn(f32, f32) -> (f32, [f32; 3])) -> RgbaImage {
     RgbaImage::from_fn(size.0, size.1, |x, y| {
         let (cov, rgb) = f(x as f32 + 0.5, y as f32 + 0.5);
-        let alpha = (cov.clamp(0.0, 1.0) * 255.0).round() as u8;
+        let alpha = to_u8(cov);
         if alpha == 0 {
             return image::Rgba([0, 0, 0, 0]);
         }
-        let c = rgb.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8);
+        let c = rgb.map(to_u8);
         image::Rgba([c[0], c[1], c[2], alpha])
     })
 }
@@ -361,6 +362,7 @@ fn cutout_layer(rng: &mut Rng, size: (u32, u32)) -> RgbaImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::pixels::AlphaStats;
 
     #[test]
     fn scenes_are_deterministic_and_well_formed() {
@@ -372,15 +374,15 @@ mod tests {
             assert!(a.layers.len() >= 3);
             assert!(a.layers.iter().all(|l| l.dimensions() == (96, 64)));
             assert!(
-                a.layers[0].pixels().all(|p| p[3] == 255),
+                AlphaStats::of(&a.layers[0]).is_opaque(),
                 "opaque background"
             );
             for (name, layer) in a.names.iter().zip(&a.layers).skip(1) {
-                let covered = layer.pixels().filter(|p| p[3] > 0).count();
+                let covered = AlphaStats::of(layer).visible;
                 assert!(covered > 20, "{kind:?} {name}: {covered} px");
                 assert!(covered < 96 * 64, "{kind:?} {name} covers everything");
             }
-            assert!(a.composite().pixels().all(|p| p[3] == 255));
+            assert!(AlphaStats::of(&a.composite()).is_opaque());
         }
         assert_ne!(
             scene(SceneKind::Photo, 1, (64, 64)).layers,
@@ -391,10 +393,7 @@ mod tests {
     #[test]
     fn edges_are_soft() {
         let s = scene(SceneKind::Photo, 5, (128, 128));
-        let partial = s.layers[1]
-            .pixels()
-            .filter(|p| p[3] > 0 && p[3] < 255)
-            .count();
+        let partial = AlphaStats::of(&s.layers[1]).partial();
         assert!(
             partial > 100,
             "feathered cut-out has {partial} partial pixels"

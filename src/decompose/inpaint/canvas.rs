@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 
 use crate::model::RgbaImage;
+use crate::model::pixels::{Premul, premultiply};
 
 /// Premultiplied RGBA in `0..=1`, row-major.
 ///
@@ -14,7 +15,7 @@ use crate::model::RgbaImage;
 pub(crate) struct Canvas {
     pub width: usize,
     pub height: usize,
-    pub px: Vec<[f32; 4]>,
+    pub px: Vec<Premul>,
 }
 
 impl Canvas {
@@ -248,27 +249,6 @@ fn block(x: usize, y: usize, w: usize, h: usize) -> impl Iterator<Item = (usize,
         .flat_map(move |sy| xs.into_iter().take(x_count).map(move |sx| (sx, sy)))
 }
 
-/// Straight 8-bit → premultiplied float.
-pub(crate) fn premultiply(p: [u8; 4]) -> [f32; 4] {
-    let a = f32::from(p[3]) / 255.0;
-    [
-        f32::from(p[0]) / 255.0 * a,
-        f32::from(p[1]) / 255.0 * a,
-        f32::from(p[2]) / 255.0 * a,
-        a,
-    ]
-}
-
-/// Premultiplied float → straight 8-bit, rounding to nearest.
-pub(crate) fn unpremultiply(p: [f32; 4]) -> [u8; 4] {
-    let a = p[3].clamp(0.0, 1.0);
-    if a <= 0.5 / 255.0 {
-        return [0, 0, 0, 0];
-    }
-    let c = |v: f32| ((v / a).clamp(0.0, 1.0) * 255.0).round() as u8;
-    [c(p[0]), c(p[1]), c(p[2]), (a * 255.0).round() as u8]
-}
-
 /// `acc += w · v`, per channel.
 #[inline]
 pub(crate) fn add(acc: &mut [f32; 4], v: [f32; 4], w: f32) {
@@ -289,13 +269,6 @@ pub(crate) use crate::decompose::rng::SplitMix64 as Rng;
 #[allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
 mod tests {
     use super::*;
-
-    #[test]
-    fn premultiply_round_trips_opaque_and_clears_transparent() {
-        let p = [12, 200, 99, 255];
-        assert_eq!(unpremultiply(premultiply(p)), p);
-        assert_eq!(unpremultiply(premultiply([50, 60, 70, 0])), [0, 0, 0, 0]);
-    }
 
     #[test]
     fn box_mean_matches_brute_force() {

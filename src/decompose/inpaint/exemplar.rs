@@ -21,6 +21,7 @@ use super::patchmatch::{self, Effort, Field, NONE, PATCH_PIXELS, Patches, RADIUS
 use super::span::Span;
 use super::telea::telea;
 use crate::decompose::DecomposeError;
+use crate::model::pixels::clamp_premul;
 
 /// Most target patches a level may have and still be searched.
 const SEARCH_TARGETS: usize = 80_000;
@@ -313,13 +314,7 @@ impl Ballot<'_> {
             self.img.px[p]
         };
         // Colour shifts can leave the valid range; keep a valid premultiplied colour.
-        let a = v[3].clamp(0.0, 1.0);
-        [
-            v[0].clamp(0.0, a),
-            v[1].clamp(0.0, a),
-            v[2].clamp(0.0, a),
-            a,
-        ]
+        clamp_premul(v)
     }
 }
 

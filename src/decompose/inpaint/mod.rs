@@ -25,12 +25,13 @@ mod telea;
 
 use image::GrayImage;
 
-use self::canvas::{Canvas, Mask, unpremultiply};
+use self::canvas::{Canvas, Mask};
 use self::span::Span;
 use crate::decompose::DecomposeError;
 use crate::decompose::progress::ScopedProgress;
 use crate::decompose::segment::components::{self, Component};
 use crate::model::RgbaImage;
+use crate::model::pixels::unpremultiply;
 
 /// Holes whose every pixel is at most this far (chessboard distance) from a known pixel are
 /// filled by Telea's method alone: patches would have nothing to add.

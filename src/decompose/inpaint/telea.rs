@@ -14,6 +14,7 @@ use std::collections::BinaryHeap;
 use super::canvas::{Canvas, Mask, add};
 use super::span::Span;
 use crate::decompose::DecomposeError;
+use crate::model::pixels::clamp_premul;
 
 /// Pixel state in the fast-marching method.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -230,12 +231,7 @@ fn fill_value(
         return canvas.px[fallback];
     }
     // The gradient extrapolation may overshoot; keep the result a valid premultiplied colour.
-    let alpha = (acc[3] / weight_sum).clamp(0.0, 1.0);
-    let mut out = [0.0, 0.0, 0.0, alpha];
-    for c in 0..3 {
-        out[c] = (acc[c] / weight_sum).clamp(0.0, alpha);
-    }
-    out
+    clamp_premul(acc.map(|v| v / weight_sum))
 }
 
 /// Unit normal of the front (∇T) at (`x`, `y`), from the neighbours whose `T` is available.

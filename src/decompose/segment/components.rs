@@ -4,42 +4,7 @@
 
 use image::GrayImage;
 
-/// An axis-aligned box; `x1`/`y1` are exclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct BBox {
-    pub x0: u32,
-    pub y0: u32,
-    pub x1: u32,
-    pub y1: u32,
-}
-
-impl BBox {
-    /// The box of the single pixel (`x`, `y`).
-    pub fn pixel(x: u32, y: u32) -> Self {
-        Self {
-            x0: x,
-            y0: y,
-            x1: x + 1,
-            y1: y + 1,
-        }
-    }
-
-    /// Grows the box to contain (`x`, `y`).
-    pub fn include(&mut self, x: u32, y: u32) {
-        self.x0 = self.x0.min(x);
-        self.y0 = self.y0.min(y);
-        self.x1 = self.x1.max(x + 1);
-        self.y1 = self.y1.max(y + 1);
-    }
-
-    pub fn width(&self) -> u32 {
-        self.x1 - self.x0
-    }
-
-    pub fn height(&self) -> u32 {
-        self.y1 - self.y0
-    }
-}
+use crate::model::BBox;
 
 /// One connected set of mask pixels.
 #[derive(Clone, Debug, PartialEq)]
@@ -198,15 +163,7 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert_eq!(c[0].area, 2); // the diagonal pair
         assert_eq!(c[1].area, 7); // the U, joined only at its bottom
-        assert_eq!(
-            c[1].bbox,
-            BBox {
-                x0: 4,
-                y0: 0,
-                x1: 7,
-                y1: 3
-            }
-        );
+        assert_eq!(c[1].bbox, BBox::new(4, 0, 7, 3));
         assert_eq!(c[2].pixels, vec![21, 22]);
     }
 

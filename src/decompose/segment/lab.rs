@@ -3,13 +3,15 @@
 
 use std::sync::OnceLock;
 
+use crate::model::pixels::unit;
+
 /// sRGB 8-bit value → linear light, tabulated once.
 fn linear_table() -> &'static [f32; 256] {
     static TABLE: OnceLock<[f32; 256]> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut t = [0.0f32; 256];
-        for (i, v) in t.iter_mut().enumerate() {
-            let c = i as f32 / 255.0;
+        for (i, v) in (0..=255u8).zip(t.iter_mut()) {
+            let c = unit(i);
             *v = if c <= 0.04045 {
                 c / 12.92
             } else {

@@ -16,8 +16,8 @@
 use rayon::prelude::*;
 
 use super::NO_REGION;
-use super::components::BBox;
-use crate::model::RgbaImage;
+use crate::model::pixels::{alpha_to_u8_up, min_unblend_alpha, to_u8, unblend, unit};
+use crate::model::{BBox, RgbaImage};
 
 /// Below this colour separation (per channel, 0..1) the two-colour model says nothing.
 const MIN_SEPARATION: f32 = 10.0 / 255.0;
@@ -70,12 +70,11 @@ pub fn layer_pixels(
     below: &RgbaImage,
 ) -> Option<(RgbaImage, BBox)> {
     let (w, h) = (image.width() as usize, image.height() as usize);
-    let mut bbox: Option<BBox> = None;
-    for (i, _) in owners.iter().enumerate().filter(|&(_, &o)| o == layer) {
-        let (x, y) = ((i % w) as u32, (i / w) as u32);
-        bbox.get_or_insert(BBox::pixel(x, y)).include(x, y);
-    }
-    let bbox = bbox?;
+    let bbox = BBox::enclosing(
+        (owners.iter().enumerate())
+            .filter(|&(_, &o)| o == layer)
+            .map(|(i, _)| ((i % w) as u32, (i / w) as u32)),
+    )?;
     let ctx = Context {
         image,
         labels,
@@ -209,34 +208,20 @@ pub fn coverage(i: [f32; 3], f: [f32; 3], b: [f32; 3]) -> Option<f32> {
 pub fn solve(target: [u8; 4], below: [u8; 4], alpha: f32) -> [u8; 4] {
     let i = to_unit(target);
     let b = to_unit(below);
-    // Smallest α for which F = (I − (1 − α)B)/α stays inside 0..=1 in every channel.
-    let mut needed = alpha.clamp(0.0, 1.0);
-    for c in 0..3 {
-        if i[c] < b[c] {
-            needed = needed.max(1.0 - i[c] / b[c]);
-        } else if i[c] > b[c] {
-            needed = needed.max((i[c] - b[c]) / (1.0 - b[c]));
-        }
-    }
+    // At least the smallest α for which an exact F stays inside 0..=1 in every channel.
+    let needed = alpha.clamp(0.0, 1.0).max(min_unblend_alpha(i, b));
     // Round α up so the exact F still fits, then solve F for the α actually stored.
-    let a8 = (needed * 255.0 - 1e-3).ceil().clamp(0.0, 255.0) as u8;
+    let a8 = alpha_to_u8_up(needed);
     if a8 == 0 {
         return [0, 0, 0, 0];
     }
-    let a = f32::from(a8) / 255.0;
-    let channel = |c: usize| {
-        let f = (i[c] - (1.0 - a) * b[c]) / a;
-        (f.clamp(0.0, 1.0) * 255.0).round() as u8
-    };
-    [channel(0), channel(1), channel(2), a8]
+    let [r, g, b] = unblend(i, b, unit(a8)).map(to_u8);
+    [r, g, b, a8]
 }
 
+/// The colour of a pixel in `0..=1`, alpha ignored (callers look at opaque pixels).
 fn to_unit(p: [u8; 4]) -> [f32; 3] {
-    [
-        f32::from(p[0]) / 255.0,
-        f32::from(p[1]) / 255.0,
-        f32::from(p[2]) / 255.0,
-    ]
+    [unit(p[0]), unit(p[1]), unit(p[2])]
 }
 
 /// In-image 8-neighbours of (`x`, `y`).
@@ -255,18 +240,12 @@ fn neighbours8(x: usize, y: usize, w: usize, h: usize) -> impl Iterator<Item = (
 #[allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
 mod tests {
     use super::*;
-    use crate::model::composite_cpu::{blend_pixel, to_straight_u8};
-    use crate::model::{BlendMode, composite_cpu::Premul};
+    use crate::model::BlendMode;
+    use crate::model::composite_cpu::blend_pixel;
+    use crate::model::pixels::{premultiply, unpremultiply};
 
     fn over(top: [u8; 4], below: [u8; 4]) -> [u8; 4] {
-        let a = f32::from(below[3]) / 255.0;
-        let base: Premul = [
-            f32::from(below[0]) / 255.0 * a,
-            f32::from(below[1]) / 255.0 * a,
-            f32::from(below[2]) / 255.0 * a,
-            a,
-        ];
-        to_straight_u8(blend_pixel(base, top, 1.0, BlendMode::Normal))
+        unpremultiply(blend_pixel(premultiply(below), top, 1.0, BlendMode::Normal))
     }
 
     #[test]
@@ -283,9 +262,9 @@ mod tests {
             let s = next().to_le_bytes();
             let target = [r[0], r[1], r[2], 255];
             let below = [s[0], s[1], s[2], 255];
-            let alpha = f32::from(r[3]) / 255.0;
+            let alpha = unit(r[3]);
             let top = solve(target, below, alpha);
-            assert!(f32::from(top[3]) / 255.0 >= alpha - 1.0 / 255.0);
+            assert!(unit(top[3]) >= alpha - 1.0 / 255.0);
             let got = over(top, below);
             for c in 0..3 {
                 assert!(

@@ -16,7 +16,7 @@ pub mod slic;
 
 use rayon::prelude::*;
 
-pub use self::components::{BBox, Component, Labels, components, label};
+pub use self::components::{Component, Labels, components, label};
 use self::lab::{distance2, srgb_linear_to_lab, to_linear};
 use self::slic::NO_LABEL;
 use crate::decompose::DecomposeError;

@@ -13,6 +13,7 @@ use super::reader::{Header, split};
 use super::{PsdError, packbits};
 use crate::io::Limits;
 use crate::model::RgbaImage;
+use crate::model::pixels::{matte_white, unmatte_white};
 
 /// Reads only the stored composite of a PSD, as straight-alpha RGBA (opaque if the file has
 /// no merged transparency). Useful for previews and to compare a file's own composite with
@@ -119,7 +120,7 @@ fn assemble(planes: &[Vec<u8>], color: usize, width: u32, height: u32) -> RgbaIm
         pixel[3] = alpha.map_or(255, |p| p[i]);
     }
     if alpha.is_some() && is_matted(&image) {
-        image.pixels_mut().for_each(|p| p.0 = unmatte(p.0));
+        image.pixels_mut().for_each(|p| p.0 = unmatte_white(p.0));
     }
     image
 }
@@ -134,33 +135,13 @@ fn is_matted(image: &RgbaImage) -> bool {
         .all(|p| p[0] == 255 && p[1] == 255 && p[2] == 255)
 }
 
-/// Stored (matted over white) → straight colour: `C = (C' − 255·(1 − a)) / a`.
-pub fn unmatte([r, g, b, a]: [u8; 4]) -> [u8; 4] {
-    if a == 0 {
-        return [0, 0, 0, 0];
-    }
-    let a32 = u32::from(a);
-    let channel = |c: u8| {
-        let numerator = (i64::from(c) - 255 + i64::from(a)).max(0) as u32 * 255;
-        ((numerator + a32 / 2) / a32).min(255) as u8
-    };
-    [channel(r), channel(g), channel(b), a]
-}
-
-/// Straight colour → stored over white: `C' = C·a + 255·(1 − a)`, rounded.
-pub fn matte([r, g, b, a]: [u8; 4]) -> [u8; 4] {
-    let a32 = u32::from(a);
-    let channel = |c: u8| ((u32::from(c) * a32 + 255 * (255 - a32) + 127) / 255) as u8;
-    [channel(r), channel(g), channel(b), a]
-}
-
 /// The whole Image Data section for a straight-alpha composite: matted over white, RGBA
 /// planar, RLE (or raw if RLE would be larger), with all row counts first.
 pub(super) fn encode_matted(image: &RgbaImage) -> Vec<u8> {
     let width = image.width() as usize;
     let planes: Vec<Vec<u8>> = (0..4)
         .into_par_iter()
-        .map(|c| image.pixels().map(|p| matte(p.0)[c]).collect())
+        .map(|c| image.pixels().map(|p| matte_white(p.0)[c]).collect())
         .collect();
     let encoded: Vec<(Vec<u8>, Vec<u8>)> = planes
         .par_iter()
@@ -185,29 +166,4 @@ pub(super) fn encode_matted(image: &RgbaImage) -> Vec<u8> {
         .iter()
         .for_each(|(_, rows)| out.extend_from_slice(rows));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn matte_is_photoshops_formula_and_unmatte_undoes_it() {
-        // The notes' example: psd-tools and ImageMagick read (230, 0, 0, 96) back as
-        // (231, 0, 0) once it is stored matted.
-        assert_eq!(matte([230, 0, 0, 96]), [246, 159, 159, 96]);
-        assert_eq!(unmatte([246, 159, 159, 96]), [231, 0, 0, 96]);
-        assert_eq!(matte([7, 8, 9, 0]), [255, 255, 255, 0]);
-        assert_eq!(matte([7, 8, 9, 255]), [7, 8, 9, 255]);
-        for a in 1..=255u8 {
-            for c in [0u8, 1, 77, 128, 254, 255] {
-                let back = unmatte(matte([c, c, c, a]));
-                let tolerance = 255 / u32::from(a) + 1;
-                assert!(
-                    u32::from(back[0].abs_diff(c)) <= tolerance,
-                    "c={c} a={a} back={back:?}"
-                );
-            }
-        }
-    }
 }

@@ -8,6 +8,7 @@ use super::channels::{check_plausible, decode_layer_channel};
 use super::reader::{ColorMode, Header};
 use super::records::{Kind, Record};
 use crate::io::Limits;
+use crate::model::pixels::unit;
 use crate::model::{BlendMode, Document, Offset, RgbaImage};
 
 /// Turns the planned pixel records into a document. Sizes are checked against `limits` and
@@ -65,7 +66,7 @@ pub fn flatten_groups(records: &[Record<'_>]) -> Vec<Planned> {
     for (index, record) in records.iter().enumerate().rev() {
         let (parent_visible, parent_opacity) = groups.last().copied().unwrap_or((true, 1.0));
         let visible = parent_visible && !record.hidden;
-        let opacity = parent_opacity * f32::from(record.opacity) / 255.0;
+        let opacity = parent_opacity * unit(record.opacity);
         match record.kind {
             Kind::Folder => groups.push((visible, opacity)),
             Kind::Divider => {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::{MAX_SIDE, PsdError, composite, packbits};
 use crate::io::LimitError;
-use crate::model::{Document, Layer};
+use crate::model::{BBox, Document, Layer};
 
 /// Channel ids in the order Photoshop writes them: transparency first, then R, G, B.
 const CHANNEL_IDS: [i16; 4] = [-1, 0, 1, 2];
@@ -76,11 +76,8 @@ fn check_document(doc: &Document) -> Result<(), PsdError> {
                 height,
             });
         }
-        let (left, top, right, bottom) = layer.bounds();
-        if [left, top, right, bottom]
-            .iter()
-            .any(|&v| i32::try_from(v).is_err())
-        {
+        let BBox { x0, y0, x1, y1 } = layer.bounds();
+        if [x0, y0, x1, y1].iter().any(|&v| i32::try_from(v).is_err()) {
             let Layer { offset, .. } = layer;
             return Err(PsdError::LayerOutOfRange {
                 name: layer.name.clone(),
@@ -175,7 +172,12 @@ fn layer_info(doc: &Document, channels: &[[Vec<u8>; 4]]) -> Result<Vec<u8>, PsdE
 
 /// One layer record (Adobe: "Layer records").
 fn layer_record(out: &mut Vec<u8>, layer: &Layer, blobs: &[Vec<u8>; 4]) -> Result<(), PsdError> {
-    let (left, top, right, bottom) = layer.bounds();
+    let BBox {
+        x0: left,
+        y0: top,
+        x1: right,
+        y1: bottom,
+    } = layer.bounds();
     for edge in [top, left, bottom, right] {
         // check_document made sure every edge fits.
         out.extend_from_slice(&(edge as i32).to_be_bytes());

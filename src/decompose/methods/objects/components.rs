@@ -4,6 +4,7 @@
 use image::GrayImage;
 
 use crate::decompose::segment;
+use crate::model::BBox;
 
 /// One connected component ("core") of the confident part of the matte.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,8 +14,7 @@ pub struct Core {
     pub area: usize,
     /// Sum of the matte over the component.
     pub score: f32,
-    /// `(x0, y0, x1, y1)`, exclusive ends.
-    pub bbox: (usize, usize, usize, usize),
+    pub bbox: BBox,
 }
 
 /// Labels the connected components of `values ≥ threshold` (`w × h`, row-major). Returns,
@@ -47,12 +47,7 @@ pub fn label_cores(
             id,
             area: c.area,
             score: c.pixels.iter().map(|&i| values[i as usize]).sum(),
-            bbox: (
-                c.bbox.x0 as usize,
-                c.bbox.y0 as usize,
-                c.bbox.x1 as usize,
-                c.bbox.y1 as usize,
-            ),
+            bbox: c.bbox,
         })
         .collect();
     (ids, cores)
@@ -74,7 +69,7 @@ mod tests {
         assert_eq!(cores.len(), 2);
         assert_eq!(cores[0].area, 3);
         assert!((cores[0].score - 2.4).abs() < 1e-6);
-        assert_eq!(cores[0].bbox, (0, 0, 2, 2));
+        assert_eq!(cores[0].bbox, BBox::new(0, 0, 2, 2));
         assert_eq!(ids[2], None);
         assert_eq!(ids[10], Some(1));
     }

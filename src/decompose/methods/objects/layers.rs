@@ -25,7 +25,8 @@ use super::guided::GuidedCoeffs;
 use super::select::Selection;
 use crate::decompose::nn::u2net::taps;
 use crate::decompose::{DecomposeError, Progress};
-use crate::model::RgbaImage;
+use crate::model::pixels::{alpha_to_u8_up, min_unblend_alpha, premultiply, to_u8, unblend, unit};
+use crate::model::{BBox, RgbaImage};
 
 /// Refined matte values at or below this become 0, at or above [`SOLID`] become 1; in between
 /// they are stretched linearly (cleans the guided filter's faint tails and soft cores).
@@ -53,8 +54,9 @@ pub fn remap(q: f32) -> f32 {
 /// A straight-alpha pixel composited over white, in `0..=1` (the guide colour).
 #[inline]
 pub fn over_white(p: [u8; 4]) -> [f32; 3] {
-    let a = f32::from(p[3]) / 255.0;
-    [0, 1, 2].map(|c| (f32::from(p[c]) / 255.0) * a + (1.0 - a))
+    // Premultiplied colour plus the white that shows through.
+    let [r, g, b, a] = premultiply(p);
+    [r, g, b].map(|c| c + (1.0 - a))
 }
 
 /// Applies the guided-filter coefficients to every pixel of `image` and keeps each pixel
@@ -185,20 +187,20 @@ pub fn split(
         });
     progress.check()?;
 
-    let mut boxes = vec![(usize::MAX, usize::MAX, 0usize, 0usize); usize::from(count) + 1];
+    let mut boxes: Vec<Option<BBox<usize>>> = vec![None; usize::from(count) + 1];
     for (i, &l) in matte.label.iter().enumerate() {
         if l != 0 {
             let (x, y) = (i % w, i / w);
-            let b = &mut boxes[usize::from(l)];
-            *b = (b.0.min(x), b.1.min(y), b.2.max(x + 1), b.3.max(y + 1));
+            boxes[usize::from(l)]
+                .get_or_insert(BBox::pixel(x, y))
+                .include(x, y);
         }
     }
     let mut layers = Vec::new();
     for label in 1..=count {
-        let (x0, y0, x1, y1) = boxes[usize::from(label)];
-        if x0 >= x1 {
+        let Some(BBox { x0, y0, x1, y1 }) = boxes[usize::from(label)] else {
             continue;
-        }
+        };
         progress.check()?;
         let bw = x1 - x0;
         let mut pixels = RgbaImage::new(bw as u32, (y1 - y0) as u32);
@@ -235,32 +237,22 @@ pub fn split(
 /// The object pixel and the new background pixel for input `src`, inpainted `bg` and matte
 /// alpha `m` (already multiplied by the input alpha).
 fn split_pixel(src: &[u8], bg: &[u8], m: u8) -> ([u8; 4], [u8; 4]) {
-    let a_in = f32::from(src[3]) / 255.0;
-    let i = [0, 1, 2].map(|c| f32::from(src[c]) / 255.0);
-    let b = [0, 1, 2].map(|c| f32::from(bg[c]) / 255.0);
-    let mut alpha = f32::from(m) / 255.0;
-    for c in 0..3 {
-        let need = if i[c] > b[c] {
-            (i[c] - b[c]) / (1.0 - b[c]).max(1e-6)
-        } else {
-            (b[c] - i[c]) / b[c].max(1e-6)
-        };
-        alpha = alpha.max(a_in * need.min(1.0));
-    }
+    let a_in = unit(src[3]);
+    let i = [0, 1, 2].map(|c| unit(src[c]));
+    let b = [0, 1, 2].map(|c| unit(bg[c]));
+    // The layer covers a share a_in of the input; within it, F must unblend over B.
+    let alpha = unit(m).max(a_in * min_unblend_alpha(i, b));
     // Round alpha up so that F stays within range after quantisation.
-    let alpha_u8 = ((alpha * 255.0 - 1e-3).ceil().clamp(0.0, 255.0)) as u8;
+    let alpha_u8 = alpha_to_u8_up(alpha);
     if alpha_u8 == 0 {
         return ([0; 4], [src[0], src[1], src[2], src[3]]);
     }
-    let alpha = f32::from(alpha_u8) / 255.0;
-    let fg = [0, 1, 2].map(|c| {
-        let f = b[c] + a_in * (i[c] - b[c]) / alpha;
-        (f.clamp(0.0, 1.0) * 255.0).round() as u8
-    });
+    let alpha = unit(alpha_u8);
+    let fg = unblend(i, b, alpha / a_in).map(to_u8);
     let a_bg = if alpha_u8 == 255 {
         bg[3]
     } else {
-        (((a_in - alpha) / (1.0 - alpha)).clamp(0.0, 1.0) * 255.0).round() as u8
+        to_u8((a_in - alpha) / (1.0 - alpha))
     };
     ([fg[0], fg[1], fg[2], alpha_u8], [bg[0], bg[1], bg[2], a_bg])
 }
@@ -269,15 +261,12 @@ fn split_pixel(src: &[u8], bg: &[u8], m: u8) -> ([u8; 4], [u8; 4]) {
 mod tests {
     use super::*;
 
+    use crate::model::BlendMode;
+    use crate::model::composite_cpu::blend_pixel;
+
     /// "fg over bg" for one straight-alpha pixel, premultiplied result in 0..=1.
     fn over(fg: [u8; 4], bg: [u8; 4]) -> [f32; 4] {
-        let (af, ab) = (f32::from(fg[3]) / 255.0, f32::from(bg[3]) / 255.0);
-        let mut out = [0.0; 4];
-        for c in 0..3 {
-            out[c] = af * f32::from(fg[c]) / 255.0 + (1.0 - af) * ab * f32::from(bg[c]) / 255.0;
-        }
-        out[3] = af + (1.0 - af) * ab;
-        out
+        blend_pixel(premultiply(bg), fg, 1.0, BlendMode::Normal)
     }
 
     #[test]
@@ -292,9 +281,10 @@ mod tests {
         for (src, bg, m) in cases {
             let (fg, new_bg) = split_pixel(&src, &bg, m);
             let got = over(fg, new_bg);
-            let a = f32::from(src[3]) / 255.0;
+            let want = premultiply(src);
+            let a = want[3];
             for c in 0..3 {
-                let want = a * f32::from(src[c]) / 255.0;
+                let want = want[c];
                 assert!(
                     (got[c] - want).abs() < 2.5 / 255.0,
                     "{src:?} {bg:?} {m}: {got:?}"

@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 
 use super::components::{Core, label_cores};
 use crate::decompose::nn::u2net::Matte;
+use crate::model::BBox;
 
 /// Matte value above which a pixel is confidently part of an object.
 pub const CORE_THRESHOLD: f32 = 0.5;
@@ -41,8 +42,8 @@ pub struct Object {
     pub score: f32,
     /// Pixels of its cores.
     pub area: usize,
-    /// Bounding box of its cores, `(x0, y0, x1, y1)` with exclusive ends.
-    pub bbox: (usize, usize, usize, usize),
+    /// Bounding box of its cores.
+    pub bbox: BBox,
 }
 
 /// The objects and, for each matte pixel, which object it belongs to (0 = background).
@@ -101,7 +102,7 @@ pub fn select(matte: &Matte, max_objects: usize) -> Selection {
         let (gap, k) = seeds
             .iter()
             .enumerate()
-            .map(|(k, (o, _))| (bbox_gap(core.bbox, o.bbox), k))
+            .map(|(k, (o, _))| (core.bbox.gap(&o.bbox), k))
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .unwrap_or((f32::INFINITY, 0));
         let joins = core.area >= min_area || gap <= near;
@@ -110,7 +111,7 @@ pub fn select(matte: &Matte, max_objects: usize) -> Selection {
             label_of_core[core.id] = object.label;
             object.score += core.score;
             object.area += core.area;
-            object.bbox = union(object.bbox, core.bbox);
+            object.bbox = object.bbox.union(core.bbox);
         }
     }
 
@@ -178,20 +179,6 @@ fn dilate_once(labels: &mut [u8], w: usize, h: usize) {
             }
         }
     }
-}
-
-/// Euclidean gap between two boxes (0 when they touch or overlap).
-fn bbox_gap(a: (usize, usize, usize, usize), b: (usize, usize, usize, usize)) -> f32 {
-    let gx = a.0.saturating_sub(b.2).max(b.0.saturating_sub(a.2)) as f32;
-    let gy = a.1.saturating_sub(b.3).max(b.1.saturating_sub(a.3)) as f32;
-    (gx * gx + gy * gy).sqrt()
-}
-
-fn union(
-    a: (usize, usize, usize, usize),
-    b: (usize, usize, usize, usize),
-) -> (usize, usize, usize, usize) {
-    (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))
 }
 
 #[cfg(test)]

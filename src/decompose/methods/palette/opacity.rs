@@ -31,6 +31,7 @@ use rayon::prelude::*;
 
 use crate::decompose::DecomposeError;
 use crate::decompose::progress::ScopedProgress;
+use crate::model::pixels;
 
 /// Residual (0..=1 units, per channel) below which no layer colour is moved.
 const NUDGE_AT: f64 = 0.25 / 255.0;
@@ -164,7 +165,7 @@ pub fn opacities(
     let table: Vec<f32> = colours
         .table
         .iter()
-        .flat_map(|c| c.map(|v| f32::from(v) / 255.0))
+        .flat_map(|c| c.map(pixels::unit))
         .collect();
     let table =
         Tensor::from_vec(table, (colours.table.len() / n, n * 3), device).map_err(compute)?;
@@ -193,7 +194,7 @@ fn chunk_opacities(
     let c = chunk.len();
     let colour_index: Vec<u32> = chunk.iter().map(|e| e.colour).collect();
     let row_index: Vec<u32> = chunk.iter().map(|e| row_of[e.colour as usize]).collect();
-    let alpha: Vec<f32> = chunk.iter().map(|e| f32::from(e.alpha) / 255.0).collect();
+    let alpha: Vec<f32> = chunk.iter().map(|e| pixels::unit(e.alpha)).collect();
     let w = w_all.index_select(&Tensor::new(colour_index.as_slice(), device)?, 0)?;
     let cols = table
         .index_select(&Tensor::new(row_index.as_slice(), device)?, 0)?

@@ -25,6 +25,7 @@ use super::geom::V3;
 use super::tessellate::Complex;
 use crate::decompose::DecomposeError;
 use crate::decompose::progress::ScopedProgress;
+use crate::model::pixels;
 
 /// A colour whose best smallest coordinate is below this is outside the polytope.
 const OUTSIDE: f64 = -1e-5;
@@ -216,10 +217,7 @@ fn solve_chunk(
     device: &Device,
 ) -> candle::Result<Vec<f32>> {
     let c = chunk.len();
-    let flat: Vec<f32> = chunk
-        .iter()
-        .flat_map(|p| p.map(|v| f32::from(v) / 255.0))
-        .collect();
+    let flat: Vec<f32> = chunk.iter().flat_map(|p| p.map(pixels::unit)).collect();
     let x = Tensor::from_vec(flat, (c, 3), device)?;
     let (full, min) = top.locate(&x)?;
     let pick = min.argmax(1)?;

@@ -24,7 +24,8 @@ use super::transformer::{QwenImageTransformer, TransformerConfig, layered_img_sh
 use super::vae::{QwenImageVae, Tiling, VaeConfig};
 use super::weights::{ModelFolder, WeightsError};
 use crate::decompose::{DecomposeError, Decomposer, LayerSpec, Options, Progress};
-use crate::model::{Offset, RgbaImage};
+use crate::model::pixels::visible_bounds;
+use crate::model::{BBox, Offset, RgbaImage};
 
 /// The pipeline's `max_sequence_length`: longer captions are cut to this many tokens.
 const MAX_PROMPT_TOKENS: usize = 512;
@@ -294,18 +295,9 @@ fn encode_prompts(
 /// a small object does not carry a canvas-sized transparent buffer.
 fn crop_to_content(name: String, image: RgbaImage) -> LayerSpec {
     let (w, h) = image.dimensions();
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for (x, y, p) in image.enumerate_pixels() {
-        if p[3] > 0 {
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x + 1);
-            y1 = y1.max(y + 1);
-        }
-    }
-    if x0 >= x1 || (x0, y0, x1, y1) == (0, 0, w, h) {
+    let Some(b) = visible_bounds(&image).filter(|b| *b != BBox::new(0, 0, w, h)) else {
         return LayerSpec::new(name, image, Offset::default());
-    }
-    let cropped = image::imageops::crop_imm(&image, x0, y0, x1 - x0, y1 - y0).to_image();
-    LayerSpec::new(name, cropped, Offset::new(x0 as i32, y0 as i32))
+    };
+    let cropped = image::imageops::crop_imm(&image, b.x0, b.y0, b.width(), b.height()).to_image();
+    LayerSpec::new(name, cropped, Offset::new(b.x0 as i32, b.y0 as i32))
 }

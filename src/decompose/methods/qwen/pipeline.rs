@@ -11,6 +11,7 @@ use image::imageops::FilterType;
 
 use crate::decompose::rng::SplitMix64;
 use crate::model::RgbaImage;
+use crate::model::pixels::{premultiply, to_u8, unpremultiply};
 
 /// Python's `round`: halves go to the even neighbour (the pipeline's sizes depend on it).
 fn round_half_even(x: f64) -> f64 {
@@ -72,7 +73,7 @@ pub fn tensor_to_image(layer: &Tensor) -> Result<RgbaImage> {
     let plane = w * h;
     let image = RgbaImage::from_fn(w as u32, h as u32, |x, y| {
         let i = y as usize * w + x as usize;
-        let px = |c: usize| (values[c * plane + i] * 255.0).round() as u8;
+        let px = |c: usize| to_u8(values[c * plane + i]);
         image::Rgba([px(0), px(1), px(2), px(3)])
     });
     Ok(image)
@@ -85,32 +86,12 @@ pub fn resize_layer(layer: &RgbaImage, width: u32, height: u32) -> RgbaImage {
         return layer.clone();
     }
     let premultiplied = image::Rgba32FImage::from_fn(layer.width(), layer.height(), |x, y| {
-        let p = layer.get_pixel(x, y).0;
-        let a = f32::from(p[3]) / 255.0;
-        image::Rgba([
-            f32::from(p[0]) / 255.0 * a,
-            f32::from(p[1]) / 255.0 * a,
-            f32::from(p[2]) / 255.0 * a,
-            a,
-        ])
+        image::Rgba(premultiply(layer.get_pixel(x, y).0))
     });
     let resized = image::imageops::resize(&premultiplied, width, height, FilterType::CatmullRom);
+    // Catmull-Rom overshoots at edges; unpremultiply clamps colour and alpha back in range.
     RgbaImage::from_fn(width, height, |x, y| {
-        let [r, g, b, a] = resized.get_pixel(x, y).0;
-        let a = a.clamp(0.0, 1.0);
-        let straight = |c: f32| {
-            if a > 0.0 {
-                ((c / a).clamp(0.0, 1.0) * 255.0).round() as u8
-            } else {
-                0
-            }
-        };
-        image::Rgba([
-            straight(r),
-            straight(g),
-            straight(b),
-            (a * 255.0).round() as u8,
-        ])
+        image::Rgba(unpremultiply(resized.get_pixel(x, y).0))
     })
 }
 

@@ -23,6 +23,7 @@ pub use network::U2Netp;
 
 use crate::decompose::DecomposeError;
 use crate::model::RgbaImage;
+use crate::model::pixels::matte_white;
 
 /// Side of the square the pretrained network expects.
 pub const INPUT_SIZE: u32 = 320;
@@ -59,10 +60,8 @@ pub fn load(bytes: &[u8], device: &Device) -> candle::Result<U2Netp> {
 /// pixels are first composited over white, so a cut-out is seen on a plain backdrop.
 pub fn preprocess(image: &RgbaImage) -> Result<Tensor, DecomposeError> {
     let rgb = image::RgbImage::from_fn(image.width(), image.height(), |x, y| {
-        let p = image.get_pixel(x, y).0;
-        let a = u16::from(p[3]);
-        let over_white = |c: u8| ((u16::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-        image::Rgb([over_white(p[0]), over_white(p[1]), over_white(p[2])])
+        let [r, g, b, _] = matte_white(image.get_pixel(x, y).0);
+        image::Rgb([r, g, b])
     });
     let small = imageops::resize(&rgb, INPUT_SIZE, INPUT_SIZE, FilterType::Lanczos3);
     let max = small.as_raw().iter().copied().max().unwrap_or(0).max(1);
