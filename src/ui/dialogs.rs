@@ -103,10 +103,10 @@ impl StrataApp {
         if let Some(open) = &self.dialogs.open {
             // Only reachable from a prompt over a dialog that is still up: never drop the
             // request silently, and leave the open dialog alone.
-            let open = open.purpose();
+            let open = open.purpose().title();
             self.messages.error(format!(
-                "Cannot show a file dialog: {why}, and Strata's own is already open ({open:?}); \
-                 finish that one first."
+                "Cannot show a file dialog: {why}, and Strata's own is already open \
+                 (\"{open}\"); finish that one first."
             ));
             return Asked::Cancelled;
         }

@@ -47,7 +47,8 @@ impl Purpose {
         matches!(self, Self::ExportLayers | Self::QwenWeights)
     }
 
-    fn title(self) -> String {
+    /// The dialog's heading, e.g. "Open picture".
+    pub fn title(self) -> String {
         match self {
             Self::Open => "Open picture".into(),
             Self::Export(format) => format!("Export {}", format_name(format)),
