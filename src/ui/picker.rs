@@ -15,10 +15,16 @@
 //!   ([`tracing::subscriber::with_default`]) whose layer records the events logged during
 //!   the call. `tracing-subscriber`'s `init()` in `main` installs `tracing-log`'s bridge, which
 //!   hands each `log` record to the *current* dispatcher, so `rfd`'s records reach the layer.
-//!   An ERROR event whose target (normalized with [`NormalizeEvent`]: bridged records carry
-//!   target `log` until then) starts with `rfd` means no dialog was shown. The sync `rfd`
-//!   API logs that on the calling thread, which is why a thread-scoped subscriber sees it.
-//!   Everything recorded is logged again afterwards, so the log loses nothing.
+//!   The verdict is the *last* event at WARN or above whose target (normalized with
+//!   [`NormalizeEvent`]: bridged records carry target `log` until then) starts with `rfd`:
+//!   when the call returned no path and that event is an ERROR, no dialog was shown. Only the
+//!   last one counts because `rfd` also logs errors for a portal that failed *before* it
+//!   falls back to zenity ("Failed to connect to session bus", then the warning "Using
+//!   zenity fallback"); if zenity then shows its dialog and the person cancels, nothing more
+//!   is logged, and that is a cancel. When zenity fails too, its error comes last ("Failed
+//!   to pick file with zenity: …"). A path that came back is always a choice. The sync `rfd`
+//!   API logs all of this on the calling thread, which is why a thread-scoped subscriber
+//!   sees it. Everything recorded is logged again afterwards, so the log loses nothing.
 //!
 //! This depends on `rfd` logging its failures (checked by reading rfd 0.17's backends, and
 //! covered by a test of the layer); a future `rfd` that stops logging would make failures
@@ -115,7 +121,7 @@ impl RfdPicker {
         }
         let dialog = self.dialog();
         let (picked, failure) = watch_rfd(|| show(dialog));
-        if let Some(failure) = failure {
+        if let (None, Some(failure)) = (&picked, failure) {
             let why = format!("the system file dialog failed: {failure}");
             self.unavailable = Some(why.clone());
             return Picked::Unavailable(why);
@@ -183,15 +189,16 @@ fn no_dialog_possible() -> Option<String> {
 }
 
 /// Runs `call` with a thread-scoped subscriber that records what is logged meanwhile;
-/// returns its result and the first ERROR that `rfd` logged, if any. What was recorded is
-/// logged again afterwards, through the global subscriber.
+/// returns its result and, if the last warning or error that `rfd` logged is an error, that
+/// error's message (module docs). What was recorded is logged again afterwards, through the
+/// global subscriber.
 pub fn watch_rfd<T>(call: impl FnOnce() -> T) -> (T, Option<String>) {
     let capture = Capture::default();
     let events = Arc::clone(&capture.events);
     let subscriber = tracing_subscriber::registry().with(capture);
     let result = tracing::subscriber::with_default(subscriber, call);
     let events = std::mem::take(&mut *events.lock().unwrap_or_else(PoisonError::into_inner));
-    let mut failure = None;
+    let mut last_from_rfd = None;
     for event in events {
         let text = format!("{}: {}", event.target, event.message);
         match event.level {
@@ -200,10 +207,13 @@ pub fn watch_rfd<T>(call: impl FnOnce() -> T) -> (T, Option<String>) {
             Level::INFO => tracing::info!("{text}"),
             _ => tracing::debug!("{text}"),
         }
-        if event.level == Level::ERROR && event.target.starts_with("rfd") && failure.is_none() {
-            failure = Some(event.message);
+        if event.level <= Level::WARN && event.target.starts_with("rfd") {
+            last_from_rfd = Some(event);
         }
     }
+    let failure = last_from_rfd
+        .filter(|event| event.level == Level::ERROR)
+        .map(|event| event.message);
     (result, failure)
 }
 
@@ -310,6 +320,20 @@ mod tests {
     }
 
     #[test]
+    fn a_portal_error_followed_by_the_zenity_fallback_is_no_failure() {
+        // The portal failed, zenity showed its dialog and the person cancelled it.
+        let _ = tracing_log::LogTracer::init();
+        let (_, failure) = watch_rfd(|| {
+            tracing_log::log::error!(
+                target: "rfd::backend::xdg_desktop_portal::portal::libdbus",
+                "Failed to connect to session bus: no socket"
+            );
+            tracing_log::log::warn!(target: "rfd::backend::xdg_desktop_portal", "Using zenity fallback");
+        });
+        assert_eq!(failure, None);
+    }
+
+    #[test]
     fn warnings_and_other_crates_errors_are_no_failure() {
         let _ = tracing_log::LogTracer::init();
         let (_, failure) = watch_rfd(|| {
@@ -318,6 +342,38 @@ mod tests {
             tracing::error!(target: "wgpu", "unrelated too");
         });
         assert_eq!(failure, None);
+    }
+
+    /// The real thing, on a desktop without the portal and zenity. Ignored because it needs
+    /// that setup, and would show a real dialog elsewhere. Run it as
+    /// `DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent PATH=/usr/bin:/bin cargo test --lib
+    /// ui::picker -- --ignored` (a session bus address makes the quick check pass, so `rfd`
+    /// is really called and fails).
+    #[test]
+    #[ignore = "needs a desktop without the XDG portal and zenity"]
+    fn rfd_without_portal_or_zenity_is_unavailable_not_cancelled() {
+        let _ = tracing_log::LogTracer::init();
+        let mut picker = RfdPicker::default();
+        let first = picker.open();
+        assert!(
+            matches!(&first, Picked::Unavailable(why) if why.contains("zenity")),
+            "{first:?}"
+        );
+        // Known now: answered without trying again.
+        assert!(matches!(
+            picker.save("a.psd", "psd"),
+            Picked::Unavailable(_)
+        ));
+    }
+
+    /// The portal fails and zenity shows its dialog, which the person cancels: a cancel, not
+    /// a failure, though `rfd` logged the portal's error. Run it with the address above and a
+    /// stand-in `zenity` that exits 1 (what zenity does on Cancel) first on `PATH`.
+    #[test]
+    #[ignore = "needs a stand-in zenity that cancels, first on PATH"]
+    fn rfd_with_a_cancelled_zenity_is_a_cancel() {
+        let _ = tracing_log::LogTracer::init();
+        assert_eq!(RfdPicker::default().open(), Picked::Cancelled);
     }
 
     #[test]
