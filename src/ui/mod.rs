@@ -42,6 +42,8 @@ pub mod unsaved;
 mod window;
 
 #[cfg(test)]
+mod dialog_gui_tests;
+#[cfg(test)]
 mod dialog_tests;
 #[cfg(test)]
 mod test_frames;

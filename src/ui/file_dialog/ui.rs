@@ -34,7 +34,7 @@ pub fn ui(dialog: &mut FileDialog, ctx: &egui::Context) -> Option<Outcome> {
 fn body(ui: &mut egui::Ui, dialog: &mut FileDialog) -> Option<Outcome> {
     let mut outcome = None;
     ui.horizontal(|ui| {
-        let up = ui.add_enabled(dialog.dir.parent().is_some(), egui::Button::new("⬆ Up"));
+        let up = ui.add_enabled(dialog.dir.parent().is_some(), egui::Button::new("Up"));
         if up.on_hover_text("The folder above").clicked() {
             dialog.go_up();
         }
@@ -149,8 +149,9 @@ fn listing(ui: &mut egui::Ui, dialog: &mut FileDialog) -> Option<Outcome> {
                 ui.weak("Nothing to show here");
             }
             for entry in entries {
+                // A trailing slash marks folders: egui's fonts have no folder glyph.
                 let text = if entry.is_dir {
-                    format!("🗀 {}", entry.name)
+                    format!("{}/", entry.name)
                 } else {
                     entry.name.clone()
                 };
