@@ -311,15 +311,15 @@ impl FileDialog {
     /// A typed path: absolute, `~/…`, or relative to the folder shown.
     fn resolve(&self, text: &str) -> PathBuf {
         let home = || std::env::var_os("HOME").map(PathBuf::from);
-        if text == "~" {
-            if let Some(home) = home() {
-                return home;
-            }
+        if text == "~"
+            && let Some(home) = home()
+        {
+            return home;
         }
-        if let Some(rest) = text.strip_prefix("~/") {
-            if let Some(home) = home() {
-                return home.join(rest);
-            }
+        if let Some(rest) = text.strip_prefix("~/")
+            && let Some(home) = home()
+        {
+            return home.join(rest);
         }
         self.dir.join(text)
     }
