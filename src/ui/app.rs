@@ -76,6 +76,8 @@ pub struct StrataApp {
     pub(super) unsaved: super::unsaved::Unsaved,
     /// Autosave and crash recovery (off unless [`Self::with_data_dir`] names a folder).
     pub(super) autosave: super::autosave::Autosave,
+    /// Strata's in-window file dialog, for when the desktop's cannot be shown.
+    pub(super) dialogs: super::dialogs::Dialogs,
 }
 
 impl StrataApp {
@@ -103,6 +105,7 @@ impl StrataApp {
             recent: super::recent::RecentFiles::in_memory(),
             unsaved,
             autosave: Default::default(),
+            dialogs: Default::default(),
         }
     }
 

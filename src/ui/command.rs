@@ -153,6 +153,13 @@ pub enum Command {
     DecompositionFinished(Box<crate::decompose::jobs::Finished>),
     /// Ask the file picker for the Qwen-Image-Layered model folder.
     ChooseQwenWeights,
+    /// Use this folder as the Qwen-Image-Layered model folder.
+    SetQwenWeights(PathBuf),
+    /// Strata's in-window file dialog was answered (sent by the editor, not by panels): the
+    /// chosen path for this purpose, or `None` if it was cancelled. Carried out as the
+    /// native dialog's answer would be; a "Save changes?" prompt waiting on the dialog
+    /// goes on.
+    FileDialogAnswered(super::file_dialog::Purpose, Option<PathBuf>),
     /// Stop the running decomposition; the document stays as it is.
     CancelDecompose,
     /// Close the window (asking first if there are unsaved changes).
@@ -240,6 +247,8 @@ impl Command {
                 ..
             }
             | Self::ChooseQwenWeights
+            | Self::SetQwenWeights(_)
+            | Self::FileDialogAnswered(..)
             | Self::CancelDecompose
             | Self::Quit
             | Self::AnswerSavePrompt(_)

@@ -12,11 +12,24 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::app::Applying;
+use super::dialogs::Asked;
+use super::file_dialog::Purpose;
 use super::file_jobs::{FileJob, FileJobs, Finished, Outcome, display_name};
 use super::unsaved::Then;
 use super::{Command, StrataApp};
 use crate::io::{self, ErrorKind, ExportFormat, IoError};
 use crate::model::Document;
+
+/// What became of [`StrataApp::export_dialog`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ExportStart {
+    /// The export runs.
+    Started,
+    /// Cancelled or refused (a refusal is in the error banner).
+    NotStarted,
+    /// The in-window dialog is up; the export starts when it is answered.
+    InWindow,
+}
 
 /// The editor's file-thread state.
 #[derive(Default)]
@@ -57,27 +70,18 @@ impl StrataApp {
         }
     }
 
-    /// Asks where to export in `format`, then starts the export. True if it started.
-    pub(super) fn export_dialog(&mut self, format: ExportFormat) -> bool {
-        let ext = match format {
-            ExportFormat::Psd => "psd",
-            ExportFormat::Ora => "ora",
-            ExportFormat::FlatPng => "png",
-        };
-        let stem = self
-            .path
-            .as_ref()
-            .and_then(|p| p.file_stem())
-            .map_or("untitled".to_string(), |s| s.to_string_lossy().into_owned());
-        let suffix = if format == ExportFormat::FlatPng {
-            "-flat"
-        } else {
-            ""
-        };
-        let default_name = format!("{stem}{suffix}.{ext}");
-        match self.picker.save(&default_name, ext) {
-            Some(path) => self.start_export(path),
-            None => false,
+    /// Asks where to export in `format`, then starts the export.
+    pub(super) fn export_dialog(&mut self, format: ExportFormat) -> ExportStart {
+        match self.ask(Purpose::Export(format)) {
+            Asked::Path(path) => {
+                if self.start_export(path) {
+                    ExportStart::Started
+                } else {
+                    ExportStart::NotStarted
+                }
+            }
+            Asked::Cancelled => ExportStart::NotStarted,
+            Asked::InWindow => ExportStart::InWindow,
         }
     }
 

@@ -10,7 +10,9 @@
 //!   revision) is the one place the document changes.
 //! * [`window`]: the `eframe::App` frame: panel layout, file drops, window title.
 //! * [`menu`], [`layers_panel`], [`canvas`], [`status`]: the panels.
-//! * [`picker`]: file dialogs behind a trait, so tests can stand in for them.
+//! * [`picker`]: file dialogs behind a trait, so tests can stand in for them, telling a
+//!   cancel from a dialog that cannot be shown; [`file_dialog`]: Strata's own in-window
+//!   dialog for then; [`dialogs`]: asking through one or the other.
 //! * [`file_jobs`], `files`: opening and exporting on a worker thread; [`recent`]: File ›
 //!   Open Recent; [`unsaved`]: the "Save changes?" prompt before closing or opening;
 //!   [`autosave`]: autosave every few minutes and recovery after a crash.
@@ -20,6 +22,8 @@ pub mod autosave;
 pub mod canvas;
 pub mod command;
 pub mod decompose;
+pub mod dialogs;
+pub mod file_dialog;
 pub mod file_jobs;
 mod files;
 mod gpu_canvas;
@@ -38,6 +42,10 @@ pub mod unsaved;
 mod window;
 
 #[cfg(test)]
+mod dialog_gui_tests;
+#[cfg(test)]
+mod dialog_tests;
+#[cfg(test)]
 mod test_frames;
 #[cfg(test)]
 mod tests;
@@ -47,7 +55,7 @@ use std::path::{Path, PathBuf};
 pub use app::StrataApp;
 pub use command::{Command, CustomDecomposer, Gesture, Tool};
 pub use gpu_canvas::wgpu_options;
-pub use picker::{FilePicker, RfdPicker};
+pub use picker::{FilePicker, Picked, RfdPicker};
 pub use unsaved::SaveChoice;
 
 use crate::model::Document;

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use super::{Command, FilePicker, Gesture, SaveChoice, StrataApp};
+use super::{Command, FilePicker, Gesture, Picked, SaveChoice, StrataApp};
 use crate::io::ExportFormat;
 use crate::model::{BlendMode, Document, LayerId, RgbaImage};
 
@@ -30,19 +30,22 @@ struct FakePicker {
 }
 
 impl FilePicker for FakePicker {
-    fn open(&mut self) -> Option<PathBuf> {
+    fn open(&mut self) -> Picked {
         self.asked.borrow_mut().push("open".into());
-        self.open.clone()
+        self.open.clone().into()
     }
-    fn save(&mut self, default_name: &str, ext: &str) -> Option<PathBuf> {
+    fn save(&mut self, default_name: &str, ext: &str) -> Picked {
         self.asked
             .borrow_mut()
             .push(format!("save {default_name} {ext}"));
-        self.save_dir.as_ref().map(|dir| dir.join(default_name))
+        self.save_dir
+            .as_ref()
+            .map(|dir| dir.join(default_name))
+            .into()
     }
-    fn folder(&mut self) -> Option<PathBuf> {
+    fn folder(&mut self) -> Picked {
         self.asked.borrow_mut().push("folder".into());
-        self.folder.clone()
+        self.folder.clone().into()
     }
 }
 

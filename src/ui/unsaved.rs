@@ -17,6 +17,7 @@ use egui::{Id, Key, Modifiers, ViewportCommand};
 
 use super::app::Applying;
 use super::file_jobs::display_name;
+use super::files::ExportStart;
 use super::{Command, StrataApp};
 use crate::io::ExportFormat;
 use crate::model::Document;
@@ -55,6 +56,9 @@ struct Prompt {
     then: Then,
     /// An export is running: the prompt waits for it instead of offering choices.
     waiting: bool,
+    /// Strata's in-window dialog is choosing where to export: the prompt hides until it is
+    /// answered, then waits for the export (or asks again after a cancel).
+    choosing: bool,
 }
 
 /// The saved state and the prompt.
@@ -111,11 +115,13 @@ impl StrataApp {
             self.unsaved.prompt = Some(Prompt {
                 then,
                 waiting: true,
+                choosing: false,
             });
         } else if self.is_dirty() {
             self.unsaved.prompt = Some(Prompt {
                 then,
                 waiting: false,
+                choosing: false,
             });
         } else {
             self.proceed(applying, then);
@@ -138,14 +144,17 @@ impl StrataApp {
             (_, true) => self.unsaved.prompt = Some(prompt),
             (SaveChoice::Discard, false) => self.proceed(applying, prompt.then),
             (SaveChoice::Export, false) => {
-                let started = match self.last_psd.clone() {
-                    Some(path) => self.start_export(path),
+                let start = match self.last_psd.clone() {
+                    Some(path) if self.start_export(path.clone()) => ExportStart::Started,
+                    Some(_) => ExportStart::NotStarted,
                     None => self.export_dialog(ExportFormat::Psd),
                 };
-                // A cancelled dialog or a refused export keeps asking.
+                // A cancelled dialog or a refused export keeps asking; the in-window dialog
+                // answers later, through `dialog_closed`.
                 self.unsaved.prompt = Some(Prompt {
                     then: prompt.then,
-                    waiting: started,
+                    waiting: start == ExportStart::Started,
+                    choosing: start == ExportStart::InWindow,
                 });
             }
         }
@@ -164,7 +173,17 @@ impl StrataApp {
             self.unsaved.prompt = Some(Prompt {
                 then: prompt.then,
                 waiting: false,
+                choosing: false,
             });
+        }
+    }
+
+    /// The in-window dialog was answered: a prompt that was choosing where to export waits
+    /// for the export if it started, and otherwise (cancelled, refused) asks again.
+    pub(super) fn dialog_closed(&mut self, export_started: bool) {
+        if let Some(prompt) = self.unsaved.prompt.as_mut().filter(|p| p.choosing) {
+            prompt.choosing = false;
+            prompt.waiting = export_started;
         }
     }
 
@@ -208,7 +227,8 @@ impl StrataApp {
 
     /// Draws the prompt, if one is up, and pushes the answer. Escape answers Cancel.
     pub(super) fn unsaved_prompt_ui(&self, ctx: &egui::Context, out: &mut Vec<Command>) {
-        let Some(prompt) = &self.unsaved.prompt else {
+        // While the in-window dialog chooses where to export, it alone is on screen.
+        let Some(prompt) = self.unsaved.prompt.as_ref().filter(|p| !p.choosing) else {
             return;
         };
         let name = self.document_name();

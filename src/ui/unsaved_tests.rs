@@ -8,7 +8,7 @@ use std::time::Duration;
 use egui::{Key, Modifiers, RawInput, ViewportCommand, ViewportEvent, ViewportId};
 
 use super::super::test_frames::key;
-use super::super::{Command, FilePicker, SaveChoice, StrataApp};
+use super::super::{Command, FilePicker, Picked, SaveChoice, StrataApp};
 use crate::io::ExportFormat;
 use crate::model::{Document, LayerId, RgbaImage};
 
@@ -18,14 +18,14 @@ const LONG: Duration = Duration::from_secs(60);
 struct SaveInto(PathBuf);
 
 impl FilePicker for SaveInto {
-    fn open(&mut self) -> Option<PathBuf> {
-        None
+    fn open(&mut self) -> Picked {
+        Picked::Cancelled
     }
-    fn save(&mut self, default_name: &str, _ext: &str) -> Option<PathBuf> {
-        Some(self.0.join(default_name))
+    fn save(&mut self, default_name: &str, _ext: &str) -> Picked {
+        Picked::Path(self.0.join(default_name))
     }
-    fn folder(&mut self) -> Option<PathBuf> {
-        None
+    fn folder(&mut self) -> Picked {
+        Picked::Cancelled
     }
 }
 
@@ -33,14 +33,14 @@ impl FilePicker for SaveInto {
 struct CancelAll;
 
 impl FilePicker for CancelAll {
-    fn open(&mut self) -> Option<PathBuf> {
-        None
+    fn open(&mut self) -> Picked {
+        Picked::Cancelled
     }
-    fn save(&mut self, _: &str, _: &str) -> Option<PathBuf> {
-        None
+    fn save(&mut self, _: &str, _: &str) -> Picked {
+        Picked::Cancelled
     }
-    fn folder(&mut self) -> Option<PathBuf> {
-        None
+    fn folder(&mut self) -> Picked {
+        Picked::Cancelled
     }
 }
 

@@ -37,10 +37,13 @@ impl StrataApp {
         let mut commands = Vec::new();
         menu::shortcuts(&ctx, &mut commands);
         super::layer_menu::shortcuts(&ctx, &self.doc, self.selected, &mut commands);
-        if self.is_asking_to_save() || self.is_offering_recovery() {
-            // The prompts are modal: keys must not edit the document behind them.
+        if self.is_asking_to_save() || self.is_offering_recovery() || self.file_dialog().is_some() {
+            // The prompts and the dialog are modal: keys must not edit the document behind
+            // them.
             commands.clear();
         }
+        // Drawn before the prompts: a prompt that comes up while it is open sits on top.
+        self.file_dialog_ui(&ctx, &mut commands);
         self.unsaved_prompt_ui(&ctx, &mut commands);
         self.recovery_prompt_ui(&ctx, &mut commands);
 

@@ -6,6 +6,8 @@ use std::ops::Deref;
 
 use crate::io::ExportFormat;
 use crate::model::{Document, LayerId};
+use crate::ui::dialogs::Asked;
+use crate::ui::file_dialog::Purpose;
 use crate::ui::unsaved::Then;
 use crate::ui::{Command, StrataApp};
 
@@ -94,7 +96,7 @@ impl StrataApp {
         }
         match command {
             Command::OpenDialog => {
-                if let Some(path) = self.picker.open() {
+                if let Asked::Path(path) = self.ask(Purpose::Open) {
                     self.carry_out(applying, Command::Open(path));
                 }
             }
@@ -112,7 +114,7 @@ impl StrataApp {
                 self.start_export(path);
             }
             Command::ExportLayersDialog => {
-                if let Some(dir) = self.picker.folder() {
+                if let Asked::Path(dir) = self.ask(Purpose::ExportLayers) {
                     self.carry_out(applying, Command::ExportLayers(dir));
                 }
             }
@@ -185,13 +187,29 @@ impl StrataApp {
             }
             Command::CancelDecompose => self.cancel_decompose(),
             Command::ChooseQwenWeights => {
-                if let Some(dir) = self.picker.folder() {
-                    self.messages.info(format!(
-                        "Qwen-Image-Layered model folder: {}",
-                        dir.display()
-                    ));
-                    self.decompose.settings.qwen.weights = Some(dir);
+                if let Asked::Path(dir) = self.ask(Purpose::QwenWeights) {
+                    self.carry_out(applying, Command::SetQwenWeights(dir));
                 }
+            }
+            Command::SetQwenWeights(dir) => {
+                self.messages.info(format!(
+                    "Qwen-Image-Layered model folder: {}",
+                    dir.display()
+                ));
+                self.decompose.settings.qwen.weights = Some(dir);
+            }
+            Command::FileDialogAnswered(purpose, answer) => {
+                // An export is started here rather than through `ExportAs`, so that a
+                // "Save changes?" prompt waiting on this dialog learns whether it started.
+                let started = match self.take_dialog_answer(purpose, answer) {
+                    Some(Command::ExportAs(path)) => self.start_export(path),
+                    Some(command) => {
+                        self.carry_out(applying, command);
+                        false
+                    }
+                    None => false,
+                };
+                self.dialog_closed(started);
             }
             Command::Quit => self.request(applying, Then::Close),
             Command::AnswerSavePrompt(choice) => self.answer(applying, choice),
