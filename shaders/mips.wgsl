@@ -16,19 +16,30 @@ fn vs_fullscreen(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> 
 
 @fragment
 fn fs_downsample(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
-    let last = vec2<i32>(textureDimensions(source)) - vec2<i32>(1);
-    let base = vec2<i32>(floor(pos.xy)) * 2;
+    let size = vec2<i32>(textureDimensions(source));
+    let level_size = max(size / 2, vec2<i32>(1));
+    let p = vec2<i32>(floor(pos.xy));
+    let start = p * 2;
+    // The last texel of a row or column also takes in the texel an odd side leaves over, so
+    // no row or column of the layer is lost at the smaller levels.
+    var end = min(start + vec2<i32>(2), size);
+    if p.x == level_size.x - 1 {
+        end.x = size.x;
+    }
+    if p.y == level_size.y - 1 {
+        end.y = size.y;
+    }
     var sum = vec4<f32>(0.0);
-    for (var dy = 0; dy < 2; dy++) {
-        for (var dx = 0; dx < 2; dx++) {
-            // An odd side repeats its last texel instead of reading past the edge.
-            let s = textureLoad(source, min(base + vec2<i32>(dx, dy), last), 0);
+    for (var y = start.y; y < end.y; y++) {
+        for (var x = start.x; x < end.x; x++) {
+            let s = textureLoad(source, vec2<i32>(x, y), 0);
             sum += vec4<f32>(s.rgb * s.a, s.a);
         }
     }
-    let p = sum * 0.25;
-    if p.a <= 0.0 {
+    let count = end - start;
+    let p_avg = sum / f32(count.x * count.y);
+    if p_avg.a <= 0.0 {
         return vec4<f32>(0.0);
     }
-    return vec4<f32>(clamp(p.rgb / p.a, vec3<f32>(0.0), vec3<f32>(1.0)), p.a);
+    return vec4<f32>(clamp(p_avg.rgb / p_avg.a, vec3<f32>(0.0), vec3<f32>(1.0)), p_avg.a);
 }

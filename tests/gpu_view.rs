@@ -317,3 +317,24 @@ fn export_path_is_unchanged_by_the_view_path() {
     gpu.render_view(&doc, &view((0, 0), (0.0, 0.0), 1.0))
         .expect("empty viewport");
 }
+
+#[test]
+fn zoomed_out_layers_keep_the_column_an_odd_width_leaves_over() {
+    let Some(mut gpu) = compositor() else { return };
+    // Blue with a red last column, 5 wide: halving 5 → 2 → 1 must not drop the red column.
+    let mut doc = Document::new(5, 5);
+    doc.push_layer(
+        "stripe",
+        RgbaImage::from_fn(5, 5, |x, _| {
+            if x == 4 {
+                Rgba([255, 0, 0, 255])
+            } else {
+                Rgba([0, 0, 255, 255])
+            }
+        }),
+    );
+    gpu.render_view(&doc, &view((8, 8), (0.0, 0.0), 0.25))
+        .expect("render view");
+    let p = *gpu.read_view_rgba().expect("read view").get_pixel(0, 0);
+    assert!(p[0] >= 30 && p[2] >= 180 && p[3] == 255, "{p:?}");
+}

@@ -5,7 +5,8 @@
 //! blend with fixed-function premultiplied "over", other modes read a copy of the backdrop
 //! region they cover. While a layer is dragged, the layers below and above it are composited
 //! once into cached textures, so each frame costs three texture reads however many layers the
-//! document has (see [`Compositor::render_dragging`]).
+//! document has (see [`Compositor::render_dragging`]). This is the full-resolution path
+//! (export, `flatten --gpu`); the editor's screen-resolution path is in `view.rs`.
 
 use super::GpuError;
 use super::layer_textures::LayerTextures;

@@ -3,7 +3,8 @@
 //! texels (which aliases, and on a software rasteriser costs as much as the texels read).
 //!
 //! wgpu has no automatic mip generation: each level is rendered from the one above with a
-//! 2×2 box filter in `shaders/mips.wgsl`, premultiplied-correct (see there).
+//! 2×2 box filter in `shaders/mips.wgsl` (3 wide where an odd side leaves a texel over),
+//! premultiplied-correct (see there).
 
 /// Number of levels of a full mip chain for a `width`×`height` texture (down to 1×1).
 pub fn level_count(width: u32, height: u32) -> u32 {
