@@ -338,3 +338,63 @@ fn zoomed_out_layers_keep_the_column_an_odd_width_leaves_over() {
     let p = *gpu.read_view_rgba().expect("read view").get_pixel(0, 0);
     assert!(p[0] >= 30 && p[2] >= 180 && p[3] == 255, "{p:?}");
 }
+
+#[test]
+fn panning_reuses_what_stays_on_screen_and_matches_a_fresh_composite() {
+    let Some(mut panned) = compositor() else {
+        return;
+    };
+    let (device, queue) = (panned.device().clone(), panned.queue().clone());
+    let mut fresh = Compositor::new(device, queue);
+    let mut doc = document(
+        41,
+        &[BlendMode::Normal, BlendMode::Multiply, BlendMode::Lighten],
+    );
+    let read_diff = |a: &mut Compositor, b: &mut Compositor| {
+        let (a, b) = (
+            a.read_view_rgba().expect("read"),
+            b.read_view_rgba().expect("read"),
+        );
+        a.pixels()
+            .zip(b.pixels())
+            .map(|(p, q)| pixel_diff(*p, *q))
+            .max()
+            .unwrap_or(0)
+    };
+    for zoom in [2.0, 1.0, 0.5, 0.3] {
+        let mut origin = (-15.0, -9.0);
+        panned
+            .render_view(&doc, &view((70, 50), origin, zoom))
+            .expect("render view");
+        // Pans by whole pixels in every direction, one past the viewport, and one by half a
+        // pixel (which cannot reuse anything).
+        for (step, (dx, dy)) in [
+            (5.0, 0.0),
+            (0.0, -7.0),
+            (-3.0, 4.0),
+            (80.0, 0.0),
+            (0.5, 1.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            origin = (origin.0 + dx, origin.1 + dy);
+            let v = view((70, 50), origin, zoom);
+            panned.render_view(&doc, &v).expect("pan");
+            fresh.render_view(&doc, &v).expect("fresh");
+            let diff = read_diff(&mut panned, &mut fresh);
+            assert!(diff <= 1, "zoom {zoom}, pan {step}: differs by {diff}/255");
+        }
+        // A pan together with a change of the picture must not reuse the old pixels.
+        doc.layers[2].opacity *= 0.5;
+        origin.0 += 2.0;
+        let v = view((70, 50), origin, zoom);
+        panned.render_view(&doc, &v).expect("pan and change");
+        fresh.render_view(&doc, &v).expect("fresh");
+        let diff = read_diff(&mut panned, &mut fresh);
+        assert!(
+            diff <= 1,
+            "zoom {zoom}: stale pixels after a change ({diff}/255)"
+        );
+    }
+}

@@ -19,6 +19,8 @@ pub use readback::read_texture_rgba8;
 pub mod tiles;
 mod uniforms;
 mod view;
+mod view_draw;
+mod view_geometry;
 
 pub use compositor::Compositor;
 pub use context::HeadlessGpu;

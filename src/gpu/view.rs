@@ -13,7 +13,8 @@
 //! layers by fixed-function "over", the other modes reading a copy of the backdrop. While a
 //! layer is dragged, the layers below and above it are cached at view resolution, like
 //! [`Compositor::render_dragging`] does at full resolution; the caches are rebuilt when the
-//! view changes. `display.wgsl` then puts the target over the checkerboard 1:1.
+//! view changes. A pan by whole pixels keeps what is still on screen (shifted) and draws
+//! only the strips it uncovers. `display.wgsl` then puts the target over the checkerboard 1:1.
 
 use super::GpuError;
 use super::compositor::{
@@ -21,115 +22,28 @@ use super::compositor::{
     visible_layers,
 };
 use super::display::ViewTransform;
-use super::mips::MipGenerator;
-use super::pipelines::{self, DrawUniform, OUTPUT_FORMAT};
-use super::readback::queue_read;
+use super::pipelines::DrawUniform;
 use super::tiles::Rect;
-use super::uniforms;
-use crate::model::{BlendMode, Document, Layer, LayerId, RgbaImage};
-
-/// Per-draw uniforms, laid out as `struct ViewDraw` in `shaders/view_composite.wgsl`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct ViewDraw {
-    quad: [f32; 4],
-    cells: [i32; 4],
-    origin: [f32; 2],
-    target_size: [f32; 2],
-    chunk_origin: [i32; 2],
-    zoom: f32,
-    opacity: f32,
-    mode: u32,
-    level: u32,
-    _pad: [u32; 2],
-}
-
-/// The view path's pipelines, built the first time a view is composited (export and the
-/// command line never need them).
-pub(super) struct ViewPipelines {
-    normal: wgpu::RenderPipeline,
-    blend: wgpu::RenderPipeline,
-    layout: wgpu::BindGroupLayout,
-    mips: MipGenerator,
-}
-
-impl ViewPipelines {
-    fn new(device: &wgpu::Device, canvas_format: wgpu::TextureFormat) -> Self {
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("strata view layer"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 3,
-                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: true,
-                        min_binding_size: wgpu::BufferSize::new(
-                            std::mem::size_of::<ViewDraw>() as u64
-                        ),
-                    },
-                    count: None,
-                },
-                pipelines::texture_entry(1),
-                pipelines::texture_entry(2),
-            ],
-        });
-        // The blend maths is composite.wgsl's own, so both paths blend identically.
-        let source = [
-            include_str!("../../shaders/composite.wgsl"),
-            include_str!("../../shaders/view_composite.wgsl"),
-        ]
-        .join("\n");
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("view_composite.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-        let over = Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING);
-        let entry = |fragment| ("vs_view", fragment);
-        Self {
-            normal: pipelines::pipeline(
-                device,
-                &layout,
-                &module,
-                entry("fs_view_normal"),
-                canvas_format,
-                over,
-            ),
-            blend: pipelines::pipeline(
-                device,
-                &layout,
-                &module,
-                entry("fs_view_blend"),
-                canvas_format,
-                None,
-            ),
-            layout,
-            mips: MipGenerator::new(device),
-        }
-    }
-}
-
-/// What a view composite depends on besides the layers.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct ViewKey {
-    size: (u32, u32),
-    origin: [f32; 2],
-    zoom: f32,
-    doc: (u32, u32),
-}
+use super::view_draw::{Draw, ViewPipelines, view_draw};
+use super::view_geometry::{ViewKey, uncovered};
+use crate::model::{BlendMode, Document, Layer, LayerId};
 
 /// The viewport-sized target and what was composited into it.
 pub(super) struct ViewState {
-    key: ViewKey,
+    /// The view the target was sized and composited for.
+    pub(super) key: ViewKey,
     /// Target pixels that can show the document (its screen rectangle, a pixel wider, within
     /// the viewport); nothing outside is ever drawn.
     pub(super) shown: Rect,
     pub(super) target: wgpu::Texture,
     pub(super) target_view: wgpu::TextureView,
+    /// The copy of the backdrop that blend modes read (and the old target while panning).
     scratch: wgpu::Texture,
-    scratch_view: wgpu::TextureView,
+    pub(super) scratch_view: wgpu::TextureView,
     pipelines: Option<ViewPipelines>,
     drag: Option<ViewDrag>,
+    /// The layers (all, as [`LayerKey`]s) whose composite the target holds, if it holds one.
+    content: Option<Vec<LayerKey>>,
 }
 
 /// The composites of the layers below and above the dragged one, at view resolution.
@@ -140,71 +54,80 @@ struct ViewDrag {
     above: Option<(wgpu::Texture, wgpu::TextureView)>,
 }
 
-/// One draw of a layer chunk: the target rectangle it may touch and its bindings.
-struct Draw {
-    quad: Rect,
-    bind_group: wgpu::BindGroup,
-    offset: u32,
-}
-
-impl ViewKey {
-    /// `None` when the viewport has no pixels.
-    fn of(doc: &Document, view: &ViewTransform) -> Option<Self> {
-        let side = |v: f32| v.round().max(0.0) as u32;
-        let size = (side(view.viewport_size[0]), side(view.viewport_size[1]));
-        (size.0 > 0 && size.1 > 0).then_some(Self {
-            size,
-            origin: view.origin,
-            zoom: view.zoom.max(1e-6),
-            doc: (doc.width, doc.height),
-        })
-    }
-
-    /// Target pixels whose centres may fall in document rectangle `cells`: its screen
-    /// rectangle rounded outwards and widened by a pixel against rounding (the fragment
-    /// stage trims exactly), clipped to the viewport.
-    fn screen_rect(&self, cells: Rect) -> Option<Rect> {
-        let edge = |origin: f32, cell: i64| origin + cell as f32 * self.zoom;
-        let left = (edge(self.origin[0], cells.x).floor() - 1.0).max(0.0);
-        let top = (edge(self.origin[1], cells.y).floor() - 1.0).max(0.0);
-        let right = (edge(self.origin[0], cells.right()).ceil() + 1.0).min(self.size.0 as f32);
-        let bottom = (edge(self.origin[1], cells.bottom()).ceil() + 1.0).min(self.size.1 as f32);
-        (right > left && bottom > top).then(|| {
-            Rect::new(
-                left as i64,
-                top as i64,
-                (right - left) as u32,
-                (bottom - top) as u32,
-            )
-        })
-    }
-
-    /// The mip level to read a layer from: the finest whose texels cover no more than a
-    /// screen pixel. Coarser would blur; finer skips texels (aliasing) and reads more.
-    fn level(&self, levels: u32) -> u32 {
-        if self.zoom >= 1.0 {
-            return 0;
-        }
-        // The epsilon keeps exact powers of two (zoom 1/4 → level 2) on their level.
-        let level = ((1.0 / self.zoom).log2() + 1e-4).floor().max(0.0) as u32;
-        level.min(levels.saturating_sub(1))
-    }
-}
-
 impl Compositor {
     /// Composites the part of `doc` that `view` shows into a viewport-sized premultiplied
     /// target (see the module documentation); [`super::Display`] draws it on screen.
     pub fn render_view(&mut self, doc: &Document, view: &ViewTransform) -> Result<(), GpuError> {
+        let held = self
+            .view
+            .as_mut()
+            .and_then(|s| Some((s.key, s.content.take()?)));
         let Some(mut state) = self.prepare_view(doc, view)? else {
             return Ok(());
         };
         state.drag = None;
+        let content = content_key(doc);
         let mut encoder = self.encoder("strata view composite");
         let visible = visible_layers(&doc.layers);
-        self.draw_view_layers(&mut encoder, &state, &visible, CLEAR);
+        let scroll = held
+            .filter(|(_, layers)| *layers == content)
+            .and_then(|(key, _)| state.key.scroll_from(&key));
+        match scroll {
+            Some(shift) => self.scroll_view(&mut encoder, &state, shift, &visible),
+            None => {
+                let whole = [state.whole()];
+                self.draw_view_layers(&mut encoder, &state, &visible, CLEAR, &whole);
+            }
+        }
         self.queue.submit([encoder.finish()]);
+        state.content = Some(content);
         self.view = Some(state);
         Ok(())
+    }
+
+    /// Moves the composite by `(dx, dy)` target pixels and composites `layers` into the
+    /// strips that uncovers (everything else is cleared and copied back shifted).
+    fn scroll_view(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        state: &ViewState,
+        (dx, dy): (i64, i64),
+        layers: &[&Layer],
+    ) {
+        let whole = state.whole();
+        encoder.copy_texture_to_texture(
+            state.target.as_image_copy(),
+            state.scratch.as_image_copy(),
+            state.target.size(),
+        );
+        drop(begin_pass(encoder, &state.target_view, CLEAR));
+        let kept = whole.translated(dx, dy).intersect(&whole);
+        if let Some(kept) = kept {
+            let at = |x: i64, y: i64| wgpu::Origin3d {
+                x: x as u32,
+                y: y as u32,
+                z: 0,
+            };
+            encoder.copy_texture_to_texture(
+                wgpu::TexelCopyTextureInfo {
+                    origin: at(kept.x - dx, kept.y - dy),
+                    ..state.scratch.as_image_copy()
+                },
+                wgpu::TexelCopyTextureInfo {
+                    origin: at(kept.x, kept.y),
+                    ..state.target.as_image_copy()
+                },
+                wgpu::Extent3d {
+                    width: kept.width,
+                    height: kept.height,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+        let strips = uncovered(whole, kept);
+        if !strips.is_empty() {
+            self.draw_view_layers(encoder, state, layers, wgpu::LoadOp::Load, &strips);
+        }
     }
 
     /// [`Compositor::render_view`] while `dragged` is being moved: the layers below and above
@@ -233,14 +156,19 @@ impl Compositor {
         copy_region(&mut encoder, &cache.below, &state.target, state.shown);
         let layer = &doc.layers[index];
         if layer.visible && layer.opacity > 0.0 {
-            self.draw_view_layers(&mut encoder, &state, &[layer], wgpu::LoadOp::Load);
+            let whole = [state.whole()];
+            self.draw_view_layers(&mut encoder, &state, &[layer], wgpu::LoadOp::Load, &whole);
         }
         match &cache.above {
             Some((_, above_view)) => self.draw_view_premul(&mut encoder, &state, above_view),
-            None => self.draw_view_layers(&mut encoder, &state, &above, wgpu::LoadOp::Load),
+            None => {
+                let whole = [state.whole()];
+                self.draw_view_layers(&mut encoder, &state, &above, wgpu::LoadOp::Load, &whole);
+            }
         }
         self.queue.submit([encoder.finish()]);
         state.drag = Some(cache);
+        state.content = Some(content_key(doc));
         self.view = Some(state);
         Ok(())
     }
@@ -251,44 +179,6 @@ impl Compositor {
         self.view
             .as_ref()
             .map(|v| (&v.target_view, v.shown, v.key.doc))
-    }
-
-    /// The last view composite as straight-alpha RGBA8, viewport-sized (tests, screenshots).
-    pub fn read_view_rgba(&mut self) -> Result<RgbaImage, GpuError> {
-        let Some(state) = &self.view else {
-            return Err(GpuError::EmptyCanvas);
-        };
-        let (width, height) = state.key.size;
-        let output = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("strata view output"),
-            size: state.target.size(),
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: OUTPUT_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
-        let output_view = output.create_view(&wgpu::TextureViewDescriptor::default());
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("strata view finish"),
-            layout: &self.pipelines.finish_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::TextureView(&state.target_view),
-            }],
-        });
-        let mut encoder = self.encoder("strata view readback");
-        {
-            let mut pass = begin_pass(&mut encoder, &output_view, CLEAR);
-            pass.set_pipeline(&self.pipelines.finish);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.draw(0..3, 0..1);
-        }
-        let read = queue_read(&self.device, &mut encoder, &output);
-        self.queue.submit([encoder.finish()]);
-        RgbaImage::from_raw(width, height, read.finish(&self.device)?)
-            .ok_or_else(|| GpuError::Readback("view size and data disagree".into()))
     }
 
     /// Uploads changed layers (with mip levels) and sizes the target for `view`; takes the
@@ -313,6 +203,7 @@ impl Compositor {
         if state.key != key {
             state.key = key;
             state.drag = None;
+            state.content = None;
         }
         let cells = Rect::new(0, 0, doc.width, doc.height);
         state.shown = key.screen_rect(cells).unwrap_or(Rect::new(0, 0, 0, 0));
@@ -348,6 +239,7 @@ impl Compositor {
             scratch,
             pipelines,
             drag: None,
+            content: None,
         }
     }
 
@@ -359,14 +251,14 @@ impl Compositor {
         below: &[&Layer],
         above: &[&Layer],
     ) -> ViewDrag {
-        let rect = Rect::new(0, 0, state.key.size.0, state.key.size.1);
+        let rect = state.whole();
         let format = self.pipelines.canvas_format;
-        self.draw_view_layers(encoder, state, below, CLEAR);
+        self.draw_view_layers(encoder, state, below, CLEAR, &[rect]);
         let below_texture = canvas_texture(&self.device, format, rect, "strata view below");
         copy_region(encoder, &state.target, &below_texture, state.shown);
         let cache_above = above.iter().all(|l| l.blend == BlendMode::Normal);
         let above = cache_above.then(|| {
-            self.draw_view_layers(encoder, state, above, CLEAR);
+            self.draw_view_layers(encoder, state, above, CLEAR, &[rect]);
             let texture = canvas_texture(&self.device, format, rect, "strata view above");
             copy_region(encoder, &state.target, &texture, state.shown);
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
@@ -379,15 +271,17 @@ impl Compositor {
         }
     }
 
-    /// Draws `layers` in order into the view target, first applying `load`. Consecutive
-    /// normal layers share a pass; other modes copy the backdrop they cover aside first
-    /// (a texture cannot be read and written in one pass), as in the full path.
+    /// Draws `layers` in order into the `clips` (disjoint rectangles) of the view target,
+    /// first applying `load`. Consecutive normal layers share a pass; other modes copy the
+    /// backdrop they cover aside first (a texture cannot be read and written in one pass),
+    /// as in the full path.
     fn draw_view_layers(
         &mut self,
         encoder: &mut wgpu::CommandEncoder,
         state: &ViewState,
         layers: &[&Layer],
         load: wgpu::LoadOp<wgpu::Color>,
+        clips: &[Rect],
     ) {
         let Some(pipelines) = &state.pipelines else {
             return;
@@ -406,7 +300,7 @@ impl Compositor {
             };
             let draws: Vec<Draw> = layers[index..run_end]
                 .iter()
-                .flat_map(|layer| self.view_draws(state, pipelines, layer))
+                .flat_map(|layer| self.view_draws(state, pipelines, layer, clips))
                 .collect();
             if normal {
                 let load = pending_load.take().unwrap_or(wgpu::LoadOp::Load);
@@ -435,12 +329,14 @@ impl Compositor {
         }
     }
 
-    /// Uniforms and bind groups for every chunk of `layer` that shows in the view.
+    /// Uniforms and bind groups for every chunk of `layer` that shows in the `clips` of the
+    /// view.
     fn view_draws(
         &mut self,
         state: &ViewState,
         pipelines: &ViewPipelines,
         layer: &Layer,
+        clips: &[Rect],
     ) -> Vec<Draw> {
         let key = state.key;
         let document = Rect::new(0, 0, key.doc.0, key.doc.1);
@@ -452,55 +348,19 @@ impl Compositor {
             let Some(cells) = placed.intersect(&document) else {
                 continue;
             };
-            let Some(quad) = key.screen_rect(cells) else {
+            let Some(on_screen) = key.screen_rect(cells) else {
                 continue;
             };
-            let uniform = ViewDraw {
-                quad: [
-                    quad.x as f32,
-                    quad.y as f32,
-                    quad.right() as f32,
-                    quad.bottom() as f32,
-                ],
-                cells: [
-                    cells.x as i32,
-                    cells.y as i32,
-                    cells.right() as i32,
-                    cells.bottom() as i32,
-                ],
-                origin: key.origin,
-                target_size: [key.size.0 as f32, key.size.1 as f32],
-                chunk_origin: [placed.x as i32, placed.y as i32],
-                zoom: key.zoom,
-                opacity: layer.opacity.clamp(0.0, 1.0),
-                mode: layer.blend as u32,
-                level: key.level(chunk.levels),
-                _pad: [0; 2],
-            };
-            let (buffer, offset) = self.uniforms.push(&self.device, &self.queue, uniform);
-            let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("strata view draw"),
-                layout: &pipelines.layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: uniforms::binding_of::<ViewDraw>(&buffer),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: wgpu::BindingResource::TextureView(&chunk.view),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: wgpu::BindingResource::TextureView(&state.scratch_view),
-                    },
-                ],
-            });
-            draws.push(Draw {
-                quad,
-                bind_group,
-                offset,
-            });
+            for quad in clips.iter().filter_map(|clip| on_screen.intersect(clip)) {
+                let gpu = (&self.device, &self.queue, &mut self.uniforms);
+                draws.push(view_draw(
+                    gpu,
+                    (state, pipelines),
+                    layer,
+                    chunk,
+                    (cells, quad),
+                ));
+            }
         }
         draws
     }
@@ -537,5 +397,14 @@ impl Compositor {
     }
 }
 
-// Every draw's uniforms must fit in a uniform slot, and match the WGSL struct's size.
-const _: () = assert!(std::mem::size_of::<ViewDraw>() == 80);
+impl ViewState {
+    /// The whole target, in target pixels.
+    fn whole(&self) -> Rect {
+        Rect::new(0, 0, self.key.size.0, self.key.size.1)
+    }
+}
+
+/// What a composite of `doc` depends on, layer by layer (pixels, offsets, properties).
+fn content_key(doc: &Document) -> Vec<LayerKey> {
+    doc.layers.iter().map(LayerKey::of).collect()
+}
