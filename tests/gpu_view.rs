@@ -345,7 +345,8 @@ fn panning_reuses_what_stays_on_screen_and_matches_a_fresh_composite() {
         return;
     };
     let (device, queue) = (panned.device().clone(), panned.queue().clone());
-    let mut fresh = Compositor::new(device, queue);
+    // A new compositor each time: one that held an earlier view would pan too.
+    let fresh = || Compositor::new(device.clone(), queue.clone());
     let mut doc = document(
         41,
         &[BlendMode::Normal, BlendMode::Multiply, BlendMode::Lighten],
@@ -381,6 +382,7 @@ fn panning_reuses_what_stays_on_screen_and_matches_a_fresh_composite() {
             origin = (origin.0 + dx, origin.1 + dy);
             let v = view((70, 50), origin, zoom);
             panned.render_view(&doc, &v).expect("pan");
+            let mut fresh = fresh();
             fresh.render_view(&doc, &v).expect("fresh");
             let diff = read_diff(&mut panned, &mut fresh);
             assert!(diff <= 1, "zoom {zoom}, pan {step}: differs by {diff}/255");
@@ -390,6 +392,7 @@ fn panning_reuses_what_stays_on_screen_and_matches_a_fresh_composite() {
         origin.0 += 2.0;
         let v = view((70, 50), origin, zoom);
         panned.render_view(&doc, &v).expect("pan and change");
+        let mut fresh = fresh();
         fresh.render_view(&doc, &v).expect("fresh");
         let diff = read_diff(&mut panned, &mut fresh);
         assert!(
