@@ -36,6 +36,7 @@ struct Row {
     gpu_drag: Duration,
     display_drag: Duration,
     display_pan: Duration,
+    display_zoom: Duration,
     cpu: Duration,
     imagemagick: Option<Duration>,
 }
@@ -96,7 +97,7 @@ fn measure(
         wait(compositor)
     })?;
 
-    let (display_drag, display_pan) = display_frames(compositor, doc, frames)?;
+    let [display_drag, display_pan, display_zoom] = display_frames(compositor, doc, frames)?;
 
     let cpu = time_frames(frames.min(3), || {
         std::hint::black_box(composite(doc));
@@ -118,6 +119,7 @@ fn measure(
         gpu_drag,
         display_drag,
         display_pan,
+        display_zoom,
         cpu,
         imagemagick,
     })
@@ -126,15 +128,16 @@ fn measure(
 /// The editor's viewport in the "display" column, in physical pixels.
 const SCREEN: (u32, u32) = (1600, 1000);
 
-/// Median times of a drag frame and of a pan frame as the editor draws them: the view
+/// Median times of a drag, a pan and a zoom frame as the editor draws them: the view
 /// composite of a [`SCREEN`]-sized viewport at fit zoom and the display pass that puts it on
 /// a screen texture. A drag frame reuses the caches below/above the dragged layer (built once,
-/// before timing); a pan frame moves the view by a pixel, so every visible layer is drawn.
+/// before timing); a pan frame moves the view by a pixel (what stays on screen is reused); a
+/// zoom frame zooms out by 1 %, so every visible layer is drawn again.
 fn display_frames(
     compositor: &mut Compositor,
     doc: &Document,
     frames: u32,
-) -> Result<(Duration, Duration)> {
+) -> Result<[Duration; 3]> {
     let zoom = (SCREEN.0 as f32 / doc.width as f32).min(SCREEN.1 as f32 / doc.height as f32);
     let origin = [
         ((SCREEN.0 as f32 - doc.width as f32 * zoom) / 2.0).round(),
@@ -216,7 +219,12 @@ fn display_frames(
         panned.origin[0] += 1.0;
         frame(compositor, &dragged, &panned, false)
     })?;
-    Ok((drag, pan))
+    let mut zoomed = view;
+    let zoom = time_frames(frames, || {
+        zoomed.zoom *= 0.99;
+        frame(compositor, &dragged, &zoomed, false)
+    })?;
+    Ok([drag, pan, zoom])
 }
 
 /// Blocks until the GPU has finished everything submitted so far.
@@ -322,13 +330,14 @@ fn print_row(row: &Row) {
         .imagemagick
         .map_or("n/a".to_string(), |d| format!("{:.1} ms", ms(d)));
     println!(
-        "{:>2} layers at {}²: GPU full {:.1} ms, GPU drag {:.1} ms, display drag {:.1} ms, display pan {:.1} ms, CPU {:.1} ms, ImageMagick {}",
+        "{:>2} layers at {}²: GPU full {:.1} ms, GPU drag {:.1} ms, display drag {:.1} ms, display pan {:.1} ms, display zoom {:.1} ms, CPU {:.1} ms, ImageMagick {}",
         row.layers,
         row.size,
         ms(row.gpu_full),
         ms(row.gpu_drag),
         ms(row.display_drag),
         ms(row.display_pan),
+        ms(row.display_zoom),
         ms(row.cpu),
         magick
     );
@@ -336,10 +345,10 @@ fn print_row(row: &Row) {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| canvas | layers | GPU full ms | GPU drag ms | display drag ms ({}×{}) | display pan ms | CPU ms | ImageMagick ms | IM / GPU full | CPU / GPU full | full / drag |",
+        "| canvas | layers | GPU full ms | GPU drag ms | display drag ms ({}×{}) | display pan ms | display zoom ms | CPU ms | ImageMagick ms | IM / GPU full | CPU / GPU full | full / drag |",
         SCREEN.0, SCREEN.1
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         let (magick, ratio) = match row.imagemagick {
             Some(d) => (
@@ -349,13 +358,14 @@ fn print_table(rows: &[Row]) {
             None => ("n/a".into(), "n/a".into()),
         };
         println!(
-            "| {}² | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {:.1}× | {:.1}× |",
+            "| {}² | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {:.1}× | {:.1}× |",
             row.size,
             row.layers,
             ms(row.gpu_full),
             ms(row.gpu_drag),
             ms(row.display_drag),
             ms(row.display_pan),
+            ms(row.display_zoom),
             ms(row.cpu),
             magick,
             ratio,
