@@ -12,7 +12,7 @@ use crate::model::Layer;
 /// Per-draw uniforms, laid out as `struct ViewDraw` in `shaders/view_composite.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub(super) struct ViewDraw {
+struct ViewDraw {
     quad: [f32; 4],
     cells: [i32; 4],
     origin: [f32; 2],
@@ -32,7 +32,9 @@ pub(super) struct ViewPipelines {
     pub normal: wgpu::RenderPipeline,
     /// Other modes: read the backdrop copy and replace the pixels.
     pub blend: wgpu::RenderPipeline,
+    /// Bindings of a draw: its uniforms (3), the layer chunk (1), the backdrop copy (2).
     pub layout: wgpu::BindGroupLayout,
+    /// Makes the layer mip levels the zoomed-out view reads.
     pub mips: MipGenerator,
 }
 
@@ -58,7 +60,9 @@ impl ViewPipelines {
                 pipelines::texture_entry(2),
             ],
         });
-        // The blend maths is composite.wgsl's own, so both paths blend identically.
+        // The blend maths is composite.wgsl's own, so both paths blend identically; the view
+        // shader also uses its `VsOut` and texture bindings. Whatever composite.wgsl is
+        // concatenated with in pipelines.rs (a shared prelude) must come first here too.
         let source = [
             include_str!("../../shaders/composite.wgsl"),
             include_str!("../../shaders/view_composite.wgsl"),
@@ -95,8 +99,11 @@ impl ViewPipelines {
 
 /// One draw of a layer chunk: the target rectangle it may touch and its bindings.
 pub(super) struct Draw {
+    /// Target pixels the draw may touch (blend modes copy this much backdrop aside).
     pub quad: Rect,
+    /// The draw's uniforms, layer chunk and backdrop copy.
     pub bind_group: wgpu::BindGroup,
+    /// Dynamic offset of the uniforms in their buffer.
     pub offset: u32,
 }
 
