@@ -1,18 +1,19 @@
-// Draws the composited canvas into the editor's viewport: zoomed and panned, over a
-// checkerboard where it is transparent. The canvas is premultiplied, so "over the
-// checkerboard" is c + checker·(1 − a). Colours are the stored (sRGB-encoded) values, passed
-// through unchanged, as egui's own textures are.
+// Draws the view composite (src/gpu/view.rs: the visible part of the document, already at
+// screen resolution) into the editor's viewport 1:1, over a checkerboard where it is
+// transparent. The composite is premultiplied, so "over the checkerboard" is
+// c + checker·(1 − a). Colours are the stored (sRGB-encoded) values, passed through
+// unchanged, as egui's own textures are.
 
 struct View {
-    // The tile's rectangle in viewport pixels: left, top, right, bottom.
+    // The rectangle to draw, in viewport pixels: left, top, right, bottom.
     rect: vec4<f32>,
     viewport_size: vec2<f32>,
-    // Canvas pixels per viewport pixel (1 / zoom).
-    texels_per_pixel: f32,
+    // Viewport pixels per document pixel.
+    zoom: f32,
     checker_size: f32,
-    // Viewport pixel where canvas pixel (0, 0) of this tile lands.
+    // Viewport pixel where document pixel (0, 0)'s corner lands.
     origin: vec2<f32>,
-    tile_size: vec2<f32>,
+    doc_size: vec2<f32>,
 };
 
 @group(0) @binding(0) var<uniform> view: View;
@@ -23,26 +24,19 @@ fn vs_tile(@builtin(vertex_index) i: u32) -> VsOut {
     return rect_vertex(i, view.rect.xy, view.rect.zw, view.viewport_size);
 }
 
-fn texel(coord: vec2<f32>) -> vec4<f32> {
-    let max_texel = vec2<i32>(view.tile_size) - vec2<i32>(1);
-    let t = clamp(vec2<i32>(floor(coord)), vec2<i32>(0), max_texel);
-    return textureLoad(canvas_tex, t, 0);
-}
-
 @fragment
 fn fs_tile(in: VsOut) -> @location(0) vec4<f32> {
-    let coord = (in.viewport_px - view.origin) * view.texels_per_pixel;
-    var c: vec4<f32>;
-    if view.texels_per_pixel > 1.0 {
-        // Zoomed out: average four taps across the pixel's footprint to tame aliasing.
-        let q = view.texels_per_pixel * 0.25;
-        c = 0.25 * (texel(coord + vec2<f32>(-q, -q)) + texel(coord + vec2<f32>(q, -q))
-            + texel(coord + vec2<f32>(-q, q)) + texel(coord + vec2<f32>(q, q)));
-    } else {
-        c = texel(coord);
+    // The interpolated varying is the pixel's centre only up to rounding; snapping it makes
+    // the test below the exact formula view_composite.wgsl uses, so the checkerboard covers
+    // exactly the pixels the composite covers.
+    let centre = floor(in.viewport_px) + vec2<f32>(0.5);
+    let cell = floor((centre - view.origin) / view.zoom);
+    if any(cell < vec2<f32>(0.0)) || any(cell >= view.doc_size) {
+        discard;
     }
-    let cell = vec2<i32>(floor(in.viewport_px / view.checker_size));
-    let light = ((cell.x + cell.y) & 1) == 0;
+    let c = textureLoad(canvas_tex, vec2<i32>(floor(centre)), 0);
+    let square = vec2<i32>(floor(centre / view.checker_size));
+    let light = ((square.x + square.y) & 1) == 0;
     let checker = select(vec3<f32>(0.8), vec3<f32>(1.0), light);
     return vec4<f32>(c.rgb + checker * (1.0 - c.a), 1.0);
 }

@@ -25,7 +25,6 @@ fn zoomed_panned_canvas_over_checkerboard_matches_the_reference() {
     let format = wgpu::TextureFormat::Rgba8Unorm;
     let mut compositor =
         Compositor::new(gpu.device.clone(), gpu.queue.clone()).with_max_tile_side(4);
-    compositor.render(&doc).expect("render");
     let mut display = Display::new(&gpu.device, format);
     let view = ViewTransform {
         viewport_size: [40.0, 30.0],
@@ -33,6 +32,7 @@ fn zoomed_panned_canvas_over_checkerboard_matches_the_reference() {
         zoom: 2.0,
         checker_size: 4.0,
     };
+    compositor.render_view(&doc, &view).expect("render");
     display.prepare(&compositor, &view);
 
     let target = gpu.device.create_texture(&wgpu::TextureDescriptor {

@@ -6,6 +6,10 @@
 //! picture). ImageMagick gets the same layers as uncompressed PAM files with page offsets and
 //! runs `convert … -background none -flatten`; its time includes reading those files, which is
 //! part of any flatten it does.
+//!
+//! The "display" column is what the editor does while a layer is dragged: the compositor's
+//! view path for a 1600×1000 viewport showing the whole document (fit zoom) plus drawing that
+//! view composite over the checkerboard into a 1600×1000 screen texture.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use image::{Rgba, RgbaImage};
-use strata::gpu::{Compositor, HeadlessGpu};
+use strata::gpu::{Compositor, Display, HeadlessGpu, ViewTransform};
 use strata::model::{Document, Offset, composite};
 
 /// Options of `strata bench composite`.
@@ -30,6 +34,9 @@ struct Row {
     layers: usize,
     gpu_full: Duration,
     gpu_drag: Duration,
+    display_drag: Duration,
+    display_pan: Duration,
+    display_zoom: Duration,
     cpu: Duration,
     imagemagick: Option<Duration>,
 }
@@ -90,6 +97,8 @@ fn measure(
         wait(compositor)
     })?;
 
+    let [display_drag, display_pan, display_zoom] = display_frames(compositor, doc, frames)?;
+
     let cpu = time_frames(frames.min(3), || {
         std::hint::black_box(composite(doc));
         Ok(())
@@ -108,9 +117,114 @@ fn measure(
         layers: doc.layers.len(),
         gpu_full,
         gpu_drag,
+        display_drag,
+        display_pan,
+        display_zoom,
         cpu,
         imagemagick,
     })
+}
+
+/// The editor's viewport in the "display" column, in physical pixels.
+const SCREEN: (u32, u32) = (1600, 1000);
+
+/// Median times of a drag, a pan and a zoom frame as the editor draws them: the view
+/// composite of a [`SCREEN`]-sized viewport at fit zoom and the display pass that puts it on
+/// a screen texture. A drag frame reuses the caches below/above the dragged layer (built once,
+/// before timing); a pan frame moves the view by a pixel (what stays on screen is reused); a
+/// zoom frame zooms out by 1 %, so every visible layer is drawn again.
+fn display_frames(
+    compositor: &mut Compositor,
+    doc: &Document,
+    frames: u32,
+) -> Result<[Duration; 3]> {
+    let zoom = (SCREEN.0 as f32 / doc.width as f32).min(SCREEN.1 as f32 / doc.height as f32);
+    let origin = [
+        ((SCREEN.0 as f32 - doc.width as f32 * zoom) / 2.0).round(),
+        ((SCREEN.1 as f32 - doc.height as f32 * zoom) / 2.0).round(),
+    ];
+    let view = ViewTransform {
+        viewport_size: [SCREEN.0 as f32, SCREEN.1 as f32],
+        origin,
+        zoom,
+        checker_size: 8.0,
+    };
+    let device = compositor.device().clone();
+    let format = wgpu::TextureFormat::Rgba8Unorm;
+    let mut display = Display::new(&device, format);
+    let screen = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("bench screen"),
+        size: wgpu::Extent3d {
+            width: SCREEN.0,
+            height: SCREEN.1,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+        view_formats: &[],
+    });
+    let screen_view = screen.create_view(&wgpu::TextureViewDescriptor::default());
+    let mut dragged = doc.clone();
+    let middle = dragged.layers.len() / 2;
+    let id = dragged.layers[middle].id;
+    let mut frame = |compositor: &mut Compositor,
+                     dragged: &Document,
+                     view: &ViewTransform,
+                     dragging: bool|
+     -> Result<()> {
+        if dragging {
+            compositor.render_view_dragging(dragged, view, id)?;
+        } else {
+            compositor.render_view(dragged, view)?;
+        }
+        display.prepare(compositor, view);
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("bench display"),
+        });
+        {
+            let pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("bench display"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &screen_view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            display.paint(&mut pass.forget_lifetime());
+        }
+        compositor.queue().submit([encoder.finish()]);
+        wait(compositor)
+    };
+    // Uploads the mip levels and builds the view caches once per drag, as the editor does.
+    frame(compositor, &dragged, &view, true)?;
+    let mut step = 0;
+    let drag = time_frames(frames, || {
+        step += 1;
+        dragged.layers[middle].offset.x += 3 * step;
+        frame(compositor, &dragged, &view, true)
+    })?;
+    let mut panned = view;
+    let pan = time_frames(frames, || {
+        panned.origin[0] += 1.0;
+        frame(compositor, &dragged, &panned, false)
+    })?;
+    let mut zoomed = view;
+    let zoom = time_frames(frames, || {
+        zoomed.zoom *= 0.99;
+        frame(compositor, &dragged, &zoomed, false)
+    })?;
+    Ok([drag, pan, zoom])
 }
 
 /// Blocks until the GPU has finished everything submitted so far.
@@ -216,11 +330,14 @@ fn print_row(row: &Row) {
         .imagemagick
         .map_or("n/a".to_string(), |d| format!("{:.1} ms", ms(d)));
     println!(
-        "{:>2} layers at {}²: GPU full {:.1} ms, GPU drag {:.1} ms, CPU {:.1} ms, ImageMagick {}",
+        "{:>2} layers at {}²: GPU full {:.1} ms, GPU drag {:.1} ms, display drag {:.1} ms, display pan {:.1} ms, display zoom {:.1} ms, CPU {:.1} ms, ImageMagick {}",
         row.layers,
         row.size,
         ms(row.gpu_full),
         ms(row.gpu_drag),
+        ms(row.display_drag),
+        ms(row.display_pan),
+        ms(row.display_zoom),
         ms(row.cpu),
         magick
     );
@@ -228,9 +345,10 @@ fn print_row(row: &Row) {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| canvas | layers | GPU full ms | GPU drag ms | CPU ms | ImageMagick ms | IM / GPU full | CPU / GPU full | full / drag |"
+        "| canvas | layers | GPU full ms | GPU drag ms | display drag ms ({}×{}) | display pan ms | display zoom ms | CPU ms | ImageMagick ms | IM / GPU full | CPU / GPU full | full / drag |",
+        SCREEN.0, SCREEN.1
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         let (magick, ratio) = match row.imagemagick {
             Some(d) => (
@@ -240,11 +358,14 @@ fn print_table(rows: &[Row]) {
             None => ("n/a".into(), "n/a".into()),
         };
         println!(
-            "| {}² | {} | {:.1} | {:.1} | {:.1} | {} | {} | {:.1}× | {:.1}× |",
+            "| {}² | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {:.1}× | {:.1}× |",
             row.size,
             row.layers,
             ms(row.gpu_full),
             ms(row.gpu_drag),
+            ms(row.display_drag),
+            ms(row.display_pan),
+            ms(row.display_zoom),
             ms(row.cpu),
             magick,
             ratio,

@@ -5,7 +5,8 @@
 //! blend with fixed-function premultiplied "over", other modes read a copy of the backdrop
 //! region they cover. While a layer is dragged, the layers below and above it are composited
 //! once into cached textures, so each frame costs three texture reads however many layers the
-//! document has (see [`Compositor::render_dragging`]).
+//! document has (see [`Compositor::render_dragging`]). This is the full-resolution path
+//! (export, `flatten --gpu`); the editor's screen-resolution path is in `view.rs`.
 
 use super::GpuError;
 use super::layer_textures::LayerTextures;
@@ -33,7 +34,7 @@ struct DragCache {
 }
 
 /// Starts a tile from transparent black.
-const CLEAR: wgpu::LoadOp<wgpu::Color> = wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT);
+pub(super) const CLEAR: wgpu::LoadOp<wgpu::Color> = wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT);
 
 /// One chunk draw of a layer: the tile-local rectangle it covers and its bindings.
 struct LayerDraw {
@@ -44,7 +45,7 @@ struct LayerDraw {
 
 /// Everything about a layer that the cached textures depend on.
 #[derive(Clone, Debug, PartialEq)]
-struct LayerKey {
+pub(super) struct LayerKey {
     id: LayerId,
     visible: bool,
     opacity: u32,
@@ -54,7 +55,7 @@ struct LayerKey {
 }
 
 impl LayerKey {
-    fn of(layer: &Layer) -> Self {
+    pub(super) fn of(layer: &Layer) -> Self {
         Self {
             id: layer.id,
             visible: layer.visible,
@@ -71,12 +72,14 @@ pub struct Compositor {
     pub(super) device: wgpu::Device,
     pub(super) queue: wgpu::Queue,
     pub(super) pipelines: Pipelines,
-    layers: LayerTextures,
-    uniforms: Uniforms,
+    pub(super) layers: LayerTextures,
+    pub(super) uniforms: Uniforms,
     pub(super) tiles: Vec<Tile>,
     pub(super) canvas_size: (u32, u32),
-    max_side: u32,
+    pub(super) max_side: u32,
     drag: Option<DragCache>,
+    /// The editor's view composite (see [`super::view`]), once one was asked for.
+    pub(super) view: Option<super::view::ViewState>,
 }
 
 impl Compositor {
@@ -105,6 +108,7 @@ impl Compositor {
             canvas_size: (0, 0),
             max_side,
             drag: None,
+            view: None,
         }
     }
 
@@ -155,18 +159,7 @@ impl Compositor {
             return self.render(doc);
         };
         self.prepare(doc)?;
-        let key: Vec<LayerKey> = doc
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                if i == index {
-                    LayerKey::of_dragged(l)
-                } else {
-                    LayerKey::of(l)
-                }
-            })
-            .collect();
+        let key = drag_key(doc, index);
         let below = visible_layers(&doc.layers[..index]);
         let above = visible_layers(&doc.layers[index + 1..]);
         let mut encoder = self.encoder("strata drag composite");
@@ -254,7 +247,7 @@ impl Compositor {
         }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         self.layers
-            .sync(&self.device, &self.queue, &doc.layers, self.max_side);
+            .sync(&self.device, &self.queue, &doc.layers, self.max_side, None);
         if let Some(error) = pollster::block_on(scope.pop()) {
             return Err(GpuError::OutOfMemory(error.to_string()));
         }
@@ -401,7 +394,7 @@ impl Compositor {
 impl LayerKey {
     /// The dragged layer's pixels are drawn every frame: its offset, opacity and visibility
     /// do not invalidate the caches, only its identity and position in the stack do.
-    fn of_dragged(layer: &Layer) -> Self {
+    pub(super) fn of_dragged(layer: &Layer) -> Self {
         Self {
             visible: true,
             opacity: 0,
@@ -412,7 +405,22 @@ impl LayerKey {
     }
 }
 
-fn visible_layers(layers: &[Layer]) -> Vec<&Layer> {
+/// What the drag caches of a drag of layer `index` depend on.
+pub(super) fn drag_key(doc: &Document, index: usize) -> Vec<LayerKey> {
+    doc.layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == index {
+                LayerKey::of_dragged(l)
+            } else {
+                LayerKey::of(l)
+            }
+        })
+        .collect()
+}
+
+pub(super) fn visible_layers(layers: &[Layer]) -> Vec<&Layer> {
     layers
         .iter()
         .filter(|l| l.visible && l.opacity > 0.0)
@@ -421,7 +429,7 @@ fn visible_layers(layers: &[Layer]) -> Vec<&Layer> {
 
 /// Writes a draw's uniforms into a fresh slot and binds them (binding 0, dynamic offset)
 /// together with `views` (bindings 1, 2, …) for `layout`.
-fn bind_draw(
+pub(super) fn bind_draw(
     (device, queue, uniforms): (&wgpu::Device, &wgpu::Queue, &mut Uniforms),
     layout: &wgpu::BindGroupLayout,
     uniform: DrawUniform,
@@ -475,7 +483,7 @@ pub(super) fn begin_pass<'e>(
 }
 
 /// Copies `rect` (tile-local) of one canvas texture to the same place in another.
-fn copy_region(
+pub(super) fn copy_region(
     encoder: &mut wgpu::CommandEncoder,
     from: &wgpu::Texture,
     to: &wgpu::Texture,
@@ -508,7 +516,7 @@ fn copy_region(
 }
 
 /// A premultiplied float texture of the tile's size.
-fn canvas_texture(
+pub(super) fn canvas_texture(
     device: &wgpu::Device,
     format: wgpu::TextureFormat,
     rect: Rect,

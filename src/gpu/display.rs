@@ -1,8 +1,10 @@
-//! Drawing the composited canvas on screen: zoom, pan and a checkerboard under transparency.
+//! Drawing the view composite on screen, over a checkerboard under transparency.
 //!
-//! Used by the editor's paint callback, inside egui's render pass (whose viewport is the
-//! canvas widget's rectangle). Nothing here knows about egui: it takes a render pass and a
-//! [`ViewTransform`] in viewport pixels.
+//! The compositor's view path ([`Compositor::render_view`]) already composited what the
+//! viewport shows at screen resolution; this draws it 1:1. Used by the editor's paint
+//! callback, inside egui's render pass (whose viewport is the canvas widget's rectangle).
+//! Nothing here knows about egui: it takes a render pass and a [`ViewTransform`] in viewport
+//! pixels.
 
 use super::compositor::Compositor;
 use super::pipelines::{pipeline, shader_module, texture_entry};
@@ -26,18 +28,18 @@ pub struct ViewTransform {
 struct ViewUniform {
     rect: [f32; 4],
     viewport_size: [f32; 2],
-    texels_per_pixel: f32,
+    zoom: f32,
     checker_size: f32,
     origin: [f32; 2],
-    tile_size: [f32; 2],
+    doc_size: [f32; 2],
 }
 
-/// Pipeline and per-frame bind groups for drawing the canvas into a target format.
+/// Pipeline and per-frame bind group for drawing the view composite into a target format.
 pub struct Display {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     buffer: wgpu::Buffer,
-    bind_groups: Vec<wgpu::BindGroup>,
+    bind_group: Option<wgpu::BindGroup>,
 }
 
 const SLOT: u64 = 256;
@@ -86,77 +88,62 @@ impl Display {
             pipeline,
             layout,
             buffer,
-            bind_groups: Vec::new(),
+            bind_group: None,
         }
     }
 
-    /// Writes this frame's view uniforms, one slot per canvas tile (call from `prepare`).
+    /// Writes this frame's view uniforms for the compositor's last view composite (call from
+    /// `prepare`, after [`Compositor::render_view`] with the same `view`).
     pub fn prepare(&mut self, compositor: &Compositor, view: &ViewTransform) {
+        self.bind_group = None;
+        let Some((texture_view, shown, doc_size)) = compositor.view_target() else {
+            return;
+        };
+        if shown.is_empty() {
+            return;
+        }
+        let uniform = ViewUniform {
+            rect: [
+                shown.x as f32,
+                shown.y as f32,
+                shown.right() as f32,
+                shown.bottom() as f32,
+            ],
+            viewport_size: view.viewport_size,
+            zoom: view.zoom.max(1e-6),
+            checker_size: view.checker_size.max(1.0),
+            origin: view.origin,
+            doc_size: [doc_size.0 as f32, doc_size.1 as f32],
+        };
+        compositor
+            .queue()
+            .write_buffer(&self.buffer, 0, bytemuck::bytes_of(&uniform));
         let device = compositor.device();
-        let tiles: Vec<_> = compositor.canvas_tiles().collect();
-        let needed = SLOT * tiles.len().max(1) as u64;
-        if self.buffer.size() < needed {
-            self.buffer = device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("strata display view"),
-                size: needed,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-        }
-        self.bind_groups.clear();
-        for (index, (rect, texture_view)) in tiles.into_iter().enumerate() {
-            let left = view.origin[0] + rect.x as f32 * view.zoom;
-            let top = view.origin[1] + rect.y as f32 * view.zoom;
-            let uniform = ViewUniform {
-                rect: [
-                    left,
-                    top,
-                    left + rect.width as f32 * view.zoom,
-                    top + rect.height as f32 * view.zoom,
-                ],
-                viewport_size: view.viewport_size,
-                texels_per_pixel: 1.0 / view.zoom.max(1e-6),
-                checker_size: view.checker_size.max(1.0),
-                origin: [left, top],
-                tile_size: [rect.width as f32, rect.height as f32],
-            };
-            let offset = index as u64 * SLOT;
-            compositor
-                .queue()
-                .write_buffer(&self.buffer, offset, bytemuck::bytes_of(&uniform));
-            self.bind_groups
-                .push(device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("strata display tile"),
-                    layout: &self.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                                buffer: &self.buffer,
-                                offset,
-                                size: wgpu::BufferSize::new(
-                                    std::mem::size_of::<ViewUniform>() as u64
-                                ),
-                            }),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: wgpu::BindingResource::TextureView(texture_view),
-                        },
-                    ],
-                }));
-        }
+        self.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("strata display"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.buffer.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(texture_view),
+                },
+            ],
+        }));
     }
 
-    /// Draws the tiles prepared last into `pass` (call from `paint`).
+    /// Draws the view composite prepared last into `pass` (call from `paint`).
     pub fn paint(&self, pass: &mut wgpu::RenderPass<'static>) {
-        pass.set_pipeline(&self.pipeline);
-        for bind_group in &self.bind_groups {
+        if let Some(bind_group) = &self.bind_group {
+            pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, bind_group, &[]);
             pass.draw(0..6, 0..1);
         }
     }
 }
 
-// Every tile's uniforms must fit in its slot.
+// The uniforms must fit in the buffer.
 const _: () = assert!(SLOT >= std::mem::size_of::<ViewUniform>() as u64);

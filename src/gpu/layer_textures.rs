@@ -3,10 +3,16 @@
 //! A layer's pixels are an `Arc<RgbaImage>` that edits replace rather than mutate, so pointer
 //! identity is the layer's revision: toggling visibility, changing opacity or blend mode, or
 //! dragging the layer never re-uploads anything; only new pixels do.
+//!
+//! The view compositor also needs mip levels (see [`super::mips`]); those are generated at
+//! upload when asked for. Export and the full-resolution path never ask, so they pay neither
+//! the third more memory nor the downsampling; a layer uploaded without levels is uploaded
+//! again the first time the view path needs them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::mips::{self, MipGenerator};
 use super::tiles::{Rect, grid};
 use crate::model::{Layer, LayerId, RgbaImage};
 
@@ -16,12 +22,15 @@ pub struct Chunk {
     /// Position and size within the layer, in layer pixels.
     pub rect: Rect,
     pub view: wgpu::TextureView,
+    /// Mip levels of the texture: 1, or a full chain down to 1×1.
+    pub levels: u32,
 }
 
 struct Entry {
     /// Kept to compare identity with the layer's current buffer.
     pixels: Arc<RgbaImage>,
     chunks: Vec<Chunk>,
+    mipmapped: bool,
 }
 
 /// The uploaded textures of every layer of the last document seen.
@@ -32,32 +41,50 @@ pub struct LayerTextures {
 }
 
 impl LayerTextures {
-    /// Uploads new or changed layers and drops textures of layers no longer present.
+    /// Uploads new or changed layers and drops textures of layers no longer present. With
+    /// `mips`, every layer gets a full mip chain (generated on the GPU, submitted here).
     pub fn sync(
         &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         layers: &[Layer],
         max_side: u32,
+        mips: Option<&MipGenerator>,
     ) {
         self.entries
             .retain(|id, _| layers.iter().any(|l| l.id == *id));
+        let mut encoder = None;
         for layer in layers {
-            let current = self
-                .entries
-                .get(&layer.id)
-                .is_some_and(|e| Arc::ptr_eq(&e.pixels, &layer.pixels));
-            if !current {
-                let chunks = upload(device, queue, &layer.pixels, max_side);
-                self.uploads += 1;
-                self.entries.insert(
-                    layer.id,
-                    Entry {
-                        pixels: Arc::clone(&layer.pixels),
-                        chunks,
-                    },
-                );
+            let current = self.entries.get(&layer.id).is_some_and(|e| {
+                Arc::ptr_eq(&e.pixels, &layer.pixels) && (e.mipmapped || mips.is_none())
+            });
+            if current {
+                continue;
             }
+            let textures = upload(device, queue, &layer.pixels, max_side, mips.is_some());
+            if let Some(generator) = mips {
+                let encoder = encoder.get_or_insert_with(|| {
+                    device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("strata mips"),
+                    })
+                });
+                for (texture, _) in &textures {
+                    generator.generate(device, encoder, texture);
+                }
+            }
+            self.uploads += 1;
+            self.entries.insert(
+                layer.id,
+                Entry {
+                    pixels: Arc::clone(&layer.pixels),
+                    chunks: textures.into_iter().map(|(_, chunk)| chunk).collect(),
+                    mipmapped: mips.is_some(),
+                },
+            );
+        }
+        if let Some(encoder) = encoder {
+            // write_texture's copies are ordered before this submission.
+            queue.submit([encoder.finish()]);
         }
     }
 
@@ -77,7 +104,8 @@ fn upload(
     queue: &wgpu::Queue,
     pixels: &RgbaImage,
     max_side: u32,
-) -> Vec<Chunk> {
+    mipmapped: bool,
+) -> Vec<(wgpu::Texture, Chunk)> {
     let (width, height) = pixels.dimensions();
     grid(width, height, max_side)
         .into_iter()
@@ -87,15 +115,25 @@ fn upload(
                 height: rect.height,
                 depth_or_array_layers: 1,
             };
+            let levels = if mipmapped {
+                mips::level_count(rect.width, rect.height)
+            } else {
+                1
+            };
+            let mut usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST;
+            if levels > 1 {
+                // Levels 1.. are rendered from the level above.
+                usage |= wgpu::TextureUsages::RENDER_ATTACHMENT;
+            }
             let texture = device.create_texture(&wgpu::TextureDescriptor {
                 label: Some("strata layer"),
                 size,
-                mip_level_count: 1,
+                mip_level_count: levels,
                 sample_count: 1,
                 dimension: wgpu::TextureDimension::D2,
                 // Not sRGB: the maths works on stored values, exactly as the CPU reference.
                 format: wgpu::TextureFormat::Rgba8Unorm,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                usage,
                 view_formats: &[],
             });
             // write_texture reads straight from the layer's buffer: the chunk starts at its
@@ -117,7 +155,7 @@ fn upload(
                 size,
             );
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-            Chunk { rect, view }
+            (texture, Chunk { rect, view, levels })
         })
         .collect()
 }

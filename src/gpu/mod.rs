@@ -3,16 +3,24 @@
 //! One [`Compositor`] serves both the editor (inside egui's paint callback, on egui's device)
 //! and headless work (export, `strata flatten --gpu`, benchmarks, tests) on a device of its
 //! own from [`HeadlessGpu`]. Results match [`crate::model::composite`] within 1/255.
+//!
+//! Two paths: [`Compositor::render`] composites the whole document at full resolution
+//! (export, `strata flatten --gpu`); [`Compositor::render_view`] composites only what a
+//! zoomed and panned view shows, at screen resolution (the editor's canvas, see `view.rs`).
 
 mod compositor;
 mod context;
 mod display;
 mod layer_textures;
+mod mips;
 mod pipelines;
 mod readback;
 pub use readback::read_texture_rgba8;
 pub mod tiles;
 mod uniforms;
+mod view;
+mod view_draw;
+mod view_geometry;
 
 pub use compositor::Compositor;
 pub use context::HeadlessGpu;

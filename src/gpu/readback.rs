@@ -1,7 +1,7 @@
 //! Reading the composited canvas back to the CPU as straight-alpha RGBA8.
 
 use super::GpuError;
-use super::compositor::{Compositor, begin_pass};
+use super::compositor::{CLEAR, Compositor, begin_pass};
 use super::pipelines::OUTPUT_FORMAT;
 use crate::model::RgbaImage;
 
@@ -69,6 +69,44 @@ impl Compositor {
             }
         }
         Ok(image)
+    }
+
+    /// The last view composite as straight-alpha RGBA8, viewport-sized (tests, screenshots).
+    pub fn read_view_rgba(&mut self) -> Result<RgbaImage, GpuError> {
+        let Some(state) = &self.view else {
+            return Err(GpuError::EmptyCanvas);
+        };
+        let size = state.target.size();
+        let output = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("strata view output"),
+            size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: OUTPUT_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let output_view = output.create_view(&wgpu::TextureViewDescriptor::default());
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("strata view finish"),
+            layout: &self.pipelines.finish_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(&state.target_view),
+            }],
+        });
+        let mut encoder = self.encoder("strata view readback");
+        {
+            let mut pass = begin_pass(&mut encoder, &output_view, CLEAR);
+            pass.set_pipeline(&self.pipelines.finish);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.draw(0..3, 0..1);
+        }
+        let read = queue_read(&self.device, &mut encoder, &output);
+        self.queue.submit([encoder.finish()]);
+        RgbaImage::from_raw(size.width, size.height, read.finish(&self.device)?)
+            .ok_or_else(|| GpuError::Readback("view size and data disagree".into()))
     }
 }
 

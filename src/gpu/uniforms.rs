@@ -21,13 +21,15 @@ impl Uniforms {
         self.next = 0;
     }
 
-    /// Writes `value` into a fresh slot; returns its buffer and dynamic offset.
-    pub fn push(
+    /// Writes `value` (at most one slot) into a fresh slot; returns its buffer and dynamic
+    /// offset.
+    pub fn push<T: bytemuck::Pod>(
         &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
-        value: DrawUniform,
+        value: T,
     ) -> (wgpu::Buffer, u32) {
+        debug_assert!(std::mem::size_of::<T>() as u64 <= SLOT);
         let index = self.next;
         self.next += 1;
         let buffer_index = (index / SLOTS_PER_BUFFER) as usize;
@@ -49,9 +51,14 @@ impl Uniforms {
 
 /// The binding of one slot (the dynamic offset is added at `set_bind_group`).
 pub fn binding(buffer: &wgpu::Buffer) -> wgpu::BindingResource<'_> {
+    binding_of::<DrawUniform>(buffer)
+}
+
+/// The binding of one slot holding a `T`.
+pub fn binding_of<T>(buffer: &wgpu::Buffer) -> wgpu::BindingResource<'_> {
     wgpu::BindingResource::Buffer(wgpu::BufferBinding {
         buffer,
         offset: 0,
-        size: wgpu::BufferSize::new(std::mem::size_of::<DrawUniform>() as u64),
+        size: wgpu::BufferSize::new(std::mem::size_of::<T>() as u64),
     })
 }

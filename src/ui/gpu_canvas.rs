@@ -2,9 +2,11 @@
 //!
 //! The compositor and display pipeline live in egui-wgpu's `CallbackResources` (created once
 //! from eframe's render state), so they use egui's own device. Each frame the canvas widget
-//! adds a [`CanvasCallback`]: `prepare` re-composites only when the document revision changed
-//! (uploading only changed layer pixels) and writes the view uniforms; `paint` draws the
-//! canvas tiles. Any GPU failure (out of memory, device lost) raises a flag that makes the
+//! adds a [`CanvasCallback`]: `prepare` re-composites only when the document revision or the
+//! view (zoom, pan, viewport size) changed, uploading only changed layer pixels, and only the
+//! part of the document the viewport shows at screen resolution (the compositor's view path:
+//! a drag frame costs what the window shows, not what the picture holds); `paint` draws that
+//! composite 1:1 over the checkerboard. Any GPU failure (out of memory, device lost) raises a flag that makes the
 //! canvas fall back to the CPU compositor and say so in the status bar.
 
 use std::sync::Arc;
@@ -35,8 +37,8 @@ pub struct GpuCanvas {
 struct Resources {
     compositor: Compositor,
     display: Display,
-    /// Revision of the document the compositor holds.
-    composited: Option<u64>,
+    /// Revision of the document and the view the compositor's view composite holds.
+    composited: Option<(u64, ViewTransform)>,
 }
 
 impl GpuCanvas {
@@ -114,14 +116,15 @@ impl CallbackTrait for CanvasCallback {
         let Some(resources) = resources.get_mut::<Resources>() else {
             return Vec::new();
         };
-        if resources.composited != Some(self.revision) {
-            let doc = &self.doc;
+        let wanted = (self.revision, self.view);
+        if resources.composited != Some(wanted) {
+            let (doc, view) = (&self.doc, &self.view);
             let result = match self.dragging {
-                Some(id) => resources.compositor.render_dragging(doc, id),
-                None => resources.compositor.render(doc),
+                Some(id) => resources.compositor.render_view_dragging(doc, view, id),
+                None => resources.compositor.render_view(doc, view),
             };
             match result {
-                Ok(()) => resources.composited = Some(self.revision),
+                Ok(()) => resources.composited = Some(wanted),
                 Err(err) => {
                     tracing::error!("GPU compositing failed: {err}; falling back to the CPU");
                     self.failed.store(true, Ordering::Relaxed);
