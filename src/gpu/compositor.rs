@@ -284,15 +284,7 @@ impl Compositor {
         let mut pending_load = Some(load);
         let mut index = 0;
         while index < layers.len() {
-            let normal = layers[index].blend == BlendMode::Normal;
-            let run_end = if normal {
-                layers[index..]
-                    .iter()
-                    .position(|l| l.blend != BlendMode::Normal)
-                    .map_or(layers.len(), |n| index + n)
-            } else {
-                index + 1
-            };
+            let (normal, run_end) = blend_run(layers, index);
             let draws: Vec<LayerDraw> = layers[index..run_end]
                 .iter()
                 .flat_map(|layer| self.layer_draws(tile, layer))
@@ -418,6 +410,22 @@ pub(super) fn drag_key(doc: &Document, index: usize) -> Vec<LayerKey> {
             }
         })
         .collect()
+}
+
+/// The run of layers drawn together from `index`: consecutive normal layers blend with
+/// fixed-function "over" in one pass, any other mode reads the backdrop and goes alone.
+/// Returns whether the run is normal, and where it ends.
+pub(super) fn blend_run(layers: &[&Layer], index: usize) -> (bool, usize) {
+    let normal = layers[index].blend == BlendMode::Normal;
+    let end = if normal {
+        layers[index..]
+            .iter()
+            .position(|l| l.blend != BlendMode::Normal)
+            .map_or(layers.len(), |n| index + n)
+    } else {
+        index + 1
+    };
+    (normal, end)
 }
 
 pub(super) fn visible_layers(layers: &[Layer]) -> Vec<&Layer> {

@@ -18,8 +18,8 @@
 
 use super::GpuError;
 use super::compositor::{
-    CLEAR, Compositor, LayerKey, begin_pass, bind_draw, canvas_texture, copy_region, drag_key,
-    visible_layers,
+    CLEAR, Compositor, LayerKey, begin_pass, bind_draw, blend_run, canvas_texture, copy_region,
+    drag_key, visible_layers,
 };
 use super::display::ViewTransform;
 use super::pipelines::DrawUniform;
@@ -289,15 +289,7 @@ impl Compositor {
         let mut pending_load = Some(load);
         let mut index = 0;
         while index < layers.len() {
-            let normal = layers[index].blend == BlendMode::Normal;
-            let run_end = if normal {
-                layers[index..]
-                    .iter()
-                    .position(|l| l.blend != BlendMode::Normal)
-                    .map_or(layers.len(), |n| index + n)
-            } else {
-                index + 1
-            };
+            let (normal, run_end) = blend_run(layers, index);
             let draws: Vec<Draw> = layers[index..run_end]
                 .iter()
                 .flat_map(|layer| self.view_draws(state, pipelines, layer, clips))
