@@ -1,5 +1,7 @@
-//! Layer thumbnails for the layers panel: each layer shown small, where it sits on the canvas,
-//! over a checkerboard (as Photoshop's layer thumbnails are).
+//! Layer thumbnails for the layers panel: each layer's content, cropped to its visible pixels
+//! and scaled to fill a canvas-shaped box over a checkerboard (Photoshop's "layer bounds"
+//! thumbnails). Shown where it sits on the canvas, a cut-out object is a speck in a box of
+//! checkerboard; cropped, it is recognisable.
 //!
 //! Textures are rebuilt only when a layer's pixel buffer changes. Buffers are shared `Arc`s
 //! that are replaced, never mutated, so "same allocation" means "same pixels"; a `Weak` is
@@ -11,7 +13,8 @@ use std::sync::{Arc, Weak};
 
 use egui::{Color32, Rect, Sense, Stroke, StrokeKind, TextureHandle, TextureOptions, vec2};
 
-use crate::model::{Document, Layer, LayerId, RgbaImage};
+use crate::model::pixels::visible_bounds;
+use crate::model::{BBox, Document, Layer, LayerId, RgbaImage};
 
 /// Longest side of a thumbnail box, in points.
 pub const THUMBNAIL_SIDE: f32 = 36.0;
@@ -20,7 +23,10 @@ const CHECKER: f32 = 4.0;
 
 struct Entry {
     pixels: Weak<RgbaImage>,
-    texture: TextureHandle,
+    /// The layer's visible pixels, cropped and scaled; `None` for a fully transparent layer.
+    texture: Option<TextureHandle>,
+    /// The size of the cropped content, in layer pixels.
+    content: (u32, u32),
 }
 
 /// The thumbnail textures of the current document's layers.
@@ -60,49 +66,84 @@ impl Thumbnails {
         }
         let painter = ui.painter().with_clip_rect(rect.intersect(ui.clip_rect()));
         checkerboard(&painter, rect);
-        let texture = self.texture(ui.ctx(), layer, scale * ui.ctx().pixels_per_point());
-        let min = rect.min + vec2(layer.offset.x as f32, layer.offset.y as f32) * scale;
-        let image_rect = Rect::from_min_size(
-            min,
-            vec2(layer.width() as f32, layer.height() as f32) * scale,
-        );
-        let uv = Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-        let tint = if layer.visible {
-            Color32::WHITE
-        } else {
-            Color32::from_white_alpha(110)
-        };
-        painter.image(texture.id(), image_rect, uv, tint);
+        let physical = rect.size() * ui.ctx().pixels_per_point();
+        let (texture, content) = self.texture(ui.ctx(), layer, physical);
+        if let Some(texture) = texture {
+            let uv = Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+            let tint = if layer.visible {
+                Color32::WHITE
+            } else {
+                Color32::from_white_alpha(110)
+            };
+            painter.image(texture.id(), fit_content(rect, content), uv, tint);
+        }
         let border = Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color);
         ui.painter()
             .rect_stroke(rect, 0.0, border, StrokeKind::Outside);
         response
     }
 
-    /// The layer's texture at `scale` physical pixels per layer pixel, rebuilt if its pixels
-    /// changed.
-    fn texture(&mut self, ctx: &egui::Context, layer: &Layer, scale: f32) -> TextureHandle {
+    /// The texture of the layer's visible pixels, sized for a box of `physical` pixels, and
+    /// the content's size; rebuilt only when the layer's pixels changed.
+    fn texture(
+        &mut self,
+        ctx: &egui::Context,
+        layer: &Layer,
+        physical: egui::Vec2,
+    ) -> (Option<TextureHandle>, (u32, u32)) {
         let current = Arc::downgrade(&layer.pixels);
         if let Some(entry) = self.entries.get(&layer.id)
             && Weak::ptr_eq(&entry.pixels, &current)
         {
-            return entry.texture.clone();
+            return (entry.texture.clone(), entry.content);
         }
-        let image = downscale(&layer.pixels, scale);
-        let texture = ctx.load_texture(
-            format!("layer-thumbnail-{}", layer.id.0),
-            image,
-            TextureOptions::LINEAR,
-        );
+        let bounds = visible_bounds(&layer.pixels);
+        let content = bounds.map_or((0, 0), |b| (b.width(), b.height()));
+        let texture = bounds.map(|b| {
+            let cropped = crop(&layer.pixels, b);
+            let fit = (physical.x / b.width() as f32).min(physical.y / b.height() as f32);
+            ctx.load_texture(
+                format!("layer-thumbnail-{}", layer.id.0),
+                downscale(&cropped, fit),
+                TextureOptions::LINEAR,
+            )
+        });
         self.entries.insert(
             layer.id,
             Entry {
                 pixels: current,
                 texture: texture.clone(),
+                content,
             },
         );
-        texture
+        (texture, content)
     }
+
+    /// The size of the content the layer's thumbnail shows, in layer pixels (tests).
+    #[cfg(test)]
+    fn content_of(&self, id: LayerId) -> Option<(u32, u32)> {
+        self.entries.get(&id).map(|e| e.content)
+    }
+}
+
+/// `content` (width, height) scaled to fill `rect` as far as its aspect allows, centred:
+/// small content is scaled up, as a thumbnail is for recognising the layer.
+fn fit_content(rect: Rect, (width, height): (u32, u32)) -> Rect {
+    let size = vec2(width.max(1) as f32, height.max(1) as f32);
+    let scale = (rect.width() / size.x).min(rect.height() / size.y);
+    Rect::from_center_size(rect.center(), size * scale)
+}
+
+/// The part of `pixels` inside `bounds`.
+fn crop(pixels: &RgbaImage, bounds: BBox<u32>) -> RgbaImage {
+    image::imageops::crop_imm(
+        pixels,
+        bounds.x0,
+        bounds.y0,
+        bounds.width(),
+        bounds.height(),
+    )
+    .to_image()
 }
 
 /// The layer scaled by `scale` (at most 1), at least 1×1.
@@ -169,11 +210,51 @@ mod tests {
         doc.layers[0].offset.x = 5;
         doc.layers[0].visible = false;
         assert_eq!(frame(&doc, &mut thumbs), 0);
-        doc.layers[0].pixels = Arc::new(RgbaImage::new(40, 20));
+        let new_pixels = RgbaImage::from_pixel(40, 20, image::Rgba([9, 8, 7, 255]));
+        doc.layers[0].pixels = Arc::new(new_pixels);
         assert_eq!(frame(&doc, &mut thumbs), 1, "new pixels: one upload");
+        // A transparent layer has nothing to show: no texture at all.
+        doc.layers[0].pixels = Arc::new(RgbaImage::new(40, 20));
+        assert_eq!(
+            frame(&doc, &mut thumbs),
+            0,
+            "an empty layer uploads nothing"
+        );
         doc.remove_layer(id);
         frame(&doc, &mut thumbs);
         assert!(thumbs.is_empty());
+    }
+
+    #[test]
+    fn a_small_object_fills_its_thumbnail_and_an_empty_layer_shows_none() {
+        let ctx = egui::Context::default();
+        let mut doc = Document::new(400, 200);
+        let mut speck = RgbaImage::new(400, 200);
+        for (x, y) in [(300, 40), (307, 40), (300, 43)] {
+            speck.put_pixel(x, y, image::Rgba([200, 30, 30, 255]));
+        }
+        let speck = doc.push_layer("speck", speck).id;
+        let empty = doc.push_layer("empty", RgbaImage::new(400, 200)).id;
+        let mut thumbs = Thumbnails::default();
+        let output = ctx.run_ui(egui::RawInput::default(), |ui| {
+            for layer in &doc.layers {
+                thumbs.show(ui, &doc, layer);
+            }
+        });
+        output.drop_without_applying_deltas();
+        assert_eq!(
+            thumbs.content_of(speck),
+            Some((8, 4)),
+            "cropped to the speck"
+        );
+        assert_eq!(thumbs.content_of(empty), Some((0, 0)));
+        // The 8×4 speck fills the 36×18 box instead of covering 0.7×0.4 points of it.
+        let rect = Rect::from_min_size(egui::pos2(0.0, 0.0), vec2(36.0, 18.0));
+        let shown = fit_content(rect, (8, 4));
+        assert_eq!(shown.size(), vec2(36.0, 18.0));
+        let tall = fit_content(rect, (2, 6));
+        assert_eq!(tall.size(), vec2(6.0, 18.0));
+        assert_eq!(tall.center(), rect.center());
     }
 
     #[test]
