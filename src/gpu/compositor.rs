@@ -370,13 +370,26 @@ impl Compositor {
             opacity: 1.0,
             ..DrawUniform::default()
         };
+        let target = self.tiles[tile].canvas_view.clone();
+        self.premul_over(encoder, &target, view, uniform);
+    }
+
+    /// Draws the premultiplied `source` over `target` ("over", no blend mode) where
+    /// `uniform` places it: the drag caches of both the full and the view path.
+    pub(super) fn premul_over(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        target: &wgpu::TextureView,
+        source: &wgpu::TextureView,
+        uniform: DrawUniform,
+    ) {
         let (bind_group, offset) = bind_draw(
             (&self.device, &self.queue, &mut self.uniforms),
             &self.pipelines.premul_layout,
             uniform,
-            &[view],
+            &[source],
         );
-        let mut pass = begin_pass(encoder, &self.tiles[tile].canvas_view, wgpu::LoadOp::Load);
+        let mut pass = begin_pass(encoder, target, wgpu::LoadOp::Load);
         pass.set_pipeline(&self.pipelines.premul_over);
         pass.set_bind_group(0, &bind_group, &[offset]);
         pass.draw(0..6, 0..1);

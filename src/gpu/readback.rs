@@ -18,42 +18,13 @@ impl Compositor {
         let mut encoder = self.encoder("strata readback");
         let mut pending = Vec::with_capacity(self.tiles.len());
         for tile in &self.tiles {
-            let rect = tile.rect;
             let size = wgpu::Extent3d {
-                width: rect.width,
-                height: rect.height,
+                width: tile.rect.width,
+                height: tile.rect.height,
                 depth_or_array_layers: 1,
             };
-            let output = self.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("strata output"),
-                size,
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: OUTPUT_FORMAT,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-                view_formats: &[],
-            });
-            let output_view = output.create_view(&wgpu::TextureViewDescriptor::default());
-            let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("strata finish"),
-                layout: &self.pipelines.finish_layout,
-                entries: &[wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&tile.canvas_view),
-                }],
-            });
-            {
-                let mut pass = begin_pass(
-                    &mut encoder,
-                    &output_view,
-                    wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                );
-                pass.set_pipeline(&self.pipelines.finish);
-                pass.set_bind_group(0, &bind_group, &[]);
-                pass.draw(0..3, 0..1);
-            }
-            pending.push((rect, queue_read(&self.device, &mut encoder, &output)));
+            let read = self.queue_straight_read(&mut encoder, &tile.canvas_view, size);
+            pending.push((tile.rect, read));
         }
         self.queue.submit([encoder.finish()]);
 
@@ -77,8 +48,22 @@ impl Compositor {
             return Err(GpuError::EmptyCanvas);
         };
         let size = state.target.size();
+        let mut encoder = self.encoder("strata view readback");
+        let read = self.queue_straight_read(&mut encoder, &state.target_view, size);
+        self.queue.submit([encoder.finish()]);
+        RgbaImage::from_raw(size.width, size.height, read.finish(&self.device)?)
+            .ok_or_else(|| GpuError::Readback("view size and data disagree".into()))
+    }
+    /// Queues the finish pass (premultiplied float → straight RGBA8) of `source`, a canvas
+    /// or view target of `size`, and the copy of its result into a mappable buffer.
+    fn queue_straight_read(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        source: &wgpu::TextureView,
+        size: wgpu::Extent3d,
+    ) -> PendingRead {
         let output = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("strata view output"),
+            label: Some("strata output"),
             size,
             mip_level_count: 1,
             sample_count: 1,
@@ -89,24 +74,20 @@ impl Compositor {
         });
         let output_view = output.create_view(&wgpu::TextureViewDescriptor::default());
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("strata view finish"),
+            label: Some("strata finish"),
             layout: &self.pipelines.finish_layout,
             entries: &[wgpu::BindGroupEntry {
                 binding: 0,
-                resource: wgpu::BindingResource::TextureView(&state.target_view),
+                resource: wgpu::BindingResource::TextureView(source),
             }],
         });
-        let mut encoder = self.encoder("strata view readback");
         {
-            let mut pass = begin_pass(&mut encoder, &output_view, CLEAR);
+            let mut pass = begin_pass(encoder, &output_view, CLEAR);
             pass.set_pipeline(&self.pipelines.finish);
             pass.set_bind_group(0, &bind_group, &[]);
             pass.draw(0..3, 0..1);
         }
-        let read = queue_read(&self.device, &mut encoder, &output);
-        self.queue.submit([encoder.finish()]);
-        RgbaImage::from_raw(size.width, size.height, read.finish(&self.device)?)
-            .ok_or_else(|| GpuError::Readback("view size and data disagree".into()))
+        queue_read(&self.device, encoder, &output)
     }
 }
 

@@ -18,8 +18,8 @@
 
 use super::GpuError;
 use super::compositor::{
-    CLEAR, Compositor, LayerKey, begin_pass, bind_draw, blend_run, canvas_texture, copy_region,
-    drag_key, visible_layers,
+    CLEAR, Compositor, LayerKey, begin_pass, blend_run, canvas_texture, copy_region, drag_key,
+    visible_layers,
 };
 use super::display::ViewTransform;
 use super::pipelines::DrawUniform;
@@ -376,16 +376,7 @@ impl Compositor {
             opacity: 1.0,
             ..DrawUniform::default()
         };
-        let (bind_group, offset) = bind_draw(
-            (&self.device, &self.queue, &mut self.uniforms),
-            &self.pipelines.premul_layout,
-            uniform,
-            &[view],
-        );
-        let mut pass = begin_pass(encoder, &state.target_view, wgpu::LoadOp::Load);
-        pass.set_pipeline(&self.pipelines.premul_over);
-        pass.set_bind_group(0, &bind_group, &[offset]);
-        pass.draw(0..6, 0..1);
+        self.premul_over(encoder, &state.target_view, view, uniform);
     }
 }
 
