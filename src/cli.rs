@@ -58,9 +58,10 @@ pub enum Command {
         /// --weights and, in practice, a large GPU).
         #[arg(long, default_value = "objects")]
         method: strata::decompose::Method,
-        /// Number of layers wanted, background included.
-        #[arg(long, default_value_t = 5)]
-        layers: usize,
+        /// Layers, background included: `auto` (as many as the picture holds) or an upper
+        /// bound (the least significant layers are merged into their neighbours).
+        #[arg(long, default_value = "auto")]
+        layers: strata::decompose::LayerCount,
         /// Seed for the random choices, so runs are reproducible.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -148,6 +149,10 @@ pub enum BenchCommand {
         /// Do not group non-overlapping top layers before alignment (LayerD does).
         #[arg(long)]
         no_grouping: bool,
+        /// Ask each method for the scene's true layer count (as the field's tables do)
+        /// instead of letting it choose (`--layers auto`, what a person gets).
+        #[arg(long)]
+        true_count: bool,
     },
 }
 
@@ -233,12 +238,14 @@ pub fn run(cli: Cli) -> Result<()> {
             size,
             seed,
             no_grouping,
+            true_count,
         })) => crate::bench::run_decompose(&crate::bench::DecomposeBench {
             methods,
             scenes,
             size,
             seed,
             group_top_layers: !no_grouping,
+            true_count,
         }),
     }
 }

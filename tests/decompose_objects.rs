@@ -80,7 +80,7 @@ fn to_u8(v: f32) -> u8 {
 fn decompose(image: &RgbaImage, layers: usize) -> Vec<LayerSpec> {
     let options = Options {
         method: Method::Objects,
-        layers,
+        layers: layers.into(),
         seed: 7,
     };
     ObjectsDecomposer
@@ -271,7 +271,7 @@ fn the_bundled_sample_decomposes() {
 fn decompose_method(image: &RgbaImage, layers: usize) -> Vec<LayerSpec> {
     let options = Options {
         method: Method::Objects,
-        layers,
+        layers: layers.into(),
         seed: 0,
     };
     decomposer_for(Method::Objects, &MethodSettings::default())

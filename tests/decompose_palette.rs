@@ -16,7 +16,7 @@ use strata::model::{Document, composite};
 fn options(layers: usize) -> Options {
     Options {
         method: Method::Palette,
-        layers,
+        layers: layers.into(),
         seed: 1,
     }
 }

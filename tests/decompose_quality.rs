@@ -9,7 +9,7 @@
 //! The bounds sit a little below what the methods measure; each comment gives the measured
 //! values (4 scenes at 192×128, seed 1, one per kind: shapes, design, photo, mixed).
 
-use strata::decompose::eval::{self, Protocol, SceneResult, Summary};
+use strata::decompose::eval::{self, LayerRequest, Protocol, SceneResult, Summary};
 use strata::decompose::registry::{MethodSettings, decomposer_for};
 use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
 use strata::model::{Offset, RgbaImage};
@@ -40,8 +40,14 @@ fn measure(name: &str, decomposer: &dyn Decomposer, method: Method) -> Vec<Scene
     let results: Vec<SceneResult> = eval::suite(SCENES, SEED, SIZE)
         .iter()
         .map(|scene| {
-            eval::evaluate(decomposer, scene, &options, &Protocol::default())
-                .unwrap_or_else(|e| panic!("{name} on {:?} {}: {e}", scene.kind, scene.seed))
+            eval::evaluate(
+                decomposer,
+                scene,
+                &options,
+                LayerRequest::GroundTruthCount,
+                &Protocol::default(),
+            )
+            .unwrap_or_else(|e| panic!("{name} on {:?} {}: {e}", scene.kind, scene.seed))
         })
         .collect();
     for r in &results {

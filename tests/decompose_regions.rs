@@ -109,7 +109,7 @@ fn scene(w: u32, h: u32) -> Scene {
 fn options(layers: usize, seed: u64) -> Options {
     Options {
         method: Method::Regions,
-        layers,
+        layers: layers.into(),
         seed,
     }
 }

@@ -46,7 +46,7 @@ fn load_reference(dir: &Path) -> (Reference, QwenSettings, Options) {
     };
     let options = Options {
         method: Method::QwenLayered,
-        layers: r.layers,
+        layers: r.layers.into(),
         seed: r.seed,
     };
     (r, settings, options)
@@ -168,7 +168,7 @@ fn missing_and_mismatched_model_folders_are_named() {
     let picture = RgbaImage::from_pixel(64, 64, image::Rgba([1, 2, 3, 255]));
     let options = Options {
         method: Method::QwenLayered,
-        layers: 2,
+        layers: 2.into(),
         seed: 0,
     };
     let run = |weights: PathBuf| {

@@ -6,7 +6,7 @@
 //! scene has.
 
 use anyhow::Result;
-use strata::decompose::eval::{self, Protocol, SceneResult, Summary};
+use strata::decompose::eval::{self, LayerRequest, Protocol, SceneResult, Summary};
 use strata::decompose::registry::{MethodSettings, decomposer_for};
 use strata::decompose::{Method, Options};
 
@@ -18,6 +18,8 @@ pub struct DecomposeBench {
     pub seed: u64,
     /// LayerD's grouping of non-overlapping top layers before alignment.
     pub group_top_layers: bool,
+    /// Ask for each scene's true layer count instead of `auto`.
+    pub true_count: bool,
 }
 
 /// Parses `512` (a square) or `384x256`.
@@ -78,10 +80,21 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
             seed: options.seed,
             ..Options::default()
         };
+        let request = if options.true_count {
+            LayerRequest::GroundTruthCount
+        } else {
+            LayerRequest::AsGiven
+        };
         let mut results = Vec::new();
         let mut failures = 0;
         for scene in &scenes {
-            match eval::evaluate(decomposer.as_ref(), scene, &decompose_options, &protocol) {
+            match eval::evaluate(
+                decomposer.as_ref(),
+                scene,
+                &decompose_options,
+                request,
+                &protocol,
+            ) {
                 Ok(result) => {
                     print_scene(&result);
                     results.push(result);

@@ -134,7 +134,9 @@ impl Jobs {
             options.method,
             image.width(),
             image.height(),
-            options.layers,
+            // An automatic count is estimated at a typical design's layer count; the
+            // layers are cropped to their content, so this is conservative.
+            options.layers.or(8),
         );
         let budget = self.memory_budget;
         let work = {
@@ -259,7 +261,7 @@ mod tests {
             image: Arc::new(RgbaImage::new(4, 4)),
             options: Options {
                 method: Method::Palette,
-                layers: 3,
+                layers: 3.into(),
                 seed: 1,
             },
             target: Target::Document,
@@ -316,7 +318,7 @@ mod tests {
     fn invalid_requests_fail_in_the_worker() {
         let mut jobs = Jobs::default();
         let mut bad = request();
-        bad.options.layers = 0;
+        bad.options.layers = 0.into();
         jobs.start_with(bad, Box::new(Fixed), || ());
         let err = jobs
             .wait(LONG)

@@ -38,9 +38,9 @@ use crate::model::{BlendMode, Offset, RgbaImage};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
     pub method: Method,
-    /// Number of layers wanted, including the background (methods may return fewer when the
-    /// picture has less in it).
-    pub layers: usize,
+    /// How many layers, including the background: as many as the picture holds, or at most
+    /// a number (methods return fewer when the picture has less in it).
+    pub layers: LayerCount,
     /// Seed for every random choice, so a decomposition is reproducible.
     pub seed: u64,
 }
@@ -49,7 +49,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             method: Method::default(),
-            layers: 5,
+            layers: LayerCount::Auto,
             seed: 0,
         }
     }
@@ -57,6 +57,69 @@ impl Default for Options {
 
 /// Most layers a decomposition may ask for.
 pub const MAX_LAYERS: usize = 64;
+
+/// How many layers a decomposition returns, background included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LayerCount {
+    /// As many as the picture holds: every element found, no empty layers.
+    #[default]
+    Auto,
+    /// At most this many: the least significant layers are merged into their neighbours
+    /// until the count fits; an object is never split to reach it.
+    AtMost(usize),
+}
+
+impl LayerCount {
+    /// The number for methods that need one: the bound, or `auto` (the method's own
+    /// choice) when the count is automatic.
+    pub fn or(self, auto: usize) -> usize {
+        match self {
+            LayerCount::Auto => auto,
+            LayerCount::AtMost(n) => n,
+        }
+    }
+
+    /// The bound, if there is one.
+    pub fn limit(self) -> Option<usize> {
+        match self {
+            LayerCount::Auto => None,
+            LayerCount::AtMost(n) => Some(n),
+        }
+    }
+}
+
+impl From<usize> for LayerCount {
+    fn from(n: usize) -> Self {
+        LayerCount::AtMost(n)
+    }
+}
+
+impl std::fmt::Display for LayerCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LayerCount::Auto => f.write_str("auto"),
+            LayerCount::AtMost(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for LayerCount {
+    type Err = String;
+
+    /// `auto` or a number in `1..=MAX_LAYERS`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(LayerCount::Auto);
+        }
+        match s.parse::<usize>() {
+            Ok(n) if (1..=MAX_LAYERS).contains(&n) => Ok(LayerCount::AtMost(n)),
+            _ => Err(format!(
+                "'{s}' is not a layer count: use auto or a number in 1..={MAX_LAYERS}"
+            )),
+        }
+    }
+}
 
 /// One layer produced by a method, before it gets an id in a document.
 #[derive(Clone, Debug)]
@@ -188,10 +251,11 @@ pub fn validate(image: &RgbaImage, options: &Options) -> Result<(), DecomposeErr
             "the image has no pixels".into(),
         ));
     }
-    if !(1..=MAX_LAYERS).contains(&options.layers) {
+    if let LayerCount::AtMost(n) = options.layers
+        && !(1..=MAX_LAYERS).contains(&n)
+    {
         return Err(DecomposeError::InvalidInput(format!(
-            "layer count {} is outside 1..={MAX_LAYERS}",
-            options.layers
+            "layer count {n} is outside 1..={MAX_LAYERS}"
         )));
     }
     Ok(())

@@ -11,7 +11,9 @@ use super::app::Applying;
 use super::{Command, StrataApp};
 use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
 use crate::decompose::registry::{MethodSettings, decomposer_for};
-use crate::decompose::{DecomposeError, Decomposer, MAX_LAYERS, Method, Options, apply};
+use crate::decompose::{
+    DecomposeError, Decomposer, LayerCount, MAX_LAYERS, Method, Options, apply,
+};
 use crate::model::{LayerId, composite};
 
 /// The editor's decomposition state: the job runner and the options the menu shows.
@@ -231,11 +233,7 @@ pub fn decompose_menu(
                 .on_hover_text(method.description());
         }
         ui.separator();
-        ui.horizontal(|ui| {
-            let label = ui.label("Layers");
-            ui.add(egui::DragValue::new(&mut state.options.layers).range(2..=MAX_LAYERS))
-                .labelled_by(label.id);
-        });
+        layer_count_ui(ui, &mut state.options.layers);
         let method = state.options.method;
         super::method_settings::method_settings_ui(ui, method, &mut state.settings, out);
         ui.separator();
@@ -282,6 +280,33 @@ pub fn progress_ui(ui: &mut egui::Ui, state: &DecomposeState, out: &mut Vec<Comm
     }
 }
 
+/// The bound offered when the person unticks "auto".
+const LAYERS_WHEN_BOUNDED: usize = 5;
+
+/// The layer count: "auto" (as many as the picture holds, the default) or an upper bound.
+fn layer_count_ui(ui: &mut egui::Ui, count: &mut LayerCount) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Layers");
+        let mut auto = *count == LayerCount::Auto;
+        if ui
+            .checkbox(&mut auto, "auto")
+            .on_hover_text("as many layers as the picture holds")
+            .changed()
+        {
+            *count = if auto {
+                LayerCount::Auto
+            } else {
+                LayerCount::AtMost(LAYERS_WHEN_BOUNDED)
+            };
+        }
+        if let LayerCount::AtMost(n) = count {
+            ui.add(egui::DragValue::new(n).range(2..=MAX_LAYERS))
+                .on_hover_text("at most this many: the least significant layers are merged")
+                .labelled_by(label.id);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +332,7 @@ mod tests {
     fn regions(layers: usize) -> Options {
         Options {
             method: Method::Regions,
-            layers,
+            layers: layers.into(),
             seed: 1,
         }
     }
@@ -340,7 +365,7 @@ mod tests {
         let mut app = StrataApp::new(scene());
         let original = app.document().clone();
         let bad = Options {
-            layers: 0,
+            layers: 0.into(),
             ..regions(3)
         };
         app.apply(Command::Decompose {

@@ -469,7 +469,7 @@ fn qwen_layered_uses_the_chosen_model_folder_and_is_one_undo_step() {
     // Without a folder (and without STRATA_QWEN_WEIGHTS) the method says what it needs.
     let options = crate::decompose::Options {
         method: crate::decompose::Method::QwenLayered,
-        layers: 2,
+        layers: 2.into(),
         seed: 1,
     };
     if std::env::var_os(crate::decompose::methods::qwen::WEIGHTS_ENV).is_none() {

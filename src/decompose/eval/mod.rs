@@ -13,7 +13,7 @@ use std::time::Instant;
 pub use metrics::{MAX_MERGES, MergeScore, Protocol, score_layers};
 pub use scenes::{Scene, SceneKind, scene, suite};
 
-use super::{DecomposeError, Decomposer, LayerSpec, Options, Progress};
+use super::{DecomposeError, Decomposer, LayerCount, LayerSpec, Options, Progress};
 use crate::model::pixels::premultiply;
 use crate::model::{Document, RgbaImage, composite};
 
@@ -113,18 +113,31 @@ pub struct SceneResult {
     pub megapixels: f64,
 }
 
-/// Flattens `scene`, decomposes it with `options.layers` set to its ground-truth layer
-/// count, and scores the result.
+/// Which layer count a scored decomposition is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerRequest {
+    /// `options.layers` as given (`auto` by default: the method finds the count itself).
+    AsGiven,
+    /// At most the scene's ground-truth layer count, as the field's protocol does.
+    GroundTruthCount,
+}
+
+/// Flattens `scene`, decomposes it with the layer count `request` says, and scores the
+/// result.
 pub fn evaluate(
     decomposer: &dyn Decomposer,
     scene: &Scene,
     options: &Options,
+    request: LayerRequest,
     protocol: &Protocol,
 ) -> Result<SceneResult, EvalError> {
     let input = scene.composite();
-    let options = Options {
-        layers: scene.layers.len(),
-        ..options.clone()
+    let options = match request {
+        LayerRequest::AsGiven => options.clone(),
+        LayerRequest::GroundTruthCount => Options {
+            layers: LayerCount::AtMost(scene.layers.len()),
+            ..options.clone()
+        },
     };
     let start = Instant::now();
     let specs = decomposer.decompose(&input, &options, &Progress::new())?;

@@ -39,7 +39,7 @@ fn ids(app: &StrataApp) -> Vec<LayerId> {
 fn regions(layers: usize) -> Options {
     Options {
         method: Method::Regions,
-        layers,
+        layers: layers.into(),
         seed: 1,
     }
 }

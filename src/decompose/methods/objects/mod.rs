@@ -50,6 +50,9 @@ use crate::model::{Offset, RgbaImage};
 
 /// Most rounds of detection and inpainting one decomposition runs.
 pub const MAX_ROUNDS: usize = 2;
+/// Layers asked for when the count is automatic: rounds stop earlier when nothing salient
+/// is left.
+pub const AUTO_LAYERS: usize = 5;
 /// Name of the single layer returned when no salient object is found.
 pub const NOTHING_FOUND: &str = "Image (no salient objects found)";
 
@@ -65,10 +68,11 @@ impl Decomposer for ObjectsDecomposer {
         progress: &Progress,
     ) -> Result<Vec<LayerSpec>, DecomposeError> {
         validate(image, options)?;
-        if options.layers < 2 {
+        let layers = options.layers.or(AUTO_LAYERS);
+        if layers < 2 {
             return Ok(vec![whole(image, "Background")]);
         }
-        let wanted = options.layers - 1;
+        let wanted = layers - 1;
         // Rounds in the order they ran; each round's objects most salient first.
         let mut rounds: Vec<Vec<ObjectLayer>> = Vec::new();
         let mut background: Option<RgbaImage> = None;

@@ -92,6 +92,10 @@ impl PaletteDecomposer {
     }
 }
 
+/// Colour layers returned when the count is automatic: a typical palette size (Tan et al.
+/// report 4–7 layers for most pictures).
+pub const AUTO_LAYERS: usize = 5;
+
 impl Decomposer for PaletteDecomposer {
     fn decompose(
         &self,
@@ -109,7 +113,7 @@ impl Decomposer for PaletteDecomposer {
             let (w, h) = image.dimensions();
             return Ok(vec![layer_spec(0, [0; 3], RgbaImage::new(w, h))]);
         }
-        let n = options.layers.min(index.colours.len());
+        let n = options.layers.or(AUTO_LAYERS).min(index.colours.len());
 
         progress.set(0.1, "Finding the palette");
         let sample = pixel_sample(&index, options.seed);

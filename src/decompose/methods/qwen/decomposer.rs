@@ -139,7 +139,8 @@ impl Decomposer for QwenLayeredDecomposer {
             ));
         }
         let (device, dtype) = compute_device()?;
-        let layers = options.layers;
+        // The model card's usual request when the person leaves the count to Strata.
+        let layers = options.layers.or(4);
 
         progress.set(0.0, "Loading the text encoder");
         let (prompt, negative) = encode_prompts(&folder, settings, dtype, &device)?;

@@ -26,6 +26,10 @@ use crate::model::{Offset, RgbaImage};
 /// on top of that region (a hole in it), whatever the other heuristics say.
 const ENCLOSED_SHARE: f64 = 0.6;
 
+/// Regions returned when the count is automatic (the segmentation stops earlier when the
+/// picture holds fewer distinct regions).
+pub const AUTO_LAYERS: usize = 6;
+
 /// Splits a picture into a filled-in background and colour regions.
 #[derive(Clone, Copy, Debug)]
 pub struct RegionsDecomposer {
@@ -58,12 +62,13 @@ impl Decomposer for RegionsDecomposer {
                 Offset::default(),
             )]
         };
-        if options.layers == 1 {
+        let layers = options.layers.or(AUTO_LAYERS);
+        if layers == 1 {
             progress.set(1.0, "done");
             return Ok(whole());
         }
         progress.set(0.0, "finding regions");
-        let seg = segment::segment(image, options.layers, &progress.scoped(0.0, 0.3))?;
+        let seg = segment::segment(image, layers, &progress.scoped(0.0, 0.3))?;
         if seg.count <= 1 {
             progress.set(1.0, "done");
             return Ok(whole());
