@@ -2,10 +2,12 @@
 //!
 //! They sit outside [`super::methods`] because a network is an engine, not a method: the
 //! `objects` method uses [`u2net`] today, and other methods may run the same network on
-//! their own terms. A new shared network goes here as its own folder — the DBNet text
-//! detector is next, as `nn/dbnet`. Qwen-Image-Layered's networks stay in
-//! [`super::methods::qwen`]: only that method runs them, and only with the `qwen` feature.
+//! their own terms. A new shared network goes here as its own folder. Qwen-Image-Layered's
+//! networks stay in [`super::methods::qwen`]: only that method runs them, and only with the
+//! `qwen` feature.
 //!
 //! * [`u2net`] — U²-Net-P salient-object matting, weights embedded in the binary.
+//! * [`dbnet`] — PP-OCRv4's DBNet text detector, weights embedded in the binary.
 
+pub mod dbnet;
 pub mod u2net;
