@@ -1,21 +1,13 @@
-//! CPU building blocks of the detector: full convolutions (im2col + candle's `matmul`),
-//! depthwise convolutions (a direct loop), squeeze-and-excitation, the 2×2 transposed
-//! convolution of the head, and nearest upsampling.
-//!
-//! Why not `candle_nn::Conv2d`: candle 0.11's CPU conv runs a grouped convolution as one
-//! convolution per group, which for PPLCNetV3's depthwise layers (up to 384 groups) costs far
-//! more than the arithmetic; and its dense conv transposes to NHWC and runs small GEMM tiles
-//! (see `nn::u2net`'s conv). A depthwise 3×3 or 5×5 kernel is a handful of multiply-adds per
-//! output, which a plain loop over contiguous rows does at memory speed. The dense layers
-//! still run on candle's GEMM.
+//! The detector's feature maps and its other building blocks: activations,
+//! squeeze-and-excitation, the head's 2×2 transposed convolution and nearest upsampling.
+//! The convolutions are in `conv`.
 
-use candle::{Device, Result, Tensor};
+use candle::{Result, Tensor};
 use candle_core as candle;
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
-/// Most bytes of one im2col tile (a few MB keeps GEMM efficient and memory reused).
-const TILE_BYTES: usize = 4 << 20;
+use super::conv::gemm;
 
 /// A single-image feature map, `c × h × w`, planar (NCHW with N = 1).
 #[derive(Clone, Debug)]
@@ -70,7 +62,7 @@ impl Act {
     }
 
     #[inline]
-    fn apply(self, v: f32) -> f32 {
+    pub(super) fn apply(self, v: f32) -> f32 {
         match self {
             Act::Linear => v,
             Act::Relu => v.max(0.0),
@@ -79,237 +71,6 @@ impl Act {
         }
     }
 }
-
-/// Output size of a `kernel`-wide window with padding `kernel / 2`.
-fn out_len(len: usize, kernel: usize, stride: usize) -> usize {
-    (len + 2 * (kernel / 2) - kernel) / stride + 1
-}
-
-/// `weight · data` for a `m × k` weight tensor and a `k × n` row-major matrix.
-fn gemm(weight: &Tensor, data: Vec<f32>, k: usize, n: usize) -> Result<Vec<f32>> {
-    let cols = Tensor::from_vec(data, (k, n), &Device::Cpu)?;
-    weight.matmul(&cols)?.flatten_all()?.to_vec1::<f32>()
-}
-
-/// A dense 2-D convolution (groups = 1) with square kernel, padding `kernel / 2` and
-/// stride 1 or 2, kept as a `C_out × (C_in·k·k)` matrix.
-#[derive(Debug, Clone)]
-pub struct Conv {
-    weight: Tensor,
-    bias: Vec<f32>,
-    c_in: usize,
-    c_out: usize,
-    kernel: usize,
-    stride: usize,
-}
-
-impl Conv {
-    /// Loads `weight` (`c_out × c_in × k × k`) and, when `bias` is set, `bias` (`c_out`).
-    pub fn new(
-        c_in: usize,
-        c_out: usize,
-        kernel: usize,
-        stride: usize,
-        bias: bool,
-        vb: VarBuilder,
-    ) -> Result<Self> {
-        let weight = vb
-            .get((c_out, c_in, kernel, kernel), "weight")?
-            .reshape((c_out, c_in * kernel * kernel))?
-            .contiguous()?;
-        let bias = if bias {
-            vb.get(c_out, "bias")?.to_vec1::<f32>()?
-        } else {
-            vec![0.0; c_out]
-        };
-        Ok(Self {
-            weight,
-            bias,
-            c_in,
-            c_out,
-            kernel,
-            stride,
-        })
-    }
-
-    /// Convolves `x`, adds the bias and applies `act`.
-    pub fn forward(&self, x: &Fmap, act: Act) -> Result<Fmap> {
-        if x.c != self.c_in {
-            candle::bail!("conv expects {} channels, got {}", self.c_in, x.c);
-        }
-        let (oh, ow) = (
-            out_len(x.h, self.kernel, self.stride),
-            out_len(x.w, self.kernel, self.stride),
-        );
-        let mut out = Fmap::zeros(self.c_out, oh, ow);
-        let k_rows = self.c_in * self.kernel * self.kernel;
-        // A 1×1 conv needs no im2col: the map itself is the matrix.
-        let direct = self.kernel == 1 && self.stride == 1;
-        let tile_rows = if direct {
-            oh
-        } else {
-            (TILE_BYTES / (4 * k_rows * ow)).clamp(1, oh)
-        };
-        let mut y0 = 0;
-        while y0 < oh {
-            let rows = tile_rows.min(oh - y0);
-            let n_pix = rows * ow;
-            let cols = if direct {
-                x.data.clone()
-            } else {
-                self.im2col(x, ow, y0, rows)
-            };
-            let res = gemm(&self.weight, cols, k_rows, n_pix)?;
-            out.data
-                .par_chunks_mut(oh * ow)
-                .zip(res.par_chunks(n_pix))
-                .zip(&self.bias)
-                .for_each(|((plane, src), &b)| {
-                    let dst = &mut plane[y0 * ow..y0 * ow + n_pix];
-                    for (d, &s) in dst.iter_mut().zip(src) {
-                        *d = act.apply(s + b);
-                    }
-                });
-            y0 += rows;
-        }
-        Ok(out)
-    }
-
-    /// The im2col matrix of output rows `y0..y0 + rows`: row `(c·k + ky)·k + kx` holds input
-    /// channel `c` at tap `(ky, kx)` for each output pixel, zero outside the picture.
-    fn im2col(&self, x: &Fmap, ow: usize, y0: usize, rows: usize) -> Vec<f32> {
-        let (k, s) = (self.kernel, self.stride);
-        let pad = k / 2;
-        let n_pix = rows * ow;
-        let mut cols = vec![0f32; self.c_in * k * k * n_pix];
-        cols.par_chunks_mut(k * k * n_pix)
-            .zip(x.data.par_chunks(x.hw()))
-            .for_each(|(chan_cols, plane)| {
-                for (tap, col) in chan_cols.chunks_mut(n_pix).enumerate() {
-                    let (ky, kx) = (tap / k, tap % k);
-                    let (lo, hi) = valid_range(x.w, ow, kx, pad, s);
-                    for r in 0..rows {
-                        let Some(iy) = ((y0 + r) * s + ky).checked_sub(pad) else {
-                            continue;
-                        };
-                        if iy >= x.h || lo >= hi {
-                            continue;
-                        }
-                        let src = &plane[iy * x.w..][..x.w];
-                        let dst = &mut col[r * ow..][..ow];
-                        gather_row(&mut dst[lo..hi], src, lo * s + kx - pad, s);
-                    }
-                }
-            });
-        cols
-    }
-}
-
-/// Output columns `lo..hi` whose input column `o·s + tap − pad` lies in `0..in_w`.
-fn valid_range(in_w: usize, out_w: usize, tap: usize, pad: usize, s: usize) -> (usize, usize) {
-    let lo = pad.saturating_sub(tap).div_ceil(s);
-    // o·s + tap − pad ≤ in_w − 1  ⇔  o ≤ (in_w − 1 + pad − tap) / s
-    let hi = ((in_w - 1 + pad).checked_sub(tap)).map_or(0, |m| (m / s + 1).min(out_w));
-    (lo, hi.max(lo))
-}
-
-/// `dst[i] = src[first + i·stride]`.
-#[inline]
-fn gather_row(dst: &mut [f32], src: &[f32], first: usize, stride: usize) {
-    if stride == 1 {
-        dst.copy_from_slice(&src[first..first + dst.len()]);
-    } else {
-        for (i, d) in dst.iter_mut().enumerate() {
-            *d = src[first + i * stride];
-        }
-    }
-}
-
-/// A depthwise convolution (one `k × k` filter per channel), padding `k / 2`, stride 1 or 2.
-#[derive(Debug, Clone)]
-pub struct Depthwise {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    channels: usize,
-    kernel: usize,
-    stride: usize,
-}
-
-impl Depthwise {
-    /// Loads `weight` (`channels × 1 × k × k`) and `bias` (`channels`).
-    pub fn new(channels: usize, kernel: usize, stride: usize, vb: VarBuilder) -> Result<Self> {
-        let weight = vb
-            .get((channels, 1, kernel, kernel), "weight")?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let bias = vb.get(channels, "bias")?.to_vec1::<f32>()?;
-        Ok(Self {
-            weight,
-            bias,
-            channels,
-            kernel,
-            stride,
-        })
-    }
-
-    /// Convolves each channel of `x` with its filter, adds the bias and applies `act`.
-    pub fn forward(&self, x: &Fmap, act: Act) -> Result<Fmap> {
-        if x.c != self.channels {
-            candle::bail!(
-                "depthwise conv expects {} channels, got {}",
-                self.channels,
-                x.c
-            );
-        }
-        let (k, s) = (self.kernel, self.stride);
-        let pad = k / 2;
-        let (oh, ow) = (out_len(x.h, k, s), out_len(x.w, k, s));
-        let mut out = Fmap::zeros(x.c, oh, ow);
-        let ranges: Vec<_> = (0..k).map(|kx| valid_range(x.w, ow, kx, pad, s)).collect();
-        out.data
-            .par_chunks_mut(oh * ow)
-            .zip(x.data.par_chunks(x.hw()))
-            .enumerate()
-            .for_each(|(c, (dst, src))| {
-                let filter = &self.weight[c * k * k..][..k * k];
-                let mut row = vec![0f32; ow];
-                for oy in 0..oh {
-                    row.fill(self.bias[c]);
-                    for ky in 0..k {
-                        let Some(iy) = (oy * s + ky).checked_sub(pad) else {
-                            continue;
-                        };
-                        if iy >= x.h {
-                            continue;
-                        }
-                        let line = &src[iy * x.w..][..x.w];
-                        for (kx, &(lo, hi)) in ranges.iter().enumerate() {
-                            if lo >= hi {
-                                continue;
-                            }
-                            let wv = filter[ky * k + kx];
-                            let first = lo * s + kx - pad;
-                            let acc = &mut row[lo..hi];
-                            if s == 1 {
-                                for (a, &v) in acc.iter_mut().zip(&line[first..]) {
-                                    *a += wv * v;
-                                }
-                            } else {
-                                for (i, a) in acc.iter_mut().enumerate() {
-                                    *a += wv * line[first + i * s];
-                                }
-                            }
-                        }
-                    }
-                    for (d, &v) in dst[oy * ow..][..ow].iter_mut().zip(&row) {
-                        *d = act.apply(v);
-                    }
-                }
-            });
-        Ok(out)
-    }
-}
-
 /// Squeeze-and-excitation: per-channel gains `hardsigmoid(W₂ relu(W₁ mean(x) + b₁) + b₂)`.
 #[derive(Debug, Clone)]
 pub struct Se {
@@ -453,22 +214,4 @@ pub fn add_upsampled(big: &mut Fmap, first: usize, small: &Fmap, factor: usize, 
                 }
             }
         });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn valid_ranges_cover_the_in_picture_taps() {
-        // Width 5, k = 3, pad 1, stride 1: tap 0 reads x − 1 (valid from output 1).
-        assert_eq!(valid_range(5, 5, 0, 1, 1), (1, 5));
-        assert_eq!(valid_range(5, 5, 1, 1, 1), (0, 5));
-        assert_eq!(valid_range(5, 5, 2, 1, 1), (0, 4));
-        // Width 6, k = 3, stride 2 → 3 outputs reading 2o − 1 + tap.
-        assert_eq!(valid_range(6, 3, 0, 1, 2), (1, 3));
-        assert_eq!(valid_range(6, 3, 2, 1, 2), (0, 3));
-        // k = 5 on width 2: tap 4 reads o + 2, never inside.
-        assert_eq!(valid_range(2, 2, 4, 2, 1), (0, 0));
-    }
 }

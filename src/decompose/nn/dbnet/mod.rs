@@ -6,6 +6,7 @@
 //! over white, BGR, `(v/255 − 0.5)/0.5`) at analysis resolution and returns the network's
 //! text probability map; [`text_lines`] turns that map into line boxes in picture pixels.
 
+mod conv;
 mod layers;
 mod network;
 mod postprocess;
@@ -206,6 +207,20 @@ mod tests {
         assert_eq!(s.content, (992, 248));
         assert_eq!(s.map, (992, 256));
         assert_eq!(analysis_size(3000, 3000, 10).map, (32, 32));
+    }
+
+    #[test]
+    fn tiny_and_empty_pictures() {
+        // 20 × 5 runs on a 32 × 32 input, whose stride-32 level is a single pixel.
+        let img = RgbaImage::from_pixel(20, 5, image::Rgba([10, 10, 10, 255]));
+        let map = text_map(&img, 960).unwrap();
+        assert_eq!((map.width, map.height, map.scale), (32, 32, 1.0));
+        assert!(map.values.iter().all(|v| (0.0..=1.0).contains(v)));
+        let empty = RgbaImage::new(0, 0);
+        assert!(matches!(
+            text_map(&empty, 960),
+            Err(DecomposeError::InvalidInput(_))
+        ));
     }
 
     #[test]

@@ -6,7 +6,8 @@ use candle::Result;
 use candle_core as candle;
 use candle_nn::VarBuilder;
 
-use super::layers::{Act, Conv, ConvT2, Depthwise, Fmap, Se, add_upsampled};
+use super::conv::{Conv, Depthwise};
+use super::layers::{Act, ConvT2, Fmap, Se, add_upsampled};
 
 /// One depthwise-separable block: `(kernel, c_in, c_out, stride, has SE)`.
 type BlockSpec = (usize, usize, usize, usize, bool);
@@ -181,7 +182,12 @@ impl DbNet {
     /// Runs the network on a prepared input; returns the sigmoid probability map at the
     /// input's size.
     pub fn forward(&self, input: &Fmap) -> Result<Fmap> {
-        if input.c != 3 || input.h % 32 != 0 || input.w % 32 != 0 || input.h == 0 || input.w == 0 {
+        if input.c != 3
+            || !input.h.is_multiple_of(32)
+            || !input.w.is_multiple_of(32)
+            || input.h == 0
+            || input.w == 0
+        {
             candle::bail!(
                 "the detector needs 3 × H × W with H, W multiples of 32, got {} × {} × {}",
                 input.c,
