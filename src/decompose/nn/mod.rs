@@ -8,4 +8,5 @@
 //!
 //! * [`u2net`] — U²-Net-P salient-object matting, weights embedded in the binary.
 
+pub mod ocr_rec;
 pub mod u2net;
