@@ -5,7 +5,9 @@
 //! normalisation); a line wider than 320/48 is squeezed to `floor(48·w/h)` columns. Pixels
 //! are BGR, because RapidOCR reads pictures with OpenCV, scaled by `(x/255 − 0.5)/0.5`.
 //! Scaling is bilinear with pixel-centre alignment and no prefilter, like OpenCV's
-//! `INTER_LINEAR`, with results rounded to bytes as OpenCV does for 8-bit pictures.
+//! `INTER_LINEAR`, with results rounded to bytes as OpenCV does for 8-bit pictures; OpenCV's
+//! 11-bit fixed-point weights put it within one grey level of this (checked on the test
+//! lines and on noise, up and down).
 
 use crate::model::RgbaImage;
 use crate::model::pixels::matte_white;
