@@ -8,6 +8,8 @@
 //!
 //! * [`u2net`] — U²-Net-P salient-object matting, weights embedded in the binary.
 //! * [`dbnet`] — PP-OCRv4's DBNet text detector, weights embedded in the binary.
+//! * [`ocr_rec`] — PP-OCRv4's text-line recogniser (SVTR-LCNet, CTC), weights embedded.
 
 pub mod dbnet;
+pub mod ocr_rec;
 pub mod u2net;
