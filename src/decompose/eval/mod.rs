@@ -4,6 +4,7 @@
 //! scene and scores it ([`evaluate`], [`Summary`]). Used by `strata bench decompose` and by
 //! `tests/decompose_quality.rs`.
 
+pub mod designs;
 mod draw;
 pub mod metrics;
 pub mod scenes;
