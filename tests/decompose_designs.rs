@@ -162,7 +162,11 @@ impl Decomposer for SingleLayer {
         _options: &Options,
         _progress: &Progress,
     ) -> Result<Vec<LayerSpec>, DecomposeError> {
-        Ok(vec![LayerSpec::new("all", image.clone(), Offset::default())])
+        Ok(vec![LayerSpec::new(
+            "all",
+            image.clone(),
+            Offset::default(),
+        )])
     }
 }
 
@@ -199,22 +203,35 @@ fn every_design_is_well_formed_and_composites_to_its_layers() {
     let scenes = designs::suite(SIZE).expect("designs");
     assert_eq!(scenes.len(), designs::SCENES);
     for kind in SceneKind::DESIGNS {
-        assert_eq!(scenes.iter().filter(|s| s.kind == kind).count(), 10, "{kind:?}");
+        assert_eq!(
+            scenes.iter().filter(|s| s.kind == kind).count(),
+            10,
+            "{kind:?}"
+        );
     }
     for scene in &scenes {
         let id = format!("design {} ({:?})", scene.seed, scene.names);
         // A background and 2 to 8 elements, each a non-empty full-canvas layer.
         assert!((3..=9).contains(&scene.layers.len()), "{id}");
         assert_eq!(scene.names.len(), scene.layers.len(), "{id}");
-        assert!(scene.layers[0].pixels().all(|p| p.0[3] == 255), "{id}: background");
+        assert!(
+            scene.layers[0].pixels().all(|p| p.0[3] == 255),
+            "{id}: background"
+        );
         for layer in &scene.layers {
             assert_eq!(layer.dimensions(), SIZE, "{id}");
             assert!(layer.pixels().any(|p| p.0[3] > 0), "{id}: empty layer");
         }
         // Text is rendered with real anti-aliasing: partial alpha at glyph edges.
-        let title = scene.names.iter().position(|n| n == "title").expect("a title");
+        let title = scene
+            .names
+            .iter()
+            .position(|n| n == "title")
+            .expect("a title");
         assert!(
-            scene.layers[title].pixels().any(|p| (1..255).contains(&p.0[3])),
+            scene.layers[title]
+                .pixels()
+                .any(|p| (1..255).contains(&p.0[3])),
             "{id}: title not anti-aliased"
         );
         // The flat picture is the ground truth flattened by the reference "over".

@@ -15,9 +15,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use strata::decompose::eval::{self, Protocol, Scene, SceneResult, designs};
 use strata::decompose::registry::{MethodSettings, decomposer_for};
-use strata::decompose::{
-    DecomposeError, Decomposer, LayerSpec, Method, Options, Progress,
-};
+use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
 use strata::model::{Offset, RgbaImage};
 
 use super::decompose_report::{self, Outcome};
@@ -74,7 +72,11 @@ impl Decomposer for SingleLayer {
         _options: &Options,
         _progress: &Progress,
     ) -> Result<Vec<LayerSpec>, DecomposeError> {
-        Ok(vec![LayerSpec::new("flat", image.clone(), Offset::default())])
+        Ok(vec![LayerSpec::new(
+            "flat",
+            image.clone(),
+            Offset::default(),
+        )])
     }
 }
 
@@ -86,15 +88,27 @@ fn load_scenes(options: &DecomposeBench) -> Result<(Vec<Scene>, String)> {
         SceneSet::Synthetic => {
             let size = options.size.unwrap_or((512, 512));
             let scenes = eval::suite(options.scenes.unwrap_or(8), options.seed, size);
-            let what = format!("{} synthetic scenes at {}×{} (seed {})", scenes.len(), size.0, size.1, options.seed);
+            let what = format!(
+                "{} synthetic scenes at {}×{} (seed {})",
+                scenes.len(),
+                size.0,
+                size.1,
+                options.seed
+            );
             Ok((scenes, what))
         }
         SceneSet::Designs => {
             let size = options.size.unwrap_or((768, 512));
-            let dir = options.assets.clone().unwrap_or_else(designs::Assets::default_dir);
+            let dir = options
+                .assets
+                .clone()
+                .unwrap_or_else(designs::Assets::default_dir);
             let assets = designs::Assets::load(&dir)
                 .with_context(|| format!("cannot load the designs assets in {}", dir.display()))?;
-            let count = options.scenes.unwrap_or(designs::SCENES).min(designs::SCENES);
+            let count = options
+                .scenes
+                .unwrap_or(designs::SCENES)
+                .min(designs::SCENES);
             let scenes = (0..count)
                 .map(|i| designs::scene(&assets, i, size))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -137,7 +151,11 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
     println!(
         "Protocol: LayerD/QIL — top-layer grouping {}, m = 0 LayerD's DTW, 0..={} merges \
          (exact DP), RGB L1 where the truth has alpha > 0, alpha soft IoU",
-        if protocol.group_top_layers { "on" } else { "off" },
+        if protocol.group_top_layers {
+            "on"
+        } else {
+            "off"
+        },
         protocol.max_merges,
     );
     let mut outcomes = Vec::new();
@@ -147,7 +165,10 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
             Ok(d) => d,
             Err(err) => {
                 println!("{method}: not available in this build ({err})");
-                outcomes.push((method.name().to_owned(), Outcome::Unavailable(err.to_string())));
+                outcomes.push((
+                    method.name().to_owned(),
+                    Outcome::Unavailable(err.to_string()),
+                ));
                 continue;
             }
         };
@@ -156,7 +177,13 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
             seed: options.seed,
             ..Options::default()
         };
-        let outcome = measure(method.name(), decomposer.as_ref(), &options, &scenes, &protocol);
+        let outcome = measure(
+            method.name(),
+            decomposer.as_ref(),
+            &options,
+            &scenes,
+            &protocol,
+        );
         outcomes.push((method.name().to_owned(), outcome));
     }
     println!();
@@ -164,7 +191,13 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
         seed: options.seed,
         ..Options::default()
     };
-    let outcome = measure(BASELINE, &SingleLayer, &baseline_options, &scenes, &protocol);
+    let outcome = measure(
+        BASELINE,
+        &SingleLayer,
+        &baseline_options,
+        &scenes,
+        &protocol,
+    );
     outcomes.push((BASELINE.to_owned(), outcome));
     println!();
     println!("{what}.");

@@ -11,8 +11,8 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use strata::decompose::eval::{self, Scene, SceneKind, canvas_layers};
 use strata::decompose::LayerSpec;
+use strata::decompose::eval::{self, Scene, SceneKind, canvas_layers};
 use strata::io::{self, psd};
 use strata::model::{BlendMode, Document, RgbaImage};
 
@@ -69,8 +69,8 @@ fn scene_of(path: &Path, index: u64) -> Result<Scene, String> {
             layer.name, layer.blend
         ));
     }
-    let reference = psd::read_composite(&bytes, &limits)
-        .map_err(|e| format!("no stored composite: {e}"))?;
+    let reference =
+        psd::read_composite(&bytes, &limits).map_err(|e| format!("no stored composite: {e}"))?;
     let (layers, names) = full_canvas_layers(&doc);
     if layers.len() < 2 {
         return Err(format!("{} non-empty layers", layers.len()));

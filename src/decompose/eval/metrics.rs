@@ -198,7 +198,11 @@ pub fn score_layers(
 /// the diagonal, then a step back on the prediction side, then on the ground-truth side;
 /// scored by the means over its pairs.
 fn dtw_score(scores: &[PairScore], n_p: usize, n_g: usize) -> MergeScore {
-    let path = dtw_path(&scores.iter().map(|s| s.cost()).collect::<Vec<_>>(), n_p, n_g);
+    let path = dtw_path(
+        &scores.iter().map(|s| s.cost()).collect::<Vec<_>>(),
+        n_p,
+        n_g,
+    );
     let n = path.len().max(1) as f64;
     let (l1, iou) = path.iter().fold((0.0, 0.0), |(l1, iou), &(i, j)| {
         let s = scores[i * n_g + j];
@@ -241,11 +245,7 @@ fn dtw_path(cost: &[f64], n_p: usize, n_g: usize) -> Vec<(usize, usize)> {
         } else if j == 0 {
             i -= 1;
         } else {
-            let (diag, up, left) = (
-                acc[at(i - 1, j - 1)],
-                acc[at(i - 1, j)],
-                acc[at(i, j - 1)],
-            );
+            let (diag, up, left) = (acc[at(i - 1, j - 1)], acc[at(i - 1, j)], acc[at(i, j - 1)]);
             if diag <= up && diag <= left {
                 i -= 1;
                 j -= 1;

@@ -86,7 +86,11 @@ impl Ctx<'_> {
     fn clipart(&mut self, rect: (f32, f32, f32, f32)) -> Result<(), DesignError> {
         let count = self.assets.clipart.len();
         let mut index = self.rng.below(count);
-        while self.layers.iter().any(|(n, _)| *n == self.assets.clipart[index].0) {
+        while self
+            .layers
+            .iter()
+            .any(|(n, _)| *n == self.assets.clipart[index].0)
+        {
             index = (index + 1) % count;
         }
         let (name, tree) = &self.assets.clipart[index];
@@ -223,7 +227,8 @@ fn background(ctx: &mut Ctx, index: usize, kind: SceneKind) -> Result<bool, Desi
                     ctx.colour(0.45, v)
                 })
                 .collect();
-            let radial = (ctx.rng.unit() < 0.4).then(|| (ctx.rng.range(0.2, 0.8), ctx.rng.range(0.2, 0.8)));
+            let radial =
+                (ctx.rng.unit() < 0.4).then(|| (ctx.rng.range(0.2, 0.8), ctx.rng.range(0.2, 0.8)));
             let angle = ctx.rng.range(0.0, std::f32::consts::TAU);
             render::gradient(ctx.size, &stops, radial, angle, &ctx.assets.fontdb)?
         }
@@ -344,6 +349,10 @@ fn hero(ctx: &mut Ctx, on_bg: Rgb) -> Result<(), DesignError> {
     let left = ctx.rng.unit() < 0.5;
     let x = if left { w * 0.06 } else { w * 0.94 - side };
     ctx.clipart((x, (h - side) / 2.0, side, side))?;
-    let tx = if left { w * 0.06 + side + w * 0.04 } else { w * 0.06 };
+    let tx = if left {
+        w * 0.06 + side + w * 0.04
+    } else {
+        w * 0.06
+    };
     ctx.title((tx, h * 0.52), false, on_bg)
 }

@@ -172,7 +172,11 @@ impl Text<'_> {
 
 /// An opaque background of one colour.
 pub fn flat(size: (u32, u32), colour: Rgb) -> RgbaImage {
-    RgbaImage::from_pixel(size.0, size.1, image::Rgba([colour[0], colour[1], colour[2], 255]))
+    RgbaImage::from_pixel(
+        size.0,
+        size.1,
+        image::Rgba([colour[0], colour[1], colour[2], 255]),
+    )
 }
 
 /// An opaque gradient background: linear at `angle` (radians) or radial from a point.
@@ -233,12 +237,8 @@ pub fn photo_crop(photo: &RgbaImage, size: (u32, u32), zoom: f32, at: (f32, f32)
     let x = ((pw - cw) * at.0.clamp(0.0, 1.0)) as u32;
     let y = ((ph - ch) * at.1.clamp(0.0, 1.0)) as u32;
     let crop = image::imageops::crop_imm(photo, x, y, cw as u32, ch as u32).to_image();
-    let mut out = image::imageops::resize(
-        &crop,
-        size.0,
-        size.1,
-        image::imageops::FilterType::Triangle,
-    );
+    let mut out =
+        image::imageops::resize(&crop, size.0, size.1, image::imageops::FilterType::Triangle);
     for px in out.pixels_mut() {
         px.0[3] = 255;
     }
