@@ -131,7 +131,8 @@ fn load_scenes(options: &DecomposeBench) -> Result<(Vec<Scene>, String)> {
             }
             let what = format!(
                 "{} layered PSDs from {} ({} files skipped: not plain pixel layers with Normal \
-                 blending matching their stored composite, or too large; RUST_LOG=debug lists them)",
+                 blending matching their stored composite, fewer than two layers, repeats or \
+                 too large; RUST_LOG=strata::bench=debug lists them)",
                 scenes.len(),
                 options.psd_dir.display(),
                 corpus.skipped.len()

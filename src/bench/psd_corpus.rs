@@ -6,8 +6,12 @@
 //! visible with Normal blending, and the flattened layers reproduce the composite Photoshop
 //! (or ag-psd) stored in the file (RMSE under 2/255, alpha included): masks, effects,
 //! adjustment and text layers that our reader cannot represent change the stored composite,
-//! so such files fail that check and are skipped. Everything else is counted as skipped.
+//! so such files fail that check and are skipped. Everything else is counted as skipped, and
+//! so is a file whose layers repeat an earlier file's (ag-psd keeps `*_src.psd` beside the
+//! `*_expected.psd` it writes back, often with the same layers).
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -38,12 +42,18 @@ pub fn load(dir: &Path) -> Result<Corpus> {
         scenes: Vec::new(),
         skipped: Vec::new(),
     };
+    let mut seen = HashSet::new();
     for path in paths {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         match scene_of(&path, corpus.scenes.len() as u64) {
+            Ok(scene) if !seen.insert(fingerprint(&scene)) => {
+                corpus
+                    .skipped
+                    .push((name, "same layers as an earlier file".into()));
+            }
             Ok(scene) => corpus.scenes.push(scene),
             Err(reason) => corpus.skipped.push((name, reason)),
         }
@@ -108,4 +118,14 @@ fn full_canvas_layers(doc: &Document) -> (Vec<RgbaImage>, Vec<String>) {
         .zip(doc.layers.iter().map(|l| l.name.clone()))
         .filter(|(image, _)| image.as_raw().chunks_exact(4).any(|p| p[3] > 0))
         .unzip()
+}
+
+/// A hash of the scene's layers (sizes and pixels), to drop repeated files.
+fn fingerprint(scene: &Scene) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for layer in &scene.layers {
+        layer.dimensions().hash(&mut hasher);
+        layer.as_raw().hash(&mut hasher);
+    }
+    hasher.finish()
 }
