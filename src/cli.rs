@@ -132,18 +132,23 @@ pub enum BenchCommand {
         no_imagemagick: bool,
     },
     /// Decomposition quality (LayerD / Qwen-Image-Layered protocol: RGB L1 and alpha soft
-    /// IoU for 0..5 merges, reconstruction error) and speed on synthetic layered scenes.
+    /// IoU for 0..5 merges, reconstruction error) and speed, per method and scene kind, with
+    /// a one-layer baseline.
     Decompose {
-        /// Methods to measure (objects, palette, regions).
-        #[arg(long, value_delimiter = ',', default_value = "objects,palette,regions")]
+        /// Methods to measure (default: all; one that cannot run here is reported so).
+        #[arg(long, value_delimiter = ',')]
         methods: Vec<strata::decompose::Method>,
-        /// Number of scenes (kinds cycle: shapes, design, photo, mixed).
-        #[arg(long, default_value_t = 8)]
-        scenes: usize,
-        /// Canvas size: a side (square) or WIDTHxHEIGHT.
-        #[arg(long, default_value = "512", value_parser = crate::bench::parse_size)]
-        size: (u32, u32),
-        /// Seed of the first scene (and of the methods).
+        /// Scene set: designs (real clip art, fonts and photos), synthetic, or psd-corpus.
+        #[arg(long, value_enum, default_value = "designs")]
+        set: crate::bench::SceneSet,
+        /// Number of scenes (synthetic; default 8), or at most this many (designs, PSDs).
+        #[arg(long)]
+        scenes: Option<usize>,
+        /// Canvas size, a side (square) or WIDTHxHEIGHT (default: designs 768x512,
+        /// synthetic 512).
+        #[arg(long, value_parser = crate::bench::parse_size)]
+        size: Option<(u32, u32)>,
+        /// Seed of the first synthetic scene and of the methods.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Do not group non-overlapping top layers before alignment (LayerD does).
@@ -153,6 +158,12 @@ pub enum BenchCommand {
         /// instead of letting it choose (`--layers auto`, what a person gets).
         #[arg(long)]
         true_count: bool,
+        /// Folder of the designs assets (default: assets/bench/designs of the source tree).
+        #[arg(long)]
+        assets: Option<PathBuf>,
+        /// Folder of PSDs for `--set psd-corpus`.
+        #[arg(long, default_value = "../shared/fixtures/psd-corpus")]
+        psd_dir: PathBuf,
     },
 }
 
@@ -234,18 +245,28 @@ pub fn run(cli: Cli) -> Result<()> {
         }),
         Some(Command::Bench(BenchCommand::Decompose {
             methods,
+            set,
             scenes,
             size,
             seed,
             no_grouping,
             true_count,
+            assets,
+            psd_dir,
         })) => crate::bench::run_decompose(&crate::bench::DecomposeBench {
-            methods,
+            methods: if methods.is_empty() {
+                strata::decompose::Method::ALL.to_vec()
+            } else {
+                methods
+            },
+            set,
             scenes,
             size,
             seed,
             group_top_layers: !no_grouping,
             true_count,
+            assets,
+            psd_dir,
         }),
     }
 }

@@ -1,25 +1,56 @@
-//! `strata bench decompose`: every available decomposition method on the same synthetic
-//! layered scenes, scored with the LayerD / Qwen-Image-Layered protocol
-//! (`strata::decompose::eval`): RGB L1 and alpha soft IoU against the ground-truth layers for
-//! 0..=5 allowed merges, the reconstruction error of the composite, and wall-clock time per
-//! megapixel of the `decompose` call alone. Each method is asked for as many layers as the
-//! scene has.
+//! `strata bench decompose`: every decomposition method on the same layered scenes, scored
+//! with the LayerD / Qwen-Image-Layered protocol (`strata::decompose::eval`): RGB L1 and
+//! alpha soft IoU against the ground-truth layers for 0..=5 allowed merges, the
+//! reconstruction error of the composite, and wall-clock time per megapixel of the
+//! `decompose` call alone. Each method chooses its layer count (`auto`, what a person
+//! gets) unless `--true-count` asks it for the scene's true count, as the field's tables do.
+//!
+//! Scene sets (`--set`): `designs` (the default: 30 designs of real clip art, cards and text
+//! over flat, gradient and photo backgrounds, `eval::designs`), `synthetic` (the procedural
+//! scenes of `eval::scenes`) and `psd-corpus` (real layered PSDs, see [`super::psd_corpus`]).
+//! Besides the methods, a baseline returns the flat picture as one layer: exact, and the
+//! floor any layering must beat.
 
-use anyhow::Result;
-use strata::decompose::eval::{self, LayerRequest, Protocol, SceneResult, Summary};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use strata::decompose::eval::{self, LayerRequest, Protocol, Scene, SceneResult, designs};
 use strata::decompose::registry::{MethodSettings, decomposer_for};
-use strata::decompose::{Method, Options};
+use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
+use strata::model::{Offset, RgbaImage};
+
+use super::decompose_report::{self, Outcome};
+use super::psd_corpus;
+
+/// Which scenes to measure on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SceneSet {
+    /// Designs from real clip art, fonts and photos (`assets/bench/designs`).
+    Designs,
+    /// Procedural shapes, block text and noise textures.
+    Synthetic,
+    /// Real layered PSDs with plain pixel layers (`--psd-dir`).
+    PsdCorpus,
+}
 
 /// Options of `strata bench decompose`.
 pub struct DecomposeBench {
+    /// Methods to run; the single-layer baseline always runs too.
     pub methods: Vec<Method>,
-    pub scenes: usize,
-    pub size: (u32, u32),
+    pub set: SceneSet,
+    /// Synthetic: number of scenes; designs and PSDs: at most this many (`None`: all).
+    pub scenes: Option<usize>,
+    /// Canvas size (designs and synthetic; `None`: 768×512 and 512×512).
+    pub size: Option<(u32, u32)>,
     pub seed: u64,
     /// LayerD's grouping of non-overlapping top layers before alignment.
     pub group_top_layers: bool,
     /// Ask for each scene's true layer count instead of `auto`.
     pub true_count: bool,
+    /// The designs assets folder (`None`: the one in this source tree).
+    pub assets: Option<PathBuf>,
+    /// The PSD folder of `--set psd-corpus`.
+    pub psd_dir: PathBuf,
 }
 
 /// Parses `512` (a square) or `384x256`.
@@ -34,10 +65,84 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
     }
 }
 
-/// What one method achieved, for the closing Markdown table.
-enum Outcome {
-    Unavailable,
-    Scored { summary: Summary, failures: usize },
+/// Returns the input as one layer: exact, and the floor any layering method must beat.
+pub struct SingleLayer;
+
+impl Decomposer for SingleLayer {
+    fn decompose(
+        &self,
+        image: &RgbaImage,
+        _options: &Options,
+        _progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError> {
+        Ok(vec![LayerSpec::new(
+            "flat",
+            image.clone(),
+            Offset::default(),
+        )])
+    }
+}
+
+/// The name the baseline has in the tables.
+pub const BASELINE: &str = "flat picture (1 layer)";
+
+fn load_scenes(options: &DecomposeBench) -> Result<(Vec<Scene>, String)> {
+    match options.set {
+        SceneSet::Synthetic => {
+            let size = options.size.unwrap_or((512, 512));
+            let scenes = eval::suite(options.scenes.unwrap_or(8), options.seed, size);
+            let what = format!(
+                "{} synthetic scenes at {}×{} (seed {})",
+                scenes.len(),
+                size.0,
+                size.1,
+                options.seed
+            );
+            Ok((scenes, what))
+        }
+        SceneSet::Designs => {
+            let size = options.size.unwrap_or((768, 512));
+            let dir = options
+                .assets
+                .clone()
+                .unwrap_or_else(designs::Assets::default_dir);
+            let assets = designs::Assets::load(&dir)
+                .with_context(|| format!("cannot load the designs assets in {}", dir.display()))?;
+            let count = options
+                .scenes
+                .unwrap_or(designs::SCENES)
+                .min(designs::SCENES);
+            let scenes = (0..count)
+                .map(|i| designs::scene(&assets, i, size))
+                .collect::<Result<Vec<_>, _>>()?;
+            let what = format!(
+                "{} designs at {}×{} ({} clip-art files, assets in {})",
+                scenes.len(),
+                size.0,
+                size.1,
+                assets.clipart_count(),
+                dir.display()
+            );
+            Ok((scenes, what))
+        }
+        SceneSet::PsdCorpus => {
+            let corpus = psd_corpus::load(&options.psd_dir)?;
+            let mut scenes = corpus.scenes;
+            scenes.truncate(options.scenes.unwrap_or(usize::MAX));
+            for (name, reason) in &corpus.skipped {
+                tracing::debug!("psd corpus: skipped {name}: {reason}");
+            }
+            let what = format!(
+                "{} layered PSDs from {} ({} files skipped: not plain pixel layers with Normal \
+                 blending matching their stored composite, fewer than two layers, repeats or \
+                 too large; RUST_LOG=strata::bench=debug lists them)",
+                scenes.len(),
+                options.psd_dir.display(),
+                corpus.skipped.len()
+            );
+            Ok((scenes, what))
+        }
+    }
 }
 
 pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
@@ -45,23 +150,17 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
         group_top_layers: options.group_top_layers,
         ..Protocol::default()
     };
-    let (w, h) = options.size;
-    let scenes = eval::suite(options.scenes, options.seed, options.size);
+    let (scenes, what) = load_scenes(options)?;
+    println!("{what}, {} threads", rayon::current_num_threads());
     println!(
-        "{} synthetic scenes at {w}×{h} (seed {}), {} threads",
-        scenes.len(),
-        options.seed,
-        rayon::current_num_threads()
-    );
-    println!(
-        "Protocol: LayerD/QIL — order-preserving DTW alignment allowing 0..={} merges (exact DP), \
-         RGB L1 over GT coverage, alpha soft IoU{}",
-        protocol.max_merges,
+        "Protocol: LayerD/QIL — top-layer grouping {}, m = 0 LayerD's DTW, 0..={} merges \
+         (exact DP), RGB L1 where the truth has alpha > 0, alpha soft IoU",
         if protocol.group_top_layers {
-            ", non-overlapping top layers grouped"
+            "on"
         } else {
-            ""
-        }
+            "off"
+        },
+        protocol.max_merges,
     );
     let mut outcomes = Vec::new();
     for &method in &options.methods {
@@ -70,153 +169,86 @@ pub fn run_decompose(options: &DecomposeBench) -> Result<()> {
             Ok(d) => d,
             Err(err) => {
                 println!("{method}: not available in this build ({err})");
-                outcomes.push((method, Outcome::Unavailable));
+                outcomes.push((
+                    method.name().to_owned(),
+                    Outcome::Unavailable(err.to_string()),
+                ));
                 continue;
             }
         };
-        println!("{method}:");
-        let decompose_options = Options {
+        let method_options = Options {
             method,
             seed: options.seed,
             ..Options::default()
         };
-        let request = if options.true_count {
+        let outcome = measure(
+            method.name(),
+            decomposer.as_ref(),
+            &method_options,
+            &scenes,
+            &protocol,
+            options.true_count,
+        );
+        outcomes.push((method.name().to_owned(), outcome));
+    }
+    println!();
+    let baseline_options = Options {
+        seed: options.seed,
+        ..Options::default()
+    };
+    let outcome = measure(
+        BASELINE,
+        &SingleLayer,
+        &baseline_options,
+        &scenes,
+        &protocol,
+        options.true_count,
+    );
+    outcomes.push((BASELINE.to_owned(), outcome));
+    println!();
+    println!("{what}.");
+    decompose_report::print_by_kind(&outcomes);
+    println!();
+    decompose_report::print_merges(&outcomes);
+    Ok(())
+}
+
+/// Runs one method on every scene. A method whose first scene fails (missing weights, model
+/// folder, feature or device) is reported unavailable instead of failing on every scene.
+fn measure(
+    name: &str,
+    decomposer: &dyn Decomposer,
+    options: &Options,
+    scenes: &[Scene],
+    protocol: &Protocol,
+    true_count: bool,
+) -> Outcome {
+    println!("{name}:");
+    let mut results: Vec<SceneResult> = Vec::new();
+    let mut failures = 0;
+    for scene in scenes {
+        let request = if true_count {
             LayerRequest::GroundTruthCount
         } else {
             LayerRequest::AsGiven
         };
-        let mut results = Vec::new();
-        let mut failures = 0;
-        for scene in &scenes {
-            match eval::evaluate(
-                decomposer.as_ref(),
-                scene,
-                &decompose_options,
-                request,
-                &protocol,
-            ) {
-                Ok(result) => {
-                    print_scene(&result);
-                    results.push(result);
-                }
-                Err(err) => {
-                    failures += 1;
-                    println!("  {} seed {}: failed: {err}", scene.kind.name(), scene.seed);
-                }
+        match eval::evaluate(decomposer, scene, options, request, protocol) {
+            Ok(result) => {
+                decompose_report::print_scene(&result);
+                results.push(result);
             }
-        }
-        let summary = Summary::new(&results);
-        print_summary(method, &summary, failures, options.size);
-        outcomes.push((method, Outcome::Scored { summary, failures }));
-    }
-    println!();
-    print_markdown(&outcomes, scenes.len(), options.size);
-    Ok(())
-}
-
-fn per255(v: f64) -> f64 {
-    v * 255.0
-}
-
-fn print_scene(r: &SceneResult) {
-    let (first, last) = (r.merges.first(), r.merges.last());
-    let pick =
-        |s: Option<&eval::MergeScore>| s.map_or((f64::NAN, f64::NAN), |s| (s.rgb_l1, s.alpha_iou));
-    let ((l1_0, iou_0), (l1_n, iou_n)) = (pick(first), pick(last));
-    println!(
-        "  {:<6} seed {:<4} {} → {} layers  L1 {:.4} → {:.4}  IoU {:.3} → {:.3}  RMSE {:.2}/255  {:.0} ms",
-        r.kind.name(),
-        r.seed,
-        r.gt_layers,
-        r.predicted_layers,
-        l1_0,
-        l1_n,
-        iou_0,
-        iou_n,
-        per255(r.reconstruction.rmse),
-        r.seconds * 1000.0
-    );
-}
-
-fn print_summary(method: Method, s: &Summary, failures: usize, size: (u32, u32)) {
-    println!(
-        "{method} — {} scenes at {}×{}{}; ground truth {:.1} layers, predicted {:.1}",
-        s.scenes,
-        size.0,
-        size.1,
-        if failures > 0 {
-            format!(" ({failures} failed)")
-        } else {
-            String::new()
-        },
-        s.mean_gt_layers,
-        s.mean_predicted_layers
-    );
-    if s.scenes == 0 {
-        return;
-    }
-    let header: String = (0..s.rgb_l1.len()).map(|m| format!("{m:>8}")).collect();
-    println!("  {:<12}{header}", "merges ≤");
-    let row = |values: &[f64]| {
-        values
-            .iter()
-            .map(|v| format!("{v:>8.4}"))
-            .collect::<String>()
-    };
-    println!("  {:<12}{}", "RGB L1 ↓", row(&s.rgb_l1));
-    println!("  {:<12}{}", "soft IoU ↑", row(&s.alpha_iou));
-    println!(
-        "  reconstruction RMSE {:.2}/255 mean, {:.2}/255 worst, max abs {:.0}/255; {:.0} ms/MP",
-        per255(s.rmse_mean),
-        per255(s.rmse_worst),
-        per255(s.max_abs),
-        s.seconds_per_megapixel * 1000.0
-    );
-}
-
-/// The README-ready table: one row per method, values for m = 0 / 1 / … / 5 like the
-/// Qwen-Image-Layered paper's Table 1.
-fn print_markdown(outcomes: &[(Method, Outcome)], scenes: usize, size: (u32, u32)) {
-    println!(
-        "Synthetic scenes: {scenes} at {}×{}. RGB L1 ↓ and alpha soft IoU ↑ for 0 / 1 / 2 / 3 / 4 / 5 allowed merges.",
-        size.0, size.1
-    );
-    println!();
-    println!(
-        "| method | RGB L1 ↓ | Alpha soft IoU ↑ | reconstruction RMSE (/255) | max abs (/255) | ms / MP |"
-    );
-    println!("|---|---|---|---|---|---|");
-    let join = |v: &[f64], digits: usize| {
-        v.iter()
-            .map(|x| format!("{x:.digits$}"))
-            .collect::<Vec<_>>()
-            .join(" / ")
-    };
-    for (method, outcome) in outcomes {
-        match outcome {
-            Outcome::Unavailable => {
-                println!("| {method} | not available in this build | | | | |");
+            // Qwen without its model folder fails with an input error, before any work.
+            Err(err) if results.is_empty() && failures == 0 => {
+                println!("  not run: the first scene failed: {err}");
+                return Outcome::Unavailable(err.to_string());
             }
-            Outcome::Scored {
-                summary: s,
-                failures,
-            } => {
-                let note = if *failures > 0 {
-                    format!(" ({failures} scenes failed)")
-                } else {
-                    String::new()
-                };
-                println!(
-                    "| {method}{note} | {} | {} | {:.2} | {:.0} | {:.0} |",
-                    join(&s.rgb_l1, 4),
-                    join(&s.alpha_iou, 4),
-                    per255(s.rmse_mean),
-                    per255(s.max_abs),
-                    s.seconds_per_megapixel * 1000.0
-                );
+            Err(err) => {
+                failures += 1;
+                println!("  {} #{}: failed: {err}", scene.kind.name(), scene.seed);
             }
         }
     }
+    Outcome::Scored { results, failures }
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //!
 //! - [`composite`]: GPU compositing vs the CPU reference and ImageMagick.
 //! - [`decompose`]: decomposition quality (LayerD / Qwen-Image-Layered protocol) and speed
-//!   of every available method on synthetic layered scenes.
+//!   of every available method on layered designs, synthetic scenes or real PSDs
+//!   ([`decompose_report`] prints the tables, [`psd_corpus`] reads the PSDs).
 
 mod composite;
 mod decompose;
+mod decompose_report;
+mod psd_corpus;
 
 pub use composite::{CompositeBench, run_composite};
-pub use decompose::{DecomposeBench, parse_size, run_decompose};
+pub use decompose::{DecomposeBench, SceneSet, parse_size, run_decompose};

@@ -162,7 +162,8 @@ fn pair_scores_follow_layerd_definitions() {
     assert!((pair_score(&half, &a).alpha_iou - 128.0 / 255.0).abs() < 1e-12);
     assert_eq!(pair_score(&a, &half).rgb_l1, 0.0);
     let empty = RgbaImage::new(W, H);
-    assert_eq!(pair_score(&empty, &empty).alpha_iou, 1.0);
+    // LayerD's soft IoU of an empty union is 0, not 1.
+    assert_eq!(pair_score(&empty, &empty).alpha_iou, 0.0);
     assert_eq!(pair_score(&empty, &a).alpha_iou, 0.0);
 }
 
@@ -197,4 +198,56 @@ fn mean_cost_never_rises_with_more_merges() {
         assert!(cost(&pair[1]) <= cost(&pair[0]) + 1e-12, "{scores:?}");
         assert!(pair[1].used <= pair[1].allowed);
     }
+}
+
+#[test]
+fn l1_counts_every_pixel_the_truth_covers_at_all() {
+    // LayerD's mask is `alpha_gt > 0`: a barely visible ground-truth pixel counts as much as
+    // an opaque one, and the prediction's alpha plays no part.
+    let mut gt = rect(0, 0, 2, H, [200, 100, 50, 255]);
+    for y in 0..H {
+        gt.put_pixel(2, y, image::Rgba([0, 0, 0, 1]));
+    }
+    let pred = rect(0, 0, 3, H, [200, 100, 50, 10]);
+    let s = pair_score(&pred, &gt);
+    // Columns 0–1 match; column 2 differs by (200 + 100 + 50) / 3 / 255; 3 columns covered.
+    let expected = (350.0 / 3.0 / 255.0) / 3.0;
+    assert!((s.rgb_l1 - expected).abs() < 1e-12, "{s:?}");
+}
+
+#[test]
+fn zero_merges_is_layerds_sum_minimising_dtw() {
+    // Costs (prediction rows, ground-truth columns) where the path with the lowest mean
+    // (00, 10, 20, 21: 0.32 over 4 pairs) is not the one with the lowest sum (00, 10, 21:
+    // 0.3 over 3). LayerD reports the latter; its trace-back prefers the diagonal.
+    let cost = [0.0, 1.0, 0.3, 0.3, 0.02, 0.0];
+    let scores: Vec<PairScore> = cost
+        .iter()
+        .map(|&c| PairScore {
+            rgb_l1: 0.0,
+            alpha_iou: 1.0 - 2.0 * c,
+        })
+        .collect();
+    assert_eq!(super::dtw_path(&cost, 3, 2), vec![(0, 0), (1, 0), (2, 1)]);
+    let s = super::dtw_score(&scores, 3, 2);
+    assert_eq!(s.pairs, 3);
+    assert!((s.alpha_iou - (1.0 - 2.0 * 0.1)).abs() < 1e-12, "{s:?}");
+    // Ties: all-zero costs take the diagonal first.
+    assert_eq!(super::dtw_path(&[0.0; 4], 2, 2), vec![(0, 0), (1, 1)]);
+}
+
+#[test]
+fn grouping_follows_layerds_back_to_front_loop() {
+    // bg, A, B, C with C over A and B apart from both: B and C overlap nothing above them,
+    // so they form the top group even though A lies between them in the stack; then A
+    // alone, then the background (LayerD's `group_top_layers_indices`).
+    let bg = rect(0, 0, W, H, [10, 10, 10, 255]);
+    let a = rect(0, 0, 4, 4, [200, 0, 0, 255]);
+    let b = rect(10, 8, 14, 12, [0, 200, 0, 255]);
+    let c = rect(2, 2, 6, 6, [0, 0, 200, 128]);
+    let groups = group_top_layers(&[bg.clone(), a.clone(), b.clone(), c.clone()]);
+    assert_eq!(groups.len(), 3);
+    assert_eq!(groups[0], bg);
+    assert_eq!(groups[1], a);
+    assert_eq!(groups[2], merge(&[b, c]));
 }

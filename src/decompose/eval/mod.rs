@@ -1,9 +1,11 @@
 //! Measuring decomposition quality the way the field does (LayerD / Qwen-Image-Layered):
-//! synthetic layered scenes with ground truth ([`scenes`]), the merge-tolerant layer scores
+//! layered scenes with ground truth (procedural ones in [`scenes`], designs from real clip
+//! art, fonts and photos in [`designs`]), the merge-tolerant layer scores
 //! and the reconstruction error ([`metrics`]), and the glue that runs a [`Decomposer`] on a
 //! scene and scores it ([`evaluate`], [`Summary`]). Used by `strata bench decompose` and by
-//! `tests/decompose_quality.rs`.
+//! `tests/decompose_quality.rs` and `tests/decompose_designs.rs`.
 
+pub mod designs;
 mod draw;
 pub mod metrics;
 pub mod scenes;

@@ -29,11 +29,22 @@ pub enum SceneKind {
     Photo,
     /// Photo background, a cut-out, a shape and a caption (4 layers).
     Mixed,
+    /// A design of clip art, cards and text over a flat colour ([`super::designs`]).
+    FlatDesign,
+    /// A design over a linear or radial gradient ([`super::designs`]).
+    GradientDesign,
+    /// A design over a photo crop ([`super::designs`]).
+    PhotoDesign,
+    /// A real layered file (the PSD corpus of `strata bench decompose --set psd-corpus`).
+    Psd,
 }
 
 impl SceneKind {
     /// Every kind; [`suite`] cycles through them in this order.
     pub const ALL: [SceneKind; 4] = [Self::Shapes, Self::Design, Self::Photo, Self::Mixed];
+
+    /// The background kinds of the designs set, in recipe order.
+    pub const DESIGNS: [SceneKind; 3] = [Self::FlatDesign, Self::GradientDesign, Self::PhotoDesign];
 
     /// A short name for tables.
     pub fn name(self) -> &'static str {
@@ -42,6 +53,10 @@ impl SceneKind {
             Self::Design => "design",
             Self::Photo => "photo",
             Self::Mixed => "mixed",
+            Self::FlatDesign => "flat",
+            Self::GradientDesign => "gradient",
+            Self::PhotoDesign => "photo bg",
+            Self::Psd => "psd",
         }
     }
 }
@@ -109,7 +124,12 @@ pub fn scene(kind: SceneKind, seed: u64, size: (u32, u32)) -> Scene {
             layers.push(("cut-out 1".into(), cutout_layer(&mut rng, size)));
             layers.push(("cut-out 2".into(), cutout_layer(&mut rng, size)));
         }
-        SceneKind::Mixed => {
+        // The kinds of other sets have no procedural recipe: they draw the mixed scene.
+        SceneKind::Mixed
+        | SceneKind::FlatDesign
+        | SceneKind::GradientDesign
+        | SceneKind::PhotoDesign
+        | SceneKind::Psd => {
             layers.push(("background".into(), photo_background(&mut rng, size)));
             layers.push(("cut-out".into(), cutout_layer(&mut rng, size)));
             let shape = [Shape::Ellipse, Shape::RoundedRect, Shape::Polygon][rng.below(3)];
