@@ -24,7 +24,7 @@ pub fn method_settings_ui(
             ui.separator();
             qwen_settings_ui(ui, &mut settings.qwen, out);
         }
-        Method::Objects | Method::Palette | Method::Regions => {}
+        Method::Elements | Method::Objects | Method::Palette | Method::Regions => {}
     }
 }
 

@@ -1,0 +1,147 @@
+//! The backdrop model: the smooth colour field (flat or gradient) that a design's elements
+//! sit on, found by robust fitting, and the test of whether a picture has such a backdrop at
+//! all (posters, slides, UI, cards) or is a photograph.
+//!
+//! The fit starts from the picture's border (or a panel's rim), continues it inwards with
+//! [`push_pull`], and then alternates: the pixels within a tolerance of the model are the
+//! backdrop's, the model is refitted on them alone. The tolerance shrinks each round, so a
+//! gradient that the first, border-only guess misses in the middle is still taken in, while
+//! an element's flat fill, which differs from the backdrop, never is.
+
+use super::field::{Field, distance, push_pull};
+
+/// Tolerances of the refitting rounds (largest per-channel difference, `0..=1`).
+const ROUNDS: [f32; 6] = [0.12, 0.08, 0.05, 0.035, 0.025, 0.02];
+/// A designed backdrop's pixels sit this close to the smooth model (median over the
+/// border); a photograph's texture does not.
+const DESIGNED_RING_MEDIAN: f32 = 0.008;
+/// Share of the border that must be backdrop for the picture to count as designed.
+const DESIGNED_RING_SHARE: f32 = 0.55;
+/// Share of the whole picture that must be backdrop.
+const DESIGNED_SHARE: f32 = 0.2;
+
+/// A fitted backdrop.
+#[derive(Clone, Debug)]
+pub struct Backdrop {
+    /// The smooth model at every pixel (continued under the elements).
+    pub model: Field,
+    /// Pixels that belong to the backdrop.
+    pub inlier: Vec<bool>,
+    /// Median distance of the seed pixels (the border) to the model.
+    pub seed_median: f32,
+    /// Share of the seed pixels that are backdrop.
+    pub seed_share: f32,
+    /// Share of the region that is backdrop.
+    pub share: f32,
+}
+
+impl Backdrop {
+    /// Whether this looks like a designed, flat or gradient backdrop rather than a photo.
+    pub fn is_designed(&self) -> bool {
+        self.seed_median <= DESIGNED_RING_MEDIAN
+            && self.seed_share >= DESIGNED_RING_SHARE
+            && self.share >= DESIGNED_SHARE
+    }
+}
+
+/// The pixels of a `width`×`height` grid within `ring` pixels of its edge.
+pub fn border_ring(width: usize, height: usize, ring: usize) -> Vec<bool> {
+    let mut seeds = vec![false; width * height];
+    for y in 0..height {
+        for x in 0..width {
+            let edge = x.min(y).min(width - 1 - x).min(height - 1 - y);
+            seeds[y * width + x] = edge < ring;
+        }
+    }
+    seeds
+}
+
+/// Fits the backdrop of `picture` inside `region`, starting from `seeds` (pixels expected
+/// to be backdrop: the picture's border, a panel's rim).
+pub fn fit(picture: &Field, region: &[bool], seeds: &[bool]) -> Backdrop {
+    let n = picture.data.len();
+    let start: Vec<bool> = (0..n).map(|i| seeds[i] && region[i]).collect();
+    let mut model = push_pull(picture, &start, false);
+    let mut inlier = start.clone();
+    for tolerance in ROUNDS {
+        inlier = (0..n)
+            .map(|i| region[i] && distance(picture.data[i], model.data[i]) < tolerance)
+            .collect();
+        if !inlier.iter().any(|&v| v) {
+            break;
+        }
+        model = push_pull(picture, &inlier, false);
+    }
+    let mut seed_distances: Vec<f32> = (0..n)
+        .filter(|&i| start[i])
+        .map(|i| distance(picture.data[i], model.data[i]))
+        .collect();
+    let seed_count = seed_distances.len().max(1);
+    seed_distances.sort_by(f32::total_cmp);
+    let seed_median = seed_distances
+        .get(seed_distances.len() / 2)
+        .copied()
+        .unwrap_or(1.0);
+    let seed_share = (0..n).filter(|&i| start[i] && inlier[i]).count() as f32 / seed_count as f32;
+    let region_count = region.iter().filter(|&&r| r).count().max(1);
+    let share = inlier.iter().filter(|&&v| v).count() as f32 / region_count as f32;
+    Backdrop {
+        model,
+        inlier,
+        seed_median,
+        seed_share,
+        share,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decompose::rng::SplitMix64;
+
+    fn card_on_gradient(w: usize, h: usize) -> Field {
+        let mut f = Field::filled(w, h, [0.0; 3]);
+        for y in 0..h {
+            for x in 0..w {
+                let t = (x + y) as f32 / (w + h) as f32;
+                f.data[y * w + x] = if (20..60).contains(&x) && (15..40).contains(&y) {
+                    [0.95, 0.95, 0.95]
+                } else {
+                    [0.2 + 0.5 * t, 0.3, 0.8 - 0.4 * t]
+                };
+            }
+        }
+        f
+    }
+
+    #[test]
+    fn a_gradient_backdrop_is_found_and_continued_under_a_card() {
+        let (w, h) = (96, 64);
+        let f = card_on_gradient(w, h);
+        let fit = fit(&f, &vec![true; w * h], &border_ring(w, h, 2));
+        assert!(fit.is_designed(), "{fit:?}");
+        for y in 15..40 {
+            for x in 20..60 {
+                assert!(
+                    !fit.inlier[y * w + x],
+                    "card pixel ({x},{y}) taken as backdrop"
+                );
+                let t = (x + y) as f32 / (w + h) as f32;
+                let truth = [0.2 + 0.5 * t, 0.3, 0.8 - 0.4 * t];
+                assert!(distance(fit.model.at(x, y), truth) < 0.06, "({x},{y})");
+            }
+        }
+    }
+
+    #[test]
+    fn a_noisy_texture_is_not_a_designed_backdrop() {
+        let (w, h) = (64, 64);
+        let mut rng = SplitMix64::new(3);
+        let mut f = Field::filled(w, h, [0.0; 3]);
+        for p in &mut f.data {
+            *p = [rng.unit(), rng.unit(), rng.unit()].map(|v| 0.3 + 0.4 * v);
+        }
+        let fit = fit(&f, &vec![true; w * h], &border_ring(w, h, 2));
+        assert!(!fit.is_designed(), "{fit:?}");
+    }
+}

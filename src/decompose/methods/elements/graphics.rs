@@ -1,0 +1,471 @@
+//! Graphic elements on a designed backdrop: every connected set of pixels that stands out
+//! from the smooth backdrop model becomes a layer; a flat, box-like element (a card, a
+//! button, a bar) is a *panel*, whose own body is fitted as a backdrop in turn, so that what
+//! sits on it (an icon on a card) gets a layer of its own above it.
+//!
+//! Each element is found with hysteresis: pixels clearly off the backdrop seed it, and it
+//! grows over pixels slightly off the backdrop nearby (anti-aliased edges, soft shadows), so
+//! its alpha can fade out as the picture does. Small pieces enclosed by a bigger element's
+//! box (the dot of an i, the parts of a logo) join it. Specks below a minimum size stay in
+//! the backdrop: they would be ghost layers.
+
+use std::collections::VecDeque;
+
+use image::{GrayImage, Luma};
+
+use super::backdrop::{self, Backdrop};
+use super::field::{Field, Rgb, distance};
+use super::plan::{Kind, Plan};
+use crate::decompose::segment::components;
+use crate::model::pixels::BBox;
+
+/// Deepest nesting of panels (a card on a panel on the page).
+const MAX_DEPTH: usize = 3;
+/// A panel's body colour must cover this share of its interior.
+const PANEL_BODY_SHARE: f32 = 0.5;
+/// A panel fills at least this share of its bounding box (rectangles, rounded rectangles).
+const PANEL_FILL: f32 = 0.8;
+/// Colour tolerance of a panel's body.
+const BODY_TOLERANCE: f32 = 0.04;
+/// An element of one colour over this share of its interior is a shape.
+const SHAPE_SHARE: f32 = 0.9;
+
+/// Thresholds of one search, in the units of [`distance`].
+#[derive(Clone, Copy, Debug)]
+pub struct Thresholds {
+    /// Seeds an element.
+    pub strong: f32,
+    /// Lets an element grow.
+    pub weak: f32,
+    /// Fewest pixels of an element.
+    pub min_area: usize,
+    /// How far (pixels) an element grows beyond its seed pixels.
+    pub reach: usize,
+}
+
+/// A rectangular window of the analysis picture: its pixels, the underlay beneath them,
+/// where elements may be found, and its place in the picture.
+pub struct Window<'a> {
+    pub picture: &'a Field,
+    pub underlay: &'a Field,
+    pub region: &'a [bool],
+    pub origin: (u32, u32),
+}
+
+/// Finds the elements in `window` and appends their plans, bottom first: a panel comes
+/// before what sits on it.
+pub fn find(window: &Window<'_>, t: Thresholds, depth: usize, plans: &mut Vec<Plan>) {
+    let (w, h) = (window.picture.width, window.picture.height);
+    let off = |i: usize| distance(window.picture.data[i], window.underlay.data[i]);
+    let strong: Vec<bool> = (0..w * h)
+        .map(|i| window.region[i] && off(i) > t.strong)
+        .collect();
+    let weak: Vec<bool> = (0..w * h)
+        .map(|i| window.region[i] && off(i) > t.weak)
+        .collect();
+    let mut owner = label_seeds(&strong, w, h, t.min_area);
+    grow(&mut owner, &weak, w, h, t.reach);
+    let groups = join_rows(join_enclosed(&owner, w, h), w);
+    for group in groups {
+        place(window, &group, &strong, t, depth, plans);
+    }
+}
+
+/// Plans one group of pixels: a panel with what sits on it or overhangs it, or one element.
+fn place(
+    window: &Window<'_>,
+    group: &Group,
+    strong: &[bool],
+    t: Thresholds,
+    depth: usize,
+    plans: &mut Vec<Plan>,
+) {
+    let Some(bbox) = pixel_box(&group.pixels, window.picture.width) else {
+        return;
+    };
+    if depth + 1 < MAX_DEPTH
+        && !group.text
+        && let Some(panel) = panel(window, &group.pixels, bbox, strong)
+    {
+        let (mut plan, _) = element(window, &panel.shape, panel.bbox, strong);
+        plan.kind = Kind::Shape;
+        plans.push(plan);
+        let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
+        let child_window = Window {
+            picture: &crop(window.picture, window.picture.width, bbox),
+            underlay: &panel.underlay,
+            region: &panel.rest,
+            origin: (bbox.x0 + window.origin.0, bbox.y0 + window.origin.1),
+        };
+        debug_assert_eq!(panel.rest.len(), bw * bh);
+        find(&child_window, t, depth + 1, plans);
+        return;
+    }
+    let (mut plan, _) = element(window, &group.pixels, bbox, strong);
+    if group.text {
+        plan.kind = Kind::Text;
+    }
+    plans.push(plan);
+}
+
+/// The box of window pixels `pixels`.
+fn pixel_box(pixels: &[usize], w: usize) -> Option<BBox> {
+    BBox::enclosing(pixels.iter().map(|&i| ((i % w) as u32, (i / w) as u32)))
+}
+
+/// `field` cropped to `bbox` (window coordinates; `w` is the field's width).
+fn crop(field: &Field, w: usize, bbox: BBox) -> Field {
+    let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
+    Field {
+        width: bw,
+        height: bh,
+        data: (0..bw * bh)
+            .map(|li| field.data[(bbox.y0 as usize + li / bw) * w + bbox.x0 as usize + li % bw])
+            .collect(),
+    }
+}
+
+/// Component labels (1-based, 0 = none) of the seed pixels, specks dropped.
+fn label_seeds(seeds: &[bool], w: usize, h: usize, min_area: usize) -> Vec<u32> {
+    let mask = GrayImage::from_fn(w as u32, h as u32, |x, y| {
+        Luma([if seeds[y as usize * w + x as usize] {
+            255
+        } else {
+            0
+        }])
+    });
+    let labels = components::label(&mask, 127);
+    let mut owner = vec![0u32; w * h];
+    for c in labels.components.iter().filter(|c| c.area >= min_area) {
+        for &p in &c.pixels {
+            owner[p as usize] = c.label;
+        }
+    }
+    owner
+}
+
+/// Grows labelled pixels over `allowed` pixels, at most `reach` steps (breadth first, so a
+/// contested pixel goes to the nearer element).
+fn grow(owner: &mut [u32], allowed: &[bool], w: usize, h: usize, reach: usize) {
+    let mut queue: VecDeque<(usize, usize)> = (0..w * h)
+        .filter(|&i| owner[i] != 0)
+        .map(|i| (i, 0))
+        .collect();
+    while let Some((i, steps)) = queue.pop_front() {
+        if steps >= reach {
+            continue;
+        }
+        let (x, y) = (i % w, i / w);
+        for (nx, ny) in neighbours(x, y, w, h) {
+            let j = ny * w + nx;
+            if owner[j] == 0 && allowed[j] {
+                owner[j] = owner[i];
+                queue.push_back((j, steps + 1));
+            }
+        }
+    }
+}
+
+/// The 8 neighbours of `(x, y)` inside a `w`×`h` grid.
+fn neighbours(x: usize, y: usize, w: usize, h: usize) -> impl Iterator<Item = (usize, usize)> {
+    (-1i64..=1)
+        .flat_map(|dy| (-1i64..=1).map(move |dx| (dx, dy)))
+        .filter(|&d| d != (0, 0))
+        .filter_map(move |(dx, dy)| {
+            let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+            (nx >= 0 && ny >= 0 && nx < w as i64 && ny < h as i64)
+                .then_some((nx as usize, ny as usize))
+        })
+}
+
+/// Pixels that form one element, and whether they read as a row of glyphs.
+pub struct Group {
+    pub pixels: Vec<usize>,
+    pub text: bool,
+}
+
+/// The labelled pixels as groups; a group whose box lies inside a bigger group's box joins
+/// it (the dot of an i, the pieces of a logo, a ring's centre).
+fn join_enclosed(owner: &[u32], w: usize, _h: usize) -> Vec<(BBox, Vec<usize>)> {
+    let count = owner.iter().copied().max().unwrap_or(0) as usize;
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); count + 1];
+    for (i, &o) in owner.iter().enumerate() {
+        if o != 0 {
+            groups[o as usize].push(i);
+        }
+    }
+    let mut groups: Vec<(BBox, Vec<usize>)> = groups
+        .into_iter()
+        .filter_map(|g| Some((pixel_box(&g, w)?, g)))
+        .collect();
+    groups.sort_by_key(|(_, g)| std::cmp::Reverse(g.len()));
+    let mut kept: Vec<(BBox, Vec<usize>)> = Vec::new();
+    for (b, g) in groups {
+        match kept.iter_mut().find(|(k, _)| k.encloses(&b)) {
+            Some((_, into)) => into.extend(g),
+            None => kept.push((b, g)),
+        }
+    }
+    kept
+}
+
+/// Joins small groups that stand in a row like the glyphs of a word (similar heights,
+/// overlapping vertically, gaps under a glyph's height), and rows stacked like the lines of
+/// a paragraph. A row of three or more becomes one text group: text the detector missed
+/// still comes out as one layer, not a layer per letter.
+fn join_rows(groups: Vec<(BBox, Vec<usize>)>, w: usize) -> Vec<Group> {
+    let n = groups.len();
+    let small = |b: &BBox| b.height() <= GLYPH_MAX_HEIGHT && b.width() <= 3 * GLYPH_MAX_HEIGHT;
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            let (a, b) = (groups[i].0, groups[j].0);
+            if small(&a) && small(&b) && glyph_neighbours(a, b) {
+                let (ra, rb) = (root(&mut parent, i), root(&mut parent, j));
+                parent[ra] = rb;
+            }
+        }
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        members[r].push(i);
+    }
+    let mut rows: Vec<(BBox, Group)> = Vec::new();
+    let mut groups: Vec<Option<Vec<usize>>> = groups.into_iter().map(|(_, g)| Some(g)).collect();
+    for m in members.into_iter().filter(|m| !m.is_empty()) {
+        let text = m.len() >= 3;
+        let pixels: Vec<usize> = m
+            .iter()
+            .filter_map(|&i| groups[i].take())
+            .flatten()
+            .collect();
+        if let Some(b) = pixel_box(&pixels, w) {
+            rows.push((b, Group { pixels, text }));
+        }
+    }
+    // Pieces inside a row's box (the bars of an E, an accent) belong to the row.
+    rows.sort_by_key(|(b, _)| std::cmp::Reverse(u64::from(b.width()) * u64::from(b.height())));
+    let mut out: Vec<(BBox, Group)> = Vec::new();
+    for (b, g) in rows {
+        match out.iter_mut().find(|(k, kg)| kg.text && k.encloses(&b)) {
+            Some((_, into)) => into.pixels.extend(g.pixels),
+            None => out.push((b, g)),
+        }
+    }
+    out.into_iter().map(|(_, g)| g).collect()
+}
+
+/// Tallest glyph, in analysis pixels, that row joining considers.
+const GLYPH_MAX_HEIGHT: u32 = 64;
+
+/// Whether two glyph-sized boxes sit like neighbouring letters or lines.
+fn glyph_neighbours(a: BBox, b: BBox) -> bool {
+    let (ha, hb) = (a.height() as f32, b.height() as f32);
+    let (lo, hi) = (ha.min(hb), ha.max(hb));
+    let v_overlap = a.y1.min(b.y1) as f32 - a.y0.max(b.y0) as f32;
+    let h_gap = a.x0.max(b.x0) as f32 - a.x1.min(b.x1) as f32;
+    if v_overlap >= 0.5 * lo && hi <= 2.5 * lo.max(2.0) {
+        return h_gap <= 0.8 * hi;
+    }
+    let v_gap = a.y0.max(b.y0) as f32 - a.y1.min(b.y1) as f32;
+    v_gap >= 0.0 && v_gap <= 0.6 * hi && hi <= 1.6 * lo && h_gap <= 0.8 * hi
+}
+
+/// The plan of one element (window pixels `pixels`, box `bbox` in window coordinates).
+fn element(window: &Window<'_>, pixels: &[usize], bbox: BBox, strong: &[bool]) -> (Plan, f32) {
+    let w = window.picture.width;
+    let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
+    let local = |i: usize| (i % w - bbox.x0 as usize) + (i / w - bbox.y0 as usize) * bw;
+    let mut mask = vec![false; bw * bh];
+    for &i in pixels {
+        mask[local(i)] = true;
+    }
+    let at = |li: usize| (bbox.y0 as usize + li / bw) * w + bbox.x0 as usize + li % bw;
+    let solid = interior(&mask, bw, bh, |li| strong[at(li)]);
+    let picture = crop(window.picture, w, bbox);
+    let colour = nearest_colour(&picture, &solid, &mask, |li| strong[at(li)]);
+    let share = dominant(&picture, &solid).map_or(0.0, |(_, share)| share);
+    let kind = if share >= SHAPE_SHARE {
+        Kind::Shape
+    } else {
+        Kind::Graphic
+    };
+    let (ox, oy) = window.origin;
+    let plan = Plan {
+        kind,
+        bbox: BBox::new(bbox.x0 + ox, bbox.y0 + oy, bbox.x1 + ox, bbox.y1 + oy),
+        mask,
+        solid,
+        colour,
+        underlay: crop(window.underlay, w, bbox),
+        words: None,
+    };
+    (plan, share)
+}
+
+/// Mask pixels (of a `bw`×`bh` grid) that pass `keep` and whose 8 neighbours are all in
+/// the mask.
+fn interior(mask: &[bool], bw: usize, bh: usize, keep: impl Fn(usize) -> bool) -> Vec<bool> {
+    (0..bw * bh)
+        .map(|li| {
+            let (x, y) = (li % bw, li / bw);
+            mask[li]
+                && keep(li)
+                && neighbours(x, y, bw, bh).count() == 8
+                && neighbours(x, y, bw, bh).all(|(nx, ny)| mask[ny * bw + nx])
+        })
+        .collect()
+}
+
+/// A panel found in a group: its shape (window pixels), box, what lies beneath the pixels
+/// of the group's box that are not the panel's body (its body model inside the panel, the
+/// window's underlay outside), and those pixels (the group's box, row-major).
+struct Panel {
+    shape: Vec<usize>,
+    bbox: BBox,
+    underlay: Field,
+    rest: Vec<bool>,
+}
+
+/// The panel in a group: a flat or gradient body that fills most of its own box (a card, a
+/// button, a bar), with other elements on it or overhanging its edge.
+fn panel(window: &Window<'_>, pixels: &[usize], bbox: BBox, strong: &[bool]) -> Option<Panel> {
+    let w = window.picture.width;
+    let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
+    let mut mask = vec![false; bw * bh];
+    for &i in pixels {
+        mask[(i % w - bbox.x0 as usize) + (i / w - bbox.y0 as usize) * bw] = true;
+    }
+    let at = |li: usize| (bbox.y0 as usize + li / bw) * w + bbox.x0 as usize + li % bw;
+    let solid = interior(&mask, bw, bh, |li| strong[at(li)]);
+    let picture = crop(window.picture, w, bbox);
+    let (colour, share) = dominant(&picture, &solid)?;
+    if share < PANEL_BODY_SHARE * 0.8 {
+        return None;
+    }
+    let seeds: Vec<bool> = (0..bw * bh)
+        .map(|li| solid[li] && distance(picture.data[li], colour) < BODY_TOLERANCE)
+        .collect();
+    let fit: Backdrop = backdrop::fit(&picture, &mask, &seeds);
+    let body: Vec<usize> = (0..bw * bh).filter(|&li| fit.inlier[li]).collect();
+    let body_box = pixel_box(&body, bw)?;
+    // The body's box, grown by the panel's anti-aliased rim.
+    let rim = BBox::new(
+        body_box.x0.saturating_sub(2),
+        body_box.y0.saturating_sub(2),
+        (body_box.x1 + 2).min(bw as u32),
+        (body_box.y1 + 2).min(bh as u32),
+    );
+    let in_box = |li: usize| rim.contains((li % bw) as u32, (li / bw) as u32);
+    let covered = (0..bw * bh).filter(|&li| mask[li] && in_box(li)).count();
+    let box_area = body_box.width() as usize * body_box.height() as usize;
+    if body.len() < 300
+        || (covered as f32) < PANEL_FILL * box_area as f32
+        || (body.len() as f32) < PANEL_BODY_SHARE * covered as f32
+    {
+        return None;
+    }
+    let shape_local: Vec<bool> = (0..bw * bh).map(|li| mask[li] && in_box(li)).collect();
+    // The panel's own edge (anti-aliased against the backdrop) stays with the panel.
+    let core = interior(&shape_local, bw, bh, |_| true);
+    let rest: Vec<bool> = (0..bw * bh)
+        .map(|li| mask[li] && !fit.inlier[li] && (!shape_local[li] || core[li]))
+        .collect();
+    if !rest.iter().any(|&r| r) {
+        return None;
+    }
+    let outside = crop(window.underlay, w, bbox);
+    let underlay = Field {
+        width: bw,
+        height: bh,
+        data: (0..bw * bh)
+            .map(|li| {
+                if shape_local[li] {
+                    fit.model.data[li]
+                } else {
+                    outside.data[li]
+                }
+            })
+            .collect(),
+    };
+    let shape: Vec<usize> = (0..bw * bh).filter(|&li| shape_local[li]).map(at).collect();
+    let panel_box = pixel_box(&shape, w)?;
+    Some(Panel {
+        shape,
+        bbox: panel_box,
+        underlay,
+        rest,
+    })
+}
+
+/// Each pixel's element colour: its own where it is a seed, else that of the nearest seed.
+fn nearest_colour(
+    picture: &Field,
+    solid: &[bool],
+    mask: &[bool],
+    seed: impl Fn(usize) -> bool,
+) -> Field {
+    let (w, h) = (picture.width, picture.height);
+    let mut colour = picture.clone();
+    let mut done = vec![false; w * h];
+    let mut queue = VecDeque::new();
+    for li in 0..w * h {
+        if mask[li] && (solid[li] || seed(li)) {
+            done[li] = true;
+            queue.push_back(li);
+        }
+    }
+    if queue.is_empty() {
+        return colour;
+    }
+    while let Some(i) = queue.pop_front() {
+        for (nx, ny) in neighbours(i % w, i / w, w, h) {
+            let j = ny * w + nx;
+            if !done[j] {
+                done[j] = true;
+                colour.data[j] = colour.data[i];
+                queue.push_back(j);
+            }
+        }
+    }
+    colour
+}
+
+/// The most common colour among the `interior` pixels (4 bits a channel) and the share of
+/// the interior within [`BODY_TOLERANCE`] of it.
+fn dominant(picture: &Field, interior: &[bool]) -> Option<(Rgb, f32)> {
+    let mut bins = vec![(0u32, [0.0f32; 3]); 4096];
+    let mut total = 0usize;
+    for (p, _) in picture.data.iter().zip(interior).filter(|(_, s)| **s) {
+        let q = p.map(|v| ((v * 15.0).round() as usize).min(15));
+        let bin = &mut bins[q[0] * 256 + q[1] * 16 + q[2]];
+        bin.0 += 1;
+        for (acc, v) in bin.1.iter_mut().zip(p) {
+            *acc += v;
+        }
+        total += 1;
+    }
+    let (count, sum) = bins.iter().max_by_key(|(n, _)| *n).copied()?;
+    if count == 0 {
+        return None;
+    }
+    let colour = sum.map(|s| s / count as f32);
+    let close = picture
+        .data
+        .iter()
+        .zip(interior)
+        .filter(|(p, s)| **s && distance(**p, colour) < BODY_TOLERANCE)
+        .count();
+    Some((colour, close as f32 / total as f32))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,261 @@
+//! The `elements` method (the default): a picture split the way a designer would have built
+//! it — text blocks, graphic elements (cards, buttons, bars, icons, logos) and photographic
+//! objects, each on its own layer, above a background filled in behind them.
+//!
+//! 1. **Analysis copy.** Everything is found on a copy at most [`ANALYSIS_SIDE`] pixels on
+//!    its longer side, so a 12-megapixel photo costs about what a 1-megapixel one does;
+//!    layers are then solved at full resolution from what was found ([`plan::peel`]).
+//! 2. **Text.** PP-OCRv4's detector finds text lines; lines become blocks, each block a
+//!    two-colour matte ([`text`]). The text is peeled off, leaving its local background.
+//! 3. **Backdrop.** A smooth model (flat or gradient) is fitted from the border inwards
+//!    ([`backdrop`]). When the picture has one (posters, slides, UI), every element that
+//!    stands out from it becomes a layer, panels with their own children ([`graphics`]);
+//!    alpha is unmixed against the known backdrop, so edges and soft shadows come out right
+//!    and the background under them is the backdrop continued.
+//! 4. **Photographs.** Without a designed backdrop, salient objects come from the `objects`
+//!    method (U²-Net-P, inpainted background) on the picture with its text peeled off.
+//! 5. **An honest stack.** Layers with almost no content are merged down, and a bounded
+//!    count (`--layers N`) is met by merging the least significant layers into their
+//!    neighbours ([`stack`]); an element is never split to reach a count.
+//!
+//! **Order**, bottom first: the background, the elements (a panel below what sits on it),
+//! the photographic objects, then the text. **Names**: "Background", "Shape n" for flat
+//! shapes and panels, "Object n" for other elements and objects, and "Text: …" with the
+//! words where they could be read (else "Text n").
+//!
+//! Pictures with transparency go to the regions method, which keeps their alpha.
+//! Written here, not taken from a crate: no crate splits designs into layers.
+
+mod backdrop;
+mod graphics;
+mod field;
+mod plan;
+mod stack;
+mod text;
+
+use self::graphics::{Thresholds, Window};
+use self::field::Field;
+use self::plan::{Kind, Plan};
+use crate::decompose::methods::objects::ObjectsDecomposer;
+use crate::decompose::methods::regions::RegionsDecomposer;
+use crate::decompose::{
+    DecomposeError, Decomposer, LayerCount, LayerSpec, Options, Progress, validate,
+};
+use crate::model::pixels::AlphaStats;
+use crate::model::{Offset, RgbaImage};
+
+pub use self::stack::{MIN_SOLID_PIXELS, MIN_SOLID_SHARE, is_real};
+
+/// Longer side of the copy the picture is analysed on.
+pub const ANALYSIS_SIDE: u32 = 1024;
+/// Longer side the text detector sees.
+pub const TEXT_SIDE: u32 = 960;
+/// Salient objects asked of the objects method on a photograph.
+const PHOTO_OBJECTS: usize = 3;
+
+/// Text, graphic elements and objects on their own layers; see the module docs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ElementsDecomposer;
+
+/// What a decomposition found, for the editor's summary ("2 text, 3 shapes").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub text: usize,
+    pub shapes: usize,
+    pub objects: usize,
+}
+
+impl Decomposer for ElementsDecomposer {
+    fn decompose(
+        &self,
+        image: &RgbaImage,
+        options: &Options,
+        progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError> {
+        validate(image, options)?;
+        if !AlphaStats::of(image).is_opaque() {
+            return RegionsDecomposer::default().decompose(image, options, progress);
+        }
+        if options.layers == LayerCount::AtMost(1) {
+            return Ok(vec![whole(image)]);
+        }
+        progress.set(0.0, "finding text");
+        let lines = text::detect(image, TEXT_SIDE)?;
+        progress.check()?;
+        progress.set(0.3, "finding elements");
+        let (small, scale) = analysis_copy(image);
+        let mut text_plans: Vec<Plan> = Vec::new();
+        for block in text::blocks(&lines) {
+            if let Some(mut plan) = text::plan(&small, scale, block.bbox) {
+                plan.words = text::read(image, &block)?;
+                text_plans.push(plan);
+                progress.check()?;
+            }
+        }
+        let mut bare = small.clone();
+        for plan in text_plans.iter().rev() {
+            plan::peel(plan, &mut bare, 1.0);
+        }
+        progress.check()?;
+        let element_plans = designed_elements(&bare);
+        progress.check()?;
+
+        progress.set(0.5, "solving layers");
+        let mut picture = image.clone();
+        let mut texts = Vec::new();
+        for plan in text_plans.iter().rev() {
+            if let Some(layer) = plan::peel(plan, &mut picture, scale) {
+                texts.push((plan, layer));
+            }
+        }
+        texts.reverse();
+        let mut specs = match element_plans {
+            Some(plans) => {
+                let mut layers = Vec::new();
+                for plan in plans.iter().rev() {
+                    if let Some(layer) = plan::peel(plan, &mut picture, scale) {
+                        layers.push((plan.kind, layer));
+                    }
+                    progress.check()?;
+                }
+                layers.reverse();
+                let mut specs = vec![LayerSpec::new("Background", picture, Offset::default())];
+                specs.extend(layers.into_iter().map(|(kind, (pixels, offset))| {
+                    LayerSpec::new(kind_name(kind), pixels, offset)
+                }));
+                specs
+            }
+            None => photo_objects(&picture, options, progress)?,
+        };
+        progress.check()?;
+        specs.extend(texts.into_iter().map(|(plan, (pixels, offset))| {
+            let name = match &plan.words {
+                Some(words) => format!("Text: {words}"),
+                None => "Text".to_string(),
+            };
+            LayerSpec::new(name, pixels, offset)
+        }));
+        stack::drop_ghosts(&mut specs);
+        if let Some(n) = options.layers.limit() {
+            stack::limit(&mut specs, n);
+        }
+        number_names(&mut specs);
+        progress.set(1.0, "done");
+        Ok(specs)
+    }
+}
+
+/// The analysis copy of `image` and its scale (picture pixels per analysis pixel).
+fn analysis_copy(image: &RgbaImage) -> (RgbaImage, f32) {
+    let (w, h) = image.dimensions();
+    let longer = w.max(h);
+    if longer <= ANALYSIS_SIDE {
+        return (image.clone(), 1.0);
+    }
+    let sw = ((w as f32 * ANALYSIS_SIDE as f32 / longer as f32).round() as u32).max(1);
+    let sh = ((h as f32 * ANALYSIS_SIDE as f32 / longer as f32).round() as u32).max(1);
+    // Triangle (area-like) filtering keeps an edge pixel a mixture of the colours on either
+    // side, which is what the unmixing expects.
+    let small = image::imageops::resize(image, sw, sh, image::imageops::FilterType::Triangle);
+    (small, w as f32 / sw as f32)
+}
+
+/// The element plans of a picture on a designed backdrop (bottom first), or `None` when it
+/// has no such backdrop.
+fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
+    let field = Field::from_image(bare);
+    let (w, h) = (field.width, field.height);
+    let ring = (w.min(h) / 64).max(2);
+    let all = vec![true; w * h];
+    let fit = backdrop::fit(&field, &all, &backdrop::border_ring(w, h, ring));
+    if !fit.is_designed() {
+        return None;
+    }
+    let thresholds = Thresholds {
+        strong: 0.03,
+        weak: 0.006,
+        min_area: (w * h / 20_000).max(12),
+        reach: (w.max(h) / 100).max(3),
+    };
+    let window = Window {
+        picture: &field,
+        underlay: &fit.model,
+        region: &all,
+        origin: (0, 0),
+    };
+    let mut plans = Vec::new();
+    graphics::find(&window, thresholds, 0, &mut plans);
+    Some(plans)
+}
+
+/// Salient objects of a photograph (the picture with its text peeled off), from the
+/// objects method, background first.
+fn photo_objects(
+    picture: &RgbaImage,
+    options: &Options,
+    progress: &Progress,
+) -> Result<Vec<LayerSpec>, DecomposeError> {
+    let objects = Options {
+        layers: LayerCount::AtMost(1 + PHOTO_OBJECTS),
+        ..options.clone()
+    };
+    let mut specs = ObjectsDecomposer.decompose(picture, &objects, progress)?;
+    if let Some(bottom) = specs.first_mut() {
+        bottom.name = "Background".into();
+    }
+    Ok(specs)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text => "Text",
+        Kind::Shape => "Shape",
+        Kind::Graphic => "Object",
+    }
+}
+
+/// Numbers the layers of each kind bottom-up ("Shape 1", "Shape 2", "Text 1"), leaving
+/// "Background" and named text ("Text: Summer sale") alone.
+fn number_names(specs: &mut [LayerSpec]) {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for spec in specs.iter_mut().skip(1) {
+        let base = spec
+            .name
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ')
+            .to_string();
+        if spec.name.contains(':') || base.is_empty() {
+            continue;
+        }
+        let n = match counts.iter_mut().find(|(b, _)| *b == base) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                counts.push((base.clone(), 1));
+                1
+            }
+        };
+        spec.name = format!("{base} {n}");
+    }
+}
+
+/// `image` as one full-canvas layer.
+fn whole(image: &RgbaImage) -> LayerSpec {
+    LayerSpec::new("Background", image.clone(), Offset::default())
+}
+
+/// Counts the kinds of layers in a decomposition by their names.
+pub fn found(specs: &[LayerSpec]) -> Found {
+    let mut found = Found::default();
+    for spec in specs.iter().skip(1) {
+        if spec.name.starts_with("Text") {
+            found.text += 1;
+        } else if spec.name.starts_with("Shape") {
+            found.shapes += 1;
+        } else {
+            found.objects += 1;
+        }
+    }
+    found
+}

@@ -1,0 +1,243 @@
+//! Text layers: the lines PP-OCRv4's detector finds ([`crate::decompose::nn::dbnet`]) are
+//! grouped into blocks (a title, a paragraph, a button label), and each block is matted with
+//! two colours: the text's own colour and the local background, a smooth field fitted to the
+//! block's rim and to the pixels between the glyphs. Alpha is the pixel's position between
+//! the two, so anti-aliased glyph edges come out soft, and the layer keeps one colour, so
+//! recolouring it recolours the text.
+
+use super::backdrop::{self, border_ring};
+use super::field::{Field, Rgb, distance};
+use super::plan::{Kind, Plan, unmix};
+use crate::decompose::DecomposeError;
+use crate::decompose::nn::{dbnet, ocr_rec};
+use crate::model::RgbaImage;
+use crate::model::pixels::BBox;
+
+/// Lines whose heights differ by more than this ratio belong to different blocks (a title
+/// and its subtitle).
+const HEIGHT_RATIO: f32 = 1.35;
+/// Largest gap between two lines of one block, in line heights.
+const LINE_GAP: f32 = 0.9;
+/// Largest gap between two words of one line, in line heights.
+const WORD_GAP: f32 = 1.5;
+/// Text must differ at least this much from its background to be lifted out.
+const MIN_CONTRAST: f32 = 0.12;
+
+/// The text lines PP-OCRv4's detector finds in `image` (analysed with its longer side at
+/// most `max_side`), as boxes in picture pixels.
+pub fn detect(image: &RgbaImage, max_side: u32) -> Result<Vec<BBox>, DecomposeError> {
+    let map = dbnet::text_map(image, max_side)?;
+    Ok(dbnet::text_lines(&map, image.dimensions())
+        .into_iter()
+        .map(|line| line.bbox)
+        .collect())
+}
+
+/// A block of text lines: a title, a paragraph, a button label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    /// The box holding every line, in picture pixels.
+    pub bbox: BBox,
+    /// The lines, top first.
+    pub lines: Vec<BBox>,
+}
+
+/// Groups detected lines (picture pixels) into blocks: lines of similar height stacked
+/// closely and aligned (left, centre or overlapping), and words of one line side by side.
+pub fn blocks(lines: &[BBox]) -> Vec<Block> {
+    let n = lines.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            if same_block(lines[i], lines[j]) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                parent[a] = b;
+            }
+        }
+    }
+    let mut out: Vec<(usize, Block)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let r = root(&mut parent, i);
+        match out.iter_mut().find(|(k, _)| *k == r) {
+            Some((_, b)) => {
+                b.bbox = b.bbox.union(*line);
+                b.lines.push(*line);
+            }
+            None => out.push((
+                r,
+                Block {
+                    bbox: *line,
+                    lines: vec![*line],
+                },
+            )),
+        }
+    }
+    let mut blocks: Vec<Block> = out.into_iter().map(|(_, b)| b).collect();
+    for b in &mut blocks {
+        b.lines.sort_by_key(|l| (l.y0, l.x0));
+    }
+    blocks.sort_by_key(|b| (b.bbox.y0, b.bbox.x0));
+    blocks
+}
+
+/// The words of a block, read line by line from `image` (at most [`READ_LINES`] lines,
+/// shortened to [`NAME_CHARS`] characters); `None` when nothing legible was read.
+pub fn read(image: &RgbaImage, block: &Block) -> Result<Option<String>, DecomposeError> {
+    let mut words = Vec::new();
+    for line in block.lines.iter().take(READ_LINES) {
+        let crop =
+            image::imageops::crop_imm(image, line.x0, line.y0, line.width(), line.height())
+                .to_image();
+        let (text, confidence) = ocr_rec::recognize_line(&crop)?;
+        if confidence >= MIN_CONFIDENCE && !text.trim().is_empty() {
+            words.push(text.trim().to_string());
+        }
+    }
+    let joined = words.join(" ");
+    if joined.is_empty() {
+        return Ok(None);
+    }
+    let mut name: String = joined.chars().take(NAME_CHARS).collect();
+    if joined.chars().count() > NAME_CHARS {
+        name.push('…');
+    }
+    Ok(Some(name))
+}
+
+/// Lines of a block read for its name.
+const READ_LINES: usize = 2;
+/// Longest layer name, in characters, before "…".
+const NAME_CHARS: usize = 32;
+/// Mean character confidence below which a reading is not used as a name.
+const MIN_CONFIDENCE: f32 = 0.6;
+
+fn same_block(a: BBox, b: BBox) -> bool {
+    let (ha, hb) = (a.height() as f32, b.height() as f32);
+    if ha.max(hb) > HEIGHT_RATIO * ha.min(hb) {
+        return false;
+    }
+    let h = ha.min(hb);
+    let v_overlap = a.y1.min(b.y1) as f32 - a.y0.max(b.y0) as f32;
+    let h_gap = (a.x0.max(b.x0) as f32 - a.x1.min(b.x1) as f32).max(0.0);
+    if v_overlap > 0.5 * h {
+        return h_gap <= WORD_GAP * h;
+    }
+    let v_gap = (a.y0.max(b.y0) as f32 - a.y1.min(b.y1) as f32).max(0.0);
+    let centre = |b: BBox| (b.x0 + b.x1) as f32 / 2.0;
+    let aligned = a.x0.max(b.x0) < a.x1.min(b.x1)
+        || (a.x0 as f32 - b.x0 as f32).abs() <= 0.5 * h
+        || (centre(a) - centre(b)).abs() <= 0.5 * h;
+    v_gap <= LINE_GAP * h && aligned
+}
+
+/// The text plan for `block` (picture pixels) on `picture` (analysis resolution, `scale`
+/// picture pixels per analysis pixel), or `None` when the block holds no text that stands
+/// out from its background.
+pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<Plan> {
+    let (pw, ph) = picture.dimensions();
+    let line = (block.height() as f32 / scale).max(1.0);
+    let margin = (0.2 * line).round().max(2.0) as u32;
+    let x0 = ((block.x0 as f32 / scale) as u32).saturating_sub(margin);
+    let y0 = ((block.y0 as f32 / scale) as u32).saturating_sub(margin);
+    let x1 = (((block.x1 as f32 / scale).ceil() as u32) + margin).min(pw);
+    let y1 = (((block.y1 as f32 / scale).ceil() as u32) + margin).min(ph);
+    if x1 <= x0 + 2 || y1 <= y0 + 2 {
+        return None;
+    }
+    let bbox = BBox::new(x0, y0, x1, y1);
+    let crop = image::imageops::crop_imm(picture, x0, y0, x1 - x0, y1 - y0).to_image();
+    let field = Field::from_image(&crop);
+    let (w, h) = (field.width, field.height);
+    let fit = backdrop::fit(&field, &vec![true; w * h], &border_ring(w, h, 2));
+    let colour = text_colour(&field, &fit.model, &fit.inlier)?;
+    let alphas: Vec<f32> = (0..w * h)
+        .map(|i| {
+            if fit.inlier[i] {
+                0.0
+            } else {
+                unmix(field.data[i], fit.model.data[i], colour)
+            }
+        })
+        .collect();
+    let covered = alphas.iter().filter(|&&a| a > 0.5).count();
+    if covered < 10 || covered * 100 < w * h {
+        return None;
+    }
+    let contrast = (0..w * h)
+        .filter(|&i| !fit.inlier[i])
+        .map(|i| distance(colour, fit.model.data[i]))
+        .fold(0.0f32, f32::max);
+    if contrast < MIN_CONTRAST {
+        return None;
+    }
+    Some(Plan {
+        kind: Kind::Text,
+        bbox,
+        mask: alphas.iter().map(|&a| a > 0.0).collect(),
+        solid: vec![false; w * h],
+        colour: Field::filled(w, h, colour),
+        underlay: fit.model,
+        words: None,
+    })
+}
+
+/// The text's colour: the median of the block's off-background pixels that differ most
+/// from the background (glyph cores, not their anti-aliased edges).
+fn text_colour(field: &Field, model: &Field, inlier: &[bool]) -> Option<Rgb> {
+    let mut off: Vec<(f32, Rgb)> = (0..field.data.len())
+        .filter(|&i| !inlier[i])
+        .map(|i| (distance(field.data[i], model.data[i]), field.data[i]))
+        .collect();
+    if off.is_empty() {
+        return None;
+    }
+    off.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let strongest = off[0].0;
+    let core: Vec<Rgb> = off
+        .iter()
+        .take_while(|(d, _)| *d >= 0.7 * strongest)
+        .map(|(_, c)| *c)
+        .collect();
+    Some(std::array::from_fn(|c| {
+        let mut v: Vec<f32> = core.iter().map(|p| p[c]).collect();
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_of_a_line_and_lines_of_a_paragraph_form_one_block() {
+        let lines = [
+            BBox::new(10, 10, 60, 30),
+            BBox::new(70, 11, 120, 30),
+            BBox::new(10, 36, 110, 56),
+        ];
+        let found = blocks(&lines);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].bbox, BBox::new(10, 10, 120, 56));
+        assert_eq!(found[0].lines.len(), 3);
+    }
+
+    #[test]
+    fn a_title_and_a_smaller_subtitle_are_two_blocks() {
+        let lines = [BBox::new(10, 10, 200, 50), BBox::new(10, 56, 150, 72)];
+        assert_eq!(blocks(&lines).len(), 2);
+    }
+
+    #[test]
+    fn far_apart_labels_are_two_blocks() {
+        let lines = [BBox::new(10, 10, 60, 30), BBox::new(300, 10, 360, 30)];
+        assert_eq!(blocks(&lines).len(), 2);
+    }
+}
