@@ -56,6 +56,55 @@ pub fn border_ring(width: usize, height: usize, ring: usize) -> Vec<bool> {
     seeds
 }
 
+/// Largest step between neighbouring pixels along the picture's edge within one stretch of
+/// backdrop; a bigger step starts another stretch (a banner reaching the edge).
+const EDGE_JUMP: f32 = 0.05;
+
+/// Seeds for the picture's backdrop: the pixels of the outermost ring in its longest smooth
+/// stretch (no step above [`EDGE_JUMP`] between neighbours), and that stretch's share of
+/// the ring. A flat or gradient page gives one stretch all around; a page with a banner
+/// along one edge gives the page's stretch, longer than the banner's; a photograph's
+/// texture breaks its edge into short stretches.
+pub fn edge_seeds(picture: &Field) -> (Vec<bool>, f32) {
+    let (w, h) = (picture.width, picture.height);
+    let mut ring: Vec<usize> = Vec::new();
+    ring.extend((0..w).map(|x| x));
+    ring.extend((1..h).map(|y| y * w + w - 1));
+    ring.extend((0..w.saturating_sub(1)).rev().map(|x| (h - 1) * w + x));
+    ring.extend((1..h.saturating_sub(1)).rev().map(|y| y * w));
+    let n = ring.len();
+    let mut seeds = vec![false; w * h];
+    if n < 4 {
+        seeds.iter_mut().for_each(|s| *s = true);
+        return (seeds, 1.0);
+    }
+    let jump =
+        |k: usize| distance(picture.data[ring[k]], picture.data[ring[(k + 1) % n]]) > EDGE_JUMP;
+    let Some(start) = (0..n).find(|&k| jump(k)) else {
+        for &i in &ring {
+            seeds[i] = true;
+        }
+        return (seeds, 1.0);
+    };
+    // Walk once around from just after a jump, cutting at every jump.
+    let (mut best, mut best_len, mut run_start, mut run_len) = (0usize, 0usize, start + 1, 0usize);
+    for step in 0..n {
+        let k = (start + 1 + step) % n;
+        run_len += 1;
+        if jump(k) {
+            if run_len > best_len {
+                (best, best_len) = (run_start, run_len);
+            }
+            run_start = k + 1;
+            run_len = 0;
+        }
+    }
+    for step in 0..best_len {
+        seeds[ring[(best + step) % n]] = true;
+    }
+    (seeds, best_len as f32 / n as f32)
+}
+
 /// Fits the backdrop of `picture` inside `region`, starting from `seeds` (pixels expected
 /// to be backdrop: the picture's border, a panel's rim).
 pub fn fit(picture: &Field, region: &[bool], seeds: &[bool]) -> Backdrop {

@@ -66,9 +66,36 @@ pub fn find(window: &Window<'_>, t: Thresholds, depth: usize, plans: &mut Vec<Pl
     let mut owner = label_seeds(&strong, w, h, t.min_area);
     grow(&mut owner, &weak, w, h, t.reach);
     let groups = join_rows(join_enclosed(&owner, w, h), w);
-    for group in groups {
-        place(window, &group, &strong, t, depth, plans);
+    for group in groups
+        .iter()
+        .filter(|g| has_crisp_edge(window.picture, &g.pixels))
+    {
+        place(window, group, &strong, t, depth, plans);
     }
+}
+
+/// A step between neighbouring pixels this big counts as a drawn edge.
+const MIN_EDGE: f32 = 0.08;
+/// Share of an element's box half-perimeter that must be drawn edge.
+const MIN_EDGE_SHARE: f32 = 0.25;
+
+/// Whether the pixels have a drawn element's crisp outline: drawn elements (cards, icons,
+/// text) step sharply from their backdrop along much of their outline, while the blobs that
+/// stand out of a soft photographic backdrop (a highlight, a blurred leaf) fade in.
+fn has_crisp_edge(picture: &Field, pixels: &[usize]) -> bool {
+    let w = picture.width;
+    let Some(bbox) = pixel_box(pixels, w) else {
+        return false;
+    };
+    let edges = pixels
+        .iter()
+        .filter(|&&i| {
+            let (x, y) = (i % w, i / w);
+            neighbours(x, y, w, picture.height)
+                .any(|(nx, ny)| distance(picture.data[i], picture.data[ny * w + nx]) >= MIN_EDGE)
+        })
+        .count();
+    edges as f32 >= MIN_EDGE_SHARE * (bbox.width() + bbox.height()) as f32
 }
 
 /// Plans one group of pixels: a panel with what sits on it or overhangs it, or one element.

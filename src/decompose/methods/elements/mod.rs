@@ -27,14 +27,14 @@
 //! Written here, not taken from a crate: no crate splits designs into layers.
 
 mod backdrop;
-mod graphics;
 mod field;
+mod graphics;
 mod plan;
 mod stack;
 mod text;
 
-use self::graphics::{Thresholds, Window};
 use self::field::Field;
+use self::graphics::{Thresholds, Window};
 use self::plan::{Kind, Plan};
 use crate::decompose::methods::objects::ObjectsDecomposer;
 use crate::decompose::methods::regions::RegionsDecomposer;
@@ -50,6 +50,8 @@ pub use self::stack::{MIN_SOLID_PIXELS, MIN_SOLID_SHARE, is_real};
 pub const ANALYSIS_SIDE: u32 = 1024;
 /// Longer side the text detector sees.
 pub const TEXT_SIDE: u32 = 960;
+/// A designed backdrop runs smoothly along at least this share of the picture's edge.
+const MIN_EDGE_STRETCH: f32 = 0.4;
 /// Salient objects asked of the objects method on a photograph.
 const PHOTO_OBJECTS: usize = 3;
 
@@ -165,9 +167,12 @@ fn analysis_copy(image: &RgbaImage) -> (RgbaImage, f32) {
 fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
     let field = Field::from_image(bare);
     let (w, h) = (field.width, field.height);
-    let ring = (w.min(h) / 64).max(2);
     let all = vec![true; w * h];
-    let fit = backdrop::fit(&field, &all, &backdrop::border_ring(w, h, ring));
+    let (seeds, stretch) = backdrop::edge_seeds(&field);
+    if stretch < MIN_EDGE_STRETCH {
+        return None;
+    }
+    let fit = backdrop::fit(&field, &all, &seeds);
     if !fit.is_designed() {
         return None;
     }

@@ -24,7 +24,9 @@ fn solid_pixels(spec: &LayerSpec) -> (usize, usize) {
 /// Whether `spec` carries real content (see [`MIN_SOLID_SHARE`]).
 pub fn is_real(spec: &LayerSpec) -> bool {
     let (solid, total) = solid_pixels(spec);
-    solid >= MIN_SOLID_PIXELS && solid as f64 >= MIN_SOLID_SHARE * total as f64
+    // A one-pixel sliver is a leftover edge of something else, not an element.
+    let sliver = spec.pixels.width() < 2 || spec.pixels.height() < 2;
+    !sliver && solid >= MIN_SOLID_PIXELS && solid as f64 >= MIN_SOLID_SHARE * total as f64
 }
 
 /// Total alpha of a layer, in pixels: how much of the picture it holds.

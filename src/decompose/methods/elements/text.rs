@@ -92,9 +92,8 @@ pub fn blocks(lines: &[BBox]) -> Vec<Block> {
 pub fn read(image: &RgbaImage, block: &Block) -> Result<Option<String>, DecomposeError> {
     let mut words = Vec::new();
     for line in block.lines.iter().take(READ_LINES) {
-        let crop =
-            image::imageops::crop_imm(image, line.x0, line.y0, line.width(), line.height())
-                .to_image();
+        let crop = image::imageops::crop_imm(image, line.x0, line.y0, line.width(), line.height())
+            .to_image();
         let (text, confidence) = ocr_rec::recognize_line(&crop)?;
         if confidence >= MIN_CONFIDENCE && !text.trim().is_empty() {
             words.push(text.trim().to_string());
