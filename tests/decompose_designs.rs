@@ -8,7 +8,9 @@
 //! [`FLOORS`] must also reach its mean soft-IoU floors. A new method without an entry gets
 //! only the reconstruction check: measure it (the test prints its numbers) and add a row.
 
-use strata::decompose::eval::{self, LayerRequest, Protocol, Scene, SceneKind, SceneResult, Summary, designs};
+use strata::decompose::eval::{
+    self, LayerRequest, Protocol, Scene, SceneKind, SceneResult, Summary, designs,
+};
 use strata::decompose::registry::{MethodSettings, decomposer_for};
 use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
 use strata::model::{Offset, RgbaImage};
@@ -89,8 +91,14 @@ fn measure(name: &str, decomposer: &dyn Decomposer, method: Method) -> Vec<Scene
     let results: Vec<SceneResult> = subset()
         .iter()
         .map(|scene| {
-            eval::evaluate(decomposer, scene, &options, request(method), &Protocol::default())
-                .unwrap_or_else(|e| panic!("{name} on design {}: {e}", scene.seed))
+            eval::evaluate(
+                decomposer,
+                scene,
+                &options,
+                request(method),
+                &Protocol::default(),
+            )
+            .unwrap_or_else(|e| panic!("{name} on design {}: {e}", scene.seed))
         })
         .collect();
     for r in &results {

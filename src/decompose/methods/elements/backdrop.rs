@@ -68,7 +68,7 @@ const EDGE_JUMP: f32 = 0.05;
 pub fn edge_seeds(picture: &Field) -> (Vec<bool>, f32) {
     let (w, h) = (picture.width, picture.height);
     let mut ring: Vec<usize> = Vec::new();
-    ring.extend((0..w).map(|x| x));
+    ring.extend(0..w);
     ring.extend((1..h).map(|y| y * w + w - 1));
     ring.extend((0..w.saturating_sub(1)).rev().map(|x| (h - 1) * w + x));
     ring.extend((1..h.saturating_sub(1)).rev().map(|y| y * w));
