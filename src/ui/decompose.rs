@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::app::Applying;
 use super::{Command, StrataApp};
 use crate::decompose::jobs::{Finished, JobRequest, Jobs, Target};
+use crate::decompose::methods::elements;
 use crate::decompose::registry::{MethodSettings, decomposer_for};
 use crate::decompose::{
     DecomposeError, Decomposer, LayerCount, MAX_LAYERS, Method, Options, apply,
@@ -172,6 +173,7 @@ impl StrataApp {
             Err(err) => return self.messages.error(failure_message(&err)),
         };
         let method = finished.options.method;
+        let kinds = elements::found(&specs).describe();
         let label = format!("Decompose ({method})");
         let doc = self.doc.edit(applying);
         let new_ids: Option<Vec<LayerId>> = match finished.target {
@@ -189,7 +191,7 @@ impl StrataApp {
             Some(ids) => {
                 self.selected = ids.last().copied();
                 self.messages
-                    .info(format!("Decomposed into {} layers ({method})", ids.len()));
+                    .info(decomposed_message(ids.len(), method, &kinds));
             }
             None => self
                 .messages
@@ -277,6 +279,17 @@ pub fn progress_ui(ui: &mut egui::Ui, state: &DecomposeState, out: &mut Vec<Comm
                 .text(text),
         );
         ui.separator();
+    }
+}
+
+/// The status line after a decomposition: how many layers, by which method, and which
+/// kinds of layers were found ("Decomposed into 6 layers (elements): 2 text, 3 shapes").
+fn decomposed_message(layers: usize, method: Method, kinds: &str) -> String {
+    let noun = if layers == 1 { "layer" } else { "layers" };
+    if kinds.is_empty() {
+        format!("Decomposed into {layers} {noun} ({method})")
+    } else {
+        format!("Decomposed into {layers} {noun} ({method}): {kinds}")
     }
 }
 
@@ -483,5 +496,17 @@ mod tests {
         let last = cancelled.messages().last().expect("a message");
         assert_eq!(last.text, "Decomposition cancelled");
         assert!(!cancelled.history().can_undo(), "the document is untouched");
+    }
+
+    #[test]
+    fn the_status_says_which_kinds_of_layers_were_found() {
+        assert_eq!(
+            decomposed_message(6, Method::Elements, "2 text, 3 shapes"),
+            "Decomposed into 6 layers (elements): 2 text, 3 shapes"
+        );
+        assert_eq!(
+            decomposed_message(1, Method::Regions, ""),
+            "Decomposed into 1 layer (regions)"
+        );
     }
 }

@@ -250,7 +250,27 @@ fn whole(image: &RgbaImage) -> LayerSpec {
     LayerSpec::new("Background", image.clone(), Offset::default())
 }
 
-/// Counts the kinds of layers in a decomposition by their names.
+impl Found {
+    /// "2 text, 3 shapes, 1 object"; empty when nothing but a background was found.
+    pub fn describe(&self) -> String {
+        let part = |n: usize, one: &str, many: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        };
+        [
+            part(self.text, "text", "text"),
+            part(self.shapes, "shape", "shapes"),
+            part(self.objects, "object", "objects"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// Counts the kinds of layers in a decomposition (background first) by their names.
 pub fn found(specs: &[LayerSpec]) -> Found {
     let mut found = Found::default();
     for spec in specs.iter().skip(1) {
@@ -263,4 +283,54 @@ pub fn found(specs: &[LayerSpec]) -> Found {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str) -> LayerSpec {
+        LayerSpec::new(name, RgbaImage::new(1, 1), Offset::default())
+    }
+
+    #[test]
+    fn the_kinds_found_are_counted_and_described() {
+        let specs: Vec<LayerSpec> = ["Background", "Shape 1", "Shape 2", "Object 1", "Text: Sale"]
+            .into_iter()
+            .map(named)
+            .collect();
+        let found = found(&specs);
+        assert_eq!(
+            found,
+            Found {
+                text: 1,
+                shapes: 2,
+                objects: 1
+            }
+        );
+        assert_eq!(found.describe(), "1 text, 2 shapes, 1 object");
+        assert_eq!(Found::default().describe(), "");
+    }
+
+    #[test]
+    fn layers_are_numbered_per_kind_and_read_text_keeps_its_words() {
+        let mut specs: Vec<LayerSpec> =
+            ["Background", "Shape", "Object", "Shape", "Text: Hi", "Text"]
+                .into_iter()
+                .map(named)
+                .collect();
+        number_names(&mut specs);
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Background",
+                "Shape 1",
+                "Object 1",
+                "Shape 2",
+                "Text: Hi",
+                "Text 1"
+            ]
+        );
+    }
 }
