@@ -53,10 +53,11 @@ pub enum Command {
     /// Split a picture into layers and save them (.psd, .ora, .png or a folder of PNGs).
     Decompose {
         input: PathBuf,
-        /// objects (salient objects, inpainted background), palette (soft colour layers),
-        /// regions (colour regions, no model) or qwen-layered (Qwen-Image-Layered; needs
-        /// --weights and, in practice, a large GPU).
-        #[arg(long, default_value = "objects")]
+        /// elements (text, shapes and objects each on a layer; the default), objects
+        /// (salient objects, inpainted background), palette (soft colour layers), regions
+        /// (colour regions, no model) or qwen-layered (Qwen-Image-Layered; needs --weights
+        /// and, in practice, a large GPU).
+        #[arg(long, default_value = "elements")]
         method: strata::decompose::Method,
         /// Layers, background included: `auto` (as many as the picture holds) or an upper
         /// bound (the least significant layers are merged into their neighbours).

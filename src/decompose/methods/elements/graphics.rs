@@ -334,6 +334,7 @@ fn element(window: &Window<'_>, pixels: &[usize], bbox: BBox, strong: &[bool]) -
         colour,
         underlay: crop(window.underlay, w, bbox),
         words: None,
+        alpha: None,
     };
     (plan, share)
 }

@@ -41,6 +41,9 @@ pub struct Plan {
     pub underlay: Field,
     /// The layer's words, for text that was read.
     pub words: Option<String>,
+    /// Alpha already known at analysis resolution (all three channels hold it), sampled
+    /// instead of unmixing: a photographic object's matte.
+    pub alpha: Option<Field>,
 }
 
 /// Alpha of picture colour `p` as a mixture of element colour `f` over underlay `u`, and
@@ -111,10 +114,14 @@ pub fn peel(plan: &Plan, picture: &mut RgbaImage, scale: f32) -> Option<(RgbaIma
             );
             let px = picture.get_pixel(x as u32, y as u32).0;
             let p = [unit(px[0]), unit(px[1]), unit(px[2])];
-            let alpha = if plan.solid[li] {
-                1.0
-            } else {
-                unmix(p, u, plan.colour.data[li])
+            let (fx, fy) = (
+                (x as f32 + 0.5) / scale - b.x0 as f32,
+                (y as f32 + 0.5) / scale - b.y0 as f32,
+            );
+            let alpha = match &plan.alpha {
+                Some(known) => known.sample(fx, fy)[0],
+                None if plan.solid[li] => 1.0,
+                None => unmix(p, u, plan.colour.data[li]),
             };
             let Some(solved) = solve(p, u, alpha) else {
                 continue;

@@ -184,6 +184,7 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<Plan> {
         colour: Field::filled(w, h, colour),
         underlay: fit.model,
         words: None,
+        alpha: None,
     })
 }
 
