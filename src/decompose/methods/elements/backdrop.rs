@@ -18,7 +18,7 @@ const DESIGNED_RING_MEDIAN: f32 = 0.008;
 /// Share of the border that must be backdrop for the picture to count as designed.
 const DESIGNED_RING_SHARE: f32 = 0.55;
 /// Share of the whole picture that must be backdrop.
-const DESIGNED_SHARE: f32 = 0.2;
+const DESIGNED_SHARE: f32 = 0.5;
 
 /// A fitted backdrop.
 #[derive(Clone, Debug)]
