@@ -81,6 +81,7 @@ impl Decomposer for ElementsDecomposer {
         if options.layers == LayerCount::AtMost(1) {
             return Ok(vec![whole(image)]);
         }
+        progress.check()?;
         progress.set(0.0, "finding text");
         let lines = text::detect(image, TEXT_SIDE)?;
         progress.check()?;

@@ -1,0 +1,109 @@
+//! The `elements` method (the default) end to end: text on its own named layer, panels and
+//! what sits on them, an honest layer count, exact reconstruction at any size, and the bad
+//! inputs issue #14 lists (nothing to find, a bounded count, a very large picture, Cancel).
+#![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
+
+use image::{Rgba, RgbaImage};
+use strata::decompose::eval::{designs, document_of, reconstruction};
+use strata::decompose::methods::elements::{ElementsDecomposer, is_real};
+use strata::decompose::{
+    DecomposeError, Decomposer as _, LayerCount, LayerSpec, Options, Progress,
+};
+use strata::model::composite;
+
+fn decompose(image: &RgbaImage, layers: LayerCount) -> Vec<LayerSpec> {
+    let options = Options {
+        layers,
+        ..Options::default()
+    };
+    ElementsDecomposer
+        .decompose(image, &options, &Progress::new())
+        .unwrap()
+}
+
+/// The composite of `specs` reproduces `image` within 1/255 (RMSE).
+fn assert_reproduces(specs: &[LayerSpec], image: &RgbaImage) {
+    let out = composite(&document_of(specs, image.dimensions()));
+    let r = reconstruction(&out, image).unwrap();
+    assert!(r.rmse < 1.0 / 255.0, "RMSE {:.3}/255", r.rmse * 255.0);
+}
+
+fn names(specs: &[LayerSpec]) -> Vec<&str> {
+    specs.iter().map(|s| s.name.as_str()).collect()
+}
+
+/// A flat design with a title, a card and clip art (recipe 12 of the designs set).
+fn poster(size: (u32, u32)) -> RgbaImage {
+    let assets = designs::Assets::load_default().unwrap();
+    designs::scene(&assets, 12, size).unwrap().composite()
+}
+
+#[test]
+fn a_plain_or_gradient_picture_gives_one_layer() {
+    let plain = RgbaImage::from_pixel(320, 200, Rgba([40, 90, 160, 255]));
+    assert_eq!(names(&decompose(&plain, LayerCount::Auto)), ["Background"]);
+    let gradient = RgbaImage::from_fn(320, 200, |x, y| {
+        Rgba([(x * 255 / 319) as u8, (y * 255 / 199) as u8, 128, 255])
+    });
+    let specs = decompose(&gradient, LayerCount::Auto);
+    assert_eq!(names(&specs), ["Background"]);
+    assert_reproduces(&specs, &gradient);
+}
+
+#[test]
+fn a_design_splits_into_named_real_layers_that_reproduce_it() {
+    let image = poster((768, 512));
+    let specs = decompose(&image, LayerCount::Auto);
+    eprintln!("{:?}", names(&specs));
+    assert_eq!(specs[0].name, "Background");
+    assert!(specs.len() >= 3, "{:?}", names(&specs));
+    assert!(
+        specs.iter().any(|s| s.name.starts_with("Text: ")),
+        "the title was not read: {:?}",
+        names(&specs)
+    );
+    for spec in &specs[1..] {
+        assert!(is_real(spec), "{} is a ghost layer", spec.name);
+    }
+    // Text sits on top of the stack.
+    let first_text = specs
+        .iter()
+        .position(|s| s.name.starts_with("Text"))
+        .unwrap();
+    assert!(
+        specs[first_text..]
+            .iter()
+            .all(|s| s.name.starts_with("Text"))
+    );
+    assert_reproduces(&specs, &image);
+}
+
+#[test]
+fn an_upper_bound_merges_layers_and_keeps_the_picture() {
+    let image = poster((768, 512));
+    let all = decompose(&image, LayerCount::Auto).len();
+    assert!(all > 2);
+    let specs = decompose(&image, LayerCount::AtMost(2));
+    assert_eq!(specs.len(), 2);
+    assert_reproduces(&specs, &image);
+}
+
+#[test]
+fn a_large_picture_is_solved_at_full_size() {
+    let small = poster((768, 512));
+    let large = image::imageops::resize(&small, 2304, 1536, image::imageops::FilterType::Triangle);
+    let specs = decompose(&large, LayerCount::Auto);
+    assert!(specs.len() >= 3, "{:?}", names(&specs));
+    assert_eq!(specs[0].pixels.dimensions(), (2304, 1536));
+    assert_reproduces(&specs, &large);
+}
+
+#[test]
+fn a_cancelled_job_stops() {
+    let progress = Progress::new();
+    progress.cancel();
+    let err = ElementsDecomposer
+        .decompose(&poster((384, 256)), &Options::default(), &progress)
+        .unwrap_err();
+    assert_eq!(err, DecomposeError::Cancelled);
+}
