@@ -36,6 +36,7 @@ mod text;
 use self::field::Field;
 use self::graphics::{Thresholds, Window};
 use self::plan::{Kind, Plan};
+use crate::decompose::inpaint::inpaint;
 use crate::decompose::methods::objects::ObjectsDecomposer;
 use crate::decompose::methods::regions::RegionsDecomposer;
 use crate::decompose::{
@@ -88,13 +89,16 @@ impl Decomposer for ElementsDecomposer {
         progress.set(0.3, "finding elements");
         let (small, scale) = analysis_copy(image);
         let mut text_plans: Vec<Plan> = Vec::new();
+        let mut textured = Vec::new();
         for block in text::blocks(&lines) {
-            if let Some(mut plan) = text::plan(&small, scale, block.bbox) {
+            if let Some((mut plan, on_texture)) = text::plan(&small, scale, block.bbox) {
                 plan.words = text::read(image, &block)?;
+                textured.push(on_texture);
                 text_plans.push(plan);
                 progress.check()?;
             }
         }
+        fill_under_textured_text(&small, &mut text_plans, &textured, options.seed, progress)?;
         let mut bare = small.clone();
         for plan in text_plans.iter().rev() {
             plan::peel(plan, &mut bare, 1.0);
@@ -146,6 +150,52 @@ impl Decomposer for ElementsDecomposer {
         progress.set(1.0, "done");
         Ok(specs)
     }
+}
+
+/// Replaces the smooth underlay of text on texture (a sign on a photo, a title over smoke)
+/// by the picture inpainted under the glyphs, so hiding the text shows texture rather than
+/// a smooth, letter-shaped patch. The text's colours are solved against this underlay, so
+/// the stack still reproduces the picture.
+fn fill_under_textured_text(
+    small: &RgbaImage,
+    plans: &mut [Plan],
+    textured: &[bool],
+    seed: u64,
+    progress: &Progress,
+) -> Result<(), DecomposeError> {
+    if !textured.iter().any(|&t| t) {
+        return Ok(());
+    }
+    let mut hole = image::GrayImage::new(small.width(), small.height());
+    for (plan, _) in plans.iter().zip(textured).filter(|(_, t)| **t) {
+        let b = plan.bbox;
+        let bw = b.width() as usize;
+        for (li, _) in plan.mask.iter().enumerate().filter(|(_, m)| **m) {
+            let (x, y) = (b.x0 + (li % bw) as u32, b.y0 + (li / bw) as u32);
+            // The glyph and a pixel around it, so no anti-aliased edge is copied inwards.
+            for ny in y.saturating_sub(1)..(y + 2).min(small.height()) {
+                for nx in x.saturating_sub(1)..(x + 2).min(small.width()) {
+                    hole.put_pixel(nx, ny, image::Luma([255]));
+                }
+            }
+        }
+    }
+    let filled = match inpaint(small, &hole, &progress.scoped(0.3, 0.4), seed) {
+        Ok(filled) => filled,
+        Err(DecomposeError::Cancelled) => return Err(DecomposeError::Cancelled),
+        // Text over almost the whole picture: nothing to copy from; keep the smooth fill.
+        Err(_) => return Ok(()),
+    };
+    let field = Field::from_image(&filled);
+    for (plan, _) in plans.iter_mut().zip(textured).filter(|(_, t)| **t) {
+        let b = plan.bbox;
+        let bw = b.width() as usize;
+        for (li, u) in plan.underlay.data.iter_mut().enumerate() {
+            let (x, y) = (b.x0 as usize + li % bw, b.y0 as usize + li / bw);
+            *u = field.at(x, y);
+        }
+    }
+    Ok(())
 }
 
 /// The analysis copy of `image` and its scale (picture pixels per analysis pixel).

@@ -136,10 +136,15 @@ fn same_block(a: BBox, b: BBox) -> bool {
     v_gap <= LINE_GAP * h && aligned
 }
 
+/// Texture of a block's surroundings (median distance of its rim to the smooth fit) above
+/// which the background under the text is inpainted rather than continued smoothly.
+const TEXTURED_RIM: f32 = 0.003;
+
 /// The text plan for `block` (picture pixels) on `picture` (analysis resolution, `scale`
-/// picture pixels per analysis pixel), or `None` when the block holds no text that stands
-/// out from its background.
-pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<Plan> {
+/// picture pixels per analysis pixel), and whether the text sits on texture (a photograph,
+/// smoke) rather than a flat or gradient fill; `None` when the block holds no text that
+/// stands out from its background.
+pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)> {
     let (pw, ph) = picture.dimensions();
     let line = (block.height() as f32 / scale).max(1.0);
     let margin = (0.2 * line).round().max(2.0) as u32;
@@ -176,7 +181,8 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<Plan> {
     if contrast < MIN_CONTRAST {
         return None;
     }
-    Some(Plan {
+    let textured = fit.seed_median > TEXTURED_RIM;
+    let plan = Plan {
         kind: Kind::Text,
         bbox,
         mask: alphas.iter().map(|&a| a > 0.0).collect(),
@@ -185,7 +191,8 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<Plan> {
         underlay: fit.model,
         words: None,
         alpha: None,
-    })
+    };
+    Some((plan, textured))
 }
 
 /// The text's colour: the median of the block's off-background pixels that differ most
