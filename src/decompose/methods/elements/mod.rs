@@ -29,6 +29,7 @@
 mod backdrop;
 mod field;
 mod graphics;
+mod photo;
 mod plan;
 mod stack;
 mod text;
@@ -37,12 +38,11 @@ use self::field::Field;
 use self::graphics::{Thresholds, Window};
 use self::plan::{Kind, Plan};
 use crate::decompose::inpaint::inpaint;
-use crate::decompose::methods::objects::ObjectsDecomposer;
 use crate::decompose::methods::regions::RegionsDecomposer;
 use crate::decompose::{
     DecomposeError, Decomposer, LayerCount, LayerSpec, Options, Progress, validate,
 };
-use crate::model::pixels::{AlphaStats, BBox};
+use crate::model::pixels::AlphaStats;
 use crate::model::{Offset, RgbaImage};
 
 pub use self::stack::{MIN_SOLID_PIXELS, MIN_SOLID_SHARE, is_real};
@@ -53,8 +53,6 @@ pub const ANALYSIS_SIDE: u32 = 1024;
 pub const TEXT_SIDE: u32 = 960;
 /// A designed backdrop runs smoothly along at least this share of the picture's edge.
 const MIN_EDGE_STRETCH: f32 = 0.4;
-/// Salient objects asked of the objects method on a photograph.
-const PHOTO_OBJECTS: usize = 3;
 
 /// Text, graphic elements and objects on their own layers; see the module docs.
 #[derive(Clone, Copy, Debug, Default)]
@@ -132,7 +130,7 @@ impl Decomposer for ElementsDecomposer {
                 }));
                 specs
             }
-            None => photo_objects(&bare, &mut picture, scale, options, progress)?,
+            None => photo::objects(&bare, &mut picture, scale, options, progress)?,
         };
         progress.check()?;
         specs.extend(texts.into_iter().map(|(plan, (pixels, offset))| {
@@ -242,97 +240,6 @@ fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
     let mut plans = Vec::new();
     graphics::find(&window, thresholds, 0, &mut plans);
     Some(plans)
-}
-
-/// Salient objects of a photograph from the objects method, background first. They are
-/// found on `bare` (the analysis copy with its text peeled off); on a larger picture each
-/// object's matte and the filled background are scaled up and the layers solved again
-/// against `picture` at full resolution, so memory and time follow the analysis size.
-fn photo_objects(
-    bare: &RgbaImage,
-    picture: &mut RgbaImage,
-    scale: f32,
-    options: &Options,
-    progress: &Progress,
-) -> Result<Vec<LayerSpec>, DecomposeError> {
-    let objects = Options {
-        layers: LayerCount::AtMost(1 + PHOTO_OBJECTS),
-        ..options.clone()
-    };
-    let mut specs = ObjectsDecomposer.decompose(bare, &objects, progress)?;
-    if scale > 1.0 && !specs.is_empty() {
-        let background = Field::from_image(&specs[0].pixels);
-        let plans: Vec<(String, Plan)> = specs
-            .iter()
-            .skip(1)
-            .map(|s| (s.name.clone(), matte_plan(s, &background)))
-            .collect();
-        let mut solved = Vec::new();
-        for (name, plan) in plans.iter().rev() {
-            if let Some((pixels, offset)) = plan::peel(plan, picture, scale) {
-                solved.push(LayerSpec::new(name.clone(), pixels, offset));
-            }
-            progress.check()?;
-        }
-        solved.reverse();
-        specs = std::iter::once(LayerSpec::new(
-            "Background",
-            picture.clone(),
-            Offset::default(),
-        ))
-        .chain(solved)
-        .collect();
-    }
-    if let Some(bottom) = specs.first_mut() {
-        bottom.name = "Background".into();
-    }
-    Ok(specs)
-}
-
-/// A plan that re-solves an analysis-resolution object layer at full resolution: its matte
-/// (grown by a pixel, so scaling up cannot cut its edge) over the filled background.
-fn matte_plan(spec: &LayerSpec, background: &Field) -> Plan {
-    let (w, h) = (spec.pixels.width() as usize, spec.pixels.height() as usize);
-    let (ox, oy) = (spec.offset.x.max(0) as usize, spec.offset.y.max(0) as usize);
-    let alpha: Vec<f32> = spec
-        .pixels
-        .pixels()
-        .map(|p| f32::from(p.0[3]) / 255.0)
-        .collect();
-    let mask: Vec<bool> = (0..w * h)
-        .map(|i| {
-            let (x, y) = (i % w, i / w);
-            (y.saturating_sub(1)..(y + 2).min(h))
-                .any(|ny| (x.saturating_sub(1)..(x + 2).min(w)).any(|nx| alpha[ny * w + nx] > 0.0))
-        })
-        .collect();
-    let underlay = Field {
-        width: w,
-        height: h,
-        data: (0..w * h)
-            .map(|i| {
-                let (x, y) = (
-                    (ox + i % w).min(background.width - 1),
-                    (oy + i / w).min(background.height - 1),
-                );
-                background.at(x, y)
-            })
-            .collect(),
-    };
-    Plan {
-        kind: Kind::Graphic,
-        bbox: BBox::at(ox as u32, oy as u32, w as u32, h as u32),
-        mask,
-        solid: vec![false; w * h],
-        colour: Field::filled(w, h, [0.0; 3]),
-        underlay,
-        words: None,
-        alpha: Some(Field {
-            width: w,
-            height: h,
-            data: alpha.iter().map(|&a| [a; 3]).collect(),
-        }),
-    }
 }
 
 fn kind_name(kind: Kind) -> &'static str {
