@@ -489,6 +489,31 @@ fn the_canvas_on_screen_shows_the_documents_pixels_at_every_zoom_and_offset() {
 }
 
 #[test]
+fn a_pinch_zoom_settles_on_the_exact_picture() {
+    let mut harness = harness_with(coordinate_document());
+    assert_screen_shows_the_document(&mut harness, "fit");
+    let before = harness.state().canvas().zoom();
+    let rect = harness
+        .state()
+        .canvas()
+        .screen_rect()
+        .expect("the canvas is shown");
+    harness.hover_at(rect.center());
+    // Gesture frames resample the last composite; once the pinch stops the canvas is
+    // composited exactly again, without any further input.
+    for _ in 0..3 {
+        harness.event(egui::Event::Zoom(1.25));
+        harness.step();
+        harness.render().expect("render a gesture frame");
+    }
+    assert!(
+        harness.state().canvas().zoom() > before * 1.5,
+        "the pinch zoomed in"
+    );
+    assert_screen_shows_the_document(&mut harness, "after a pinch zoom");
+}
+
+#[test]
 fn renaming_starts_with_the_old_name_selected_so_typing_replaces_it() {
     let mut harness = harness();
     // Right-click the row beside the thumbnail (the name itself takes clicks), then

@@ -401,3 +401,115 @@ fn panning_reuses_what_stays_on_screen_and_matches_a_fresh_composite() {
         );
     }
 }
+
+/// The reference pixel a screen pixel of view `v` shows (transparent outside the document
+/// and outside the viewport).
+fn shown_pixel(reference: &RgbaImage, v: &ViewTransform, x: i64, y: i64) -> Rgba<u8> {
+    let inside_view =
+        (0..v.viewport_size[0] as i64).contains(&x) && (0..v.viewport_size[1] as i64).contains(&y);
+    let cx = ((x as f32 + 0.5 - v.origin[0]) / v.zoom).floor() as i64;
+    let cy = ((y as f32 + 0.5 - v.origin[1]) / v.zoom).floor() as i64;
+    let inside_doc = (0..i64::from(reference.width())).contains(&cx)
+        && (0..i64::from(reference.height())).contains(&cy);
+    if inside_view && inside_doc {
+        *reference.get_pixel(cx as u32, cy as u32)
+    } else {
+        Rgba([0, 0, 0, 0])
+    }
+}
+
+/// Checks a zoom-gesture frame for view `new`, resampled from the exact composite of view
+/// `old`: bilinear interpolation of premultiplied pixels gives an alpha between the four
+/// old pixels' alphas and a colour between the colours of those that are not transparent,
+/// so each channel must lie in that range (give or take `tolerance`). Returns the largest
+/// excess and where.
+fn diff_resampled(
+    screen: &RgbaImage,
+    reference: &RgbaImage,
+    (old, new): (&ViewTransform, &ViewTransform),
+) -> (u8, u32, u32) {
+    let ratio = old.zoom / new.zoom;
+    let mut worst = (0, 0, 0);
+    for (x, y, shown) in screen.enumerate_pixels() {
+        let qx = (x as f32 + 0.5) * ratio + old.origin[0] - new.origin[0] * ratio - 0.5;
+        let qy = (y as f32 + 0.5) * ratio + old.origin[1] - new.origin[1] * ratio - 0.5;
+        let (bx, by) = (qx.floor() as i64, qy.floor() as i64);
+        let corners: Vec<Rgba<u8>> = [(0, 0), (1, 0), (0, 1), (1, 1)]
+            .iter()
+            .map(|(i, j)| shown_pixel(reference, old, bx + i, by + j))
+            .collect();
+        let range = |c: usize, only_opaque: bool| {
+            let values = corners
+                .iter()
+                .filter(|p| !only_opaque || p[3] > 0)
+                .map(|p| p[c]);
+            let low = values.clone().min().unwrap_or(0);
+            (low, values.max().unwrap_or(255))
+        };
+        let outside = |value: u8, (low, high): (u8, u8)| {
+            low.saturating_sub(value).max(value.saturating_sub(high))
+        };
+        let mut excess = outside(shown[3], range(3, false));
+        if shown[3] > 0 {
+            for c in 0..3 {
+                excess = excess.max(outside(shown[c], range(c, true)));
+            }
+        }
+        if excess > worst.0 {
+            worst = (excess, x, y);
+        }
+    }
+    worst
+}
+
+#[test]
+fn zoom_gesture_frames_resample_the_last_composite_then_settle_exactly() {
+    let Some(mut gpu) = compositor() else { return };
+    let mut rng = Rng::new(23);
+    let mut doc = Document::new(83, 57);
+    // An opaque backdrop keeps every straight colour read back well defined.
+    let backdrop = RgbaImage::from_fn(83, 57, |_, _| {
+        Rgba([rng.byte(), rng.byte(), rng.byte(), 255])
+    });
+    doc.push_layer("backdrop", backdrop);
+    let layer = doc.push_layer("multiply", patterned_image(&mut rng, 50, 40));
+    layer.offset = Offset::new(20, 9);
+    layer.blend = BlendMode::Multiply;
+    layer.opacity = 0.8;
+    let reference = composite(&doc);
+    let start = view((100, 80), (-20.0, -10.0), 2.0);
+    gpu.render_view(&doc, &start).expect("render view");
+    // In, then out past the start: both frames resample `start`'s composite, which shows
+    // document columns 10 to 59 only; the zoomed-out frame leaves columns left of that
+    // transparent (the display shows the checkerboard there until the gesture settles).
+    let frames = [
+        view((100, 80), (-31.0, -17.5), 2.3),
+        view((100, 80), (4.0, 6.0), 1.6),
+    ];
+    for v in &frames {
+        gpu.render_view_scaled(&doc, v).expect("gesture frame");
+        let screen = gpu.read_view_rgba().expect("read view");
+        let (diff, x, y) = diff_resampled(&screen, &reference, (&start, v));
+        assert!(
+            diff <= 2,
+            "gesture frame at zoom {}: screen ({x}, {y}) is {diff}/255 out of range",
+            v.zoom
+        );
+    }
+    let screen = gpu.read_view_rgba().expect("read view");
+    assert_eq!(
+        screen.get_pixel(8, 30)[3],
+        0,
+        "not covered by the old composite"
+    );
+    // The gesture settles: the next plain composite is exact again.
+    let settled = frames[1];
+    gpu.render_view(&doc, &settled).expect("settled view");
+    let screen = gpu.read_view_rgba().expect("read view");
+    let (diff, x, y) = diff_enlarged(&screen, &reference, &settled);
+    assert!(
+        diff <= 1,
+        "settled frame: screen ({x}, {y}) differs by {diff}/255"
+    );
+    assert_ne!(screen.get_pixel(8, 30)[3], 0);
+}

@@ -9,7 +9,9 @@
 //!
 //! The "display" column is what the editor does while a layer is dragged: the compositor's
 //! view path for a 1600×1000 viewport showing the whole document (fit zoom) plus drawing that
-//! view composite over the checkerboard into a 1600×1000 screen texture.
+//! view composite over the checkerboard into a 1600×1000 screen texture. Its "zoom" column
+//! is one exact zoom step; "zoom frame (gesture)" is a frame during a zoom gesture, which
+//! resamples the last exact composite instead (`Compositor::render_view_scaled`).
 
 use std::path::Path;
 use std::process::Command;
@@ -37,6 +39,7 @@ struct Row {
     display_drag: Duration,
     display_pan: Duration,
     display_zoom: Duration,
+    display_gesture: Duration,
     cpu: Duration,
     imagemagick: Option<Duration>,
 }
@@ -97,7 +100,8 @@ fn measure(
         wait(compositor)
     })?;
 
-    let [display_drag, display_pan, display_zoom] = display_frames(compositor, doc, frames)?;
+    let [display_drag, display_pan, display_zoom, display_gesture] =
+        display_frames(compositor, doc, frames)?;
 
     let cpu = time_frames(frames.min(3), || {
         std::hint::black_box(composite(doc));
@@ -120,6 +124,7 @@ fn measure(
         display_drag,
         display_pan,
         display_zoom,
+        display_gesture,
         cpu,
         imagemagick,
     })
@@ -128,16 +133,29 @@ fn measure(
 /// The editor's viewport in the "display" column, in physical pixels.
 const SCREEN: (u32, u32) = (1600, 1000);
 
-/// Median times of a drag, a pan and a zoom frame as the editor draws them: the view
-/// composite of a [`SCREEN`]-sized viewport at fit zoom and the display pass that puts it on
-/// a screen texture. A drag frame reuses the caches below/above the dragged layer (built once,
-/// before timing); a pan frame moves the view by a pixel (what stays on screen is reused); a
-/// zoom frame zooms out by 1 %, so every visible layer is drawn again.
+/// How a display frame gets its view composite.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// `render_view_dragging` (the middle layer is moving).
+    Drag,
+    /// `render_view`: exact, reusing what a whole-pixel pan keeps.
+    Plain,
+    /// `render_view_scaled`: the last exact composite resampled (a zoom gesture).
+    Gesture,
+}
+
+/// Median times of a drag, a pan, a zoom step and a zoom-gesture frame as the editor draws
+/// them: the view composite of a [`SCREEN`]-sized viewport at fit zoom and the display pass
+/// that puts it on a screen texture. A drag frame reuses the caches below/above the dragged
+/// layer (built once, before timing); a pan frame moves the view by a pixel (what stays on
+/// screen is reused); a zoom step zooms out by 1 % exactly, so every visible layer is drawn
+/// again; a gesture frame zooms out by 1 % by resampling the last exact composite, as the
+/// editor does while a zoom gesture goes on.
 fn display_frames(
     compositor: &mut Compositor,
     doc: &Document,
     frames: u32,
-) -> Result<[Duration; 3]> {
+) -> Result<[Duration; 4]> {
     let zoom = (SCREEN.0 as f32 / doc.width as f32).min(SCREEN.1 as f32 / doc.height as f32);
     let origin = [
         ((SCREEN.0 as f32 - doc.width as f32 * zoom) / 2.0).round(),
@@ -173,12 +191,12 @@ fn display_frames(
     let mut frame = |compositor: &mut Compositor,
                      dragged: &Document,
                      view: &ViewTransform,
-                     dragging: bool|
+                     kind: Frame|
      -> Result<()> {
-        if dragging {
-            compositor.render_view_dragging(dragged, view, id)?;
-        } else {
-            compositor.render_view(dragged, view)?;
+        match kind {
+            Frame::Drag => compositor.render_view_dragging(dragged, view, id)?,
+            Frame::Plain => compositor.render_view(dragged, view)?,
+            Frame::Gesture => compositor.render_view_scaled(dragged, view)?,
         }
         display.prepare(compositor, view);
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -207,24 +225,29 @@ fn display_frames(
         wait(compositor)
     };
     // Uploads the mip levels and builds the view caches once per drag, as the editor does.
-    frame(compositor, &dragged, &view, true)?;
+    frame(compositor, &dragged, &view, Frame::Drag)?;
     let mut step = 0;
     let drag = time_frames(frames, || {
         step += 1;
         dragged.layers[middle].offset.x += 3 * step;
-        frame(compositor, &dragged, &view, true)
+        frame(compositor, &dragged, &view, Frame::Drag)
     })?;
     let mut panned = view;
     let pan = time_frames(frames, || {
         panned.origin[0] += 1.0;
-        frame(compositor, &dragged, &panned, false)
+        frame(compositor, &dragged, &panned, Frame::Plain)
     })?;
     let mut zoomed = view;
     let zoom = time_frames(frames, || {
         zoomed.zoom *= 0.99;
-        frame(compositor, &dragged, &zoomed, false)
+        frame(compositor, &dragged, &zoomed, Frame::Plain)
     })?;
-    Ok([drag, pan, zoom])
+    // The last zoom step left an exact composite: the gesture resamples it.
+    let gesture = time_frames(frames, || {
+        zoomed.zoom *= 0.99;
+        frame(compositor, &dragged, &zoomed, Frame::Gesture)
+    })?;
+    Ok([drag, pan, zoom, gesture])
 }
 
 /// Blocks until the GPU has finished everything submitted so far.
@@ -330,7 +353,7 @@ fn print_row(row: &Row) {
         .imagemagick
         .map_or("n/a".to_string(), |d| format!("{:.1} ms", ms(d)));
     println!(
-        "{:>2} layers at {}²: GPU full {:.1} ms, GPU drag {:.1} ms, display drag {:.1} ms, display pan {:.1} ms, display zoom {:.1} ms, CPU {:.1} ms, ImageMagick {}",
+        "{:>2} layers at {}²: GPU full {:.1} ms, GPU drag {:.1} ms, display drag {:.1} ms, display pan {:.1} ms, display zoom {:.1} ms, zoom frame (gesture) {:.1} ms, CPU {:.1} ms, ImageMagick {}",
         row.layers,
         row.size,
         ms(row.gpu_full),
@@ -338,6 +361,7 @@ fn print_row(row: &Row) {
         ms(row.display_drag),
         ms(row.display_pan),
         ms(row.display_zoom),
+        ms(row.display_gesture),
         ms(row.cpu),
         magick
     );
@@ -345,10 +369,10 @@ fn print_row(row: &Row) {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| canvas | layers | GPU full ms | GPU drag ms | display drag ms ({}×{}) | display pan ms | display zoom ms | CPU ms | ImageMagick ms | IM / GPU full | CPU / GPU full | full / drag |",
+        "| canvas | layers | GPU full ms | GPU drag ms | display drag ms ({}×{}) | display pan ms | display zoom ms | zoom frame (gesture) ms | CPU ms | ImageMagick ms | IM / GPU full | CPU / GPU full | full / drag |",
         SCREEN.0, SCREEN.1
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         let (magick, ratio) = match row.imagemagick {
             Some(d) => (
@@ -358,7 +382,7 @@ fn print_table(rows: &[Row]) {
             None => ("n/a".into(), "n/a".into()),
         };
         println!(
-            "| {}² | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {:.1}× | {:.1}× |",
+            "| {}² | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {:.1}× | {:.1}× |",
             row.size,
             row.layers,
             ms(row.gpu_full),
@@ -366,6 +390,7 @@ fn print_table(rows: &[Row]) {
             ms(row.display_drag),
             ms(row.display_pan),
             ms(row.display_zoom),
+            ms(row.display_gesture),
             ms(row.cpu),
             magick,
             ratio,

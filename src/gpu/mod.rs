@@ -21,6 +21,7 @@ mod uniforms;
 mod view;
 mod view_draw;
 mod view_geometry;
+mod view_scale;
 
 pub use compositor::Compositor;
 pub use context::HeadlessGpu;

@@ -14,7 +14,8 @@
 //! layer is dragged, the layers below and above it are cached at view resolution, like
 //! [`Compositor::render_dragging`] does at full resolution; the caches are rebuilt when the
 //! view changes. A pan by whole pixels keeps what is still on screen (shifted) and draws
-//! only the strips it uncovers. `display.wgsl` then puts the target over the checkerboard 1:1.
+//! only the strips it uncovers; during a zoom gesture the last composite is resampled instead
+//! ([`super::view_scale`]). `display.wgsl` then puts the target over the checkerboard 1:1.
 
 use super::GpuError;
 use super::compositor::{
@@ -26,6 +27,7 @@ use super::pipelines::DrawUniform;
 use super::tiles::Rect;
 use super::view_draw::{Draw, ViewPipelines, view_draw};
 use super::view_geometry::{ViewKey, uncovered};
+use super::view_scale::ScaleSource;
 use crate::model::{BlendMode, Document, Layer, LayerId};
 
 /// The viewport-sized target and what was composited into it.
@@ -38,16 +40,20 @@ pub(super) struct ViewState {
     pub(super) target: wgpu::Texture,
     pub(super) target_view: wgpu::TextureView,
     /// The copy of the backdrop that blend modes read (and the old target while panning).
-    scratch: wgpu::Texture,
+    pub(super) scratch: wgpu::Texture,
     pub(super) scratch_view: wgpu::TextureView,
-    pipelines: Option<ViewPipelines>,
-    drag: Option<ViewDrag>,
+    pub(super) pipelines: Option<ViewPipelines>,
+    pub(super) drag: Option<ViewDrag>,
     /// The layers (all, as [`LayerKey`]s) whose composite the target holds, if it holds one.
-    content: Option<Vec<LayerKey>>,
+    pub(super) content: Option<Vec<LayerKey>>,
+    /// Set while the target holds a zoom-gesture frame ([`Compositor::render_view_scaled`]):
+    /// the exact composite it was resampled from, kept in `scratch`. The target is then no
+    /// exact composite, so a pan cannot reuse it.
+    pub(super) source: Option<ScaleSource>,
 }
 
 /// The composites of the layers below and above the dragged one, at view resolution.
-struct ViewDrag {
+pub(super) struct ViewDrag {
     layers: Vec<LayerKey>,
     below: wgpu::Texture,
     /// `None` when a layer above is not normal ("over" is associative, other modes are not).
@@ -61,6 +67,7 @@ impl Compositor {
         let held = self
             .view
             .as_mut()
+            .filter(|s| s.source.is_none())
             .and_then(|s| Some((s.key, s.content.take()?)));
         let Some(mut state) = self.prepare_view(doc, view)? else {
             return Ok(());
@@ -200,10 +207,11 @@ impl Compositor {
             Some(state) if state.key.size == key.size => state,
             old => self.new_view_state(key, old.and_then(|s| s.pipelines)),
         };
-        if state.key != key {
+        if state.key != key || state.source.is_some() {
             state.key = key;
             state.drag = None;
             state.content = None;
+            state.source = None;
         }
         let cells = Rect::new(0, 0, doc.width, doc.height);
         state.shown = key.screen_rect(cells).unwrap_or(Rect::new(0, 0, 0, 0));
@@ -240,6 +248,7 @@ impl Compositor {
             pipelines,
             drag: None,
             content: None,
+            source: None,
         }
     }
 
@@ -388,6 +397,6 @@ impl ViewState {
 }
 
 /// What a composite of `doc` depends on, layer by layer (pixels, offsets, properties).
-fn content_key(doc: &Document) -> Vec<LayerKey> {
+pub(super) fn content_key(doc: &Document) -> Vec<LayerKey> {
     doc.layers.iter().map(LayerKey::of).collect()
 }

@@ -7,6 +7,7 @@ use super::pipelines;
 use super::tiles::Rect;
 use super::uniforms::{self, Uniforms};
 use super::view::ViewState;
+use super::view_scale::ScalePipeline;
 use crate::model::Layer;
 
 /// Per-draw uniforms, laid out as `struct ViewDraw` in `shaders/view_composite.wgsl`.
@@ -36,6 +37,8 @@ pub(super) struct ViewPipelines {
     pub layout: wgpu::BindGroupLayout,
     /// Makes the layer mip levels the zoomed-out view reads.
     pub mips: MipGenerator,
+    /// Resamples the last composite for zoom-gesture frames.
+    pub scale: ScalePipeline,
 }
 
 impl ViewPipelines {
@@ -90,6 +93,7 @@ impl ViewPipelines {
             ),
             layout,
             mips: MipGenerator::new(device),
+            scale: ScalePipeline::new(device, canvas_format),
         }
     }
 }

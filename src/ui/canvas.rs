@@ -10,7 +10,7 @@ use egui::{
     TextureOptions, TextureWrapMode, Vec2, pos2, vec2,
 };
 
-use super::gpu_canvas::GpuCanvas;
+use super::gpu_canvas::{GpuCanvas, GpuFrame};
 use super::{Command, Tool};
 use crate::gpu::ViewTransform;
 use crate::model::{self, Document, LayerId};
@@ -25,6 +25,10 @@ const ZOOM_RANGE: (f32, f32) = (0.01, 64.0);
 const FIT_MARGIN: f32 = 24.0;
 /// Side of one checkerboard square, in points.
 const CHECKER_SQUARE: f32 = 8.0;
+/// A wheel or pinch zoom within this long (seconds) of the previous one continues a zoom
+/// gesture: its frames resample the last composite, and the canvas is composited exactly once
+/// the gesture has been still this long. Wheel notches and pinch events come closer together.
+const ZOOM_GESTURE_SETTLE: f64 = 0.15;
 
 /// Zoom, pan and the cached composite texture of the canvas view.
 pub struct CanvasView {
@@ -53,6 +57,8 @@ pub struct CanvasView {
     hover: Option<(i64, i64)>,
     /// Where the canvas was drawn on screen in the last frame, in points.
     shown_at: Option<Rect>,
+    /// When (egui input time, seconds) the wheel or a pinch last zoomed.
+    zoomed_at: Option<f64>,
 }
 
 impl Default for CanvasView {
@@ -71,6 +77,7 @@ impl Default for CanvasView {
             move_drag: None,
             hover: None,
             shown_at: None,
+            zoomed_at: None,
         }
     }
 }
@@ -199,6 +206,12 @@ impl CanvasView {
         self.handle_tools(ui, &response, doc, rect, selected, out);
         let rect = self.canvas_rect(view, doc);
         self.shown_at = Some(rect);
+        let gesture = self.zoom_gesture_left(ui.input(|i| i.time));
+        if let Some(left) = gesture {
+            // Nothing else may come to draw the exact frame once the gesture stops.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs_f64(left));
+        }
         if let Some(gpu) = self.gpu.as_mut().filter(|gpu| !gpu.has_failed()) {
             let ppp = self.pixels_per_point;
             let round = |p: Pos2| vec2((p.x * ppp).round(), (p.y * ppp).round());
@@ -210,7 +223,11 @@ impl CanvasView {
                 checker_size: CHECKER_SQUARE * ppp,
             };
             let dragging = self.move_drag.map(|d| d.id);
-            painter.add(gpu.callback(view, doc, revision, dragging, transform));
+            let frame = GpuFrame {
+                dragging,
+                zoom_gesture: gesture.is_some(),
+            };
+            painter.add(gpu.callback(view, doc, revision, frame, transform));
         } else {
             if let Some(gpu) = self.gpu.take() {
                 // The GPU failed (lost device, out of memory): stay on the CPU from now on.
@@ -273,11 +290,19 @@ impl CanvasView {
                     .hover_pos()
                     .map_or(Vec2::ZERO, |p| p - view.center());
                 self.zoom_about(zoom_delta, anchor);
+                self.zoomed_at = Some(ui.input(|i| i.time));
             } else if scroll != Vec2::ZERO {
                 self.pan += scroll;
                 self.fit = false;
             }
         }
+    }
+
+    /// While a wheel or pinch zoom gesture goes on at input time `now`: how long (seconds)
+    /// until it counts as settled. `None` once it has.
+    fn zoom_gesture_left(&self, now: f64) -> Option<f64> {
+        let since = now - self.zoomed_at?;
+        (since < ZOOM_GESTURE_SETTLE).then_some(ZOOM_GESTURE_SETTLE - since)
     }
 
     /// Recomputes and uploads the composite if the document changed since the last upload.
@@ -367,6 +392,15 @@ mod tests {
         let after = (anchor - view.pan) / view.zoom;
         assert!((before - after).length() < 1e-4);
         assert_eq!(view.zoom(), 2.5);
+    }
+
+    #[test]
+    fn a_zoom_gesture_settles_after_a_still_moment() {
+        let mut view = CanvasView::default();
+        assert_eq!(view.zoom_gesture_left(5.0), None);
+        view.zoomed_at = Some(5.0);
+        assert!(view.zoom_gesture_left(5.05).is_some_and(|left| left > 0.09));
+        assert_eq!(view.zoom_gesture_left(5.0 + ZOOM_GESTURE_SETTLE), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! adds a [`CanvasCallback`]: `prepare` re-composites only when the document revision or the
 //! view (zoom, pan, viewport size) changed, uploading only changed layer pixels, and only the
 //! part of the document the viewport shows at screen resolution (the compositor's view path:
-//! a drag frame costs what the window shows, not what the picture holds); `paint` draws that
+//! a drag frame costs what the window shows, not what the picture holds), and during a wheel
+//! or pinch zoom gesture only resamples the last composite; `paint` draws that
 //! composite 1:1 over the checkerboard. Any GPU failure (out of memory, device lost) raises a flag that makes the
 //! canvas fall back to the CPU compositor and say so in the status bar.
 
@@ -39,6 +40,18 @@ struct Resources {
     display: Display,
     /// Revision of the document and the view the compositor's view composite holds.
     composited: Option<(u64, ViewTransform)>,
+    /// False when that composite is a zoom-gesture frame (resampled, not exact).
+    exact: bool,
+}
+
+/// What the canvas widget knows about this frame that decides how to composite it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GpuFrame {
+    /// The layer the move tool is dragging, if any.
+    pub dragging: Option<LayerId>,
+    /// A wheel or pinch zoom is in progress: resample the last composite instead of
+    /// compositing every layer at the new zoom (exact again once this is false).
+    pub zoom_gesture: bool,
 }
 
 impl GpuCanvas {
@@ -55,6 +68,7 @@ impl GpuCanvas {
                 compositor,
                 display,
                 composited: None,
+                exact: false,
             });
         let failed = Arc::clone(&canvas.failed);
         render_state
@@ -82,13 +96,13 @@ impl GpuCanvas {
         rect: egui::Rect,
         doc: &Document,
         revision: u64,
-        dragging: Option<LayerId>,
+        frame: GpuFrame,
         view: ViewTransform,
     ) -> egui::Shape {
         let callback = CanvasCallback {
             doc: doc.clone(),
             revision,
-            dragging,
+            frame,
             view,
             failed: Arc::clone(&self.failed),
         };
@@ -99,7 +113,7 @@ impl GpuCanvas {
 struct CanvasCallback {
     doc: Document,
     revision: u64,
-    dragging: Option<LayerId>,
+    frame: GpuFrame,
     view: ViewTransform,
     failed: Arc<AtomicBool>,
 }
@@ -117,14 +131,31 @@ impl CallbackTrait for CanvasCallback {
             return Vec::new();
         };
         let wanted = (self.revision, self.view);
-        if resources.composited != Some(wanted) {
+        let GpuFrame {
+            dragging,
+            zoom_gesture,
+        } = self.frame;
+        // A gesture frame is good enough while the gesture lasts; after it, composite exactly.
+        let current = resources.composited == Some(wanted) && (resources.exact || zoom_gesture);
+        if !current {
+            // Resampling needs a composite of this very document to start from.
+            let scale = zoom_gesture
+                && dragging.is_none()
+                && resources
+                    .composited
+                    .is_some_and(|(revision, _)| revision == self.revision);
             let (doc, view) = (&self.doc, &self.view);
-            let result = match self.dragging {
-                Some(id) => resources.compositor.render_view_dragging(doc, view, id),
-                None => resources.compositor.render_view(doc, view),
+            let compositor = &mut resources.compositor;
+            let result = match dragging {
+                _ if scale => compositor.render_view_scaled(doc, view),
+                Some(id) => compositor.render_view_dragging(doc, view, id),
+                None => compositor.render_view(doc, view),
             };
             match result {
-                Ok(()) => resources.composited = Some(wanted),
+                Ok(()) => {
+                    resources.composited = Some(wanted);
+                    resources.exact = !scale;
+                }
                 Err(err) => {
                     tracing::error!("GPU compositing failed: {err}; falling back to the CPU");
                     self.failed.store(true, Ordering::Relaxed);
