@@ -84,8 +84,41 @@ fn the_format_filter_hides_other_files() {
     harness.run();
     assert!(harness.query_by_label("opened.png").is_none());
     assert!(harness.query_by_label("layers.psd").is_some());
-    // TODO: a second pick of the combo ("All files"), typing into the path field and the
-    // recent folder button through kittest did not work yet; the dialog's rules and the
-    // typed path are covered in `dialog_tests` and `file_dialog::tests`.
     let _ = dir;
+}
+
+#[test]
+fn a_typed_path_and_a_recent_folder_button_move_the_dialog() {
+    let (mut harness, dir) = harness();
+    let sub = dir.path().join("sub");
+    fs::write(sub.join("inside.png"), b"x").unwrap();
+    harness.state_mut().apply(Command::OpenDialog);
+    harness.run();
+    assert!(harness.query_by_label("inside.png").is_none());
+    // Type the sub-folder's path and press Enter: the dialog shows that folder.
+    harness
+        .get_by_role_and_label(Role::TextInput, "Path:")
+        .focus();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Path:")
+        .set_text_value_accesskit(&sub.display().to_string());
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert!(harness.query_by_label("inside.png").is_some());
+    assert!(harness.query_by_label("opened.png").is_none());
+    // The picture's folder is a recent folder: its button goes back there.
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    harness
+        .get_by_role_and_label(Role::Button, &name)
+        .click_accesskit();
+    harness.run();
+    assert!(harness.query_by_label("opened.png").is_some());
+    assert!(harness.query_by_label("inside.png").is_none());
 }
