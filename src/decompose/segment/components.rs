@@ -116,6 +116,31 @@ pub fn label(mask: &GrayImage, threshold: u8) -> Labels {
     }
 }
 
+/// Groups the items `0..n` into the sets that `joined` links, directly or through other
+/// items: each set ascending, the sets in order of their first item. The union-find of
+/// [`label`], for things other than pixels (text lines, glyph boxes).
+pub fn clusters(n: usize, joined: impl Fn(usize, usize) -> bool) -> Vec<Vec<usize>> {
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for i in 0..n {
+        for j in i + 1..n {
+            if joined(i, j) {
+                union(&mut parent, i as u32, j as u32);
+            }
+        }
+    }
+    let mut set_of_root = vec![usize::MAX; n];
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    for i in 0..n {
+        let root = find(&mut parent, i as u32) as usize;
+        if set_of_root[root] == usize::MAX {
+            set_of_root[root] = sets.len();
+            sets.push(Vec::new());
+        }
+        sets[set_of_root[root]].push(i);
+    }
+    sets
+}
+
 /// Representative of `k`'s set, halving the path on the way.
 fn find(parent: &mut [u32], mut k: u32) -> u32 {
     while parent[k as usize] != k {
@@ -137,6 +162,14 @@ fn union(parent: &mut [u32], a: u32, b: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clusters_follow_links_through_other_items() {
+        // 0–2 and 2–4 link 0, 2 and 4; 1 and 3 stay alone.
+        let sets = clusters(5, |a, b| matches!((a, b), (0, 2) | (2, 4)));
+        assert_eq!(sets, vec![vec![0, 2, 4], vec![1], vec![3]]);
+        assert!(clusters(0, |_, _| true).is_empty());
+    }
     use image::Luma;
 
     fn mask_from(rows: &[&str]) -> GrayImage {

@@ -149,18 +149,14 @@ mod tests {
     use crate::decompose::rng::SplitMix64;
 
     fn card_on_gradient(w: usize, h: usize) -> Field {
-        let mut f = Field::filled(w, h, [0.0; 3]);
-        for y in 0..h {
-            for x in 0..w {
-                let t = (x + y) as f32 / (w + h) as f32;
-                f.data[y * w + x] = if (20..60).contains(&x) && (15..40).contains(&y) {
-                    [0.95, 0.95, 0.95]
-                } else {
-                    [0.2 + 0.5 * t, 0.3, 0.8 - 0.4 * t]
-                };
+        Field::from_fn(w, h, |x, y| {
+            let t = (x + y) as f32 / (w + h) as f32;
+            if (20..60).contains(&x) && (15..40).contains(&y) {
+                [0.95, 0.95, 0.95]
+            } else {
+                [0.2 + 0.5 * t, 0.3, 0.8 - 0.4 * t]
             }
-        }
-        f
+        })
     }
 
     #[test]

@@ -29,6 +29,17 @@ impl Field {
         }
     }
 
+    /// A field whose colour at `(x, y)` is `colour(x, y)`.
+    pub fn from_fn(width: usize, height: usize, colour: impl Fn(usize, usize) -> Rgb) -> Self {
+        Self {
+            width,
+            height,
+            data: (0..width * height)
+                .map(|i| colour(i % width, i / width))
+                .collect(),
+        }
+    }
+
     /// The colours of `image` (alpha ignored: the method only takes opaque pictures).
     pub fn from_image(image: &RgbaImage) -> Self {
         let data = image
@@ -162,13 +173,7 @@ mod tests {
     use super::*;
 
     fn gradient(w: usize, h: usize) -> Field {
-        let mut f = Field::filled(w, h, [0.0; 3]);
-        for y in 0..h {
-            for x in 0..w {
-                f.data[y * w + x] = [x as f32 / w as f32, y as f32 / h as f32, 0.5];
-            }
-        }
-        f
+        Field::from_fn(w, h, |x, y| [x as f32 / w as f32, y as f32 / h as f32, 0.5])
     }
 
     #[test]

@@ -143,13 +143,9 @@ fn pixel_box(pixels: &[usize], w: usize) -> Option<BBox> {
 /// `field` cropped to `bbox` (window coordinates; `w` is the field's width).
 fn crop(field: &Field, w: usize, bbox: BBox) -> Field {
     let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
-    Field {
-        width: bw,
-        height: bh,
-        data: (0..bw * bh)
-            .map(|li| field.data[(bbox.y0 as usize + li / bw) * w + bbox.x0 as usize + li % bw])
-            .collect(),
-    }
+    Field::from_fn(bw, bh, |x, y| {
+        field.data[(bbox.y0 as usize + y) * w + bbox.x0 as usize + x]
+    })
 }
 
 /// Component labels (1-based, 0 = none) of the seed pixels, specks dropped.
@@ -241,33 +237,14 @@ fn join_enclosed(owner: &[u32], w: usize, _h: usize) -> Vec<(BBox, Vec<usize>)> 
 /// a paragraph. A row of three or more becomes one text group: text the detector missed
 /// still comes out as one layer, not a layer per letter.
 fn join_rows(groups: Vec<(BBox, Vec<usize>)>, w: usize) -> Vec<Group> {
-    let n = groups.len();
     let small = |b: &BBox| b.height() <= GLYPH_MAX_HEIGHT && b.width() <= 3 * GLYPH_MAX_HEIGHT;
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    for i in 0..n {
-        for j in i + 1..n {
-            let (a, b) = (groups[i].0, groups[j].0);
-            if small(&a) && small(&b) && glyph_neighbours(a, b) {
-                let (ra, rb) = (root(&mut parent, i), root(&mut parent, j));
-                parent[ra] = rb;
-            }
-        }
-    }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..n {
-        let r = root(&mut parent, i);
-        members[r].push(i);
-    }
+    let members = components::clusters(groups.len(), |i, j| {
+        let (a, b) = (groups[i].0, groups[j].0);
+        small(&a) && small(&b) && glyph_neighbours(a, b)
+    });
     let mut rows: Vec<(BBox, Group)> = Vec::new();
     let mut groups: Vec<Option<Vec<usize>>> = groups.into_iter().map(|(_, g)| Some(g)).collect();
-    for m in members.into_iter().filter(|m| !m.is_empty()) {
+    for m in members {
         let text = m.len() >= 3;
         let pixels: Vec<usize> = m
             .iter()
@@ -411,19 +388,14 @@ fn panel(window: &Window<'_>, pixels: &[usize], bbox: BBox, strong: &[bool]) -> 
         return None;
     }
     let outside = crop(window.underlay, w, bbox);
-    let underlay = Field {
-        width: bw,
-        height: bh,
-        data: (0..bw * bh)
-            .map(|li| {
-                if shape_local[li] {
-                    fit.model.data[li]
-                } else {
-                    outside.data[li]
-                }
-            })
-            .collect(),
-    };
+    let underlay = Field::from_fn(bw, bh, |x, y| {
+        let li = y * bw + x;
+        if shape_local[li] {
+            fit.model.data[li]
+        } else {
+            outside.data[li]
+        }
+    });
     let shape: Vec<usize> = (0..bw * bh).filter(|&li| shape_local[li]).map(at).collect();
     let panel_box = pixel_box(&shape, w)?;
     Some(Panel {

@@ -73,19 +73,12 @@ fn matte_plan(spec: &LayerSpec, background: &Field) -> Plan {
                 .any(|ny| (x.saturating_sub(1)..(x + 2).min(w)).any(|nx| alpha[ny * w + nx] > 0.0))
         })
         .collect();
-    let underlay = Field {
-        width: w,
-        height: h,
-        data: (0..w * h)
-            .map(|i| {
-                let (x, y) = (
-                    (ox + i % w).min(background.width - 1),
-                    (oy + i / w).min(background.height - 1),
-                );
-                background.at(x, y)
-            })
-            .collect(),
-    };
+    let underlay = Field::from_fn(w, h, |x, y| {
+        background.at(
+            (ox + x).min(background.width - 1),
+            (oy + y).min(background.height - 1),
+        )
+    });
     Plan {
         kind: Kind::Graphic,
         bbox: BBox::at(ox as u32, oy as u32, w as u32, h as u32),
@@ -94,10 +87,6 @@ fn matte_plan(spec: &LayerSpec, background: &Field) -> Plan {
         colour: Field::filled(w, h, [0.0; 3]),
         underlay,
         words: None,
-        alpha: Some(Field {
-            width: w,
-            height: h,
-            data: alpha.iter().map(|&a| [a; 3]).collect(),
-        }),
+        alpha: Some(Field::from_fn(w, h, |x, y| [alpha[y * w + x]; 3])),
     }
 }

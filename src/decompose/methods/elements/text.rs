@@ -10,6 +10,7 @@ use super::field::{Field, Rgb, distance};
 use super::plan::{Kind, Plan, unmix};
 use crate::decompose::DecomposeError;
 use crate::decompose::nn::{dbnet, ocr_rec};
+use crate::decompose::segment::components;
 use crate::model::RgbaImage;
 use crate::model::pixels::BBox;
 
@@ -45,41 +46,15 @@ pub struct Block {
 /// Groups detected lines (picture pixels) into blocks: lines of similar height stacked
 /// closely and aligned (left, centre or overlapping), and words of one line side by side.
 pub fn blocks(lines: &[BBox]) -> Vec<Block> {
-    let n = lines.len();
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    for i in 0..n {
-        for j in i + 1..n {
-            if same_block(lines[i], lines[j]) {
-                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                parent[a] = b;
-            }
-        }
-    }
-    let mut out: Vec<(usize, Block)> = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let r = root(&mut parent, i);
-        match out.iter_mut().find(|(k, _)| *k == r) {
-            Some((_, b)) => {
-                b.bbox = b.bbox.union(*line);
-                b.lines.push(*line);
-            }
-            None => out.push((
-                r,
-                Block {
-                    bbox: *line,
-                    lines: vec![*line],
-                },
-            )),
-        }
-    }
-    let mut blocks: Vec<Block> = out.into_iter().map(|(_, b)| b).collect();
+    let mut blocks: Vec<Block> =
+        components::clusters(lines.len(), |i, j| same_block(lines[i], lines[j]))
+            .into_iter()
+            .filter_map(|set| {
+                let lines: Vec<BBox> = set.iter().map(|&i| lines[i]).collect();
+                let bbox = lines.iter().copied().reduce(BBox::union)?;
+                Some(Block { bbox, lines })
+            })
+            .collect();
     for b in &mut blocks {
         b.lines.sort_by_key(|l| (l.y0, l.x0));
     }
