@@ -9,11 +9,10 @@
 //! only the reconstruction check: measure it (the test prints its numbers) and add a row.
 
 use strata::decompose::eval::{
-    self, LayerRequest, Protocol, Scene, SceneKind, SceneResult, Summary, designs,
+    self, LayerRequest, Protocol, Scene, SceneKind, SceneResult, SingleLayer, Summary, designs,
 };
 use strata::decompose::registry::{MethodSettings, decomposer_for};
-use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
-use strata::model::{Offset, RgbaImage};
+use strata::decompose::{Decomposer, Method, Options};
 
 /// Small canvas, so the dev-build test stays well under a minute.
 const SIZE: (u32, u32) = (384, 256);
@@ -177,24 +176,6 @@ fn methods_keep_their_quality_on_designs() {
             s.alpha_iou[eval::MAX_MERGES],
             floor.iou_m5
         );
-    }
-}
-
-/// Returns the input as one layer: exact, and the floor any layering method must beat.
-struct SingleLayer;
-
-impl Decomposer for SingleLayer {
-    fn decompose(
-        &self,
-        image: &RgbaImage,
-        _options: &Options,
-        _progress: &Progress,
-    ) -> Result<Vec<LayerSpec>, DecomposeError> {
-        Ok(vec![LayerSpec::new(
-            "all",
-            image.clone(),
-            Offset::default(),
-        )])
     }
 }
 

@@ -9,10 +9,9 @@
 //! The bounds sit a little below what the methods measure; each comment gives the measured
 //! values (4 scenes at 192×128, seed 1, one per kind: shapes, design, photo, mixed).
 
-use strata::decompose::eval::{self, LayerRequest, Protocol, SceneResult, Summary};
+use strata::decompose::eval::{self, LayerRequest, Protocol, SceneResult, SingleLayer, Summary};
 use strata::decompose::registry::{MethodSettings, decomposer_for};
-use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
-use strata::model::{Offset, RgbaImage};
+use strata::decompose::{Decomposer, Method, Options};
 
 const SIZE: (u32, u32) = (192, 128);
 const SEED: u64 = 1;
@@ -145,24 +144,6 @@ fn objects_reconstruct_and_separate() {
             min_iou_m5: Some(0.9),
         },
     );
-}
-
-/// Returns the input as one layer: exact, and the floor any layering method must beat.
-struct SingleLayer;
-
-impl Decomposer for SingleLayer {
-    fn decompose(
-        &self,
-        image: &RgbaImage,
-        _options: &Options,
-        _progress: &Progress,
-    ) -> Result<Vec<LayerSpec>, DecomposeError> {
-        Ok(vec![LayerSpec::new(
-            "all",
-            image.clone(),
-            Offset::default(),
-        )])
-    }
 }
 
 #[test]

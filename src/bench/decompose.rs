@@ -14,10 +14,11 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use strata::decompose::eval::{self, LayerRequest, Protocol, Scene, SceneResult, designs};
+use strata::decompose::eval::{
+    self, LayerRequest, Protocol, Scene, SceneResult, SingleLayer, designs,
+};
 use strata::decompose::registry::{MethodSettings, decomposer_for};
-use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Method, Options, Progress};
-use strata::model::{Offset, RgbaImage};
+use strata::decompose::{Decomposer, Method, Options};
 
 use super::decompose_report::{self, Outcome};
 use super::psd_corpus;
@@ -62,24 +63,6 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
     match text.split_once(['x', 'X', '×']) {
         Some((w, h)) => Ok((parse(w)?, parse(h)?)),
         None => parse(text).map(|s| (s, s)),
-    }
-}
-
-/// Returns the input as one layer: exact, and the floor any layering method must beat.
-pub struct SingleLayer;
-
-impl Decomposer for SingleLayer {
-    fn decompose(
-        &self,
-        image: &RgbaImage,
-        _options: &Options,
-        _progress: &Progress,
-    ) -> Result<Vec<LayerSpec>, DecomposeError> {
-        Ok(vec![LayerSpec::new(
-            "flat",
-            image.clone(),
-            Offset::default(),
-        )])
     }
 }
 

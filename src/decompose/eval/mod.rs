@@ -31,6 +31,26 @@ pub enum EvalError {
     Decompose(#[from] DecomposeError),
 }
 
+/// A baseline "method" that returns the picture as one layer: exact, and the floor any
+/// layering must beat. The benchmark reports it next to the methods; the quality tests hold
+/// it below their floors.
+pub struct SingleLayer;
+
+impl Decomposer for SingleLayer {
+    fn decompose(
+        &self,
+        image: &RgbaImage,
+        _options: &Options,
+        _progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError> {
+        Ok(vec![LayerSpec::new(
+            "flat",
+            image.clone(),
+            crate::model::Offset::default(),
+        )])
+    }
+}
+
 /// How far a composite is from the picture it should reproduce, on premultiplied RGBA in
 /// `0..=1` (for opaque pictures: plain RGB, with alpha required to stay 1).
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
