@@ -28,13 +28,20 @@ pub fn run(
             output.display()
         );
     }
-    let source = io::open_with_limits(input, limits).context("cannot open input")?;
-    // A layered input is decomposed as the picture it shows.
-    let image = if source.layers.len() == 1 && source.layers[0].offset == Default::default() {
-        source.layers[0].pixels.as_ref().clone()
-    } else {
-        composite(&source)
+    let mut source = io::open_with_limits(input, limits).context("cannot open input")?;
+    // A layered input is decomposed as the picture it shows. A flat one is taken out of the
+    // document rather than copied: on a 12-megapixel photo a copy is 48 MB of peak memory.
+    let image = match source.layers.pop() {
+        Some(layer) if source.layers.is_empty() && layer.offset == Default::default() => {
+            Arc::unwrap_or_clone(layer.pixels)
+        }
+        Some(layer) => {
+            source.layers.push(layer);
+            composite(&source)
+        }
+        None => composite(&source),
     };
+    drop(source);
     let (width, height) = image.dimensions();
 
     let bar = ProgressBar::new(1000);

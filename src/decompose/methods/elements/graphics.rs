@@ -49,6 +49,10 @@ pub struct Window<'a> {
     pub picture: &'a Field,
     pub underlay: &'a Field,
     pub region: &'a [bool],
+    /// Known pieces of art (labels, 0 = none), when the window has them (art over a
+    /// photograph): elements start only on a piece, and the parts of one piece form one
+    /// element however they are connected; they grow into the inpainted margin around it.
+    pub pieces: Option<&'a [u32]>,
     pub origin: (u32, u32),
 }
 
@@ -58,12 +62,17 @@ pub fn find(window: &Window<'_>, t: Thresholds, depth: usize, plans: &mut Vec<Pl
     let (w, h) = (window.picture.width, window.picture.height);
     let off = |i: usize| distance(window.picture.data[i], window.underlay.data[i]);
     let strong: Vec<bool> = (0..w * h)
-        .map(|i| window.region[i] && off(i) > t.strong)
+        .map(|i| window.region[i] && window.pieces.is_none_or(|p| p[i] != 0) && off(i) > t.strong)
         .collect();
     let weak: Vec<bool> = (0..w * h)
         .map(|i| window.region[i] && off(i) > t.weak)
         .collect();
-    let mut owner = label_seeds(&strong, w, h, t.min_area);
+    let mut owner = match window.pieces {
+        Some(pieces) => (0..w * h)
+            .map(|i| if strong[i] { pieces[i] } else { 0 })
+            .collect(),
+        None => label_seeds(&strong, w, h, t.min_area),
+    };
     grow(&mut owner, &weak, w, h, t.reach);
     let groups = join_rows(join_enclosed(&owner, w, h), w);
     for group in groups
@@ -122,6 +131,7 @@ fn place(
             picture: &crop(window.picture, window.picture.width, bbox),
             underlay: &panel.underlay,
             region: &panel.rest,
+            pieces: None,
             origin: (bbox.x0 + window.origin.0, bbox.y0 + window.origin.1),
         };
         debug_assert_eq!(panel.rest.len(), bw * bh);

@@ -12,9 +12,12 @@
 //!    stands out from it becomes a layer, panels with their own children ([`graphics`]);
 //!    alpha is unmixed against the known backdrop, so edges and soft shadows come out right
 //!    and the background under them is the backdrop continued.
-//! 4. **Photographs.** Without a designed backdrop, salient objects come from the `objects`
-//!    method (U²-Net-P, inpainted background) on the picture with its text peeled off.
-//! 5. **An honest stack.** Layers with almost no content are merged down, and a bounded
+//! 4. **Art over photographs.** Without a designed backdrop, flat patches with crisp
+//!    outlines (cards, bars, badges, clip art drawn over a photo) are found, the photo is
+//!    inpainted beneath them, and they are separated against it as in step 3 ([`overlay`]).
+//! 5. **Photographs.** Without either, salient objects come from the `objects` method
+//!    (U²-Net-P, inpainted background) on the picture with its text peeled off.
+//! 6. **An honest stack.** Layers with almost no content are merged down, and a bounded
 //!    count (`--layers N`) is met by merging the least significant layers into their
 //!    neighbours ([`stack`]); an element is never split to reach a count.
 //!
@@ -29,6 +32,7 @@
 mod backdrop;
 mod field;
 mod graphics;
+mod overlay;
 mod photo;
 mod plan;
 mod stack;
@@ -91,18 +95,31 @@ impl Decomposer for ElementsDecomposer {
         for block in text::blocks(&lines) {
             if let Some((mut plan, on_texture)) = text::plan(&small, scale, block.bbox) {
                 plan.words = text::read(image, &block)?;
+                if plan.words.is_none() && text::too_tall_unread(&block, image.dimensions()) {
+                    continue;
+                }
                 textured.push(on_texture);
                 text_plans.push(plan);
                 progress.check()?;
             }
         }
         fill_under_textured_text(&small, &mut text_plans, &textured, options.seed, progress)?;
-        let mut bare = small.clone();
+        // The text is peeled off the analysis copy itself: nothing needs it with the text.
+        let mut bare = small;
         for plan in text_plans.iter().rev() {
             plan::peel(plan, &mut bare, 1.0);
         }
         progress.check()?;
-        let element_plans = designed_elements(&bare);
+        // Everything is found before the full-size copy is made, so the networks' buffers
+        // and that copy are never held at once.
+        let found = match designed_elements(&bare) {
+            Some(plans) => Analysis::Elements(plans),
+            None => match overlay::elements(&bare, options.seed, progress)? {
+                Some(plans) => Analysis::Elements(plans),
+                None => Analysis::Photo(photo::find(&bare, options, progress)?),
+            },
+        };
+        drop(bare);
         progress.check()?;
 
         progress.set(0.5, "solving layers");
@@ -114,23 +131,9 @@ impl Decomposer for ElementsDecomposer {
             }
         }
         texts.reverse();
-        let mut specs = match element_plans {
-            Some(plans) => {
-                let mut layers = Vec::new();
-                for plan in plans.iter().rev() {
-                    if let Some(layer) = plan::peel(plan, &mut picture, scale) {
-                        layers.push((plan.kind, layer));
-                    }
-                    progress.check()?;
-                }
-                layers.reverse();
-                let mut specs = vec![LayerSpec::new("Background", picture, Offset::default())];
-                specs.extend(layers.into_iter().map(|(kind, (pixels, offset))| {
-                    LayerSpec::new(kind_name(kind), pixels, offset)
-                }));
-                specs
-            }
-            None => photo::objects(&bare, &mut picture, scale, options, progress)?,
+        let mut specs = match found {
+            Analysis::Elements(plans) => peel_elements(&plans, picture, scale, progress)?,
+            Analysis::Photo(specs) => photo::solve(specs, picture, scale, progress)?,
         };
         progress.check()?;
         specs.extend(texts.into_iter().map(|(plan, (pixels, offset))| {
@@ -148,6 +151,37 @@ impl Decomposer for ElementsDecomposer {
         progress.set(1.0, "done");
         Ok(specs)
     }
+}
+
+/// What the analysis copy showed: graphic elements to peel, or a photograph's objects.
+enum Analysis {
+    Elements(Vec<Plan>),
+    Photo(Vec<LayerSpec>),
+}
+
+/// Peels the element plans (bottom first) off `picture` at full size, top first, and
+/// returns the background left behind and the elements, bottom first.
+fn peel_elements(
+    plans: &[Plan],
+    mut picture: RgbaImage,
+    scale: f32,
+    progress: &Progress,
+) -> Result<Vec<LayerSpec>, DecomposeError> {
+    let mut layers = Vec::new();
+    for plan in plans.iter().rev() {
+        if let Some(layer) = plan::peel(plan, &mut picture, scale) {
+            layers.push((plan.kind, layer));
+        }
+        progress.check()?;
+    }
+    layers.reverse();
+    let mut specs = vec![LayerSpec::new("Background", picture, Offset::default())];
+    specs.extend(
+        layers
+            .into_iter()
+            .map(|(kind, (pixels, offset))| LayerSpec::new(kind_name(kind), pixels, offset)),
+    );
+    Ok(specs)
 }
 
 /// Replaces the smooth underlay of text on texture (a sign on a photo, a title over smoke)
@@ -235,6 +269,7 @@ fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
         picture: &field,
         underlay: &fit.model,
         region: &all,
+        pieces: None,
         origin: (0, 0),
     };
     let mut plans = Vec::new();

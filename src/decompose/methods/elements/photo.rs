@@ -11,14 +11,10 @@ use crate::model::{Offset, RgbaImage};
 /// Salient objects asked of the objects method on a photograph.
 const PHOTO_OBJECTS: usize = 3;
 
-/// Salient objects of a photograph from the objects method, background first. They are
-/// found on `bare` (the analysis copy with its text peeled off); on a larger picture each
-/// object's matte and the filled background are scaled up and the layers solved again
-/// against `picture` at full resolution, so memory and time follow the analysis size.
-pub fn objects(
+/// Salient objects of a photograph from the objects method, background first, found on
+/// `bare` (the analysis copy with its text peeled off) and solved at its resolution.
+pub fn find(
     bare: &RgbaImage,
-    picture: &mut RgbaImage,
-    scale: f32,
     options: &Options,
     progress: &Progress,
 ) -> Result<Vec<LayerSpec>, DecomposeError> {
@@ -26,7 +22,18 @@ pub fn objects(
         layers: LayerCount::AtMost(1 + PHOTO_OBJECTS),
         ..options.clone()
     };
-    let mut specs = ObjectsDecomposer.decompose(bare, &objects, progress)?;
+    ObjectsDecomposer.decompose(bare, &objects, progress)
+}
+
+/// The layers of [`find`] at the picture's resolution: on a larger picture each object's
+/// matte and the filled background are scaled up and the layers solved again against
+/// `picture`, so memory and time follow the analysis size.
+pub fn solve(
+    mut specs: Vec<LayerSpec>,
+    mut picture: RgbaImage,
+    scale: f32,
+    progress: &Progress,
+) -> Result<Vec<LayerSpec>, DecomposeError> {
     if scale > 1.0 && !specs.is_empty() {
         let background = Field::from_image(&specs[0].pixels);
         let plans: Vec<(String, Plan)> = specs
@@ -36,19 +43,15 @@ pub fn objects(
             .collect();
         let mut solved = Vec::new();
         for (name, plan) in plans.iter().rev() {
-            if let Some((pixels, offset)) = plan::peel(plan, picture, scale) {
+            if let Some((pixels, offset)) = plan::peel(plan, &mut picture, scale) {
                 solved.push(LayerSpec::new(name.clone(), pixels, offset));
             }
             progress.check()?;
         }
         solved.reverse();
-        specs = std::iter::once(LayerSpec::new(
-            "Background",
-            picture.clone(),
-            Offset::default(),
-        ))
-        .chain(solved)
-        .collect();
+        specs = std::iter::once(LayerSpec::new("Background", picture, Offset::default()))
+            .chain(solved)
+            .collect();
     }
     if let Some(bottom) = specs.first_mut() {
         bottom.name = "Background".into();

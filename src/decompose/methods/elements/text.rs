@@ -85,6 +85,18 @@ pub fn read(image: &RgbaImage, block: &Block) -> Result<Option<String>, Decompos
     Ok(Some(name))
 }
 
+/// Whether an unreadable block is too tall for text: the detector sometimes takes a bold
+/// icon or a cluster of flowers for a line of huge letters. Real lines that tall are rare
+/// and, being large, are read; an unreadable one is left to the element and object passes.
+pub fn too_tall_unread(block: &Block, (width, height): (u32, u32)) -> bool {
+    let tallest = block.lines.iter().map(BBox::height).max().unwrap_or(0);
+    tallest * MAX_UNREAD_LINE_SHARE_INV > width.min(height)
+}
+
+/// An unreadable line taller than this fraction (1/n) of the picture's shorter side is
+/// not taken for text.
+const MAX_UNREAD_LINE_SHARE_INV: u32 = 6;
+
 /// Lines of a block read for its name.
 const READ_LINES: usize = 2;
 /// Longest layer name, in characters, before "…".
@@ -170,25 +182,47 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)
     Some((plan, textured))
 }
 
-/// The text's colour: the median of the block's off-background pixels that differ most
-/// from the background (glyph cores, not their anti-aliased edges).
+/// The text's colour: the commonest colour among the block's pixels that stand clearly off
+/// the background, as the median of the pixels near it.
+///
+/// The commonest, not the strongest: glyphs are drawn in one colour, while on a photograph
+/// the texture around them (grass across a sky) can stand further off the smooth background
+/// model than the glyphs do, but spreads over many colours.
 fn text_colour(field: &Field, model: &Field, inlier: &[bool]) -> Option<Rgb> {
-    let mut off: Vec<(f32, Rgb)> = (0..field.data.len())
+    let off: Vec<(f32, Rgb)> = (0..field.data.len())
         .filter(|&i| !inlier[i])
         .map(|i| (distance(field.data[i], model.data[i]), field.data[i]))
         .collect();
-    if off.is_empty() {
-        return None;
-    }
-    off.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let strongest = off[0].0;
-    let core: Vec<Rgb> = off
+    let strongest = off.iter().map(|(d, _)| *d).fold(0.0f32, f32::max);
+    let clear: Vec<Rgb> = off
         .iter()
-        .take_while(|(d, _)| *d >= 0.7 * strongest)
+        .filter(|(d, _)| *d >= 0.4 * strongest && *d > 0.0)
         .map(|(_, c)| *c)
         .collect();
+    // 4 bits a channel: anti-aliased edges scatter over many bins, glyph cores share one.
+    let bin = |c: &Rgb| -> usize {
+        let q = c.map(|v| ((v * 15.0).round() as usize).min(15));
+        q[0] * 256 + q[1] * 16 + q[2]
+    };
+    let mut counts = vec![(0usize, [0.0f32; 3]); 4096];
+    for c in &clear {
+        let b = &mut counts[bin(c)];
+        b.0 += 1;
+        for (acc, v) in b.1.iter_mut().zip(c) {
+            *acc += v;
+        }
+    }
+    let (n, sum) = counts.iter().max_by_key(|(n, _)| *n).copied()?;
+    if n == 0 {
+        return None;
+    }
+    let mode = sum.map(|s| s / n as f32);
+    let near: Vec<Rgb> = clear
+        .into_iter()
+        .filter(|c| distance(*c, mode) < 0.08)
+        .collect();
     Some(std::array::from_fn(|c| {
-        let mut v: Vec<f32> = core.iter().map(|p| p[c]).collect();
+        let mut v: Vec<f32> = near.iter().map(|p| p[c]).collect();
         v.sort_by(f32::total_cmp);
         v[v.len() / 2]
     }))

@@ -26,6 +26,7 @@ fn an_icon_on_a_card_is_a_child_of_the_card() {
         picture: &picture,
         underlay: &underlay,
         region: &region,
+        pieces: None,
         origin: (0, 0),
     };
     let t = Thresholds {
