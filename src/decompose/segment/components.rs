@@ -29,6 +29,20 @@ pub struct Labels {
     pub components: Vec<Component>,
 }
 
+/// The 4-neighbours (left, right, up, down) of pixel `i` of a `w`×`h` grid, as linear
+/// indices; the grid's edge has fewer.
+pub fn four_neighbours(i: usize, w: usize, h: usize) -> impl Iterator<Item = usize> {
+    let (x, y) = (i % w, i / w);
+    [
+        (x > 0).then(|| i - 1),
+        (x + 1 < w).then(|| i + 1),
+        (y > 0).then(|| i - w),
+        (y + 1 < h).then(|| i + w),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// The 8-connected components of the pixels of `mask` brighter than `threshold`, in scan
 /// order of their first (top-left-most) pixel.
 pub fn components(mask: &GrayImage, threshold: u8) -> Vec<Component> {

@@ -276,24 +276,11 @@ fn fill_holes(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
         outside[i] = true;
     }
     while let Some(i) = stack.pop() {
-        let (x, y) = (i % w, i / w);
-        let mut visit = |j: usize| {
+        for j in components::four_neighbours(i, w, h) {
             if !mask[j] && !outside[j] {
                 outside[j] = true;
                 stack.push(j);
             }
-        };
-        if x > 0 {
-            visit(i - 1);
-        }
-        if x + 1 < w {
-            visit(i + 1);
-        }
-        if y > 0 {
-            visit(i - w);
-        }
-        if y + 1 < h {
-            visit(i + w);
         }
     }
     outside.into_iter().map(|o| !o).collect()

@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 
 use super::components::{Core, label_cores};
 use crate::decompose::nn::u2net::Matte;
+use crate::decompose::segment::components::four_neighbours;
 use crate::model::BBox;
 
 /// Matte value above which a pixel is confidently part of an object.
@@ -136,25 +137,12 @@ pub fn select(matte: &Matte, max_objects: usize) -> Selection {
 fn grow(labels: &mut [u8], w: usize, h: usize, open: impl Fn(usize) -> bool) {
     let mut queue: VecDeque<usize> = (0..labels.len()).filter(|&i| labels[i] != 0).collect();
     while let Some(i) = queue.pop_front() {
-        let (x, y) = (i % w, i / w);
         let label = labels[i];
-        let mut visit = |j: usize| {
+        for j in four_neighbours(i, w, h) {
             if labels[j] == 0 && open(j) {
                 labels[j] = label;
                 queue.push_back(j);
             }
-        };
-        if x > 0 {
-            visit(i - 1);
-        }
-        if x + 1 < w {
-            visit(i + 1);
-        }
-        if y > 0 {
-            visit(i - w);
-        }
-        if y + 1 < h {
-            visit(i + w);
         }
     }
 }
