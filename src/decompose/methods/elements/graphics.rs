@@ -24,7 +24,7 @@ const MAX_DEPTH: usize = 3;
 /// A panel's body colour must cover this share of its interior.
 const PANEL_BODY_SHARE: f32 = 0.5;
 /// A panel fills at least this share of its bounding box (rectangles, rounded rectangles).
-const PANEL_FILL: f32 = 0.8;
+const PANEL_FILL: f32 = 0.74;
 /// Colour tolerance of a panel's body.
 const BODY_TOLERANCE: f32 = 0.04;
 /// An element of one colour over this share of its interior is a shape.
@@ -41,6 +41,10 @@ pub struct Thresholds {
     pub min_area: usize,
     /// How far (pixels) an element grows beyond its seed pixels.
     pub reach: usize,
+    /// Share of a panel's interior within tolerance of its commonest colour, enough to
+    /// seed the fit of its body (a gradient body spreads over several colour bins; shaded
+    /// clip art, which is no panel, over many).
+    pub panel_seed: f32,
 }
 
 /// A rectangular window of the analysis picture: its pixels, the underlay beneath them,
@@ -121,7 +125,7 @@ fn place(
     };
     if depth + 1 < MAX_DEPTH
         && !group.text
-        && let Some(panel) = panel(window, &group.pixels, bbox, strong)
+        && let Some(panel) = panel(window, &group.pixels, bbox, strong, t.panel_seed)
     {
         let (mut plan, _) = element(window, &panel.shape, panel.bbox, strong);
         plan.kind = Kind::Shape;
@@ -352,7 +356,13 @@ struct Panel {
 
 /// The panel in a group: a flat or gradient body that fills most of its own box (a card, a
 /// button, a bar), with other elements on it or overhanging its edge.
-fn panel(window: &Window<'_>, pixels: &[usize], bbox: BBox, strong: &[bool]) -> Option<Panel> {
+fn panel(
+    window: &Window<'_>,
+    pixels: &[usize],
+    bbox: BBox,
+    strong: &[bool],
+    min_seed: f32,
+) -> Option<Panel> {
     let w = window.picture.width;
     let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
     let mut mask = vec![false; bw * bh];
@@ -363,7 +373,7 @@ fn panel(window: &Window<'_>, pixels: &[usize], bbox: BBox, strong: &[bool]) -> 
     let solid = interior(&mask, bw, bh, |li| strong[at(li)]);
     let picture = crop(window.picture, w, bbox);
     let (colour, share) = dominant(&picture, &solid)?;
-    if share < PANEL_BODY_SHARE * 0.8 {
+    if share < min_seed {
         return None;
     }
     let seeds: Vec<bool> = (0..bw * bh)

@@ -264,6 +264,7 @@ fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
         weak: 0.006,
         min_area: (w * h / 20_000).max(12),
         reach: (w.max(h) / 100).max(3),
+        panel_seed: 0.3,
     };
     let window = Window {
         picture: &field,

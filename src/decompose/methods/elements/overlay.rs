@@ -80,6 +80,8 @@ pub fn elements(
         weak: 0.02,
         min_area: (w * h / 20_000).max(12),
         reach: (w.max(h) / 100).max(3),
+        // Clip art over a photo is often shaded: only a clearly flat body makes a panel.
+        panel_seed: 0.4,
     };
     let mut plans = Vec::new();
     graphics::find(&window, thresholds, 0, &mut plans);

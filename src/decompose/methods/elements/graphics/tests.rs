@@ -34,6 +34,7 @@ fn an_icon_on_a_card_is_a_child_of_the_card() {
         weak: 0.006,
         min_area: 12,
         reach: 3,
+        panel_seed: 0.3,
     };
     let mut plans = Vec::new();
     find(&window, t, 0, &mut plans);
