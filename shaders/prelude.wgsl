@@ -24,7 +24,9 @@ struct Draw {
     target_size: vec2<f32>,
     opacity: f32,
     mode: u32,
-    _pad: vec2<u32>,
+    // Canvas pixel of target pixel (0, 0) (the tile's corner): dissolve's pattern is tied
+    // to the canvas.
+    canvas_origin: vec2<i32>,
 };
 
 // Corner `i` (0..6, two triangles) of the rectangle from `top_left` to `bottom_right`, in

@@ -68,18 +68,64 @@ fn half_float_canvas_fallback_stays_close() {
     for (seed, mode) in BlendMode::ALL.into_iter().enumerate() {
         let doc = random_document(seed as u64 + 1, mode, 3);
         half.render(&doc).expect("render");
-        let diff = max_diff(&half.read_rgba().expect("read"), &composite(&doc));
-        // Dodge and burn divide by the source colour, magnifying the 11-bit mantissa of a
-        // half-float backdrop; every other mode stays within 1/255.
-        let bound = if matches!(mode, BlendMode::ColorDodge | BlendMode::ColorBurn) {
+        let gpu = half.read_rgba().expect("read");
+        let cpu = composite(&doc);
+        // Dodge and burn (and vivid light, made of them) divide by the source colour,
+        // magnifying the 11-bit mantissa of a half-float backdrop; every other mode stays
+        // within 1/255.
+        let bound = if matches!(
+            mode,
+            BlendMode::ColorDodge | BlendMode::ColorBurn | BlendMode::VividLight
+        ) {
             4
         } else {
             1
         };
+        // Hard mix and darker / lighter colour jump where two values are equal, so a
+        // backdrop rounded to half floats may land a few pixels on the other side.
+        let allowed = if matches!(
+            mode,
+            BlendMode::HardMix | BlendMode::DarkerColor | BlendMode::LighterColor
+        ) {
+            cpu.len() / 4 / 200
+        } else {
+            0
+        };
+        let off = pixels_over(&gpu, &cpu, bound);
         assert!(
-            diff <= bound,
-            "{mode:?}: half-float canvas differs by {diff}/255"
+            off <= allowed,
+            "{mode:?}: half-float canvas differs by more than {bound}/255 at {off} pixels \
+             (largest {}/255)",
+            max_diff(&gpu, &cpu)
         );
+    }
+}
+
+/// Pixels differing by more than `bound` in some channel (fully transparent pairs ignored).
+fn pixels_over(a: &RgbaImage, b: &RgbaImage, bound: u8) -> usize {
+    a.pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p[3] != 0 || q[3] != 0)
+        .filter(|(p, q)| (0..4).any(|c| p[c].abs_diff(q[c]) > bound))
+        .count()
+}
+
+#[test]
+fn dissolve_pattern_is_the_cpus_across_tiles_and_drags() {
+    let Some(gpu) = compositor() else { return };
+    // 32-pixel tiles: the pattern must follow canvas pixels, not tile pixels.
+    let mut gpu = gpu.with_max_tile_side(32);
+    let mut doc = random_document(31, BlendMode::Dissolve, 3);
+    doc.layers[2].blend = BlendMode::Multiply;
+    gpu.render(&doc).expect("render");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+    assert!(diff <= 1, "tiled dissolve differs by {diff}/255");
+    let dragged = doc.layers[1].id;
+    for step in 0..3 {
+        doc.layers[1].offset = Offset::new(step * 13 - 7, step * 5 - 2);
+        gpu.render_dragging(&doc, dragged).expect("drag render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+        assert!(diff <= 1, "dissolve drag step {step} differs by {diff}/255");
     }
 }
 

@@ -99,6 +99,24 @@ fn zoomed_in_view_is_the_reference_enlarged() {
             BlendMode::ColorBurn,
             BlendMode::HardLight,
         ],
+        // Dissolve's pattern follows document pixels, whatever the zoom and pan.
+        [BlendMode::Dissolve, BlendMode::VividLight, BlendMode::Hue],
+        [
+            BlendMode::DarkerColor,
+            BlendMode::HardMix,
+            BlendMode::Luminosity,
+        ],
+        [
+            BlendMode::LinearLight,
+            BlendMode::Divide,
+            BlendMode::Saturation,
+        ],
+        [BlendMode::PinLight, BlendMode::Subtract, BlendMode::Color],
+        [
+            BlendMode::LinearBurn,
+            BlendMode::LighterColor,
+            BlendMode::Exclusion,
+        ],
     ];
     let views = [
         view((90, 60), (0.0, 0.0), 1.0),

@@ -338,7 +338,7 @@ impl Compositor {
                 target_size: [tile_rect.width as f32, tile_rect.height as f32],
                 opacity: layer.opacity.clamp(0.0, 1.0),
                 mode: layer.blend as u32,
-                _pad: [0; 2],
+                canvas_origin: [tile_rect.x as i32, tile_rect.y as i32],
             };
             let scratch = &self.tiles[tile].scratch_view;
             let (bind_group, offset) = bind_draw(

@@ -13,7 +13,8 @@ pub struct DrawUniform {
     pub target_size: [f32; 2],
     pub opacity: f32,
     pub mode: u32,
-    pub _pad: [u32; 2],
+    /// Canvas pixel of target pixel (0, 0): dissolve's pattern is tied to the canvas.
+    pub canvas_origin: [i32; 2],
 }
 
 /// Every pipeline the compositor uses.

@@ -13,6 +13,7 @@
 
 use rayon::prelude::*;
 
+use super::blend_math::dissolve_threshold;
 use super::pixels::{Premul, unit, unpremultiply};
 use super::{BBox, BlendMode, Document, Layer, RgbaImage};
 
@@ -62,31 +63,51 @@ fn blend_layer_row(acc: &mut [Premul], layer: &Layer, y: i64) {
     let row_end = row_start + (x1 - x0) as usize * 4;
     let src_row = &layer.pixels.as_raw()[row_start..row_end];
     let dst = &mut acc[x0 as usize..x1 as usize];
-    for (d, s) in dst.iter_mut().zip(src_row.chunks_exact(4)) {
-        *d = blend_pixel(*d, [s[0], s[1], s[2], s[3]], layer.opacity, layer.blend);
+    for ((d, s), x) in dst.iter_mut().zip(src_row.chunks_exact(4)).zip(x0..) {
+        let src = [s[0], s[1], s[2], s[3]];
+        *d = blend_pixel_at(*d, src, layer.opacity, layer.blend, (x, y));
     }
 }
 
 /// Composites one straight-alpha source pixel with layer `opacity` over the premultiplied
-/// backdrop `below`, using `mode`.
+/// backdrop `below`, using `mode`. Dissolve depends on where the pixel is: this is
+/// [`blend_pixel_at`] at the canvas origin, for callers that blend other modes.
 #[inline]
 pub fn blend_pixel(below: Premul, src: [u8; 4], opacity: f32, mode: BlendMode) -> Premul {
+    blend_pixel_at(below, src, opacity, mode, (0, 0))
+}
+
+/// [`blend_pixel`] for the pixel at canvas point `at`, which only dissolve looks at.
+#[inline]
+pub fn blend_pixel_at(
+    below: Premul,
+    src: [u8; 4],
+    opacity: f32,
+    mode: BlendMode,
+    at: (i64, i64),
+) -> Premul {
     let a_s = unit(src[3]) * opacity;
     if a_s <= 0.0 {
         return below;
     }
+    if mode == BlendMode::Dissolve {
+        // Shown pixels are the layer's colour at full alpha; the others leave the backdrop.
+        if a_s <= dissolve_threshold(at.0, at.1) {
+            return below;
+        }
+        return [unit(src[0]), unit(src[1]), unit(src[2]), 1.0];
+    }
     let a_b = below[3];
+    let cs = [unit(src[0]), unit(src[1]), unit(src[2])];
+    let blended = if mode == BlendMode::Normal || a_b <= 0.0 {
+        cs
+    } else {
+        mode.blend_rgb([below[0] / a_b, below[1] / a_b, below[2] / a_b], cs)
+    };
     let mut out = [0.0; 4];
     for c in 0..3 {
-        let cs = unit(src[c]);
-        let cb_premul = below[c];
-        let blended = if mode == BlendMode::Normal || a_b <= 0.0 {
-            cs
-        } else {
-            mode.blend_channel(cb_premul / a_b, cs)
-        };
         // (1 − ab)·cs + ab·B, scaled by as, plus the backdrop showing through.
-        out[c] = a_s * ((1.0 - a_b) * cs + a_b * blended) + cb_premul * (1.0 - a_s);
+        out[c] = a_s * ((1.0 - a_b) * cs[c] + a_b * blended[c]) + below[c] * (1.0 - a_s);
     }
     out[3] = a_s + a_b * (1.0 - a_s);
     out
@@ -141,7 +162,11 @@ mod tests {
 
     #[test]
     fn blend_over_transparent_acts_as_normal() {
-        for mode in BlendMode::ALL {
+        // Dissolve is the exception: it draws whole pixels or none (tested below).
+        for mode in BlendMode::ALL
+            .into_iter()
+            .filter(|m| *m != BlendMode::Dissolve)
+        {
             let mut doc = Document::new(1, 1);
             doc.push_layer("x", solid(1, 1, [90, 160, 30, 200])).blend = mode;
             assert_eq!(
@@ -150,5 +175,29 @@ mod tests {
                 "{mode:?}"
             );
         }
+    }
+
+    #[test]
+    fn dissolve_shows_whole_pixels_in_proportion_to_alpha() {
+        let (w, h) = (64, 64);
+        let mut doc = Document::new(w, h);
+        doc.push_layer("bg", solid(w, h, [0, 0, 255, 255]));
+        let top = doc.push_layer("d", solid(w, h, [255, 0, 0, 255]));
+        top.blend = BlendMode::Dissolve;
+        top.opacity = 0.25;
+        let out = composite(&doc);
+        let red = out.pixels().filter(|p| p.0 == [255, 0, 0, 255]).count();
+        let blue = out.pixels().filter(|p| p.0 == [0, 0, 255, 255]).count();
+        assert_eq!(red + blue, (w * h) as usize, "only whole pixels");
+        let share = red as f64 / f64::from(w * h);
+        assert!((share - 0.25).abs() < 0.03, "{share}");
+        // Over nothing, shown pixels are opaque and the rest stay transparent.
+        doc.layers[0].visible = false;
+        let alone = composite(&doc);
+        assert!(
+            alone
+                .pixels()
+                .all(|p| p.0 == [255, 0, 0, 255] || p.0 == [0, 0, 0, 0])
+        );
     }
 }

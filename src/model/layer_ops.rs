@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::composite_cpu::{blend_pixel, composite_into};
+use super::composite_cpu::{blend_pixel_at, composite_into};
 use super::pixels::{Premul, unpremultiply};
 use super::{BlendMode, Document, Layer, LayerId, Offset, RgbaImage};
 
@@ -143,7 +143,7 @@ impl Document {
         let mut acc: Premul = [0.0; 4];
         for layer in self.layers.iter().filter(|l| l.visible && l.opacity > 0.0) {
             if let Some(p) = pixel_of(layer, x, y) {
-                acc = blend_pixel(acc, p, layer.opacity, layer.blend);
+                acc = blend_pixel_at(acc, p, layer.opacity, layer.blend, (x, y));
             }
         }
         Some(unpremultiply(acc))

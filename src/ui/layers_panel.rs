@@ -399,12 +399,19 @@ fn blend_combo(ui: &mut egui::Ui, layer: &Layer, out: &mut Vec<Command>) {
         .selected_text(layer.blend.label())
         .width(BLEND_WIDTH)
         .show_ui(ui, |ui| {
-            for mode in BlendMode::ALL {
-                let chosen = ui
-                    .selectable_label(mode == layer.blend, mode.label())
-                    .clicked();
-                if chosen && mode != layer.blend {
-                    out.push(Command::SetBlend(layer.id, mode));
+            // Grouped as Photoshop's menu is: normal, darken, lighten, contrast, inversion
+            // and component modes, with a separator between groups.
+            for (i, group) in BlendMode::MENU.iter().enumerate() {
+                if i > 0 {
+                    ui.separator();
+                }
+                for &mode in *group {
+                    let chosen = ui
+                        .selectable_label(mode == layer.blend, mode.label())
+                        .clicked();
+                    if chosen && mode != layer.blend {
+                        out.push(Command::SetBlend(layer.id, mode));
+                    }
                 }
             }
         })
