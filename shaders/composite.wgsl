@@ -60,7 +60,7 @@ fn layer_texel(pos: vec4<f32>) -> vec4<f32> {
 @fragment
 fn fs_normal(in: VsOut) -> @location(0) vec4<f32> {
     let s = layer_texel(in.pos);
-    return premultiply(vec4<f32>(s.rgb, s.a * draw.opacity));
+    return premultiply(vec4<f32>(s.rgb, s.a * draw.opacity * draw.fill));
 }
 
 fn hard_light(cb: vec3<f32>, cs: vec3<f32>) -> vec3<f32> {
@@ -212,10 +212,22 @@ fn blend(cb: vec3<f32>, cs: vec3<f32>, mode: u32) -> vec3<f32> {
     }
 }
 
-// One blend-mode pixel: straight layer colour `s` with alpha `a_s` (opacity included) over
-// the premultiplied backdrop `b`, at canvas pixel `cell` (for dissolve). The W3C formula of
-// src/model/composite_cpu.rs.
-fn blend_pixel(s: vec3<f32>, a_s: f32, b: vec4<f32>, mode: u32, cell: vec2<i32>) -> vec4<f32> {
+// The colour a special-eight source moves towards as fill drops, or -1 where fill simply
+// multiplies with opacity (BlendMode::fill_neutral).
+fn fill_neutral(mode: u32) -> f32 {
+    switch mode {
+        case MODE_COLOR_BURN, MODE_LINEAR_BURN: { return 1.0; }
+        case MODE_COLOR_DODGE, MODE_ADD, MODE_DIFFERENCE: { return 0.0; }
+        case MODE_VIVID_LIGHT, MODE_LINEAR_LIGHT: { return 0.5; }
+        default: { return -1.0; }
+    }
+}
+
+// One blend-mode pixel: straight layer colour `s` with alpha `alpha` (opacity included) and
+// `fill`, over the premultiplied backdrop `b`, at canvas pixel `cell` (for dissolve). The
+// formula of model::composite_cpu::blend_pixel_at.
+fn blend_pixel(s: vec3<f32>, alpha: f32, fill: f32, b: vec4<f32>, mode: u32, cell: vec2<i32>) -> vec4<f32> {
+    let a_s = alpha * fill;
     if mode == MODE_DISSOLVE {
         if a_s > dissolve_threshold(cell) {
             return vec4<f32>(s, 1.0);
@@ -223,10 +235,20 @@ fn blend_pixel(s: vec3<f32>, a_s: f32, b: vec4<f32>, mode: u32, cell: vec2<i32>)
         return b;
     }
     let a_b = b.a;
+    // The colour the blend function sees where the layer meets the backdrop, and at what
+    // alpha its result covers the backdrop.
+    var blend_src = s;
+    var blend_alpha = a_s;
+    let neutral = fill_neutral(mode);
+    if neutral >= 0.0 && fill < 1.0 {
+        blend_src = neutral + fill * (s - neutral);
+        blend_alpha = alpha;
+    }
     // The formulas expect straight colour in 0..1.
     let cb = straight_rgb(b);
-    let mixed = (1.0 - a_b) * s + a_b * blend(cb, s, mode);
-    return vec4<f32>(a_s * mixed + b.rgb * (1.0 - a_s), a_s + a_b * (1.0 - a_s));
+    let blended = blend(cb, blend_src, mode);
+    let rgb = a_s * (1.0 - a_b) * s + blend_alpha * a_b * blended + b.rgb * (1.0 - blend_alpha);
+    return vec4<f32>(rgb, a_s + a_b * (1.0 - a_s));
 }
 
 @fragment
@@ -234,5 +256,5 @@ fn fs_blend(in: VsOut) -> @location(0) vec4<f32> {
     let s = layer_texel(in.pos);
     let b = textureLoad(backdrop_tex, vec2<i32>(floor(in.pos.xy)), 0);
     let cell = vec2<i32>(floor(in.pos.xy)) + draw.canvas_origin;
-    return blend_pixel(s.rgb, s.a * draw.opacity, b, draw.mode, cell);
+    return blend_pixel(s.rgb, s.a * draw.opacity, draw.fill, b, draw.mode, cell);
 }

@@ -27,7 +27,9 @@ struct ViewDraw {
     opacity: f32,
     mode: u32,
     level: u32,
-    _pad_view: vec2<u32>,
+    // The layer's fill opacity; `opacity` is the layer opacity alone.
+    fill: f32,
+    _pad_view: u32,
 };
 
 @group(0) @binding(3) var<uniform> view_draw: ViewDraw;
@@ -76,7 +78,7 @@ fn view_layer_colour(pos: vec4<f32>) -> vec4<f32> {
 
 @fragment
 fn fs_view_normal(in: VsOut) -> @location(0) vec4<f32> {
-    return view_layer_colour(in.pos) * view_draw.opacity;
+    return view_layer_colour(in.pos) * (view_draw.opacity * view_draw.fill);
 }
 
 @fragment
@@ -90,5 +92,5 @@ fn fs_view_blend(in: VsOut) -> @location(0) vec4<f32> {
     // Dissolve's pattern is per document pixel: the one under this pixel's centre (when
     // zoomed out, the filtered alpha of the pixels it covers decides).
     let cell = vec2<i32>(floor((in.pos.xy - view_draw.origin) / view_draw.zoom));
-    return blend_pixel(s, p.a * view_draw.opacity, b, view_draw.mode, cell);
+    return blend_pixel(s, p.a * view_draw.opacity, view_draw.fill, b, view_draw.mode, cell);
 }

@@ -613,3 +613,12 @@ fn the_blend_menu_lists_every_photoshop_mode_and_sets_one() {
     assert_eq!(vivid, 1, "one layer switched to Vivid Light");
     assert_eq!(undo_steps(&harness), 1);
 }
+
+#[test]
+fn every_layer_has_a_fill_slider_beside_its_opacity() {
+    let mut harness = harness_with(document());
+    harness.run();
+    let layers = harness.state().document().layers.len();
+    assert_eq!(harness.get_all_by_label("Layer opacity").count(), layers);
+    assert_eq!(harness.get_all_by_label("Fill opacity").count(), layers);
+}

@@ -251,3 +251,33 @@ fn alpha_that_rounds_to_zero_is_transparent_black_on_both_paths() {
         assert_eq!(gpu.get_pixel(x as u32, 0).0, want, "GPU at {x}");
     }
 }
+
+#[test]
+fn fill_opacity_matches_the_cpu_reference() {
+    let Some(mut gpu) = compositor() else { return };
+    // Normal (fixed-function "over"), a multiplying mode, dissolve, and the special-eight
+    // modes whose fill moves the source colour to a neutral one.
+    let modes = [
+        BlendMode::Normal,
+        BlendMode::Screen,
+        BlendMode::Dissolve,
+        BlendMode::LinearLight,
+        BlendMode::VividLight,
+        BlendMode::ColorBurn,
+        BlendMode::Add,
+        BlendMode::Difference,
+        BlendMode::HardMix,
+    ];
+    for (seed, mode) in modes.into_iter().enumerate() {
+        let mut doc = random_document(seed as u64 + 40, mode, 3);
+        for (i, layer) in doc.layers.iter_mut().enumerate().skip(1) {
+            layer.fill_opacity = [0.2, 0.55, 0.0][i % 3];
+        }
+        gpu.render(&doc).expect("render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+        assert!(
+            diff <= 1,
+            "{mode:?} with fill: GPU differs from CPU by {diff}/255"
+        );
+    }
+}

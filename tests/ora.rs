@@ -341,3 +341,29 @@ fn krita_and_svg_names_are_both_read() {
     let expected: Vec<BlendMode> = cases.iter().map(|(_, mode)| *mode).collect();
     assert_eq!(read, expected);
 }
+
+#[test]
+fn fill_opacity_round_trips_in_strata_s_own_attribute() {
+    let mut doc = strata::model::Document::new(3, 3);
+    doc.push_layer("full", image::RgbaImage::new(2, 2));
+    let part = doc.push_layer("part", image::RgbaImage::new(2, 2));
+    part.fill_opacity = 0.375;
+    part.blend = BlendMode::LinearLight;
+    let bytes = to_bytes(&doc);
+    let mut zip = zip::ZipArchive::new(Cursor::new(&bytes)).expect("zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("stack.xml").expect("stack"), &mut xml)
+        .expect("read stack");
+    assert!(
+        xml.contains(r#"xmlns:strata="urn:strata:openraster""#),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("strata:fill-opacity=").count(),
+        1,
+        "only below 100 %"
+    );
+    let back = ora::read(&bytes, &Limits::default()).expect("read back");
+    assert_eq!(back.layers[0].fill_opacity, 1.0);
+    assert_eq!(back.layers[1].fill_opacity, 0.375);
+}

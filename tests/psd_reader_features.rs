@@ -407,3 +407,22 @@ fn deeply_nested_and_unbalanced_groups_read_without_recursion() {
     let names: Vec<&str> = doc.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["kept"]);
 }
+
+#[test]
+fn fill_opacity_and_the_new_blend_keys_are_read() {
+    let mut red = Rec::pixels("red", 1, 1, [255, 0, 0, 255]);
+    red.key = b"lLit";
+    red.blocks.push((b"iOpa", vec![51, 0, 0, 0]));
+    let mut hue = Rec::pixels("hue", 1, 1, [0, 0, 255, 255]);
+    hue.key = b"hue ";
+    let doc = read(&rgb_file(&[
+        Rec::pixels("bottom", 2, 1, [0, 255, 0, 255]),
+        red,
+        hue,
+    ]));
+    assert_eq!(doc.layers[1].blend, BlendMode::LinearLight);
+    assert_eq!(doc.layers[1].fill_opacity, 51.0 / 255.0);
+    assert_eq!(doc.layers[1].opacity, 1.0);
+    assert_eq!(doc.layers[2].blend, BlendMode::Hue);
+    assert_eq!(doc.layers[2].fill_opacity, 1.0, "no iOpa block: full fill");
+}
