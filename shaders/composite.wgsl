@@ -41,9 +41,10 @@ const MODE_SATURATION: u32 = 24u;
 const MODE_COLOR: u32 = 25u;
 const MODE_LUMINOSITY: u32 = 26u;
 
-// Ties of hard mix and of darker / lighter colour: see src/model/blend_math.rs.
+// Ties of hard mix, darker / lighter colour and divide: see src/model/blend_math.rs.
 const HARD_MIX_TIE: f32 = 0.0009765625;
 const LUM_TIE: f32 = 1e-5;
+const BLACK_TIE: f32 = 0.0009765625;
 
 @vertex
 fn vs_rect(@builtin(vertex_index) i: u32) -> VsOut {
@@ -109,7 +110,7 @@ fn hard_mix(cb: f32, cs: f32) -> f32 {
 }
 
 fn divide(cb: f32, cs: f32) -> f32 {
-    if cs <= 0.0 { return select(0.0, 1.0, cb > 0.0); }
+    if cs <= 0.0 { return select(0.0, 1.0, cb > BLACK_TIE); }
     return min(1.0, cb / cs);
 }
 

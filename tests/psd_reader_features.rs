@@ -245,7 +245,7 @@ fn names_blend_keys_and_locks() {
     mac.pascal = b"Caf\x8e".to_vec(); // MacRoman, no luni
     let mut krita = Rec::pixels("Red box", 1, 1, [0; 4]);
     krita.blocks.push((b"luni", luni("Red box ✓", true)));
-    krita.key = b"hue ";
+    krita.key = b"zzzz";
     // Padded to 2 instead of 4: the luni block right after it must still be found.
     let mut short_pad = Rec::pixels("abcd", 1, 1, [0; 4]);
     short_pad.pad_to = 2;
@@ -260,7 +260,7 @@ fn names_blend_keys_and_locks() {
     assert_eq!(
         doc.layers[1].blend,
         BlendMode::Normal,
-        "unknown 'hue ' falls back"
+        "an unknown key falls back"
     );
     assert_eq!(doc.layers[2].blend, BlendMode::Add);
     assert!(doc.layers[2].locked && !doc.layers[1].locked);

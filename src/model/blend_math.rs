@@ -28,6 +28,9 @@ use super::BlendMode;
 /// on a half-float canvas), where a decision either way would differ by the whole range.
 const HARD_MIX_TIE: f32 = 1.0 / 1024.0;
 
+/// A quarter of a byte: what divide still counts as black (see [`divide`]).
+const BLACK_TIE: f32 = 1.0 / 1024.0;
+
 /// Luminosities closer than this are equal for darker and lighter colour, which then keep
 /// the backdrop. Different byte colours differ by at least 1/25500 (`Lum`'s weights are
 /// hundredths), so only true ties fall inside, however CPU and GPU round them.
@@ -192,10 +195,13 @@ fn hard_mix(cb: f32, cs: f32) -> f32 {
     if on { 1.0 } else { 0.0 }
 }
 
-/// `Cb / Cs`, capped at 1; dividing by black gives white, except black itself.
+/// `Cb / Cs`, capped at 1; dividing by black gives white, except black itself. A backdrop
+/// within [`BLACK_TIE`] of black counts as black: an 8-bit backdrop is 0 or at least 1/255,
+/// and float noise (a colour burn that gives exactly 0 on the CPU can leave a few 1e-8 on a
+/// GPU whose division is approximate) must not turn black into white.
 fn divide(cb: f32, cs: f32) -> f32 {
     if cs <= 0.0 {
-        if cb > 0.0 { 1.0 } else { 0.0 }
+        if cb > BLACK_TIE { 1.0 } else { 0.0 }
     } else {
         (cb / cs).min(1.0)
     }
