@@ -24,7 +24,14 @@ struct Draw {
     target_size: vec2<f32>,
     opacity: f32,
     mode: u32,
-    _pad: vec2<u32>,
+    // Canvas pixel of target pixel (0, 0) (the tile's corner): dissolve's pattern is tied
+    // to the canvas.
+    canvas_origin: vec2<i32>,
+    // The layer's fill opacity; `opacity` is the layer opacity alone.
+    fill: f32,
+    // Scalars, not a vec3: a vec3 would be aligned to 16 bytes and grow the struct.
+    _pad0: u32,
+    _pad1: vec2<u32>,
 };
 
 // Corner `i` (0..6, two triangles) of the rectangle from `top_left` to `bottom_right`, in

@@ -1,7 +1,7 @@
 // Layer compositing straight into a viewport-sized target: the view path of the editor.
 //
-// This file is appended to composite.wgsl and reuses its blend maths (`blend`, the MODE_
-// constants), so the per-pixel formula is the one the full-resolution path and the CPU
+// This file is appended to composite.wgsl and reuses its blend maths (`blend_pixel`, the
+// MODE_ constants), so the per-pixel formula is the one the full-resolution path and the CPU
 // reference use. Only how a screen pixel finds its layer colour differs:
 // - zoom ≥ 1: the pixel's centre falls in one document pixel, whose texel is read exactly
 //   (nearest): the result is the full-resolution composite of the visible pixels, enlarged;
@@ -27,7 +27,9 @@ struct ViewDraw {
     opacity: f32,
     mode: u32,
     level: u32,
-    _pad_view: vec2<u32>,
+    // The layer's fill opacity; `opacity` is the layer opacity alone.
+    fill: f32,
+    _pad_view: u32,
 };
 
 @group(0) @binding(3) var<uniform> view_draw: ViewDraw;
@@ -76,7 +78,7 @@ fn view_layer_colour(pos: vec4<f32>) -> vec4<f32> {
 
 @fragment
 fn fs_view_normal(in: VsOut) -> @location(0) vec4<f32> {
-    return view_layer_colour(in.pos) * view_draw.opacity;
+    return view_layer_colour(in.pos) * (view_draw.opacity * view_draw.fill);
 }
 
 @fragment
@@ -87,13 +89,8 @@ fn fs_view_blend(in: VsOut) -> @location(0) vec4<f32> {
         s = clamp(p.rgb / p.a, vec3<f32>(0.0), vec3<f32>(1.0));
     }
     let b = textureLoad(backdrop_tex, vec2<i32>(floor(in.pos.xy)), 0);
-    let a_s = p.a * view_draw.opacity;
-    let a_b = b.a;
-    var cb = vec3<f32>(0.0);
-    if a_b > 0.0 {
-        cb = clamp(b.rgb / a_b, vec3<f32>(0.0), vec3<f32>(1.0));
-    }
-    // The W3C formula of fs_blend in composite.wgsl.
-    let mixed = (1.0 - a_b) * s + a_b * blend(cb, s, view_draw.mode);
-    return vec4<f32>(a_s * mixed + b.rgb * (1.0 - a_s), a_s + a_b * (1.0 - a_s));
+    // Dissolve's pattern is per document pixel: the one under this pixel's centre (when
+    // zoomed out, the filtered alpha of the pixels it covers decides).
+    let cell = vec2<i32>(floor((in.pos.xy - view_draw.origin) / view_draw.zoom));
+    return blend_pixel(s, p.a * view_draw.opacity, view_draw.fill, b, view_draw.mode, cell);
 }

@@ -290,19 +290,20 @@ pub fn describe(path: &Path, doc: &Document) -> String {
     );
     let _ = writeln!(
         out,
-        "{:>3}  {:<24} {:<7} {:>7}  {:<18} {:>13}  {:>11}",
-        "#", "name", "visible", "opacity", "blend", "offset", "size"
+        "{:>3}  {:<24} {:<7} {:>7} {:>6}  {:<18} {:>13}  {:>11}",
+        "#", "name", "visible", "opacity", "fill", "blend", "offset", "size"
     );
     for (index, layer) in doc.layers.iter().enumerate().rev() {
         let offset = format!("({}, {})", layer.offset.x, layer.offset.y);
         let size = format!("{}×{}", layer.width(), layer.height());
         let _ = writeln!(
             out,
-            "{:>3}  {:<24} {:<7} {:>6.1}%  {:<18} {:>13}  {:>11}",
+            "{:>3}  {:<24} {:<7} {:>6.1}% {:>5.1}%  {:<18} {:>13}  {:>11}",
             index + 1,
             layer.name,
             if layer.visible { "yes" } else { "no" },
             layer.opacity * 100.0,
+            layer.fill_opacity * 100.0,
             layer.blend.label(),
             offset,
             size,

@@ -4,8 +4,19 @@ use image::{Rgba, RgbaImage};
 use proptest::prelude::*;
 use strata::model::{BlendMode, Document, Offset, composite};
 
+/// Every mode but dissolve, which draws whole pixels or none (its own property below), so
+/// it neither interpolates with opacity nor acts as Normal over nothing.
 fn mode() -> impl Strategy<Value = BlendMode> {
-    prop::sample::select(BlendMode::ALL.to_vec())
+    let continuous: Vec<BlendMode> = BlendMode::ALL
+        .into_iter()
+        .filter(|m| *m != BlendMode::Dissolve)
+        .collect();
+    prop::sample::select(continuous)
+}
+
+/// Luminosity (W3C `Lum`) of a pixel, in bytes.
+fn lum(p: [u8; 4]) -> f32 {
+    0.3 * f32::from(p[0]) + 0.59 * f32::from(p[1]) + 0.11 * f32::from(p[2])
 }
 
 fn px() -> impl Strategy<Value = [u8; 4]> {
@@ -59,7 +70,8 @@ proptest! {
     #[test]
     fn symmetric_modes_commute_on_opaque_pixels(b in px(), t in px()) {
         for m in [BlendMode::Multiply, BlendMode::Screen, BlendMode::Darken, BlendMode::Lighten,
-                  BlendMode::Difference, BlendMode::Exclusion, BlendMode::Add] {
+                  BlendMode::Difference, BlendMode::Exclusion, BlendMode::Add,
+                  BlendMode::LinearBurn] {
             let ab = over(opaque(b), opaque(t), m, 1.0);
             let ba = over(opaque(t), opaque(b), m, 1.0);
             prop_assert!(close(ab, ba, 1), "{:?}: {:?} vs {:?}", m, ab, ba);
@@ -75,12 +87,15 @@ proptest! {
                              (BlendMode::Add, black), (BlendMode::Darken, white),
                              (BlendMode::Lighten, black), (BlendMode::Difference, black),
                              (BlendMode::Exclusion, black), (BlendMode::ColorDodge, black),
-                             (BlendMode::ColorBurn, white)] {
+                             (BlendMode::ColorBurn, white), (BlendMode::LinearBurn, white),
+                             (BlendMode::Subtract, black), (BlendMode::Divide, white),
+                             (BlendMode::DarkerColor, white), (BlendMode::LighterColor, black)] {
             prop_assert!(close(over(b, neutral, m, 1.0), b, 1), "{:?}", m);
         }
         let grey = [128, 128, 128, 255];
         // Overlay, soft light and hard light with 50 % grey on top keep the backdrop.
-        for m in [BlendMode::SoftLight, BlendMode::HardLight] {
+        for m in [BlendMode::SoftLight, BlendMode::HardLight, BlendMode::VividLight,
+                  BlendMode::LinearLight, BlendMode::PinLight] {
             prop_assert!(close(over(b, grey, m, 1.0), b, 2), "{:?}", m);
         }
     }
@@ -112,5 +127,32 @@ proptest! {
             let expected = if inside { layer.get_pixel(lx as u32, ly as u32).0 } else { [0, 0, 0, 0] };
             prop_assert_eq!(p.0, expected);
         }
+    }
+
+    #[test]
+    fn dissolve_shows_the_layer_opaque_or_not_at_all(b in px(), t in px(), o in 0.0f32..=1.0) {
+        let out = over(b, t, BlendMode::Dissolve, o);
+        let alone = over([0, 0, 0, 0], b, BlendMode::Normal, 1.0);
+        prop_assert!(out == alone || out == opaque(t), "{:?}", out);
+        if t[3] == 255 && o == 1.0 {
+            prop_assert_eq!(out, opaque(t));
+        }
+    }
+
+    #[test]
+    fn component_modes_keep_the_luminosity_they_promise(b in px(), t in px()) {
+        let (b, t) = (opaque(b), opaque(t));
+        for m in [BlendMode::Hue, BlendMode::Saturation, BlendMode::Color] {
+            let out = over(b, t, m, 1.0);
+            prop_assert!((lum(out) - lum(b)).abs() <= 1.0, "{:?}: {:?}", m, out);
+        }
+        let out = over(b, t, BlendMode::Luminosity, 1.0);
+        prop_assert!((lum(out) - lum(t)).abs() <= 1.0, "{:?}", out);
+    }
+
+    #[test]
+    fn hard_mix_gives_only_primaries(b in px(), t in px()) {
+        let out = over(opaque(b), opaque(t), BlendMode::HardMix, 1.0);
+        prop_assert!(out[..3].iter().all(|c| *c == 0 || *c == 255), "{:?}", out);
     }
 }

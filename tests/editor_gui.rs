@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use strata::decompose::jobs::Target;
 use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Options, Progress};
-use strata::model::{Document, Layer, Offset, RgbaImage};
+use strata::model::{BlendMode, Document, Layer, Offset, RgbaImage};
 use strata::ui::{StrataApp, Tool};
 
 /// Window size of every test, in points (one pixel per point).
@@ -584,4 +584,41 @@ fn the_blend_menu_stays_put_whatever_the_opacity() {
         lefts.iter().all(|x| (x - lefts[0]).abs() < 0.5),
         "blend menus at {lefts:?} for opacities 100 %, 50 % and 5 %"
     );
+}
+
+#[test]
+fn the_blend_menu_lists_every_photoshop_mode_and_sets_one() {
+    let mut harness = harness_with(document());
+    harness.run();
+    harness
+        .get_all_by_label("Blend mode")
+        .next()
+        .expect("a blend menu")
+        .click();
+    harness.run();
+    for mode in BlendMode::ALL {
+        assert!(
+            harness.query_all_by_label(mode.label()).next().is_some(),
+            "{mode:?} is not in the menu"
+        );
+    }
+    harness.get_by_label("Vivid Light").click();
+    harness.run();
+    let doc = harness.state().document();
+    let vivid = doc
+        .layers
+        .iter()
+        .filter(|l| l.blend == BlendMode::VividLight)
+        .count();
+    assert_eq!(vivid, 1, "one layer switched to Vivid Light");
+    assert_eq!(undo_steps(&harness), 1);
+}
+
+#[test]
+fn every_layer_has_a_fill_slider_beside_its_opacity() {
+    let mut harness = harness_with(document());
+    harness.run();
+    let layers = harness.state().document().layers.len();
+    assert_eq!(harness.get_all_by_label("Layer opacity").count(), layers);
+    assert_eq!(harness.get_all_by_label("Fill opacity").count(), layers);
 }

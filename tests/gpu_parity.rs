@@ -68,18 +68,64 @@ fn half_float_canvas_fallback_stays_close() {
     for (seed, mode) in BlendMode::ALL.into_iter().enumerate() {
         let doc = random_document(seed as u64 + 1, mode, 3);
         half.render(&doc).expect("render");
-        let diff = max_diff(&half.read_rgba().expect("read"), &composite(&doc));
-        // Dodge and burn divide by the source colour, magnifying the 11-bit mantissa of a
-        // half-float backdrop; every other mode stays within 1/255.
-        let bound = if matches!(mode, BlendMode::ColorDodge | BlendMode::ColorBurn) {
+        let gpu = half.read_rgba().expect("read");
+        let cpu = composite(&doc);
+        // Dodge and burn (and vivid light, made of them) divide by the source colour,
+        // magnifying the 11-bit mantissa of a half-float backdrop; every other mode stays
+        // within 1/255.
+        let bound = if matches!(
+            mode,
+            BlendMode::ColorDodge | BlendMode::ColorBurn | BlendMode::VividLight
+        ) {
             4
         } else {
             1
         };
+        // Hard mix and darker / lighter colour jump where two values are equal, so a
+        // backdrop rounded to half floats may land a few pixels on the other side.
+        let allowed = if matches!(
+            mode,
+            BlendMode::HardMix | BlendMode::DarkerColor | BlendMode::LighterColor
+        ) {
+            cpu.len() / 4 / 200
+        } else {
+            0
+        };
+        let off = pixels_over(&gpu, &cpu, bound);
         assert!(
-            diff <= bound,
-            "{mode:?}: half-float canvas differs by {diff}/255"
+            off <= allowed,
+            "{mode:?}: half-float canvas differs by more than {bound}/255 at {off} pixels \
+             (largest {}/255)",
+            max_diff(&gpu, &cpu)
         );
+    }
+}
+
+/// Pixels differing by more than `bound` in some channel (fully transparent pairs ignored).
+fn pixels_over(a: &RgbaImage, b: &RgbaImage, bound: u8) -> usize {
+    a.pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p[3] != 0 || q[3] != 0)
+        .filter(|(p, q)| (0..4).any(|c| p[c].abs_diff(q[c]) > bound))
+        .count()
+}
+
+#[test]
+fn dissolve_pattern_is_the_cpus_across_tiles_and_drags() {
+    let Some(gpu) = compositor() else { return };
+    // 32-pixel tiles: the pattern must follow canvas pixels, not tile pixels.
+    let mut gpu = gpu.with_max_tile_side(32);
+    let mut doc = random_document(31, BlendMode::Dissolve, 3);
+    doc.layers[2].blend = BlendMode::Multiply;
+    gpu.render(&doc).expect("render");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+    assert!(diff <= 1, "tiled dissolve differs by {diff}/255");
+    let dragged = doc.layers[1].id;
+    for step in 0..3 {
+        doc.layers[1].offset = Offset::new(step * 13 - 7, step * 5 - 2);
+        gpu.render_dragging(&doc, dragged).expect("drag render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+        assert!(diff <= 1, "dissolve drag step {step} differs by {diff}/255");
     }
 }
 
@@ -93,7 +139,8 @@ fn mixed_modes_hidden_layers_and_transparent_canvas() {
         layer.offset = Offset::new((i as i32 * 7) % 50 - 5, (i as i32 * 5) % 30 - 4);
         layer.blend = mode;
         layer.visible = i % 4 != 3;
-        layer.opacity = 0.5 + (i as f32) / 30.0;
+        // 0.5 up to 0.93 for the 27th mode: opacity stays within 0..=1.
+        layer.opacity = 0.5 + (i as f32) / 60.0;
     }
     gpu.render(&doc).expect("render");
     let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
@@ -203,5 +250,35 @@ fn alpha_that_rounds_to_zero_is_transparent_black_on_both_paths() {
     for (x, want) in expected.into_iter().enumerate() {
         assert_eq!(cpu.get_pixel(x as u32, 0).0, want, "CPU at {x}");
         assert_eq!(gpu.get_pixel(x as u32, 0).0, want, "GPU at {x}");
+    }
+}
+
+#[test]
+fn fill_opacity_matches_the_cpu_reference() {
+    let Some(mut gpu) = compositor() else { return };
+    // Normal (fixed-function "over"), a multiplying mode, dissolve, and the special-eight
+    // modes whose fill moves the source colour to a neutral one.
+    let modes = [
+        BlendMode::Normal,
+        BlendMode::Screen,
+        BlendMode::Dissolve,
+        BlendMode::LinearLight,
+        BlendMode::VividLight,
+        BlendMode::ColorBurn,
+        BlendMode::Add,
+        BlendMode::Difference,
+        BlendMode::HardMix,
+    ];
+    for (seed, mode) in modes.into_iter().enumerate() {
+        let mut doc = random_document(seed as u64 + 40, mode, 3);
+        for (i, layer) in doc.layers.iter_mut().enumerate().skip(1) {
+            layer.fill_opacity = [0.2, 0.55, 0.0][i % 3];
+        }
+        gpu.render(&doc).expect("render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
+        assert!(
+            diff <= 1,
+            "{mode:?} with fill: GPU differs from CPU by {diff}/255"
+        );
     }
 }

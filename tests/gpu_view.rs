@@ -66,7 +66,8 @@ fn diff_enlarged(screen: &RgbaImage, reference: &RgbaImage, v: &ViewTransform) -
     worst
 }
 
-/// A backdrop plus layers of `modes` with partial alpha, opacity and offsets past the edges.
+/// A backdrop plus layers of `modes` with partial alpha, opacity, fill and offsets past the
+/// edges.
 fn document(seed: u64, modes: &[BlendMode]) -> Document {
     let mut rng = Rng::new(seed);
     let mut doc = Document::new(83, 57);
@@ -77,6 +78,10 @@ fn document(seed: u64, modes: &[BlendMode]) -> Document {
         layer.offset = Offset::new(rng.below(100) as i32 - 20, rng.below(70) as i32 - 15);
         layer.opacity = 0.4 + rng.below(60) as f32 / 100.0;
         layer.blend = mode;
+        // The middle layer at partial fill: the view path applies fill as the full path does.
+        if i == 1 {
+            layer.fill_opacity = 0.6;
+        }
     }
     doc
 }
@@ -98,6 +103,24 @@ fn zoomed_in_view_is_the_reference_enlarged() {
             BlendMode::Difference,
             BlendMode::ColorBurn,
             BlendMode::HardLight,
+        ],
+        // Dissolve's pattern follows document pixels, whatever the zoom and pan.
+        [BlendMode::Dissolve, BlendMode::VividLight, BlendMode::Hue],
+        [
+            BlendMode::DarkerColor,
+            BlendMode::HardMix,
+            BlendMode::Luminosity,
+        ],
+        [
+            BlendMode::LinearLight,
+            BlendMode::Divide,
+            BlendMode::Saturation,
+        ],
+        [BlendMode::PinLight, BlendMode::Subtract, BlendMode::Color],
+        [
+            BlendMode::LinearBurn,
+            BlendMode::LighterColor,
+            BlendMode::Exclusion,
         ],
     ];
     let views = [

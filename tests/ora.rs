@@ -253,3 +253,117 @@ fn deep_nesting_and_absolute_paths_are_refused_by_name() {
         );
     }
 }
+
+/// The `composite-op` of every `<layer>` in a written file's stack.xml, in file order.
+fn written_ops(bytes: &[u8]) -> Vec<String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("stack.xml").expect("stack"), &mut xml)
+        .expect("read stack");
+    xml.split("composite-op=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_blend_mode_is_written_as_the_spec_or_krita_names_it() {
+    let mut doc = strata::model::Document::new(4, 4);
+    for mode in BlendMode::ALL {
+        doc.push_layer(mode.label(), image::RgbaImage::new(2, 2))
+            .blend = mode;
+    }
+    let bytes = to_bytes(&doc);
+    let ops = written_ops(&bytes);
+    // Spec names where the spec has the mode; Krita's for the rest (it reads
+    // `svg:exclusion` as Normal, so exclusion must not be written that way).
+    for (mode, op) in [
+        (BlendMode::Multiply, "svg:multiply"),
+        (BlendMode::Luminosity, "svg:luminosity"),
+        (BlendMode::Exclusion, "krita:exclusion"),
+        (BlendMode::DarkerColor, "krita:darker color"),
+        (BlendMode::LinearLight, "krita:linear light"),
+        (BlendMode::HardMix, "krita:hard_mix_photoshop"),
+        (BlendMode::Dissolve, "krita:dissolve"),
+    ] {
+        assert!(ops.iter().any(|o| o == op), "{mode:?}: {op} not in {ops:?}");
+    }
+    let back = ora::read(&bytes, &Limits::default()).expect("read back");
+    let modes: Vec<BlendMode> = back.layers.iter().map(|l| l.blend).collect();
+    assert_eq!(modes, BlendMode::ALL.to_vec());
+}
+
+#[test]
+fn krita_and_svg_names_are_both_read() {
+    let cases = [
+        ("krita:darker color", BlendMode::DarkerColor),
+        ("krita:lighter color", BlendMode::LighterColor),
+        ("krita:linear_burn", BlendMode::LinearBurn),
+        ("krita:linear light", BlendMode::LinearLight),
+        ("krita:vivid_light", BlendMode::VividLight),
+        ("krita:pin_light", BlendMode::PinLight),
+        ("krita:hard_mix_photoshop", BlendMode::HardMix),
+        ("krita:subtract", BlendMode::Subtract),
+        ("krita:divide", BlendMode::Divide),
+        ("krita:dissolve", BlendMode::Dissolve),
+        ("krita:exclusion", BlendMode::Exclusion),
+        ("svg:exclusion", BlendMode::Exclusion),
+        ("krita:hue", BlendMode::Hue),
+        ("svg:hue", BlendMode::Hue),
+        ("krita:saturation", BlendMode::Saturation),
+        ("svg:saturation", BlendMode::Saturation),
+        ("krita:color", BlendMode::Color),
+        ("svg:color", BlendMode::Color),
+        ("krita:luminize", BlendMode::Luminosity),
+        ("svg:luminosity", BlendMode::Luminosity),
+        ("krita:linear_dodge", BlendMode::Add),
+        ("svg:plus", BlendMode::Add),
+        ("krita:burn", BlendMode::ColorBurn),
+        ("svg:color-burn", BlendMode::ColorBurn),
+        // Unknown names fall back to Normal, with a warning.
+        ("krita:hard mix", BlendMode::Normal),
+    ];
+    let layers: String = cases
+        .iter()
+        .map(|(op, _)| format!(r#"<layer src="data/a.png" composite-op="{op}"/>"#))
+        .collect();
+    let stack = format!(r#"<image w="2" h="2"><stack>{layers}</stack></image>"#);
+    let png = tiny_png();
+    let bytes = zip_of(&[
+        ("mimetype", b"image/openraster"),
+        ("stack.xml", stack.as_bytes()),
+        ("data/a.png", &png),
+    ]);
+    let doc = ora::read(&bytes, &Limits::default()).expect("read");
+    // The stack lists layers top first; the document keeps them bottom first.
+    let read: Vec<BlendMode> = doc.layers.iter().rev().map(|l| l.blend).collect();
+    let expected: Vec<BlendMode> = cases.iter().map(|(_, mode)| *mode).collect();
+    assert_eq!(read, expected);
+}
+
+#[test]
+fn fill_opacity_round_trips_in_strata_s_own_attribute() {
+    let mut doc = strata::model::Document::new(3, 3);
+    doc.push_layer("full", image::RgbaImage::new(2, 2));
+    let part = doc.push_layer("part", image::RgbaImage::new(2, 2));
+    part.fill_opacity = 0.375;
+    part.blend = BlendMode::LinearLight;
+    let bytes = to_bytes(&doc);
+    let mut zip = zip::ZipArchive::new(Cursor::new(&bytes)).expect("zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("stack.xml").expect("stack"), &mut xml)
+        .expect("read stack");
+    assert!(
+        xml.contains(r#"xmlns:strata="urn:strata:openraster""#),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches("strata:fill-opacity=").count(),
+        1,
+        "only below 100 %"
+    );
+    let back = ora::read(&bytes, &Limits::default()).expect("read back");
+    assert_eq!(back.layers[0].fill_opacity, 1.0);
+    assert_eq!(back.layers[1].fill_opacity, 0.375);
+}

@@ -245,7 +245,7 @@ fn names_blend_keys_and_locks() {
     mac.pascal = b"Caf\x8e".to_vec(); // MacRoman, no luni
     let mut krita = Rec::pixels("Red box", 1, 1, [0; 4]);
     krita.blocks.push((b"luni", luni("Red box ✓", true)));
-    krita.key = b"hue ";
+    krita.key = b"zzzz";
     // Padded to 2 instead of 4: the luni block right after it must still be found.
     let mut short_pad = Rec::pixels("abcd", 1, 1, [0; 4]);
     short_pad.pad_to = 2;
@@ -260,7 +260,7 @@ fn names_blend_keys_and_locks() {
     assert_eq!(
         doc.layers[1].blend,
         BlendMode::Normal,
-        "unknown 'hue ' falls back"
+        "an unknown key falls back"
     );
     assert_eq!(doc.layers[2].blend, BlendMode::Add);
     assert!(doc.layers[2].locked && !doc.layers[1].locked);
@@ -406,4 +406,23 @@ fn deeply_nested_and_unbalanced_groups_read_without_recursion() {
     let doc = read(&rgb_file(&unbalanced));
     let names: Vec<&str> = doc.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["kept"]);
+}
+
+#[test]
+fn fill_opacity_and_the_new_blend_keys_are_read() {
+    let mut red = Rec::pixels("red", 1, 1, [255, 0, 0, 255]);
+    red.key = b"lLit";
+    red.blocks.push((b"iOpa", vec![51, 0, 0, 0]));
+    let mut hue = Rec::pixels("hue", 1, 1, [0, 0, 255, 255]);
+    hue.key = b"hue ";
+    let doc = read(&rgb_file(&[
+        Rec::pixels("bottom", 2, 1, [0, 255, 0, 255]),
+        red,
+        hue,
+    ]));
+    assert_eq!(doc.layers[1].blend, BlendMode::LinearLight);
+    assert_eq!(doc.layers[1].fill_opacity, 51.0 / 255.0);
+    assert_eq!(doc.layers[1].opacity, 1.0);
+    assert_eq!(doc.layers[2].blend, BlendMode::Hue);
+    assert_eq!(doc.layers[2].fill_opacity, 1.0, "no iOpa block: full fill");
 }

@@ -37,6 +37,10 @@ fn random_document(seed: u64) -> Document {
         layer.visible = rng.below(3) != 0;
         layer.opacity = rng.below(256) as f32 / 255.0;
         layer.locked = rng.below(4) == 0;
+        // Full fill (no iOpa block) or any other byte.
+        if rng.below(2) == 0 {
+            layer.fill_opacity = rng.below(256) as f32 / 255.0;
+        }
         // Offsets anywhere: negative, inside, or entirely past the canvas.
         let x = rng.below(width + 2 * w) as i32 - w as i32;
         let y = rng.below(height + 2 * h) as i32 - h as i32;
@@ -60,6 +64,12 @@ fn assert_exact(expected: &Document, actual: &Document) {
             a.opacity,
             f32::from(e.opacity_u8()) / 255.0,
             "{}: opacity is n/255",
+            e.name
+        );
+        assert_eq!(
+            a.fill_opacity,
+            f32::from(e.fill_opacity_u8()) / 255.0,
+            "{}: fill opacity is n/255",
             e.name
         );
     }

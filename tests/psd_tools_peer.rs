@@ -49,6 +49,20 @@ fn psd_tools_blend(mode: BlendMode) -> &'static str {
         BlendMode::Difference => "DIFFERENCE",
         BlendMode::Exclusion => "EXCLUSION",
         BlendMode::Add => "LINEAR_DODGE",
+        BlendMode::Dissolve => "DISSOLVE",
+        BlendMode::DarkerColor => "DARKER_COLOR",
+        BlendMode::LighterColor => "LIGHTER_COLOR",
+        BlendMode::LinearBurn => "LINEAR_BURN",
+        BlendMode::LinearLight => "LINEAR_LIGHT",
+        BlendMode::VividLight => "VIVID_LIGHT",
+        BlendMode::PinLight => "PIN_LIGHT",
+        BlendMode::HardMix => "HARD_MIX",
+        BlendMode::Subtract => "SUBTRACT",
+        BlendMode::Divide => "DIVIDE",
+        BlendMode::Hue => "HUE",
+        BlendMode::Saturation => "SATURATION",
+        BlendMode::Color => "COLOR",
+        BlendMode::Luminosity => "LUMINOSITY",
     }
 }
 

@@ -49,6 +49,7 @@ pub(super) struct LayerKey {
     id: LayerId,
     visible: bool,
     opacity: u32,
+    fill_opacity: u32,
     blend: BlendMode,
     offset: (i32, i32),
     pixels: usize,
@@ -60,6 +61,7 @@ impl LayerKey {
             id: layer.id,
             visible: layer.visible,
             opacity: layer.opacity.to_bits(),
+            fill_opacity: layer.fill_opacity.to_bits(),
             blend: layer.blend,
             offset: (layer.offset.x, layer.offset.y),
             pixels: std::sync::Arc::as_ptr(&layer.pixels) as usize,
@@ -338,7 +340,9 @@ impl Compositor {
                 target_size: [tile_rect.width as f32, tile_rect.height as f32],
                 opacity: layer.opacity.clamp(0.0, 1.0),
                 mode: layer.blend as u32,
-                _pad: [0; 2],
+                canvas_origin: [tile_rect.x as i32, tile_rect.y as i32],
+                fill: layer.fill_opacity.clamp(0.0, 1.0),
+                _pad: [0; 3],
             };
             let scratch = &self.tiles[tile].scratch_view;
             let (bind_group, offset) = bind_draw(
@@ -403,6 +407,7 @@ impl LayerKey {
         Self {
             visible: true,
             opacity: 0,
+            fill_opacity: 0,
             offset: (0, 0),
             pixels: 0,
             ..Self::of(layer)

@@ -3,7 +3,7 @@
 /// Format of exported / read-back pixels: straight-alpha RGBA8, like the files.
 pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
-/// Per-draw uniforms, laid out as `struct Draw` in the WGSL files (48 bytes).
+/// Per-draw uniforms, laid out as `struct Draw` in the WGSL files (64 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct DrawUniform {
@@ -13,7 +13,11 @@ pub struct DrawUniform {
     pub target_size: [f32; 2],
     pub opacity: f32,
     pub mode: u32,
-    pub _pad: [u32; 2],
+    /// Canvas pixel of target pixel (0, 0): dissolve's pattern is tied to the canvas.
+    pub canvas_origin: [i32; 2],
+    /// The layer's fill opacity (`opacity` is the layer opacity alone).
+    pub fill: f32,
+    pub _pad: [u32; 3],
 }
 
 /// Every pipeline the compositor uses.
@@ -249,6 +253,6 @@ mod tests {
                 mode as u32
             );
         }
-        assert_eq!(std::mem::size_of::<super::DrawUniform>(), 48);
+        assert_eq!(std::mem::size_of::<super::DrawUniform>(), 64);
     }
 }

@@ -23,7 +23,8 @@ struct ViewDraw {
     opacity: f32,
     mode: u32,
     level: u32,
-    _pad: [u32; 2],
+    fill: f32,
+    _pad: u32,
 }
 
 /// The view path's pipelines, built the first time a view is composited (export and the
@@ -140,7 +141,8 @@ pub(super) fn view_draw(
         opacity: layer.opacity.clamp(0.0, 1.0),
         mode: layer.blend as u32,
         level: key.level(chunk.levels),
-        _pad: [0; 2],
+        fill: layer.fill_opacity.clamp(0.0, 1.0),
+        _pad: 0,
     };
     let (buffer, offset) = uniforms.push(device, queue, uniform);
     let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {

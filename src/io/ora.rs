@@ -105,6 +105,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, OraError> {
         let layer = doc.push_layer(entry.name.clone(), pixels);
         layer.offset = Offset::new(entry.x, entry.y);
         layer.opacity = entry.opacity;
+        layer.fill_opacity = entry.fill_opacity;
         layer.visible = entry.visible;
         layer.locked = entry.locked;
         layer.blend = entry.blend;
@@ -192,12 +193,12 @@ fn thumbnail(merged: &image::RgbaImage) -> image::RgbaImage {
 fn stack_xml(doc: &Document, sources: &[String]) -> String {
     use quick_xml::escape::escape;
     let mut xml = format!(
-        "<?xml version='1.0' encoding='UTF-8'?>\n<image version=\"0.0.5\" w=\"{}\" h=\"{}\" xres=\"72\" yres=\"72\">\n <stack>\n",
+        "<?xml version='1.0' encoding='UTF-8'?>\n<image version=\"0.0.5\" w=\"{}\" h=\"{}\" xres=\"72\" yres=\"72\" xmlns:strata=\"{STRATA_NAMESPACE}\">\n <stack>\n",
         doc.width, doc.height
     );
     for (layer, src) in doc.layers.iter().zip(sources).rev() {
         xml.push_str(&format!(
-            "  <layer name=\"{}\" src=\"{}\" x=\"{}\" y=\"{}\" opacity=\"{}\" visibility=\"{}\" composite-op=\"{}\"{}/>\n",
+            "  <layer name=\"{}\" src=\"{}\" x=\"{}\" y=\"{}\" opacity=\"{}\" visibility=\"{}\" composite-op=\"{}\"{}{}/>\n",
             escape(layer.name.as_str()),
             escape(src.as_str()),
             layer.offset.x,
@@ -206,10 +207,21 @@ fn stack_xml(doc: &Document, sources: &[String]) -> String {
             if layer.visible { "visible" } else { "hidden" },
             layer.blend.ora_op(),
             if layer.locked { " edit-locked=\"true\"" } else { "" },
+            fill_attribute(layer.fill_opacity),
         ));
     }
     xml.push_str(" </stack>\n</image>\n");
     xml
+}
+
+/// ` strata:fill-opacity="…"` below 100 % fill, nothing otherwise.
+fn fill_attribute(fill: f32) -> String {
+    let fill = fill.clamp(0.0, 1.0);
+    if fill < 1.0 {
+        format!(" {FILL_OPACITY_ATTRIBUTE}=\"{fill}\"")
+    } else {
+        String::new()
+    }
 }
 
 /// One `<layer>` of the stack after group flattening.
@@ -220,10 +232,20 @@ pub struct StackLayer {
     pub x: i32,
     pub y: i32,
     pub opacity: f32,
+    /// Strata's own [`FILL_OPACITY_ATTRIBUTE`]; 1 when absent.
+    pub fill_opacity: f32,
     pub visible: bool,
     pub locked: bool,
     pub blend: BlendMode,
 }
+
+/// Fill opacity has no OpenRaster attribute, so Strata keeps it in one of its own namespace
+/// ([`STRATA_NAMESPACE`], declared on `<image>`), written only below 100 %. Other readers
+/// ignore it and draw the layer at its opacity alone.
+pub const FILL_OPACITY_ATTRIBUTE: &str = "strata:fill-opacity";
+
+/// The XML namespace of Strata's own `stack.xml` attributes.
+pub const STRATA_NAMESPACE: &str = "urn:strata:openraster";
 
 /// The parsed `stack.xml`: canvas size and layers, top-most first.
 #[derive(Debug, Clone, PartialEq)]

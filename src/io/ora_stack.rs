@@ -3,7 +3,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::ora::{OraError, Stack, StackLayer, max_depth};
+use super::ora::{FILL_OPACITY_ATTRIBUTE, OraError, Stack, StackLayer, max_depth};
 use crate::model::BlendMode;
 
 /// Visibility and opacity a group passes on to everything inside it.
@@ -120,15 +120,20 @@ impl Attrs {
     }
 
     fn opacity(&self) -> Result<f32, OraError> {
-        let Some(raw) = self.get("opacity") else {
+        self.fraction("opacity")
+    }
+
+    /// A `0..=1` attribute such as `opacity`; 1 when absent.
+    fn fraction(&self, key: &str) -> Result<f32, OraError> {
+        let Some(raw) = self.get(key) else {
             return Ok(1.0);
         };
         let value: f32 = raw
             .trim()
             .parse()
-            .map_err(|_| OraError::Xml(format!("opacity=\"{raw}\" is not a number")))?;
+            .map_err(|_| OraError::Xml(format!("{key}=\"{raw}\" is not a number")))?;
         if value.is_nan() {
-            return Err(OraError::Xml("opacity is NaN".into()));
+            return Err(OraError::Xml(format!("{key} is NaN")));
         }
         Ok(value.clamp(0.0, 1.0))
     }
@@ -162,6 +167,7 @@ impl Attrs {
             x: self.position("x")?,
             y: self.position("y")?,
             opacity: parent.opacity * self.opacity()?,
+            fill_opacity: self.fraction(FILL_OPACITY_ATTRIBUTE)?,
             visible: parent.visible && self.visible()?,
             locked: self.get("edit-locked") == Some("true"),
             blend,
@@ -202,6 +208,7 @@ mod tests {
             r#"<image w="1" h="1"><stack><layer src="a" x="1e300"/></stack></image>"#,
             r#"<image w="1" h="1"><stack><layer src="a" visibility="maybe"/></stack></image>"#,
             r#"<image w="1" h="1"><stack><layer src="a" opacity="NaN"/></stack></image>"#,
+            r#"<image w="1" h="1"><stack><layer src="a" strata:fill-opacity="x"/></stack></image>"#,
             "<image w=\"1\" h=\"1\"><stack><layer src=\"a\" name=\"&bogus;\"/></stack></image>",
         ] {
             assert!(parse(xml).is_err(), "accepted: {xml}");

@@ -245,4 +245,14 @@ mod tests {
         assert_eq!(doc.layers[0].opacity, 1.0);
         assert!(!history.can_undo());
     }
+
+    #[test]
+    fn a_fill_change_is_an_undo_step() {
+        let mut doc = doc_with_layer();
+        let mut history = History::default();
+        history.record("Fill", &mut doc, |d| d.layers[0].fill_opacity = 0.4);
+        assert!(history.can_undo(), "fill is part of the compared state");
+        history.undo(&mut doc);
+        assert_eq!(doc.layers[0].fill_opacity, 1.0);
+    }
 }

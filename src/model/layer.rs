@@ -31,6 +31,11 @@ pub struct Layer {
     pub visible: bool,
     /// Layer opacity in `0.0..=1.0`, multiplied into every pixel's alpha when compositing.
     pub opacity: f32,
+    /// Photoshop's fill opacity in `0.0..=1.0`: the opacity of the layer's own pixels but
+    /// not of its effects. Strata draws no effects, so for most modes it multiplies with
+    /// `opacity`; the "special eight" modes use it differently (see
+    /// [`BlendMode::fill_neutral`]).
+    pub fill_opacity: f32,
     pub blend: BlendMode,
     pub offset: Offset,
     /// A locked layer refuses moves and pixel edits in the editor (Photoshop's "lock all").
@@ -46,6 +51,7 @@ impl Layer {
             name: name.into(),
             visible: true,
             opacity: 1.0,
+            fill_opacity: 1.0,
             blend: BlendMode::Normal,
             offset: Offset::default(),
             locked: false,
@@ -66,6 +72,11 @@ impl Layer {
         super::pixels::to_u8(self.opacity)
     }
 
+    /// Fill opacity as the 0..=255 byte that PSD stores (its `iOpa` block), rounded.
+    pub fn fill_opacity_u8(&self) -> u8 {
+        super::pixels::to_u8(self.fill_opacity)
+    }
+
     /// True when both layers have equal properties and share the very same pixel buffer.
     /// Cheap: pixels are compared by pointer, which is what undo needs to detect a change.
     pub fn is_same_state(&self, other: &Layer) -> bool {
@@ -73,6 +84,7 @@ impl Layer {
             && self.name == other.name
             && self.visible == other.visible
             && self.opacity == other.opacity
+            && self.fill_opacity == other.fill_opacity
             && self.blend == other.blend
             && self.offset == other.offset
             && self.locked == other.locked

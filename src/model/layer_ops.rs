@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::composite_cpu::{blend_pixel, composite_into};
+use super::composite_cpu::{blend_pixel_at, composite_into};
 use super::pixels::{Premul, unpremultiply};
 use super::{BlendMode, Document, Layer, LayerId, Offset, RgbaImage};
 
@@ -65,8 +65,8 @@ impl Document {
     /// the lower layer's id, name, visibility and blend mode; its pixels are the two layers
     /// composited (each with its own opacity and blend mode) over transparency, covering the
     /// union of both layers' bounds, so the picture looks the same wherever the lower layer
-    /// blends normally. The lower layer's opacity is baked into the pixels (result opacity
-    /// 100 %). Returns the merged layer's id.
+    /// blends normally. The lower layer's opacity and fill are baked into the pixels (result
+    /// opacity and fill 100 %). Returns the merged layer's id.
     pub fn merge_down(&mut self, id: LayerId) -> Result<LayerId, MergeError> {
         let index = self.index_of(id).ok_or(MergeError::NoSuchLayer)?;
         let upper = &self.layers[index];
@@ -116,6 +116,7 @@ impl Document {
             y: top as i32,
         };
         merged.opacity = 1.0;
+        merged.fill_opacity = 1.0;
         Ok(lower_id)
     }
 
@@ -128,7 +129,8 @@ impl Document {
             .filter(|l| l.visible)
             .find(|l| {
                 pixel_of(l, x, y).is_some_and(|p| {
-                    f32::from(p[3]) * l.opacity >= f32::from(SELECT_ALPHA_THRESHOLD)
+                    f32::from(p[3]) * l.opacity * l.fill_opacity
+                        >= f32::from(SELECT_ALPHA_THRESHOLD)
                 })
             })
             .map(|l| l.id)
@@ -143,7 +145,8 @@ impl Document {
         let mut acc: Premul = [0.0; 4];
         for layer in self.layers.iter().filter(|l| l.visible && l.opacity > 0.0) {
             if let Some(p) = pixel_of(layer, x, y) {
-                acc = blend_pixel(acc, p, layer.opacity, layer.blend);
+                let opacities = (layer.opacity, layer.fill_opacity);
+                acc = blend_pixel_at(acc, p, opacities, layer.blend, (x, y));
             }
         }
         Some(unpremultiply(acc))

@@ -6,6 +6,7 @@
 //! compositing path is tested against [`composite_cpu`].
 
 mod blend;
+pub mod blend_math;
 pub mod composite_cpu;
 mod document;
 mod history;

@@ -84,6 +84,15 @@ pub enum Command {
         /// Where the change stands in a drag.
         gesture: Gesture,
     },
+    /// Change a layer's fill opacity (`0.0..=1.0`), as part of `gesture`.
+    SetFillOpacity {
+        /// The layer.
+        id: LayerId,
+        /// New fill opacity, `0.0..=1.0`.
+        fill: f32,
+        /// Where the change stands in a drag.
+        gesture: Gesture,
+    },
     /// Change a layer's blend mode.
     SetBlend(LayerId, BlendMode),
     /// Rename a layer.
@@ -174,7 +183,7 @@ pub enum Command {
 
 impl Command {
     /// The layers this command would change in a way a lock forbids: their pixels, position,
-    /// opacity, blend mode or existence (Photoshop's "Lock all"; visibility, name, stack
+    /// opacity, fill, blend mode or existence (Photoshop's "Lock all"; visibility, name, stack
     /// order and the lock itself stay free). [`StrataApp::apply`](super::StrataApp::apply)
     /// refuses the command if one of them is locked.
     ///
@@ -182,7 +191,9 @@ impl Command {
     /// what it did. Every command is listed, so a new one must say what it changes.
     pub fn layers_it_changes(&self, doc: &Document) -> Vec<LayerId> {
         match self {
-            Self::SetOpacity { id, gesture, .. } | Self::SetOffset { id, gesture, .. } => {
+            Self::SetOpacity { id, gesture, .. }
+            | Self::SetFillOpacity { id, gesture, .. }
+            | Self::SetOffset { id, gesture, .. } => {
                 if *gesture == Gesture::End {
                     Vec::new()
                 } else {

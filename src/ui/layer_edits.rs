@@ -1,5 +1,6 @@
 //! The layer-stack and layer-property commands of [`StrataApp::apply`]: new, duplicate,
-//! delete, merge down, lock, and the edits a drag spreads over many frames (opacity, position).
+//! delete, merge down, lock, and the edits a drag spreads over many frames (opacity, fill,
+//! position).
 //!
 //! None of them checks locks: `apply` has refused a command on a locked layer before it gets
 //! here (see [`crate::ui::Command::layers_it_changes`]).
@@ -100,6 +101,21 @@ impl StrataApp {
         self.gesture_edit(applying, "Layer opacity", gesture, |doc| {
             if let Some(layer) = doc.layer_mut(id) {
                 layer.opacity = opacity;
+            }
+        });
+    }
+
+    pub(super) fn set_fill_opacity(
+        &mut self,
+        applying: &Applying,
+        id: LayerId,
+        fill: f32,
+        gesture: Gesture,
+    ) {
+        let fill = fill.clamp(0.0, 1.0);
+        self.gesture_edit(applying, "Layer fill", gesture, |doc| {
+            if let Some(layer) = doc.layer_mut(id) {
+                layer.fill_opacity = fill;
             }
         });
     }

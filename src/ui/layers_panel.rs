@@ -1,5 +1,5 @@
 //! The layer list, top layer first as in Photoshop: visibility eye, thumbnail, name, lock,
-//! opacity, blend mode; a toolbar below for new, duplicate, merge down and delete.
+//! opacity, blend mode, fill; a toolbar below for new, duplicate, merge down and delete.
 //!
 //! The panel only reads the document and pushes [`Command`]s; the little state it keeps is
 //! about widgets in progress (a rename being typed, an opacity slider being dragged).
@@ -21,6 +21,15 @@ const VALUE_BOX_WIDTH: f32 = 52.0;
 /// Indent of a row's second line, so it starts under the name.
 const INDENT: f32 = 26.0;
 
+/// Which of a layer's two opacity sliders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Amount {
+    /// Layer opacity: the pixels and (in Photoshop) the effects.
+    Opacity,
+    /// Fill opacity: the pixels only.
+    Fill,
+}
+
 /// Widget state of the layers panel between frames.
 #[derive(Debug, Default)]
 pub struct LayersPanel {
@@ -28,8 +37,8 @@ pub struct LayersPanel {
     renaming: Option<(LayerId, String)>,
     /// Give the rename field keyboard focus on the next frame it is shown.
     focus_rename: bool,
-    /// The layer whose opacity slider is held down (an open undo transaction).
-    opacity_drag: Option<LayerId>,
+    /// The layer and slider held down (an open undo transaction).
+    slider_drag: Option<(LayerId, Amount)>,
     /// Thumbnail textures, rebuilt when a layer's pixels change.
     thumbnails: Thumbnails,
 }
@@ -69,7 +78,8 @@ impl LayersPanel {
             });
     }
 
-    /// One layer row: eye, drag handle, name; opacity slider and blend mode below.
+    /// One layer row: eye, drag handle, name; opacity slider and blend mode below, and the
+    /// fill slider under them.
     fn row(
         &mut self,
         ui: &mut egui::Ui,
@@ -113,8 +123,15 @@ impl LayersPanel {
                             ui.add_space(INDENT);
                             // "Lock all": a locked layer's style cannot change either.
                             ui.add_enabled_ui(!layer.locked, |ui| {
-                                self.opacity(ui, layer, out);
+                                self.slider(ui, layer, Amount::Opacity, out);
                                 blend_combo(ui, layer, out);
+                            });
+                        });
+                        ui.horizontal(|ui| {
+                            ui.add_space(INDENT);
+                            ui.add_enabled_ui(!layer.locked, |ui| {
+                                self.slider(ui, layer, Amount::Fill, out);
+                                ui.label("Fill");
                             });
                         });
                     });
@@ -184,9 +201,14 @@ impl LayersPanel {
         }
     }
 
-    /// Opacity slider in percent. Holding it down is one undo step however long the drag.
-    fn opacity(&mut self, ui: &mut egui::Ui, layer: &Layer, out: &mut Vec<Command>) {
-        let mut percent = layer.opacity * 100.0;
+    /// The opacity or fill slider, in percent. Holding it down is one undo step however long
+    /// the drag. Both are as wide, the fill slider under the opacity slider.
+    fn slider(&mut self, ui: &mut egui::Ui, layer: &Layer, amount: Amount, out: &mut Vec<Command>) {
+        let value = match amount {
+            Amount::Opacity => layer.opacity,
+            Amount::Fill => layer.fill_opacity,
+        };
+        let mut percent = value * 100.0;
         // The slider takes whatever the value box and blend menu leave.
         let room = ui.available_width() - BLEND_WIDTH - VALUE_WIDTH;
         ui.spacing_mut().slider_width = room.clamp(48.0, 400.0);
@@ -197,10 +219,13 @@ impl LayersPanel {
             .suffix(" %")
             .fixed_decimals(0)
             .update_while_editing(false);
-        let response = ui.add(slider).on_hover_text("Layer opacity");
+        let hover = match amount {
+            Amount::Opacity => "Layer opacity",
+            Amount::Fill => "Fill opacity",
+        };
+        let response = ui.add(slider).on_hover_text(hover);
         let held = response.is_pointer_button_down_on() || response.dragged();
-        let dragging_this = self.opacity_drag == Some(layer.id);
-        let opacity = percent / 100.0;
+        let dragging_this = self.slider_drag == Some((layer.id, amount));
         let gesture = if response.changed() {
             match (held, dragging_this) {
                 (true, false) => Some(Gesture::Begin),
@@ -214,17 +239,24 @@ impl LayersPanel {
             None
         };
         match gesture {
-            Some(Gesture::Begin) => self.opacity_drag = Some(layer.id),
-            Some(Gesture::End) => self.opacity_drag = None,
+            Some(Gesture::Begin) => self.slider_drag = Some((layer.id, amount)),
+            Some(Gesture::End) => self.slider_drag = None,
             _ => {}
         }
-        if let Some(gesture) = gesture {
-            out.push(Command::SetOpacity {
-                id: layer.id,
-                opacity,
+        let Some(gesture) = gesture else { return };
+        let id = layer.id;
+        out.push(match amount {
+            Amount::Opacity => Command::SetOpacity {
+                id,
+                opacity: percent / 100.0,
                 gesture,
-            });
-        }
+            },
+            Amount::Fill => Command::SetFillOpacity {
+                id,
+                fill: percent / 100.0,
+                gesture,
+            },
+        });
     }
 
     /// Accepts a layer dragged by its handle onto this row; shows where it would land.
@@ -398,13 +430,22 @@ fn blend_combo(ui: &mut egui::Ui, layer: &Layer, out: &mut Vec<Command>) {
     egui::ComboBox::from_id_salt(("blend", layer.id.0))
         .selected_text(layer.blend.label())
         .width(BLEND_WIDTH)
+        // All 27 modes without scrolling where the screen allows, as in Photoshop.
+        .height(640.0)
         .show_ui(ui, |ui| {
-            for mode in BlendMode::ALL {
-                let chosen = ui
-                    .selectable_label(mode == layer.blend, mode.label())
-                    .clicked();
-                if chosen && mode != layer.blend {
-                    out.push(Command::SetBlend(layer.id, mode));
+            // Grouped as Photoshop's menu is: normal, darken, lighten, contrast, inversion
+            // and component modes, with a separator between groups.
+            for (i, group) in BlendMode::MENU.iter().enumerate() {
+                if i > 0 {
+                    ui.separator();
+                }
+                for &mode in *group {
+                    let chosen = ui
+                        .selectable_label(mode == layer.blend, mode.label())
+                        .clicked();
+                    if chosen && mode != layer.blend {
+                        out.push(Command::SetBlend(layer.id, mode));
+                    }
                 }
             }
         })

@@ -135,6 +135,32 @@ fn an_edit_that_says_nothing_clears_a_stale_status() {
 }
 
 #[test]
+fn fill_drag_is_one_undo_step_and_locked_layers_refuse_it() {
+    let (mut app, ids) = three_layers();
+    let id = ids[1];
+    for (fill, gesture) in [
+        (0.8, Gesture::Begin),
+        (0.6, Gesture::Update),
+        (0.3, Gesture::End),
+    ] {
+        app.apply(Command::SetFillOpacity { id, fill, gesture });
+    }
+    let layer = &app.document().layers[1];
+    assert_eq!((layer.fill_opacity, layer.opacity), (0.3, 1.0));
+    assert_eq!(app.history().undo_len(), 1);
+    app.apply(Command::Undo);
+    assert_eq!(app.document().layers[1].fill_opacity, 1.0);
+
+    app.apply(Command::SetLocked(id, true));
+    app.apply(Command::SetFillOpacity {
+        id,
+        fill: 0.5,
+        gesture: Gesture::Once,
+    });
+    assert_eq!(app.document().layers[1].fill_opacity, 1.0, "locked");
+}
+
+#[test]
 fn opacity_drag_is_one_undo_step() {
     let (mut app, ids) = three_layers();
     let id = ids[2];

@@ -44,8 +44,16 @@ pub fn build(
         layer.offset = Offset::new(record.left, record.top);
         layer.visible = plan.visible;
         layer.opacity = plan.opacity;
+        layer.fill_opacity = unit(record.fill_opacity);
         layer.locked = record.locked;
         layer.blend = blend_mode(record);
+        if layer.blend == BlendMode::HardMix && record.fill_opacity < u8::MAX {
+            tracing::warn!(
+                "layer '{}': hard mix at reduced fill is drawn as reduced opacity; \
+                 Photoshop draws it differently",
+                layer.name
+            );
+        }
     }
     Ok(doc)
 }

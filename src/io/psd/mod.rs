@@ -10,8 +10,9 @@
 //! `shared/notes/psd-format.md`).
 //!
 //! What maps to what:
-//! - Layers: name (`luni`, the Pascal name only as a fallback), visibility, opacity, blend
-//!   mode, signed offsets, per-layer transparency, and edit lock (`lspf`).
+//! - Layers: name (`luni`, the Pascal name only as a fallback), visibility, opacity, fill
+//!   opacity (`iOpa`), blend mode (all 27 keys), signed offsets, per-layer transparency, and
+//!   edit lock (`lspf`).
 //! - Groups: our model has none, so the reader flattens them: a child is visible only if all
 //!   its ancestor groups are, and its opacity is multiplied by theirs. Group blend modes are
 //!   dropped.

@@ -46,6 +46,8 @@ pub struct Record<'a> {
     pub channels: Vec<Channel<'a>>,
     pub blend_key: [u8; 4],
     pub opacity: u8,
+    /// Fill opacity from the `iOpa` tagged block; 255 when there is none.
+    pub fill_opacity: u8,
     pub hidden: bool,
     pub name: String,
     pub kind: Kind,
@@ -135,6 +137,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
         channels,
         blend_key,
         opacity,
+        fill_opacity: extra.fill_opacity,
         hidden: flags & FLAG_HIDDEN != 0,
         name: extra.name,
         kind: extra.kind,
@@ -147,6 +150,7 @@ struct Extra {
     name: String,
     kind: Kind,
     locked: bool,
+    fill_opacity: u8,
 }
 
 fn parse_extra(c: &mut Cursor<'_>) -> Result<Extra, PsdError> {
@@ -162,6 +166,7 @@ fn parse_extra(c: &mut Cursor<'_>) -> Result<Extra, PsdError> {
         name: decode_pascal(pascal),
         kind: Kind::Pixels,
         locked: false,
+        fill_opacity: u8::MAX,
     };
     while c.remaining() >= 12 {
         let Some(block) = next_tagged_block(c) else {
@@ -229,6 +234,12 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
                 Ok(3) => Kind::Divider,
                 _ => Kind::Pixels,
             };
+        }
+        b"iOpa" => {
+            // One byte of fill opacity (Photoshop pads the block to 4).
+            if let Ok(fill) = data.u8("fill opacity") {
+                extra.fill_opacity = fill;
+            }
         }
         b"lspf" => {
             // Bit 31 is "lock all"; composite (bit 1) plus position (bit 2) is the same

@@ -203,7 +203,8 @@ fn layer_record(out: &mut Vec<u8>, layer: &Layer, blobs: &[Vec<u8>; 4]) -> Resul
 }
 
 /// The record's extra data: no mask, no blending ranges, the Pascal name, then `luni`
-/// (the real, Unicode name) and `lspf` for locked layers.
+/// (the real, Unicode name), `iOpa` when fill opacity is below 100 %, and `lspf` for locked
+/// layers.
 fn extra_data(layer: &Layer) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&0u32.to_be_bytes()); // layer mask data
@@ -213,6 +214,9 @@ fn extra_data(layer: &Layer) -> Vec<u8> {
     let mut luni = Vec::new();
     unicode_string(&mut luni, &layer.name);
     tagged_block(&mut out, b"luni", &luni);
+    if layer.fill_opacity_u8() < u8::MAX {
+        tagged_block(&mut out, b"iOpa", &[layer.fill_opacity_u8()]);
+    }
     if layer.locked {
         tagged_block(&mut out, b"lspf", &LOCK_ALL.to_be_bytes());
     }

@@ -130,6 +130,9 @@ impl StrataApp {
                 opacity,
                 gesture,
             } => self.set_opacity(applying, id, opacity, gesture),
+            Command::SetFillOpacity { id, fill, gesture } => {
+                self.set_fill_opacity(applying, id, fill, gesture);
+            }
             Command::SetBlend(id, mode) => {
                 self.edit_layer(applying, "Blend mode", id, |l| l.blend = mode);
             }
