@@ -31,10 +31,11 @@ mod layers;
 pub mod packbits;
 mod reader;
 mod records;
+mod resources;
 mod writer;
 
 pub use composite::read_composite;
-pub use reader::read;
+pub use reader::{read, stores_real_composite};
 pub use writer::write;
 
 use super::LimitError;

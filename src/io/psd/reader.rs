@@ -6,7 +6,7 @@
 
 use super::bytes::Cursor;
 use super::records::{Record, parse_layer_info};
-use super::{PsdError, composite, layers};
+use super::{PsdError, composite, layers, resources};
 use crate::io::Limits;
 use crate::model::Document;
 
@@ -42,6 +42,7 @@ pub struct Header {
 /// A file split into the parts we read.
 pub struct Sections<'a> {
     pub header: Header,
+    pub resources: Cursor<'a>,
     pub layers: Cursor<'a>,
     pub image_data: Cursor<'a>,
 }
@@ -54,12 +55,13 @@ pub fn split<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sections<'a>, PsdEr
     let color_len = c.u32("colour mode data length")?;
     c.skip(u64::from(color_len), "colour mode data")?;
     let resources_len = c.u32("image resources length")?;
-    c.skip(u64::from(resources_len), "image resources")?;
+    let resources = c.section(u64::from(resources_len), "the image resources")?;
     let layers_len = c.u32("layer and mask section length")?;
     let layers = c.section(u64::from(layers_len), "the layer and mask section")?;
     let image_data = c.section(c.remaining() as u64, "the image data")?;
     Ok(Sections {
         header,
+        resources,
         layers,
         image_data,
     })
@@ -148,6 +150,14 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, PsdError> {
     // A layered file must still be whole: a cut-off composite means a damaged file.
     composite::verify(&header, sections.image_data, limits)?;
     layers::build(&header, &records, &planned, limits)
+}
+
+/// Whether the file's Image Data section holds a real composite of its layers, per its
+/// Version Info resource (see `resources`), rather than a blank placeholder.
+pub fn stores_real_composite(bytes: &[u8], limits: &Limits) -> Result<bool, PsdError> {
+    Ok(resources::has_real_composite(
+        split(bytes, limits)?.resources,
+    ))
 }
 
 /// Records of the layer info. When the layer info is empty, they may sit in a tagged block
