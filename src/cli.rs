@@ -288,8 +288,14 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Opens an input file, printing what the reader has to say about it (a conversion, what
+/// it could not draw) to stderr, one line per notice, naming the file.
 fn open(path: &Path, limits: &io::Limits) -> Result<Document> {
-    io::open_with_limits(path, limits).context("cannot open input")
+    let opened = io::open_with_notices(path, limits).context("cannot open input")?;
+    for notice in &opened.notices {
+        eprintln!("{}: {notice}", path.display());
+    }
+    Ok(opened.document)
 }
 
 /// The `info` report: a header line, then one row per layer, top first.

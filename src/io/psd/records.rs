@@ -53,7 +53,11 @@ pub struct Record<'a> {
 }
 
 /// Reads the layer count, all records and their channel data from the layer info.
-pub fn parse_layer_info<'a>(info: &mut Cursor<'a>) -> Result<Vec<Record<'a>>, PsdError> {
+/// `large`: a PSB file, whose channel lengths are `u64`.
+pub fn parse_layer_info<'a>(
+    info: &mut Cursor<'a>,
+    large: bool,
+) -> Result<Vec<Record<'a>>, PsdError> {
     if info.is_empty() {
         return Ok(Vec::new());
     }
@@ -68,7 +72,8 @@ pub fn parse_layer_info<'a>(info: &mut Cursor<'a>) -> Result<Vec<Record<'a>>, Ps
     }
     let mut records = Vec::with_capacity(count as usize);
     for i in 0..count {
-        records.push(parse_record(info).map_err(|e| e.within(&format!("layer record {i}")))?);
+        records
+            .push(parse_record(info, large).map_err(|e| e.within(&format!("layer record {i}")))?);
     }
     for (i, record) in records.iter_mut().enumerate() {
         for channel in &mut record.channels {
@@ -82,7 +87,7 @@ pub fn parse_layer_info<'a>(info: &mut Cursor<'a>) -> Result<Vec<Record<'a>>, Ps
     Ok(records)
 }
 
-fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
+fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdError> {
     let [top, left, bottom, right] = [
         c.i32("top")?,
         c.i32("left")?,
@@ -105,7 +110,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
     let mut channels = Vec::with_capacity(usize::from(channel_count));
     for _ in 0..channel_count {
         let id = c.i16("channel id")?;
-        let len = u64::from(c.u32("channel length")?);
+        let len = c.length(large, "channel length")?;
         channels.push(Channel {
             id,
             len,
@@ -126,7 +131,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
     let _filler = c.u8("filler")?;
     let extra_len = u64::from(c.u32("extra data length")?);
     let mut extra = c.section(extra_len, "the layer's extra data")?;
-    let extra = parse_extra(&mut extra)?;
+    let extra = parse_extra(&mut extra, large)?;
     Ok(Record {
         top,
         left,
@@ -149,7 +154,7 @@ struct Extra {
     locked: bool,
 }
 
-fn parse_extra(c: &mut Cursor<'_>) -> Result<Extra, PsdError> {
+fn parse_extra(c: &mut Cursor<'_>, large: bool) -> Result<Extra, PsdError> {
     let mask_len = c.u32("layer mask data length")?;
     c.skip(u64::from(mask_len), "layer mask data")?;
     let ranges_len = c.u32("blending ranges length")?;
@@ -164,7 +169,7 @@ fn parse_extra(c: &mut Cursor<'_>) -> Result<Extra, PsdError> {
         locked: false,
     };
     while c.remaining() >= 12 {
-        let Some(block) = next_tagged_block(c) else {
+        let Some(block) = next_tagged_block(c, large) else {
             tracing::warn!(
                 "unreadable tagged block at offset {} in layer '{}', rest skipped",
                 c.offset(),
@@ -195,17 +200,18 @@ fn is_signature(bytes: &[u8]) -> bool {
     bytes == b"8BIM" || bytes == b"8B64"
 }
 
-/// Reads one tagged block (`8BIM`, key, `u32` length, data), or `None` if what follows is
-/// not one. Photoshop counts the padding in the length; zero padding that another writer
-/// left uncounted is skipped.
-fn next_tagged_block<'a>(c: &mut Cursor<'a>) -> Option<([u8; 4], Cursor<'a>)> {
+/// Reads one tagged block (`8BIM`, key, length, data), or `None` if what follows is not
+/// one. The length is a `u32`, or a `u64` for some keys in PSB files (`large`). Photoshop
+/// counts the padding in the length; zero padding that another writer left uncounted is
+/// skipped.
+fn next_tagged_block<'a>(c: &mut Cursor<'a>, large: bool) -> Option<([u8; 4], Cursor<'a>)> {
     let signature = c.tag("tagged block signature").ok()?;
     if !is_signature(&signature) {
         return None;
     }
     let key = c.tag("tagged block key").ok()?;
-    let len = c.u32("tagged block length").ok()?;
-    let data = c.section(u64::from(len), "the tagged block").ok()?;
+    let len = c.block_length(&key, large).ok()?;
+    let data = c.section(len, "the tagged block").ok()?;
     for _ in 0..3 {
         let at_block = c.peek(4).is_some_and(is_signature);
         if at_block || c.peek(1) != Some(&[0]) {
@@ -308,7 +314,7 @@ mod tests {
     #[test]
     fn huge_layer_count_is_refused_before_reading_records() {
         let mut info = Cursor::new(b"\x7f\xff\0\0\0\0");
-        let err = parse_layer_info(&mut info).expect_err("32767 records in 4 bytes");
+        let err = parse_layer_info(&mut info, false).expect_err("32767 records in 4 bytes");
         assert!(
             err.to_string()
                 .contains("the records of 32767 layers needs 1114078 bytes"),
