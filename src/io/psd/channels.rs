@@ -137,7 +137,7 @@ pub fn decode_rle_rows(
         .enumerate()
     {
         let count = read_count(count);
-        let src = data.take(u64::from(count), format!("RLE row {y}"))?;
+        let src = data.take(count, format!("RLE row {y}"))?;
         packbits::decode_row(src, row)
             .map_err(|e| PsdError::corrupt(format!("RLE row {y}: {e}")))?;
     }

@@ -7,7 +7,7 @@
 use super::bytes::Cursor;
 use super::channels::Layout;
 use super::color::{self, ColorMode, Depth};
-use super::records::{Record, parse_layer_info};
+use super::records::{Record, Unrendered, parse_layer_info};
 use super::{PsdError, composite, layers, resources};
 use crate::io::{Limits, Notice};
 use crate::model::Document;
@@ -150,12 +150,13 @@ pub fn read_with_notices(
 ) -> Result<(Document, Vec<Notice>), PsdError> {
     let sections = split(bytes, limits)?;
     let header = sections.header;
-    let notices: Vec<Notice> = header
+    let mut notices: Vec<Notice> = header
         .conversion_notice()
         .map(Notice::new)
         .into_iter()
         .collect();
     let records = layer_records(sections.layers, header.large)?;
+    notices.extend(unrendered_notice(&records));
     let planned = layers::flatten_groups(&records);
     if planned.is_empty() {
         let image = composite::decode(&header, sections.image_data, limits)?;
@@ -165,6 +166,62 @@ pub fn read_with_notices(
     composite::verify(&header, sections.image_data, limits)?;
     let doc = layers::build(&header, &records, &planned, limits)?;
     Ok((doc, notices))
+}
+
+/// One notice for everything the layers hold that we neither draw nor save: "not drawn, so
+/// the canvas differs from Photoshop's: effects in 3 layers ('a', 'b', 'c'); …", naming up
+/// to three layers per kind.
+fn unrendered_notice(records: &[Record<'_>]) -> Option<Notice> {
+    let count = |kind: Unrendered| -> Vec<&str> {
+        records
+            .iter()
+            .filter(|r| r.unrendered.contains(&kind))
+            .map(|r| r.name.as_str())
+            .collect()
+    };
+    let layers = |names: &[&str]| {
+        let quoted: Vec<String> = names.iter().take(3).map(|n| format!("'{n}'")).collect();
+        let more = if names.len() > 3 { ", …" } else { "" };
+        let noun = if names.len() == 1 { "layer" } else { "layers" };
+        format!("{} {noun} ({}{more})", names.len(), quoted.join(", "))
+    };
+    let list = |kinds: [(Unrendered, &str); 2]| -> Vec<String> {
+        kinds
+            .into_iter()
+            .filter_map(|(kind, what)| {
+                let names = count(kind);
+                (!names.is_empty()).then(|| format!("{what} in {}", layers(&names)))
+            })
+            .collect()
+    };
+    let not_drawn = list([
+        (Unrendered::Effects, "effects"),
+        (Unrendered::Adjustment, "adjustment or fill"),
+    ]);
+    let as_pixels = list([
+        (Unrendered::Type, "editable text"),
+        (Unrendered::SmartObject, "smart objects"),
+    ]);
+    let mut parts = Vec::new();
+    if !not_drawn.is_empty() {
+        parts.push(format!(
+            "not drawn, so the canvas differs from Photoshop's: {}",
+            not_drawn.join(", ")
+        ));
+    }
+    if !as_pixels.is_empty() {
+        parts.push(format!(
+            "shown as stored pixels only: {}",
+            as_pixels.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(Notice::new(format!(
+        "{}; saving drops all of it",
+        parts.join("; ")
+    )))
 }
 
 /// Whether the file's Image Data section holds a real composite of its layers, per its

@@ -50,6 +50,37 @@ pub struct Record<'a> {
     pub name: String,
     pub kind: Kind,
     pub locked: bool,
+    /// What the record holds that we do not draw or keep, once per kind.
+    pub unrendered: Vec<Unrendered>,
+}
+
+/// Layer content that Photoshop renders from data we do not interpret: the stored pixels
+/// (if any) are all we show, and saving does not keep it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unrendered {
+    /// Layer styles: shadows, strokes, glows, overlays (`lfx2`, `lrFX`, `lmfx`).
+    Effects,
+    /// Adjustment and fill layers (levels, curves, hue/saturation, solid colour, …).
+    Adjustment,
+    /// Editable text (`TySh`): shown as its stored pixels only.
+    Type,
+    /// Smart objects (`SoLd`, `PlLd`): shown as their stored pixels only.
+    SmartObject,
+}
+
+impl Unrendered {
+    /// The kind a tagged block key stands for, if it is one of these.
+    fn of_key(key: &[u8; 4]) -> Option<Self> {
+        match key {
+            b"lfx2" | b"lrFX" | b"lmfx" => Some(Self::Effects),
+            b"levl" | b"curv" | b"brit" | b"blnc" | b"hue " | b"hue2" | b"selc" | b"mixr"
+            | b"grdm" | b"thrs" | b"post" | b"nvrt" | b"vibA" | b"phfl" | b"expA" | b"clrL"
+            | b"blwh" | b"CgEd" | b"SoCo" | b"GdFl" | b"PtFl" => Some(Self::Adjustment),
+            b"TySh" | b"tySh" => Some(Self::Type),
+            b"SoLd" | b"SoLE" | b"PlLd" | b"plLd" => Some(Self::SmartObject),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the layer count, all records and their channel data from the layer info.
@@ -144,6 +175,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
         name: extra.name,
         kind: extra.kind,
         locked: extra.locked,
+        unrendered: extra.unrendered,
     })
 }
 
@@ -152,6 +184,7 @@ struct Extra {
     name: String,
     kind: Kind,
     locked: bool,
+    unrendered: Vec<Unrendered>,
 }
 
 fn parse_extra(c: &mut Cursor<'_>, large: bool) -> Result<Extra, PsdError> {
@@ -167,6 +200,7 @@ fn parse_extra(c: &mut Cursor<'_>, large: bool) -> Result<Extra, PsdError> {
         name: decode_pascal(pascal),
         kind: Kind::Pixels,
         locked: false,
+        unrendered: Vec::new(),
     };
     while c.remaining() >= 12 {
         let Some(block) = next_tagged_block(c, large) else {
@@ -242,7 +276,13 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
             let flags = data.u32("protection flags").unwrap_or(0);
             extra.locked = flags & 0x8000_0000 != 0 || flags & 0x06 == 0x06;
         }
-        _ => {}
+        other => {
+            if let Some(kind) = Unrendered::of_key(other)
+                && !extra.unrendered.contains(&kind)
+            {
+                extra.unrendered.push(kind);
+            }
+        }
     }
 }
 
