@@ -166,6 +166,16 @@ pub enum BenchCommand {
         #[arg(long, default_value = "../shared/fixtures/psd-corpus")]
         psd_dir: PathBuf,
     },
+    /// Open every PSD and PSB of a folder: opened, refused or crashed, and our flatten against
+    /// the composite each file stores, beside psd-tools' compositor when it is installed.
+    PsdOpen {
+        /// Folder of PSD and PSB files.
+        #[arg(default_value = "../shared/fixtures/psd-corpus")]
+        dir: PathBuf,
+        /// Skip the psd-tools comparison.
+        #[arg(long)]
+        no_psd_tools: bool,
+    },
 }
 
 /// Runs the parsed command line.
@@ -244,6 +254,12 @@ pub fn run(cli: Cli) -> Result<()> {
             frames,
             imagemagick: !no_imagemagick,
         }),
+        Some(Command::Bench(BenchCommand::PsdOpen { dir, no_psd_tools })) => {
+            crate::bench::run_psd_open(&crate::bench::PsdOpenBench {
+                dir,
+                psd_tools: !no_psd_tools,
+            })
+        }
         Some(Command::Bench(BenchCommand::Decompose {
             methods,
             set,
@@ -272,8 +288,14 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Opens an input file, printing what the reader has to say about it (a conversion, what
+/// it could not draw) to stderr, one line per notice, naming the file.
 fn open(path: &Path, limits: &io::Limits) -> Result<Document> {
-    io::open_with_limits(path, limits).context("cannot open input")
+    let opened = io::open_with_notices(path, limits).context("cannot open input")?;
+    for notice in &opened.notices {
+        eprintln!("{}: {notice}", path.display());
+    }
+    Ok(opened.document)
 }
 
 /// The `info` report: a header line, then one row per layer, top first.

@@ -185,3 +185,38 @@ fn bench_composite_without_imagemagick_says_why() {
     );
     assert!(!stdout.contains("install imagemagick"), "{stdout}");
 }
+
+#[test]
+fn convert_writes_psb_and_says_what_it_converted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("source.psd");
+    strata::io::save(&tricky_document(), &source).expect("seed");
+    let psb = dir.path().join("out.psb");
+    ok(&[os("convert"), os(&source), os("-o"), os(&psb)]);
+    let bytes = std::fs::read(&psb).expect("psb written");
+    assert_eq!(bytes[..6], *b"8BPS\0\x02", "a PSB header");
+    common::assert_same_layers(
+        &tricky_document(),
+        &strata::io::open(&psb).expect("psb opens"),
+    );
+
+    // A 16-bit greyscale file: one notice on stderr, naming the file and the conversion.
+    let deep = dir.path().join("deep.psd");
+    let mut file = b"8BPS\0\x01\0\0\0\0\0\0\0\x01".to_vec();
+    file.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 2, 0, 16, 0, 1]); // 2×1, 16-bit, grey
+    file.extend_from_slice(&[0; 12]); // no colour data, resources or layers
+    file.extend_from_slice(&[0, 0, 0xFF, 0xFF, 0, 0]); // raw: white, black
+    std::fs::write(&deep, &file).expect("write");
+    let out = strata(&[os("info"), os(&deep)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "{}: converted from 16-bit Grayscale to 8-bit RGB",
+        deep.display()
+    );
+    assert_eq!(stderr.matches(&expected).count(), 1, "{stderr}");
+}

@@ -80,14 +80,20 @@ fn header_problems_are_named() {
     let set_u16 = |at: usize, v: u16| patched(at, &v.to_be_bytes());
     assert_contains(&read_err(&patched(0, b"8BPX")), "not a PSD file");
     assert_contains(&read_err(&set_u16(4, 3)), "version 3");
-    assert_contains(&read_err(&set_u16(4, 2)), "PSB");
-    // 16-bit is supported, but this file's 8-bit data is then far too short for it.
+    // Read as PSB, the layer section's length takes 8 bytes and claims far too much.
+    assert_contains(&read_err(&set_u16(4, 2)), "truncated");
+    // Other depths are read, but this file's 8-bit data is then far too short for them.
     assert_contains(&read_err(&set_u16(22, 16)), "too few for 400 bytes");
-    assert_contains(&read_err(&set_u16(22, 32)), "unsupported bit depth 32");
-    assert_contains(&read_err(&set_u16(22, 1)), "unsupported bit depth 1");
+    assert_contains(&read_err(&set_u16(22, 32)), "too few for 800 bytes");
+    assert_contains(&read_err(&set_u16(22, 1)), "only Bitmap files are 1-bit");
     assert_contains(&read_err(&set_u16(22, 7)), "bit depth 7");
-    assert_contains(&read_err(&set_u16(24, 4)), "unsupported colour mode CMYK");
-    assert_contains(&read_err(&set_u16(24, 9)), "Lab");
+    assert_contains(
+        &read_err(&set_u16(24, 7)),
+        "unsupported colour mode Multichannel",
+    );
+    assert_contains(&read_err(&set_u16(24, 5)), "colour mode 5");
+    // Indexed needs its palette, which an RGB file's empty colour mode data lacks.
+    assert_contains(&read_err(&set_u16(24, 2)), "palette has 0 bytes");
     assert_contains(&read_err(&set_u16(12, 0)), "0 channels");
     assert_contains(&read_err(&set_u16(12, 57)), "57 channels");
 }
@@ -224,7 +230,7 @@ fn open_names_the_file() {
     let bytes = small_psd();
     let cases: [(&str, Vec<u8>, &str); 3] = [
         ("cut.psd", bytes[..bytes.len() / 2].to_vec(), "truncated"),
-        ("cmyk.psd", patched(24, &[0, 4]), "CMYK"),
+        ("multichannel.psd", patched(24, &[0, 7]), "Multichannel"),
         (
             "bad-rle.psd",
             patched(find(&bytes, &FLAT_ALPHA_BLOB) + 8, &[0xB8]),

@@ -426,3 +426,35 @@ fn fill_opacity_and_the_new_blend_keys_are_read() {
     assert_eq!(doc.layers[2].blend, BlendMode::Hue);
     assert_eq!(doc.layers[2].fill_opacity, 1.0, "no iOpa block: full fill");
 }
+
+#[test]
+fn effects_adjustments_type_and_smart_objects_are_announced_once() {
+    let plain = Rec::pixels("plain", 1, 1, [0; 4]);
+    let mut shadow = Rec::pixels("shadow", 1, 1, [0; 4]);
+    shadow.blocks.push((b"lfx2", vec![0; 8]));
+    shadow.blocks.push((b"lrFX", vec![0; 4])); // the same kind again: counted once
+    let mut glow = Rec::pixels("glow", 1, 1, [0; 4]);
+    glow.blocks.push((b"lfx2", vec![0; 8]));
+    let mut levels = Rec::pixels("levels", 0, 0, [0; 4]);
+    levels.blocks.push((b"levl", vec![0; 4]));
+    let mut title = Rec::pixels("title", 1, 1, [0; 4]);
+    title.blocks.push((b"TySh", vec![0; 4]));
+    let bytes = rgb_file(&[plain, shadow, glow, levels, title]);
+    let (doc, notices) = psd::read_with_notices(&bytes, &Limits::default()).expect("valid");
+    assert_eq!(doc.layers.len(), 5);
+    let texts: Vec<String> = notices.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        texts,
+        [
+            "not drawn, so the canvas differs from Photoshop's: effects in 2 layers \
+             ('shadow', 'glow'), adjustment or fill in 1 layer ('levels'); shown as stored \
+             pixels only: editable text in 1 layer ('title'); saving drops all of it"
+        ]
+    );
+    let (_, none) = psd::read_with_notices(
+        &rgb_file(&[Rec::pixels("p", 1, 1, [0; 4])]),
+        &Limits::default(),
+    )
+    .expect("valid");
+    assert!(none.is_empty(), "{none:?}");
+}

@@ -137,15 +137,42 @@ fn stored_composite_is_the_model_composite() {
 }
 
 #[test]
-fn refuses_what_psd_cannot_hold() {
+fn psb_round_trips_and_is_chosen_beyond_30000_px() {
+    for seed in 0..3 {
+        let doc = random_document(seed);
+        let mut psb = Vec::new();
+        ours::write_version(&doc, &mut psb, ours::Version::Psb).expect("write psb");
+        assert_eq!(&psb[..6], b"8BPS\0\x02", "version 2");
+        let back = ours::read(&psb, &Limits::default()).expect("read our own psb");
+        assert_exact(&doc, &back);
+        assert_eq!(
+            ours::read_composite(&psb, &Limits::default()).expect("composite"),
+            ours::read_composite(&to_bytes(&doc), &Limits::default()).expect("psd composite"),
+            "the same composite as the PSD"
+        );
+    }
+    // Too wide for PSD: written as PSB without being asked, and read back whole.
+    let mut wide = Document::from_flat("x", RgbaImage::from_pixel(30_001, 2, Rgba([9, 8, 7, 255])));
+    wide.push_layer("tall", RgbaImage::from_pixel(1, 30_001, Rgba([1, 2, 3, 4])));
+    let bytes = to_bytes(&wide);
+    assert_eq!(&bytes[..6], b"8BPS\0\x02", "PSB chosen");
+    let roomy = Limits {
+        max_side: 40_000,
+        ..Limits::default()
+    };
+    assert_exact(&wide, &ours::read(&bytes, &roomy).expect("read wide psb"));
+}
+
+#[test]
+fn refuses_what_psb_cannot_hold() {
     let mut out = Vec::new();
-    let too_wide = Document::from_flat("x", RgbaImage::new(30_001, 1));
-    let err = ours::write(&too_wide, &mut out).expect_err("30001 px");
-    assert!(err.to_string().contains("30000"), "{err}");
+    let too_wide = Document::from_flat("x", RgbaImage::new(300_001, 1));
+    let err = ours::write(&too_wide, &mut out).expect_err("300001 px");
+    assert!(err.to_string().contains("300000"), "{err}");
     assert!(out.is_empty(), "nothing written before the check");
     let mut big_layer = Document::new(10, 10);
-    big_layer.push_layer("huge", RgbaImage::new(1, 30_001));
-    let err = ours::write(&big_layer, &mut out).expect_err("30001 px layer");
+    big_layer.push_layer("huge", RgbaImage::new(1, 300_001));
+    let err = ours::write(&big_layer, &mut out).expect_err("300001 px layer");
     assert!(err.to_string().contains("huge"), "{err}");
     let mut far = Document::new(10, 10);
     far.push_layer("far", RgbaImage::new(5, 5)).offset = Offset::new(i32::MAX - 2, 0);

@@ -160,8 +160,16 @@ fn check_composite(doc: &Document, line: &str) {
 }
 
 fn peer_check(doc: &Document, dir: &Path) {
-    let path = dir.join("peer.psd");
+    peer_check_as(doc, dir, "peer.psd");
+}
+
+/// [`peer_check`] of the file saved as `name` (`.psb` writes the large document format).
+fn peer_check_as(doc: &Document, dir: &Path, name: &str) {
+    let path = dir.join(name);
     io::save(doc, &path).expect("save psd");
+    let version = if name.ends_with(".psb") { 2u8 } else { 1 };
+    let written = std::fs::read(&path).expect("read back");
+    assert_eq!(written[4..6], [0, version], "header version");
     let out = run_python(&["-c".as_ref(), DUMP.as_ref(), path.as_os_str()]);
     let lines: Vec<&str> = out.lines().collect();
     let header = format!("D {} {} 4 1", doc.width, doc.height);
@@ -223,6 +231,15 @@ fn psd_tools_reads_our_layers_and_composite() {
     )
     .offset = Offset::new(45, 2);
     peer_check(&doc, dir.path());
+}
+
+#[test]
+fn psd_tools_reads_our_psb() {
+    if !psd_tools_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    peer_check_as(&tricky_document(), dir.path(), "peer.psb");
 }
 
 /// Writes a 16-bit RGBA document with psd-tools (argv[1]), then prints its layers and

@@ -4,11 +4,15 @@
 //! - [`decompose`]: decomposition quality (LayerD / Qwen-Image-Layered protocol) and speed
 //!   of every available method on layered designs, synthetic scenes or real PSDs
 //!   ([`decompose_report`] prints the tables, [`psd_corpus`] reads the PSDs).
+//! - [`psd_open`]: real Photoshop files opened, refused or crashed, and our flatten against
+//!   the composite they store, beside psd-tools' compositor.
 
 mod composite;
 mod decompose;
 mod decompose_report;
 mod psd_corpus;
+mod psd_open;
 
 pub use composite::{CompositeBench, run_composite};
 pub use decompose::{DecomposeBench, SceneSet, parse_size, run_decompose};
+pub use psd_open::{PsdOpenBench, run_psd_open};

@@ -24,7 +24,7 @@ pub enum ErrorKind {
     Write(std::io::Error),
     #[error("not a picture Strata can open ({0})")]
     UnknownFormat(String),
-    #[error("cannot save as '{0}': use .psd, .ora or .png")]
+    #[error("cannot save as '{0}': use .psd, .psb, .ora or .png")]
     UnknownExportFormat(String),
     #[error("{0}")]
     Limit(#[from] LimitError),

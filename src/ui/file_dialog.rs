@@ -105,7 +105,7 @@ pub fn filters(purpose: Purpose) -> Vec<Filter> {
     match purpose {
         Purpose::Open => vec![
             one("Pictures and layered files", &OPEN_EXTENSIONS),
-            one("PSD", &["psd"]),
+            one("PSD", &["psd", "psb"]),
             one("OpenRaster", &["ora"]),
             one("PNG", &["png"]),
             one("JPEG", &["jpg", "jpeg"]),
@@ -115,7 +115,7 @@ pub fn filters(purpose: Purpose) -> Vec<Filter> {
             one("GIF", &["gif"]),
             ALL_FILES,
         ],
-        Purpose::Export(ExportFormat::Psd) => vec![one("PSD", &["psd"])],
+        Purpose::Export(ExportFormat::Psd) => vec![one("PSD", &["psd", "psb"])],
         Purpose::Export(ExportFormat::Ora) => vec![one("OpenRaster", &["ora"])],
         Purpose::Export(ExportFormat::FlatPng) => vec![one("PNG", &["png"])],
         Purpose::ExportLayers | Purpose::QwenWeights => Vec::new(),

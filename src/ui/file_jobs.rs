@@ -58,7 +58,7 @@ impl FileJob {
 
     fn run(&self) -> Outcome {
         match self {
-            Self::Open(path) => Outcome::Opened(io::open(path)),
+            Self::Open(path) => Outcome::Opened(open(path)),
             Self::Export { doc, path, format } => {
                 Outcome::Exported(io::save_as(doc, path, *format))
             }
@@ -67,11 +67,16 @@ impl FileJob {
     }
 }
 
+/// Reads `path` with the default limits, keeping the reader's notices.
+pub(super) fn open(path: &std::path::Path) -> Result<io::Opened, IoError> {
+    io::open_with_notices(path, &io::Limits::default())
+}
+
 /// What a job produced.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The document read, or why not.
-    Opened(Result<Document, IoError>),
+    /// The document read with what the reader has to say about it, or why not.
+    Opened(Result<io::Opened, IoError>),
     /// Whether the export was written.
     Exported(Result<(), IoError>),
     /// The layer PNGs written, or why not.
@@ -236,7 +241,9 @@ mod tests {
         let finished = jobs.wait(LONG).unwrap();
         woke_rx.recv_timeout(LONG).unwrap();
         match finished.outcome {
-            Outcome::Opened(Ok(doc)) => assert_eq!((doc.width, doc.height), (3, 2)),
+            Outcome::Opened(Ok(opened)) => {
+                assert_eq!((opened.document.width, opened.document.height), (3, 2));
+            }
             other => panic!("{other:?}"),
         }
         assert!(jobs.running().is_none());

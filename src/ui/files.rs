@@ -40,6 +40,8 @@ pub struct FileState {
     /// The document when the running open started: if it changes before the file arrives,
     /// replacing it needs asking again.
     doc_at_open: Option<Document>,
+    /// What the reader said about the file last opened, shown once it replaces the document.
+    notices: Vec<io::Notice>,
 }
 
 impl FileState {
@@ -57,7 +59,7 @@ impl StrataApp {
     pub(super) fn open_now(&mut self, path: &Path) {
         let finished = Finished {
             job: FileJob::Open(path.to_path_buf()),
-            outcome: Outcome::Opened(io::open(path)),
+            outcome: Outcome::Opened(super::file_jobs::open(path)),
         };
         self.apply(Command::FileJobFinished(Box::new(finished)));
     }
@@ -201,11 +203,15 @@ impl StrataApp {
         &mut self,
         applying: &Applying,
         path: PathBuf,
-        result: Result<Document, IoError>,
+        result: Result<io::Opened, IoError>,
     ) {
         let at_start = self.files.doc_at_open.take();
         match result {
-            Ok(doc) => {
+            Ok(io::Opened {
+                document: doc,
+                notices,
+            }) => {
+                self.files.notices = notices;
                 let edited = at_start.is_some_and(|before| !before.is_same_state(&self.doc));
                 if edited && self.is_dirty() {
                     let doc = Box::new(doc);
@@ -224,7 +230,8 @@ impl StrataApp {
         }
     }
 
-    /// Replaces the document with an opened one: new history, nothing unsaved.
+    /// Replaces the document with an opened one: new history, nothing unsaved. What the
+    /// reader said about the file (a conversion, what it could not draw) goes in the banner.
     pub(super) fn show_opened(&mut self, applying: &Applying, path: PathBuf, doc: Document) {
         self.messages.info(format!(
             "Opened {} ({} × {} px, {})",
@@ -233,6 +240,12 @@ impl StrataApp {
             doc.height,
             super::status::layer_count(doc.layers.len())
         ));
+        let notices = std::mem::take(&mut self.files.notices);
+        if !notices.is_empty() {
+            let said: Vec<String> = notices.iter().map(ToString::to_string).collect();
+            self.messages
+                .notice(format!("{}: {}", display_name(&path), said.join("; ")));
+        }
         self.selected = doc.layers.last().map(|l| l.id);
         self.mark_saved(doc.clone());
         *self.doc.edit(applying) = doc;

@@ -46,8 +46,8 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
 /// Extensions the Open dialog offers (everything [`crate::io::open`] reads).
-pub const OPEN_EXTENSIONS: [&str; 10] = [
-    "png", "jpg", "jpeg", "webp", "tiff", "tif", "bmp", "gif", "psd", "ora",
+pub const OPEN_EXTENSIONS: [&str; 11] = [
+    "png", "jpg", "jpeg", "webp", "tiff", "tif", "bmp", "gif", "psd", "psb", "ora",
 ];
 
 /// The answer of a file dialog.
@@ -267,7 +267,10 @@ pub fn with_extension(path: PathBuf, ext: &str) -> PathBuf {
     let has_it = path
         .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case(ext));
+        // A PSD export named `.psb` asks for the large document format: keep it.
+        .is_some_and(|e| {
+            e.eq_ignore_ascii_case(ext) || ext == "psd" && e.eq_ignore_ascii_case("psb")
+        });
     if has_it {
         path
     } else {
@@ -295,6 +298,10 @@ mod tests {
         assert_eq!(
             with_extension("a/b.png".into(), "ora"),
             PathBuf::from("a/b.png.ora")
+        );
+        assert_eq!(
+            with_extension("a/b.psb".into(), "psd"),
+            PathBuf::from("a/b.psb")
         );
     }
 

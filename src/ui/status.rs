@@ -29,7 +29,7 @@ pub struct Message {
 #[derive(Debug, Default)]
 pub struct Messages {
     last: Option<Message>,
-    banner: Option<String>,
+    banner: Option<Message>,
     /// Counts the messages recorded, so a caller can tell whether an action said anything.
     recorded: u64,
 }
@@ -51,10 +51,24 @@ impl Messages {
         let text = text.into();
         tracing::warn!("{text}");
         self.recorded += 1;
-        self.banner = Some(text.clone());
-        self.last = Some(Message {
+        let message = Message {
             text,
             level: Level::Error,
+        };
+        self.banner = Some(message.clone());
+        self.last = Some(message);
+    }
+
+    /// Records something the person should know that is no failure (an opened file was
+    /// converted, or holds what is not drawn): it goes to the banner, marked as a note, and
+    /// stays until dismissed; the status line keeps its own message.
+    pub fn notice(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::info!("{text}");
+        self.recorded += 1;
+        self.banner = Some(Message {
+            text,
+            level: Level::Info,
         });
     }
 
@@ -75,9 +89,14 @@ impl Messages {
         self.last.as_ref()
     }
 
-    /// The error shown in the banner, if not dismissed.
+    /// The error or notice shown in the banner, if not dismissed.
     pub fn banner(&self) -> Option<&str> {
-        self.banner.as_deref()
+        self.banner.as_ref().map(|m| m.text.as_str())
+    }
+
+    /// The banner's message with its level (a notice is [`Level::Info`]).
+    pub fn banner_message(&self) -> Option<&Message> {
+        self.banner.as_ref()
     }
 
     /// How many messages have been recorded so far.
@@ -192,15 +211,20 @@ fn cursor_readout(ui: &mut egui::Ui, doc: &Document, x: i64, y: i64) {
     }
 }
 
-/// Draws the error banner across the top of the canvas, with a button that hides it.
+/// Draws the banner across the top of the canvas (an error, or a note about the opened
+/// file), with a button that hides it.
 pub fn error_banner(ui: &mut egui::Ui, messages: &Messages, out: &mut Vec<Command>) {
-    let Some(text) = messages.banner() else {
+    let Some(Message { text, level }) = messages.banner_message() else {
         return;
     };
-    let fill = error_color(ui).gamma_multiply(0.18);
+    let (title, color) = match level {
+        Level::Error => ("Error", error_color(ui)),
+        Level::Info => ("Note", ui.visuals().warn_fg_color),
+    };
+    let fill = color.gamma_multiply(0.18);
     egui::Frame::new()
         .fill(fill)
-        .stroke(egui::Stroke::new(1.0, error_color(ui)))
+        .stroke(egui::Stroke::new(1.0, color))
         .corner_radius(4)
         .inner_margin(egui::Margin::symmetric(10, 6))
         .outer_margin(egui::Margin::same(6))
@@ -208,8 +232,7 @@ pub fn error_banner(ui: &mut egui::Ui, messages: &Messages, out: &mut Vec<Comman
             egui::Sides::new().shrink_left().show(
                 ui,
                 |ui| {
-                    let color = error_color(ui);
-                    ui.label(RichText::new("Error").color(color).strong());
+                    ui.label(RichText::new(title).color(color).strong());
                     ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
                 },
                 |ui| {

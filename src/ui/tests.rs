@@ -243,6 +243,41 @@ fn select_ignores_unknown_layers() {
 }
 
 #[test]
+fn opening_a_converted_file_says_so_in_the_banner() {
+    let (mut app, _) = three_layers();
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("deep.psd");
+    // 2×1 px, one 16-bit grey channel, no colour data, resources or layers, raw data.
+    let mut file = b"8BPS\0\x01\0\0\0\0\0\0\0\x01".to_vec();
+    file.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 2, 0, 16, 0, 1]);
+    file.extend_from_slice(&[0; 12]);
+    file.extend_from_slice(&[0, 0, 0xFF, 0xFF, 0, 0]);
+    std::fs::write(&deep, &file).unwrap();
+    app.apply(Command::Open(deep));
+    wait(&mut app);
+    assert_eq!(app.document().width, 2);
+    let note = app.messages().banner_message().unwrap();
+    assert_eq!(
+        note.level,
+        super::status::Level::Info,
+        "a note, not an error"
+    );
+    assert_eq!(
+        note.text,
+        "deep.psd: converted from 16-bit Grayscale to 8-bit RGB"
+    );
+    assert!(
+        app.messages()
+            .last()
+            .unwrap()
+            .text
+            .starts_with("Opened deep.psd")
+    );
+    app.apply(Command::DismissError);
+    assert!(app.messages().banner().is_none());
+}
+
+#[test]
 fn opening_a_bad_file_reports_and_keeps_the_document() {
     let (mut app, ids) = three_layers();
     app.apply(Command::SetVisible(ids[0], false));

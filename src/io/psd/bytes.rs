@@ -124,10 +124,50 @@ impl<'a> Cursor<'a> {
         self.array(what).map(i32::from_be_bytes)
     }
 
+    pub fn u64(&mut self, what: &str) -> Result<u64, PsdError> {
+        self.array(what).map(u64::from_be_bytes)
+    }
+
+    /// A section or channel length: `u32` in PSD, `u64` in PSB (`large`).
+    pub fn length(&mut self, large: bool, what: &str) -> Result<u64, PsdError> {
+        if large {
+            self.u64(what)
+        } else {
+            self.u32(what).map(u64::from)
+        }
+    }
+
+    /// The length of the tagged block `key`: `u64` for the keys [`has_long_length`] lists
+    /// in PSB files, `u32` otherwise.
+    pub fn block_length(&mut self, key: &[u8; 4], large: bool) -> Result<u64, PsdError> {
+        self.length(large && has_long_length(key), "tagged block length")
+    }
+
     /// Four raw bytes: signatures and keys such as `8BIM` or `norm`.
     pub fn tag(&mut self, what: &str) -> Result<[u8; 4], PsdError> {
         self.array(what)
     }
+}
+
+/// Tagged blocks whose length is a `u64` in PSB files (the specification's list under
+/// "Additional Layer Information"; the rest keep a `u32`).
+pub fn has_long_length(key: &[u8; 4]) -> bool {
+    matches!(
+        key,
+        b"LMsk"
+            | b"Lr16"
+            | b"Lr32"
+            | b"Layr"
+            | b"Mt16"
+            | b"Mt32"
+            | b"Mtrn"
+            | b"Alph"
+            | b"FMsk"
+            | b"lnk2"
+            | b"FEid"
+            | b"FXid"
+            | b"PxSD"
+    )
 }
 
 /// Rounds `len` up to a multiple of `align` (a power of two).

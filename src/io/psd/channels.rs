@@ -7,6 +7,7 @@
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::bytes::Cursor;
+use super::color::Depth;
 use super::{PsdError, packbits};
 
 /// How a channel's bytes are stored (the `u16` compression word).
@@ -34,23 +35,31 @@ impl Compression {
     }
 }
 
+/// How a plane's samples are laid out: their depth, and the width of RLE row counts
+/// (2 bytes in PSD, 4 in PSB).
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub depth: Depth,
+    pub count_bytes: u64,
+}
+
 /// Checks, before any pixel buffer is allocated, that a layer channel blob is at least as
-/// long as any valid encoding of a `width`×`height` plane of `sample`-byte samples can be.
+/// long as any valid encoding of a `width`×`height` plane laid out as `layout` can be.
 /// This ties what a file can make us allocate to its own size: PackBits needs 2 bytes per
 /// 128 bytes, and deflate cannot compress better than 1032:1.
 pub fn check_plausible(
     blob: &Cursor<'_>,
     width: u64,
     height: u64,
-    sample: u64,
+    layout: Layout,
 ) -> Result<(), PsdError> {
     let Some(word) = blob.peek(2) else {
         return Err(blob.truncated("compression", 2));
     };
-    let row = width * sample;
+    let row = layout.depth.row_bytes(width);
     let minimum = 2 + match Compression::from_word(u16::from_be_bytes([word[0], word[1]]))? {
         Compression::Raw => row * height,
-        Compression::Rle => height * 2 + height * 2 * row.div_ceil(128),
+        Compression::Rle => height * layout.count_bytes + height * 2 * row.div_ceil(128),
         Compression::Zip | Compression::ZipPredicted => row * height / 1032,
     };
     let len = blob.remaining() as u64;
@@ -62,36 +71,37 @@ pub fn check_plausible(
     Ok(())
 }
 
-/// Decodes the channel blob of one layer (`u16` compression, then data) into an 8-bit plane
-/// of `width`×`height` bytes; `sample` is the stored bytes per sample (1 or 2).
+/// Decodes the channel blob of one layer (`u16` compression, then data) into the stored
+/// samples of a `width`×`height` plane (rows of `layout.depth.row_bytes(width)` bytes).
 pub fn decode_layer_channel(
     mut blob: Cursor<'_>,
     width: usize,
     height: usize,
-    sample: usize,
+    layout: Layout,
 ) -> Result<Vec<u8>, PsdError> {
     let compression = Compression::from_word(blob.u16("compression")?)?;
-    let samples = if compression == Compression::Rle {
-        let counts = blob.take(height as u64 * 2, "RLE row counts")?;
-        let mut plane = vec![0u8; width * sample * height];
-        decode_rle_rows(counts, &mut blob, width * sample, &mut plane)?;
-        plane
+    if compression == Compression::Rle {
+        let row = layout.depth.row_bytes(width as u64) as usize;
+        let counts = blob.take(height as u64 * layout.count_bytes, "RLE row counts")?;
+        let mut plane = vec![0u8; row * height];
+        decode_rle_rows(counts, layout.count_bytes, &mut blob, row, &mut plane)?;
+        Ok(plane)
     } else {
-        decode_unpacked(compression, &mut blob, width, height, sample)?
-    };
-    Ok(to_8bit(samples, sample))
+        decode_unpacked(compression, &mut blob, width, height, layout.depth)
+    }
 }
 
 /// Raw or ZIP data of a `width`×`height` plane (or of several planes one after another,
-/// with `height` counting all their rows), as stored: `sample` bytes per sample.
+/// with `height` counting all their rows), as stored.
 pub fn decode_unpacked(
     compression: Compression,
     data: &mut Cursor<'_>,
     width: usize,
     height: usize,
-    sample: usize,
+    depth: Depth,
 ) -> Result<Vec<u8>, PsdError> {
-    let (row, len) = (width * sample, width * sample * height);
+    let row = depth.row_bytes(width as u64) as usize;
+    let len = row * height;
     match compression {
         Compression::Raw => Ok(data.take(len as u64, "raw pixel data")?.to_vec()),
         Compression::Rle => Err(PsdError::corrupt("RLE data without row counts")),
@@ -101,17 +111,19 @@ pub fn decode_unpacked(
             if row > 0 {
                 plane
                     .chunks_exact_mut(row)
-                    .for_each(|r| undo_prediction(r, sample));
+                    .for_each(|r| undo_prediction(r, depth));
             }
             Ok(plane)
         }
     }
 }
 
-/// Decodes PackBits rows whose byte counts are the big-endian `u16`s in `counts`, taking
-/// the rows from `data`, into `plane` (`row_bytes` per row, one row per count).
+/// Decodes PackBits rows whose byte counts are the big-endian numbers of `count_bytes` bytes
+/// each (2 in PSD, 4 in PSB) in `counts`, taking the rows from `data`, into `plane`
+/// (`row_bytes` per row, one row per count).
 pub fn decode_rle_rows(
     counts: &[u8],
+    count_bytes: u64,
     data: &mut Cursor<'_>,
     row_bytes: usize,
     plane: &mut [u8],
@@ -120,41 +132,54 @@ pub fn decode_rle_rows(
         return Ok(()); // no pixels: nothing to decode, and the blob bounds any stray bytes
     }
     for (y, (count, row)) in counts
-        .chunks_exact(2)
+        .chunks_exact(count_bytes as usize)
         .zip(plane.chunks_mut(row_bytes))
         .enumerate()
     {
-        let count = u16::from_be_bytes([count[0], count[1]]);
-        let src = data.take(u64::from(count), format!("RLE row {y}"))?;
+        let count = read_count(count);
+        let src = data.take(count, format!("RLE row {y}"))?;
         packbits::decode_row(src, row)
             .map_err(|e| PsdError::corrupt(format!("RLE row {y}: {e}")))?;
     }
     Ok(())
 }
 
-/// Stored samples → 8-bit: 16-bit values are scaled with rounding (65535 → 255).
-pub fn to_8bit(samples: Vec<u8>, sample: usize) -> Vec<u8> {
-    if sample != 2 {
-        return samples;
-    }
-    let scale =
-        |b: &[u8]| ((u32::from(u16::from_be_bytes([b[0], b[1]])) * 255 + 32_767) / 65_535) as u8;
-    samples.chunks_exact(2).map(scale).collect()
+/// One RLE row count: a big-endian `u16` (PSD) or `u32` (PSB).
+pub fn read_count(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0, |n, &b| n << 8 | u64::from(b))
 }
 
 /// Each row of a predicted ZIP channel stores differences to the sample on the left:
-/// byte-wise for 8-bit data, as big-endian `u16`s for 16-bit data.
-fn undo_prediction(row: &mut [u8], sample: usize) {
-    if sample == 2 {
-        let mut previous = 0u16;
-        for pair in row.chunks_exact_mut(2) {
-            previous = previous.wrapping_add(u16::from_be_bytes([pair[0], pair[1]]));
-            pair.copy_from_slice(&previous.to_be_bytes());
+/// byte-wise for 8-bit data, as big-endian `u16`s for 16-bit data. 32-bit rows hold the
+/// floats' bytes split into four planes (all first bytes, then all second bytes, …) and the
+/// differences run byte-wise across the whole row; undoing them leaves the planes to
+/// interleave back into big-endian floats.
+fn undo_prediction(row: &mut [u8], depth: Depth) {
+    match depth {
+        Depth::Sixteen => {
+            let mut previous = 0u16;
+            for pair in row.chunks_exact_mut(2) {
+                previous = previous.wrapping_add(u16::from_be_bytes([pair[0], pair[1]]));
+                pair.copy_from_slice(&previous.to_be_bytes());
+            }
         }
-        return;
-    }
-    for x in 1..row.len() {
-        row[x] = row[x].wrapping_add(row[x - 1]);
+        Depth::One | Depth::Eight => {
+            for x in 1..row.len() {
+                row[x] = row[x].wrapping_add(row[x - 1]);
+            }
+        }
+        Depth::ThirtyTwo => {
+            for x in 1..row.len() {
+                row[x] = row[x].wrapping_add(row[x - 1]);
+            }
+            let width = row.len() / 4;
+            let planar = row.to_vec();
+            for (x, sample) in row.chunks_exact_mut(4).enumerate() {
+                for (byte, value) in sample.iter_mut().enumerate() {
+                    *value = planar[byte * width + x];
+                }
+            }
+        }
     }
 }
 
@@ -211,7 +236,7 @@ mod tests {
     #[test]
     fn every_compression_decodes() {
         let plane = [1u8, 2, 3, 4, 5, 6];
-        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2, 1);
+        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2, PSD_8);
         assert_eq!(decode(&blob(0, &plane)).expect("raw"), plane);
         let rle = [0, 4, 0, 4, 2, 1, 2, 3, 2, 4, 5, 6];
         assert_eq!(decode(&blob(1, &rle)).expect("rle"), plane);
@@ -223,28 +248,64 @@ mod tests {
         );
     }
 
+    const PSD_8: Layout = Layout {
+        depth: Depth::Eight,
+        count_bytes: 2,
+    };
+
     #[test]
-    fn sixteen_bit_samples_scale_to_eight() {
+    fn sixteen_bit_samples_decode_as_stored() {
         let samples = [0x00, 0x00, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x80];
-        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 2, 2, 2);
-        assert_eq!(decode(&blob(0, &samples)).expect("raw"), [0, 255, 128, 0]);
-        assert_eq!(
-            decode(&blob(2, &zlib(&samples))).expect("zip"),
-            [0, 255, 128, 0]
-        );
+        let layout = Layout {
+            depth: Depth::Sixteen,
+            count_bytes: 2,
+        };
+        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 2, 2, layout);
+        assert_eq!(decode(&blob(0, &samples)).expect("raw"), samples);
+        assert_eq!(decode(&blob(2, &zlib(&samples))).expect("zip"), samples);
         // 16-bit deltas: 0x0000 + 0xFFFF, then 0x8000 + 0x0080 (per row of 2 samples).
         let deltas = [0x00, 0x00, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x80];
         assert_eq!(
             decode(&blob(3, &zlib(&deltas))).expect("prediction"),
-            [0, 255, 128, 128]
+            [0x00, 0x00, 0xFF, 0xFF, 0x80, 0x00, 0x80, 0x80]
         );
         let rle = [0, 5, 0, 5, 3, 0, 0, 0xFF, 0xFF, 3, 0x80, 0, 0, 0x80];
-        assert_eq!(decode(&blob(1, &rle)).expect("rle"), [0, 255, 128, 0]);
+        assert_eq!(decode(&blob(1, &rle)).expect("rle"), samples);
+        // PSB: 4-byte row counts.
+        let psb = Layout {
+            count_bytes: 4,
+            ..layout
+        };
+        let rle = [
+            0, 0, 0, 5, 0, 0, 0, 5, 3, 0, 0, 0xFF, 0xFF, 3, 0x80, 0, 0, 0x80,
+        ];
+        assert_eq!(
+            decode_layer_channel(Cursor::new(&blob(1, &rle)), 2, 2, psb).expect("psb rle"),
+            samples
+        );
+    }
+
+    #[test]
+    fn thirty_two_bit_prediction_interleaves_byte_planes() {
+        // Two floats, 1.0 (3F 80 00 00) and 0.5 (3F 00 00 00), as byte planes
+        // [3F 3F][80 00][00 00][00 00], then byte-wise deltas across the row.
+        let planar: [u8; 8] = [0x3F, 0x3F, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00];
+        let mut deltas = planar;
+        for x in (1..deltas.len()).rev() {
+            deltas[x] = planar[x].wrapping_sub(planar[x - 1]);
+        }
+        let layout = Layout {
+            depth: Depth::ThirtyTwo,
+            count_bytes: 2,
+        };
+        let decoded = decode_layer_channel(Cursor::new(&blob(3, &zlib(&deltas))), 2, 1, layout)
+            .expect("zip+prediction");
+        assert_eq!(decoded, [0x3F, 0x80, 0, 0, 0x3F, 0, 0, 0]);
     }
 
     #[test]
     fn wrong_sizes_are_errors() {
-        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2, 1).expect_err("bad");
+        let decode = |b: &[u8]| decode_layer_channel(Cursor::new(b), 3, 2, PSD_8).expect_err("bad");
         assert!(
             decode(&blob(0, &[1, 2, 3]))
                 .to_string()

@@ -8,7 +8,8 @@
 use rayon::prelude::*;
 
 use super::bytes::Cursor;
-use super::channels::{Compression, decode_rle_rows, decode_unpacked, to_8bit};
+use super::channels::{Compression, decode_rle_rows, decode_unpacked, read_count};
+use super::color::{self, Plane};
 use super::reader::{Header, split};
 use super::{PsdError, packbits};
 use crate::io::Limits;
@@ -24,32 +25,39 @@ pub fn read_composite(bytes: &[u8], limits: &Limits) -> Result<RgbaImage, PsdErr
 }
 
 /// Decodes the composite: colour channels, plus the next channel as transparency if the
-/// header declares one (grey + 1, RGB + 1), with the white matte undone.
+/// header declares one (grey + 1, RGB + 1, CMYK + 1), converted to RGB, with the white
+/// matte undone.
 pub(super) fn decode(
     header: &Header,
     mut data: Cursor<'_>,
     limits: &Limits,
 ) -> Result<RgbaImage, PsdError> {
-    let (w, h, sample) = (
-        header.width as usize,
-        header.height as usize,
-        header.sample_bytes,
-    );
+    let (w, h) = (header.width as usize, header.height as usize);
+    let layout = header.layout();
+    let row = layout.depth.row_bytes(w as u64) as usize;
     let channels = usize::from(header.channels);
     let color = header.mode.color_channels();
     let wanted = channels.min(color + 1);
-    let plane_len = w * h * sample;
+    let plane_len = row * h;
     limits.check_total((w * h * 4) as u64)?;
     let whole = data.clone();
     let compression = Compression::from_word(data.u16("image data compression")?)?;
     let planes: Vec<Vec<u8>> = match compression {
         Compression::Rle => {
             verify(header, whole, limits)?; // all rows are there and long enough: now allocate
-            let counts = data.take((channels * h * 2) as u64, "image data RLE row counts")?;
+            let count_bytes = layout.count_bytes as usize;
+            let counts = data.take(
+                (channels * h * count_bytes) as u64,
+                "image data RLE row counts",
+            )?;
             let mut planes = Vec::with_capacity(wanted);
-            for (c, counts) in counts.chunks_exact((h * 2).max(1)).take(wanted).enumerate() {
+            for (c, counts) in counts
+                .chunks_exact((h * count_bytes).max(1))
+                .take(wanted)
+                .enumerate()
+            {
                 let mut plane = vec![0u8; plane_len];
-                decode_rle_rows(counts, &mut data, w * sample, &mut plane)
+                decode_rle_rows(counts, layout.count_bytes, &mut data, row, &mut plane)
                     .map_err(|e| e.within(&format!("image data channel {c}")))?;
                 planes.push(plane);
             }
@@ -64,15 +72,42 @@ pub(super) fn decode(
         Compression::Zip | Compression::ZipPredicted => {
             // One zlib stream holds all channels, spot channels included.
             limits.check_total((channels * plane_len) as u64)?;
-            let all = decode_unpacked(compression, &mut data, w, h * channels, sample)?;
+            let all = decode_unpacked(compression, &mut data, w, h * channels, layout.depth)?;
             all.chunks_exact(plane_len.max(1))
                 .take(wanted)
                 .map(<[u8]>::to_vec)
                 .collect()
         }
     };
-    let planes: Vec<Vec<u8>> = planes.into_iter().map(|p| to_8bit(p, sample)).collect();
-    Ok(assemble(&planes, color, w as u32, h as u32))
+    let mut planes: Vec<Option<Vec<u8>>> = planes
+        .iter()
+        .enumerate()
+        .map(|(c, p)| {
+            let kind = if c < color {
+                Plane::Color
+            } else {
+                Plane::Alpha
+            };
+            Some(color::to_8bit(p, layout.depth, w, kind))
+        })
+        .collect();
+    let alpha = if planes.len() > color {
+        planes.pop().flatten()
+    } else {
+        None
+    };
+    let mut image = color::assemble(
+        header.mode,
+        &planes,
+        alpha.as_deref(),
+        &header.palette,
+        w as u32,
+        h as u32,
+    );
+    if alpha.is_some() && is_matted(&image) {
+        image.pixels_mut().for_each(|p| p.0 = unmatte_white(p.0));
+    }
+    Ok(image)
 }
 
 /// Checks that the composite is complete without decoding it (RLE and raw), so that a
@@ -84,45 +119,32 @@ pub(super) fn verify(
     limits: &Limits,
 ) -> Result<(), PsdError> {
     let (h, channels) = (u64::from(header.height), u64::from(header.channels));
-    let row = u64::from(header.width) * header.sample_bytes as u64;
+    let layout = header.layout();
+    let row = layout.depth.row_bytes(u64::from(header.width));
     match Compression::from_word(data.u16("image data compression")?)? {
         Compression::Raw => data.skip(channels * row * h, "image data"),
         Compression::Rle => {
-            let counts = data.take(channels * h * 2, "image data RLE row counts")?;
+            let counts = data.take(
+                channels * h * layout.count_bytes,
+                "image data RLE row counts",
+            )?;
             // A row needs a control byte and a value per 128 bytes at least.
             let shortest = 2 * row.div_ceil(128);
-            let mut total = 0;
-            for (y, count) in counts.chunks_exact(2).enumerate() {
-                let count = u64::from(u16::from_be_bytes([count[0], count[1]]));
+            let mut total = 0u64;
+            for (y, count) in counts.chunks_exact(layout.count_bytes as usize).enumerate() {
+                let count = read_count(count);
                 if count < shortest {
                     let what = format!(
                         "image data RLE row {y} has {count} bytes, too few for {row} bytes"
                     );
                     return Err(PsdError::corrupt(what));
                 }
-                total += count;
+                total = total.saturating_add(count);
             }
             data.skip(total, "image data RLE rows")
         }
         Compression::Zip | Compression::ZipPredicted => decode(header, data, limits).map(|_| ()),
     }
-}
-
-/// Interleaves planes into RGBA: grey is copied to R, G and B; a missing alpha is opaque.
-fn assemble(planes: &[Vec<u8>], color: usize, width: u32, height: u32) -> RgbaImage {
-    let mut image = RgbaImage::new(width, height);
-    let alpha = planes.get(color);
-    for (i, pixel) in image.pixels_mut().enumerate() {
-        for c in 0..3 {
-            let source = if color == 1 { 0 } else { c };
-            pixel[c] = planes.get(source).map_or(0, |p| p[i]);
-        }
-        pixel[3] = alpha.map_or(255, |p| p[i]);
-    }
-    if alpha.is_some() && is_matted(&image) {
-        image.pixels_mut().for_each(|p| p.0 = unmatte_white(p.0));
-    }
-    image
 }
 
 /// A matted composite is white wherever it is fully transparent. Krita stores straight
@@ -136,8 +158,9 @@ fn is_matted(image: &RgbaImage) -> bool {
 }
 
 /// The whole Image Data section for a straight-alpha composite: matted over white, RGBA
-/// planar, RLE (or raw if RLE would be larger), with all row counts first.
-pub(super) fn encode_matted(image: &RgbaImage) -> Vec<u8> {
+/// planar, RLE (or raw if RLE would be larger), with all row counts first (`u32` in PSB,
+/// `large`).
+pub(super) fn encode_matted(image: &RgbaImage, large: bool) -> Vec<u8> {
     let width = image.width() as usize;
     let planes: Vec<Vec<u8>> = (0..4)
         .into_par_iter()
@@ -145,7 +168,7 @@ pub(super) fn encode_matted(image: &RgbaImage) -> Vec<u8> {
         .collect();
     let encoded: Vec<(Vec<u8>, Vec<u8>)> = planes
         .par_iter()
-        .map(|plane| packbits::encode_plane(plane, width))
+        .map(|plane| packbits::encode_plane(plane, width, large))
         .collect();
     let rle_len: usize = encoded
         .iter()

@@ -5,7 +5,8 @@ use rayon::prelude::*;
 
 use super::PsdError;
 use super::channels::{check_plausible, decode_layer_channel};
-use super::reader::{ColorMode, Header};
+use super::color::{self, ColorMode, Plane};
+use super::reader::Header;
 use super::records::{Kind, Record};
 use crate::io::Limits;
 use crate::model::pixels::unit;
@@ -108,65 +109,76 @@ fn blend_mode(record: &Record<'_>) -> BlendMode {
 /// hold its rectangle. `context` names the record in errors.
 fn check_channels(record: &Record<'_>, header: &Header, context: &str) -> Result<(), PsdError> {
     let (w, h) = (u64::from(record.width), u64::from(record.height));
-    let mode = header.mode;
     if w * h == 0 {
         return Ok(());
     }
     let mut used = record
         .channels
         .iter()
-        .filter(|c| channel_targets(mode, c.id).is_some())
+        .filter(|c| channel_target(header.mode, c.id).is_some())
         .peekable();
     if used.peek().is_none() {
         let what = format!("{context}: {w}×{h} layer without colour or transparency channels");
         return Err(PsdError::corrupt(what));
     }
     for channel in used {
-        check_plausible(&channel.data, w, h, header.sample_bytes as u64)
+        check_plausible(&channel.data, w, h, header.layout())
             .map_err(|e| e.within(&format!("{context} channel {}", channel.id)))?;
     }
     Ok(())
 }
 
-/// Where a channel id goes in an RGBA pixel, or `None` for channels we skip.
-fn channel_targets(mode: ColorMode, id: i16) -> Option<&'static [usize]> {
-    match (mode, id) {
-        (_, -1) => Some(&[3]),
-        (ColorMode::Rgb, 0) => Some(&[0]),
-        (ColorMode::Rgb, 1) => Some(&[1]),
-        (ColorMode::Rgb, 2) => Some(&[2]),
-        (ColorMode::Grayscale, 0) => Some(&[0, 1, 2]),
+/// Where a channel goes: colour channel `n` of the mode, or transparency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Color(usize),
+    Alpha,
+}
+
+/// The target of a channel id, or `None` for channels we skip (user masks, spot colours).
+fn channel_target(mode: ColorMode, id: i16) -> Option<Target> {
+    match id {
+        -1 => Some(Target::Alpha),
+        0.. if (id as usize) < mode.color_channels() => Some(Target::Color(id as usize)),
         _ => None,
     }
 }
 
-/// Decodes a record's channels into straight RGBA. Layers without a transparency channel
-/// (-1) are opaque; user masks (-2, -3) and spot channels are skipped by their lengths.
+/// Decodes a record's channels into straight RGBA, converted from the file's colour mode
+/// and depth (see `color`). Layers without a transparency channel (-1) are opaque; user
+/// masks (-2, -3) and spot channels are skipped by their lengths.
 fn decode_pixels(
     record: &Record<'_>,
     header: &Header,
     context: &str,
 ) -> Result<RgbaImage, PsdError> {
     let (width, height) = (record.width, record.height);
-    let mut image = RgbaImage::new(width, height);
     if width == 0 || height == 0 {
-        return Ok(image);
+        return Ok(RgbaImage::new(width, height));
     }
-    if !record.channels.iter().any(|c| c.id == -1) {
-        image.pixels_mut().for_each(|p| p[3] = 255);
-    }
+    let (w, h) = (width as usize, height as usize);
+    let layout = header.layout();
+    let mut planes: Vec<Option<Vec<u8>>> = vec![None; header.mode.color_channels()];
+    let mut alpha = None;
     for channel in &record.channels {
-        let Some(targets) = channel_targets(header.mode, channel.id) else {
+        let Some(target) = channel_target(header.mode, channel.id) else {
             continue;
         };
-        let (w, h) = (width as usize, height as usize);
-        let plane = decode_layer_channel(channel.data.clone(), w, h, header.sample_bytes)
+        let stored = decode_layer_channel(channel.data.clone(), w, h, layout)
             .map_err(|e| e.within(&format!("{context} channel {}", channel.id)))?;
-        for (pixel, value) in image.pixels_mut().zip(plane) {
-            for &t in targets {
-                pixel[t] = value;
+        match target {
+            Target::Color(c) => {
+                planes[c] = Some(color::to_8bit(&stored, layout.depth, w, Plane::Color))
             }
+            Target::Alpha => alpha = Some(color::to_8bit(&stored, layout.depth, w, Plane::Alpha)),
         }
     }
-    Ok(image)
+    Ok(color::assemble(
+        header.mode,
+        &planes,
+        alpha.as_deref(),
+        &header.palette,
+        width,
+        height,
+    ))
 }

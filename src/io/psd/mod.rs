@@ -1,5 +1,7 @@
-//! Layered Photoshop documents (`.psd`), read and written by our own code: we write 8-bit
-//! RGB, and read 8- and 16-bit RGB and Grayscale (16-bit is scaled to 8 bits).
+//! Layered Photoshop documents (`.psd`, and `.psb`, the large document format), read and
+//! written by our own code: we write 8-bit RGB (PSB beyond 30000 px per side or when asked),
+//! and read every depth (1, 8, 16, 32 bits) and every colour mode but Multichannel, converted
+//! to 8-bit RGB (see `color` for each conversion) with one notice saying so.
 //!
 //! Why not a crate: none writes layered PSD properly, and the readers we tried get real files
 //! wrong: `psd` 0.3.5 inverts the visibility flag, keeps Krita's NUL in layer names,
@@ -21,27 +23,34 @@
 //!   a straight composite as Krita writes, recognisable by non-white transparent pixels).
 //! - Channels: we write PackBits (raw where that is smaller) and read raw, PackBits, ZIP and
 //!   ZIP with prediction. User masks and spot channels are skipped.
+//! - PSB differs from PSD only in widths: `u64` lengths of the layer and mask section, the
+//!   layer info, channels and some tagged blocks (`bytes::has_long_length`), `u32` RLE row
+//!   counts.
 //!
 //! Reading never trusts a length: every declared size is checked against the bytes present
 //! and against [`Limits`](super::Limits) before anything is allocated (see `bytes::Cursor`).
 
 mod bytes;
 mod channels;
+mod color;
 mod composite;
 mod layers;
 pub mod packbits;
 mod reader;
 mod records;
+mod resources;
 mod writer;
 
 pub use composite::read_composite;
-pub use reader::read;
-pub use writer::write;
+pub use reader::{read, read_with_notices, stores_real_composite};
+pub use writer::{Version, write, write_version};
 
 use super::LimitError;
 
-/// Longest canvas side a PSD (version 1) may have; larger needs PSB, which we do not write.
+/// Longest canvas side a PSD (version 1) may have; larger needs PSB.
 pub const MAX_SIDE: u32 = 30_000;
+/// Longest canvas side a PSB (version 2, large document format) may have.
+pub const MAX_SIDE_PSB: u32 = 300_000;
 
 /// What is wrong with a PSD file, or why a document cannot be written as one.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +69,7 @@ pub enum PsdError {
         scope: &'static str,
         end: u64,
     },
-    /// A valid file using something we do not read (PSB, CMYK, 32-bit, …).
+    /// A valid file using something we do not read (Multichannel mode, …).
     #[error("unsupported {0}")]
     Unsupported(String),
     /// Contents that no valid file has (bad RLE, impossible sizes, unknown compression).
@@ -69,15 +78,12 @@ pub enum PsdError {
     /// A size beyond the reader's [`Limits`](super::Limits).
     #[error("{0}")]
     Limit(#[from] LimitError),
-    /// Writing: the canvas is too large for PSD.
-    #[error(
-        "canvas is {width}×{height} px, beyond the PSD maximum of {MAX_SIDE} px per side \
-         (large-document PSB files are not supported)"
-    )]
+    /// Writing: the canvas is too large even for PSB.
+    #[error("canvas is {width}×{height} px, beyond the PSB maximum of {MAX_SIDE_PSB} px per side")]
     CanvasTooLarge { width: u32, height: u32 },
-    /// Writing: a layer is too large for PSD's row counts.
+    /// Writing: a layer is too large even for PSB.
     #[error(
-        "layer '{name}' is {width}×{height} px, beyond the PSD maximum of {MAX_SIDE} px per side"
+        "layer '{name}' is {width}×{height} px, beyond the PSB maximum of {MAX_SIDE_PSB} px per side"
     )]
     LayerTooLarge {
         name: String,

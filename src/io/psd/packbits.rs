@@ -60,16 +60,22 @@ pub fn encode_row(row: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Encodes a plane row by row: returns the big-endian `u16` byte count of every row and
-/// the concatenated rows. `width` must be at most 30000 so that every count fits.
-pub fn encode_plane(plane: &[u8], width: usize) -> (Vec<u8>, Vec<u8>) {
+/// Encodes a plane row by row: returns the big-endian byte count of every row (`u16`, or
+/// `u32` for PSB when `large`) and the concatenated rows. Without `large`, `width` must be
+/// at most 30000 so that every count fits.
+pub fn encode_plane(plane: &[u8], width: usize, large: bool) -> (Vec<u8>, Vec<u8>) {
     let rows = plane.len().checked_div(width).unwrap_or(0);
-    let mut counts = Vec::with_capacity(rows * 2);
+    let mut counts = Vec::with_capacity(rows * if large { 4 } else { 2 });
     let mut code = Vec::with_capacity(plane.len() / 2);
     for row in plane.chunks_exact(width.max(1)).take(rows) {
         let before = code.len();
         encode_row(row, &mut code);
-        counts.extend_from_slice(&((code.len() - before) as u16).to_be_bytes());
+        let count = code.len() - before;
+        if large {
+            counts.extend_from_slice(&(count as u32).to_be_bytes());
+        } else {
+            counts.extend_from_slice(&(count as u16).to_be_bytes());
+        }
     }
     (counts, code)
 }

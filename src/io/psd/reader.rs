@@ -5,29 +5,14 @@
 //! another section's bytes.
 
 use super::bytes::Cursor;
-use super::records::{Record, parse_layer_info};
-use super::{PsdError, composite, layers};
-use crate::io::Limits;
+use super::channels::Layout;
+use super::color::{self, ColorMode, Depth};
+use super::records::{Record, Unrendered, parse_layer_info};
+use super::{PsdError, composite, layers, resources};
+use crate::io::{Limits, Notice};
 use crate::model::Document;
 
-/// Colour modes we can read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColorMode {
-    Grayscale,
-    Rgb,
-}
-
-impl ColorMode {
-    /// Colour channels before any alpha or spot channels.
-    pub fn color_channels(self) -> usize {
-        match self {
-            ColorMode::Grayscale => 1,
-            ColorMode::Rgb => 3,
-        }
-    }
-}
-
-/// The file header, validated.
+/// The file header, validated, with what else decides how samples are read.
 #[derive(Clone, Copy, Debug)]
 pub struct Header {
     pub width: u32,
@@ -35,13 +20,46 @@ pub struct Header {
     /// Channels of the composite, including alpha and spot channels.
     pub channels: u16,
     pub mode: ColorMode,
-    /// Bytes per stored sample: 1 for 8-bit files, 2 for 16-bit ones (read as 8-bit).
-    pub sample_bytes: usize,
+    pub depth: Depth,
+    /// PSB (version 2): 8-byte section and channel lengths, 4-byte RLE row counts.
+    pub large: bool,
+    /// Indexed files: the palette from the colour mode data (black elsewhere).
+    pub palette: [[u8; 3]; 256],
+}
+
+impl Header {
+    /// How channel samples are laid out: the depth, and RLE row counts of 2 bytes in PSD
+    /// and 4 in PSB.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            depth: self.depth,
+            count_bytes: if self.large { 4 } else { 2 },
+        }
+    }
+
+    /// What a person should be told about reading this file as 8-bit RGB, if anything:
+    /// "converted from 16-bit CMYK to 8-bit RGB".
+    pub fn conversion_notice(&self) -> Option<String> {
+        if self.mode == ColorMode::Rgb && self.depth == Depth::Eight {
+            return None;
+        }
+        let from = match self.mode {
+            ColorMode::Bitmap => "Bitmap (1-bit)".to_owned(),
+            ColorMode::Indexed => "Indexed Color".to_owned(),
+            ColorMode::Duotone => format!(
+                "{}-bit Duotone (read as Grayscale, ink colours ignored)",
+                self.depth.bits()
+            ),
+            mode => format!("{}-bit {}", self.depth.bits(), mode.name()),
+        };
+        Some(format!("converted from {from} to 8-bit RGB"))
+    }
 }
 
 /// A file split into the parts we read.
 pub struct Sections<'a> {
     pub header: Header,
+    pub resources: Cursor<'a>,
     pub layers: Cursor<'a>,
     pub image_data: Cursor<'a>,
 }
@@ -49,17 +67,22 @@ pub struct Sections<'a> {
 /// Checks the header (and the canvas against `limits`) and locates the sections.
 pub fn split<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sections<'a>, PsdError> {
     let mut c = Cursor::new(bytes);
-    let header = parse_header(&mut c)?;
+    let mut header = parse_header(&mut c)?;
     limits.check_canvas(header.width, header.height)?;
     let color_len = c.u32("colour mode data length")?;
-    c.skip(u64::from(color_len), "colour mode data")?;
+    let color_data = c.section(u64::from(color_len), "the colour mode data")?;
+    if header.mode == ColorMode::Indexed {
+        header.palette =
+            color::palette(color_data.peek(color_data.remaining()).unwrap_or_default())?;
+    }
     let resources_len = c.u32("image resources length")?;
-    c.skip(u64::from(resources_len), "image resources")?;
-    let layers_len = c.u32("layer and mask section length")?;
-    let layers = c.section(u64::from(layers_len), "the layer and mask section")?;
+    let resources = c.section(u64::from(resources_len), "the image resources")?;
+    let layers_len = c.length(header.large, "layer and mask section length")?;
+    let layers = c.section(layers_len, "the layer and mask section")?;
     let image_data = c.section(c.remaining() as u64, "the image data")?;
     Ok(Sections {
         header,
+        resources,
         layers,
         image_data,
     })
@@ -72,55 +95,32 @@ fn parse_header(c: &mut Cursor<'_>) -> Result<Header, PsdError> {
             String::from_utf8_lossy(&signature).into_owned(),
         ));
     }
-    match c.u16("version")? {
-        1 => {}
-        2 => {
-            return Err(PsdError::Unsupported(
-                "large document format (PSB, version 2)".into(),
-            ));
-        }
+    let large = match c.u16("version")? {
+        1 => false,
+        2 => true,
         other => {
             return Err(PsdError::corrupt(format!(
-                "header: version {other}, expected 1"
+                "header: version {other}, expected 1 (PSD) or 2 (PSB)"
             )));
         }
-    }
+    };
     c.skip(6, "reserved header bytes")?;
     let channels = c.u16("channel count")?;
     let height = c.u32("height")?;
     let width = c.u32("width")?;
-    let depth = c.u16("bit depth")?;
-    let mode = c.u16("colour mode")?;
-    let sample_bytes = match depth {
-        8 => 1,
-        16 => 2,
-        1 | 32 => {
-            let what = format!("bit depth {depth} (only 8- and 16-bit documents can be read)");
-            return Err(PsdError::Unsupported(what));
-        }
-        other => return Err(PsdError::corrupt(format!("header: bit depth {other}"))),
-    };
-    let mode = match mode {
-        1 => ColorMode::Grayscale,
-        3 => ColorMode::Rgb,
-        other => {
-            let name = match other {
-                0 => "Bitmap",
-                2 => "Indexed",
-                4 => "CMYK",
-                7 => "Multichannel",
-                8 => "Duotone",
-                9 => "Lab",
-                _ => "unknown",
-            };
-            return Err(PsdError::Unsupported(format!(
-                "colour mode {name} ({other}); only RGB and Grayscale can be read"
-            )));
-        }
-    };
+    let depth = Depth::from_word(c.u16("bit depth")?)?;
+    let mode = ColorMode::from_word(c.u16("colour mode")?)?;
+    if (mode == ColorMode::Bitmap) != (depth == Depth::One) {
+        return Err(PsdError::corrupt(format!(
+            "header: {}-bit {} (only Bitmap files are 1-bit)",
+            depth.bits(),
+            mode.name()
+        )));
+    }
     if !(mode.color_channels()..=56).contains(&usize::from(channels)) {
         return Err(PsdError::corrupt(format!(
-            "header: {channels} channels for {mode:?}"
+            "header: {channels} channels for {}",
+            mode.name()
         )));
     }
     Ok(Header {
@@ -128,38 +128,120 @@ fn parse_header(c: &mut Cursor<'_>) -> Result<Header, PsdError> {
         height,
         channels,
         mode,
-        sample_bytes,
+        depth,
+        large,
+        palette: [[0; 3]; 256],
     })
 }
 
-/// Reads a PSD into a document, bottom layer first. Groups are flattened into their pixel
-/// layers (see the module documentation); a file without pixel layers becomes one layer,
-/// "Background", from its composite. 16-bit files are read as 8-bit. Never panics, and
-/// allocates only what `limits` allow.
+/// Reads a PSD or PSB into a document, bottom layer first. Groups are flattened into their
+/// pixel layers (see the module documentation); a file without pixel layers becomes one
+/// layer, "Background", from its composite. Other depths and colour modes are converted to
+/// 8-bit RGB (see `color`). Never panics, and allocates only what `limits` allow.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, PsdError> {
+    read_with_notices(bytes, limits).map(|(doc, _)| doc)
+}
+
+/// [`read`], plus what the person should be told about the reading: a conversion to 8-bit
+/// RGB, at most one notice of each kind per file.
+pub fn read_with_notices(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(Document, Vec<Notice>), PsdError> {
     let sections = split(bytes, limits)?;
     let header = sections.header;
-    let records = layer_records(sections.layers)?;
+    let mut notices: Vec<Notice> = header
+        .conversion_notice()
+        .map(Notice::new)
+        .into_iter()
+        .collect();
+    let records = layer_records(sections.layers, header.large)?;
+    notices.extend(unrendered_notice(&records));
     let planned = layers::flatten_groups(&records);
     if planned.is_empty() {
         let image = composite::decode(&header, sections.image_data, limits)?;
-        return Ok(Document::from_flat("Background", image));
+        return Ok((Document::from_flat("Background", image), notices));
     }
     // A layered file must still be whole: a cut-off composite means a damaged file.
     composite::verify(&header, sections.image_data, limits)?;
-    layers::build(&header, &records, &planned, limits)
+    let doc = layers::build(&header, &records, &planned, limits)?;
+    Ok((doc, notices))
+}
+
+/// One notice for everything the layers hold that we neither draw nor save: "not drawn, so
+/// the canvas differs from Photoshop's: effects in 3 layers ('a', 'b', 'c'); …", naming up
+/// to three layers per kind.
+fn unrendered_notice(records: &[Record<'_>]) -> Option<Notice> {
+    let count = |kind: Unrendered| -> Vec<&str> {
+        records
+            .iter()
+            .filter(|r| r.unrendered.contains(&kind))
+            .map(|r| r.name.as_str())
+            .collect()
+    };
+    let layers = |names: &[&str]| {
+        let quoted: Vec<String> = names.iter().take(3).map(|n| format!("'{n}'")).collect();
+        let more = if names.len() > 3 { ", …" } else { "" };
+        let noun = if names.len() == 1 { "layer" } else { "layers" };
+        format!("{} {noun} ({}{more})", names.len(), quoted.join(", "))
+    };
+    let list = |kinds: [(Unrendered, &str); 2]| -> Vec<String> {
+        kinds
+            .into_iter()
+            .filter_map(|(kind, what)| {
+                let names = count(kind);
+                (!names.is_empty()).then(|| format!("{what} in {}", layers(&names)))
+            })
+            .collect()
+    };
+    let not_drawn = list([
+        (Unrendered::Effects, "effects"),
+        (Unrendered::Adjustment, "adjustment or fill"),
+    ]);
+    let as_pixels = list([
+        (Unrendered::Type, "editable text"),
+        (Unrendered::SmartObject, "smart objects"),
+    ]);
+    let mut parts = Vec::new();
+    if !not_drawn.is_empty() {
+        parts.push(format!(
+            "not drawn, so the canvas differs from Photoshop's: {}",
+            not_drawn.join(", ")
+        ));
+    }
+    if !as_pixels.is_empty() {
+        parts.push(format!(
+            "shown as stored pixels only: {}",
+            as_pixels.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(Notice::new(format!(
+        "{}; saving drops all of it",
+        parts.join("; ")
+    )))
+}
+
+/// Whether the file's Image Data section holds a real composite of its layers, per its
+/// Version Info resource (see `resources`), rather than a blank placeholder.
+pub fn stores_real_composite(bytes: &[u8], limits: &Limits) -> Result<bool, PsdError> {
+    Ok(resources::has_real_composite(
+        split(bytes, limits)?.resources,
+    ))
 }
 
 /// Records of the layer info. When the layer info is empty, they may sit in a tagged block
 /// after the global mask info instead: `Lr16` in Photoshop's 16-bit files, `Layr` in some
 /// others (the block holds the layer info without its length).
-fn layer_records(mut section: Cursor<'_>) -> Result<Vec<Record<'_>>, PsdError> {
+fn layer_records(mut section: Cursor<'_>, large: bool) -> Result<Vec<Record<'_>>, PsdError> {
     if section.is_empty() {
         return Ok(Vec::new());
     }
-    let info_len = section.u32("layer info length")?;
-    let mut info = section.section(u64::from(info_len), "the layer info")?;
-    let records = parse_layer_info(&mut info)?;
+    let info_len = section.length(large, "layer info length")?;
+    let mut info = section.section(info_len, "the layer info")?;
+    let records = parse_layer_info(&mut info, large)?;
     if !records.is_empty() {
         return Ok(records);
     }
@@ -168,21 +250,20 @@ fn layer_records(mut section: Cursor<'_>) -> Result<Vec<Record<'_>>, PsdError> {
         section.skip_lenient(mask_len as usize);
     }
     while section.remaining() >= 12 {
-        let (Ok(signature), Ok(key), Ok(len)) = (
-            section.tag("signature"),
-            section.tag("key"),
-            section.u32("length"),
-        ) else {
+        let (Ok(signature), Ok(key)) = (section.tag("signature"), section.tag("key")) else {
             break;
         };
         if &signature != b"8BIM" && &signature != b"8B64" {
             break;
         }
-        let mut block = section.section(u64::from(len), "the tagged block")?;
+        let Ok(len) = section.block_length(&key, large) else {
+            break;
+        };
+        let mut block = section.section(len, "the tagged block")?;
         if matches!(&key, b"Layr" | b"Lr16" | b"Lr32") {
-            return parse_layer_info(&mut block);
+            return parse_layer_info(&mut block, large);
         }
-        section.skip_lenient((4 - len as usize % 4) % 4); // section-level blocks pad to 4
+        section.skip_lenient(((4 - len % 4) % 4) as usize); // section-level blocks pad to 4
     }
     Ok(Vec::new())
 }

@@ -52,10 +52,45 @@ pub struct Record<'a> {
     pub name: String,
     pub kind: Kind,
     pub locked: bool,
+    /// What the record holds that we do not draw or keep, once per kind.
+    pub unrendered: Vec<Unrendered>,
+}
+
+/// Layer content that Photoshop renders from data we do not interpret: the stored pixels
+/// (if any) are all we show, and saving does not keep it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unrendered {
+    /// Layer styles: shadows, strokes, glows, overlays (`lfx2`, `lrFX`, `lmfx`).
+    Effects,
+    /// Adjustment and fill layers (levels, curves, hue/saturation, solid colour, …).
+    Adjustment,
+    /// Editable text (`TySh`): shown as its stored pixels only.
+    Type,
+    /// Smart objects (`SoLd`, `PlLd`): shown as their stored pixels only.
+    SmartObject,
+}
+
+impl Unrendered {
+    /// The kind a tagged block key stands for, if it is one of these.
+    fn of_key(key: &[u8; 4]) -> Option<Self> {
+        match key {
+            b"lfx2" | b"lrFX" | b"lmfx" => Some(Self::Effects),
+            b"levl" | b"curv" | b"brit" | b"blnc" | b"hue " | b"hue2" | b"selc" | b"mixr"
+            | b"grdm" | b"thrs" | b"post" | b"nvrt" | b"vibA" | b"phfl" | b"expA" | b"clrL"
+            | b"blwh" | b"CgEd" | b"SoCo" | b"GdFl" | b"PtFl" => Some(Self::Adjustment),
+            b"TySh" | b"tySh" => Some(Self::Type),
+            b"SoLd" | b"SoLE" | b"PlLd" | b"plLd" => Some(Self::SmartObject),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the layer count, all records and their channel data from the layer info.
-pub fn parse_layer_info<'a>(info: &mut Cursor<'a>) -> Result<Vec<Record<'a>>, PsdError> {
+/// `large`: a PSB file, whose channel lengths are `u64`.
+pub fn parse_layer_info<'a>(
+    info: &mut Cursor<'a>,
+    large: bool,
+) -> Result<Vec<Record<'a>>, PsdError> {
     if info.is_empty() {
         return Ok(Vec::new());
     }
@@ -70,7 +105,8 @@ pub fn parse_layer_info<'a>(info: &mut Cursor<'a>) -> Result<Vec<Record<'a>>, Ps
     }
     let mut records = Vec::with_capacity(count as usize);
     for i in 0..count {
-        records.push(parse_record(info).map_err(|e| e.within(&format!("layer record {i}")))?);
+        records
+            .push(parse_record(info, large).map_err(|e| e.within(&format!("layer record {i}")))?);
     }
     for (i, record) in records.iter_mut().enumerate() {
         for channel in &mut record.channels {
@@ -84,7 +120,7 @@ pub fn parse_layer_info<'a>(info: &mut Cursor<'a>) -> Result<Vec<Record<'a>>, Ps
     Ok(records)
 }
 
-fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
+fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdError> {
     let [top, left, bottom, right] = [
         c.i32("top")?,
         c.i32("left")?,
@@ -107,7 +143,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
     let mut channels = Vec::with_capacity(usize::from(channel_count));
     for _ in 0..channel_count {
         let id = c.i16("channel id")?;
-        let len = u64::from(c.u32("channel length")?);
+        let len = c.length(large, "channel length")?;
         channels.push(Channel {
             id,
             len,
@@ -128,7 +164,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
     let _filler = c.u8("filler")?;
     let extra_len = u64::from(c.u32("extra data length")?);
     let mut extra = c.section(extra_len, "the layer's extra data")?;
-    let extra = parse_extra(&mut extra)?;
+    let extra = parse_extra(&mut extra, large)?;
     Ok(Record {
         top,
         left,
@@ -142,6 +178,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>) -> Result<Record<'a>, PsdError> {
         name: extra.name,
         kind: extra.kind,
         locked: extra.locked,
+        unrendered: extra.unrendered,
     })
 }
 
@@ -151,9 +188,10 @@ struct Extra {
     kind: Kind,
     locked: bool,
     fill_opacity: u8,
+    unrendered: Vec<Unrendered>,
 }
 
-fn parse_extra(c: &mut Cursor<'_>) -> Result<Extra, PsdError> {
+fn parse_extra(c: &mut Cursor<'_>, large: bool) -> Result<Extra, PsdError> {
     let mask_len = c.u32("layer mask data length")?;
     c.skip(u64::from(mask_len), "layer mask data")?;
     let ranges_len = c.u32("blending ranges length")?;
@@ -167,9 +205,10 @@ fn parse_extra(c: &mut Cursor<'_>) -> Result<Extra, PsdError> {
         kind: Kind::Pixels,
         locked: false,
         fill_opacity: u8::MAX,
+        unrendered: Vec::new(),
     };
     while c.remaining() >= 12 {
-        let Some(block) = next_tagged_block(c) else {
+        let Some(block) = next_tagged_block(c, large) else {
             tracing::warn!(
                 "unreadable tagged block at offset {} in layer '{}', rest skipped",
                 c.offset(),
@@ -200,17 +239,18 @@ fn is_signature(bytes: &[u8]) -> bool {
     bytes == b"8BIM" || bytes == b"8B64"
 }
 
-/// Reads one tagged block (`8BIM`, key, `u32` length, data), or `None` if what follows is
-/// not one. Photoshop counts the padding in the length; zero padding that another writer
-/// left uncounted is skipped.
-fn next_tagged_block<'a>(c: &mut Cursor<'a>) -> Option<([u8; 4], Cursor<'a>)> {
+/// Reads one tagged block (`8BIM`, key, length, data), or `None` if what follows is not
+/// one. The length is a `u32`, or a `u64` for some keys in PSB files (`large`). Photoshop
+/// counts the padding in the length; zero padding that another writer left uncounted is
+/// skipped.
+fn next_tagged_block<'a>(c: &mut Cursor<'a>, large: bool) -> Option<([u8; 4], Cursor<'a>)> {
     let signature = c.tag("tagged block signature").ok()?;
     if !is_signature(&signature) {
         return None;
     }
     let key = c.tag("tagged block key").ok()?;
-    let len = c.u32("tagged block length").ok()?;
-    let data = c.section(u64::from(len), "the tagged block").ok()?;
+    let len = c.block_length(&key, large).ok()?;
+    let data = c.section(len, "the tagged block").ok()?;
     for _ in 0..3 {
         let at_block = c.peek(4).is_some_and(is_signature);
         if at_block || c.peek(1) != Some(&[0]) {
@@ -247,7 +287,13 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
             let flags = data.u32("protection flags").unwrap_or(0);
             extra.locked = flags & 0x8000_0000 != 0 || flags & 0x06 == 0x06;
         }
-        _ => {}
+        other => {
+            if let Some(kind) = Unrendered::of_key(other)
+                && !extra.unrendered.contains(&kind)
+            {
+                extra.unrendered.push(kind);
+            }
+        }
     }
 }
 
@@ -319,7 +365,7 @@ mod tests {
     #[test]
     fn huge_layer_count_is_refused_before_reading_records() {
         let mut info = Cursor::new(b"\x7f\xff\0\0\0\0");
-        let err = parse_layer_info(&mut info).expect_err("32767 records in 4 bytes");
+        let err = parse_layer_info(&mut info, false).expect_err("32767 records in 4 bytes");
         assert!(
             err.to_string()
                 .contains("the records of 32767 layers needs 1114078 bytes"),

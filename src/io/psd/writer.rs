@@ -1,5 +1,8 @@
-//! The PSD writer: version 1, 8-bit RGB, every layer with its own transparency channel, RLE
-//! throughout, and a composite matted over white.
+//! The PSD writer: 8-bit RGB, every layer with its own transparency channel, RLE
+//! throughout, and a composite matted over white. PSD (version 1) up to 30000 px per side,
+//! PSB (version 2, "large document format") beyond, or when asked: PSB differs only in
+//! the widths of lengths (`u64` for the layer and mask section, the layer info and channel
+//! lengths; `u32` RLE row counts) and in its larger limits.
 //!
 //! Sections whose length comes first are built in a `Vec` and written with their length in
 //! front, so the destination never has to seek (it may be a pipe or a `BufWriter`).
@@ -8,7 +11,7 @@ use std::io::Write;
 
 use rayon::prelude::*;
 
-use super::{MAX_SIDE, PsdError, composite, packbits};
+use super::{MAX_SIDE, MAX_SIDE_PSB, PsdError, composite, packbits};
 use crate::io::LimitError;
 use crate::model::{BBox, Document, Layer};
 
@@ -29,39 +32,98 @@ const MAX_PASCAL_NAME: usize = 254;
 /// Name written into the version-info resource.
 const APP_NAME: &str = "Strata";
 
-/// Writes `doc` as a layered PSD: layers bottom-first with names, visibility, opacity, blend
-/// mode, offsets and transparency, then the composite of [`crate::model::composite`].
-///
-/// Refuses canvases or layers over 30000 px per side (PSB is not supported) and more than
-/// 32767 layers, before writing anything.
-pub fn write<W: Write>(doc: &Document, mut w: W) -> Result<(), PsdError> {
-    check_document(doc)?;
-    let channels: Vec<[Vec<u8>; 4]> = doc.layers.par_iter().map(encode_layer_channels).collect();
-    let layer_info = layer_info(doc, &channels)?;
-    drop(channels);
-    // Layer and mask section: the layer info, then an empty global layer mask info.
-    let section_len = u32::try_from(4 + layer_info.len() + 4)
-        .map_err(|_| PsdError::SectionTooLarge("layer and mask section"))?;
+/// Which of the two layouts to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// PSD, version 1: up to 30000 px per side, 4 GiB per section.
+    Psd,
+    /// PSB, version 2: up to 300000 px per side, 8-byte lengths.
+    Psb,
+}
 
-    w.write_all(&header(doc))?;
+impl Version {
+    /// PSD where it can hold the document, PSB for canvases or layers beyond 30000 px.
+    pub fn for_document(doc: &Document) -> Self {
+        let sides = [doc.width, doc.height]
+            .into_iter()
+            .chain(doc.layers.iter().flat_map(|l| [l.width(), l.height()]));
+        if sides.into_iter().any(|side| side > MAX_SIDE) {
+            Self::Psb
+        } else {
+            Self::Psd
+        }
+    }
+
+    fn max_side(self) -> u32 {
+        match self {
+            Self::Psd => MAX_SIDE,
+            Self::Psb => MAX_SIDE_PSB,
+        }
+    }
+
+    fn large(self) -> bool {
+        self == Self::Psb
+    }
+
+    /// A section or channel length in this version's width; PSD refuses what needs more
+    /// than a `u32`.
+    fn length(self, len: usize, what: &'static str) -> Result<Vec<u8>, PsdError> {
+        match self {
+            Self::Psb => Ok((len as u64).to_be_bytes().to_vec()),
+            Self::Psd => u32::try_from(len)
+                .map(|n| n.to_be_bytes().to_vec())
+                .map_err(|_| PsdError::SectionTooLarge(what)),
+        }
+    }
+}
+
+/// Writes `doc` as a layered PSD, or as PSB if it is too large for PSD (see
+/// [`Version::for_document`]): layers bottom-first with names, visibility, opacity, blend
+/// mode, offsets and transparency, then the composite of [`crate::model::composite`].
+pub fn write<W: Write>(doc: &Document, w: W) -> Result<(), PsdError> {
+    write_version(doc, w, Version::for_document(doc))
+}
+
+/// Writes `doc` in the given layout. Refuses canvases or layers over the version's maximum
+/// side and more than 32767 layers, before writing anything.
+pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Result<(), PsdError> {
+    check_document(doc, version)?;
+    let channels: Vec<[Vec<u8>; 4]> = doc
+        .layers
+        .par_iter()
+        .map(|layer| encode_layer_channels(layer, version))
+        .collect();
+    let layer_info = layer_info(doc, &channels, version)?;
+    drop(channels);
+    let info_len = version.length(layer_info.len(), "layer info")?;
+    // Layer and mask section: the layer info, then an empty global layer mask info.
+    let section_len = version.length(
+        info_len.len() + layer_info.len() + 4,
+        "layer and mask section",
+    )?;
+
+    w.write_all(&header(doc, version))?;
     w.write_all(&0u32.to_be_bytes())?; // colour mode data: only indexed/duotone have any
     w.write_all(&length_prefixed(&image_resources(), "image resources")?)?;
-    w.write_all(&section_len.to_be_bytes())?;
-    w.write_all(&length_prefixed(&layer_info, "layer info")?)?;
-    w.write_all(&0u32.to_be_bytes())?; // global layer mask info
+    w.write_all(&section_len)?;
+    w.write_all(&info_len)?;
+    w.write_all(&layer_info)?;
+    w.write_all(&0u32.to_be_bytes())?; // global layer mask info (a u32 in PSB too)
     drop(layer_info);
-    w.write_all(&composite::encode_matted(&crate::model::composite(doc)))?;
+    let flat = crate::model::composite(doc);
+    w.write_all(&composite::encode_matted(&flat, version.large()))?;
     w.flush()?;
     Ok(())
 }
 
 /// Everything that would make the file unreadable, checked before a byte is written.
-fn check_document(doc: &Document) -> Result<(), PsdError> {
+fn check_document(doc: &Document, version: Version) -> Result<(), PsdError> {
     let (width, height) = (doc.width, doc.height);
+    let max = version.max_side();
     if width == 0 || height == 0 {
         return Err(LimitError::Empty { width, height }.into());
     }
-    if width > MAX_SIDE || height > MAX_SIDE {
+    if width > max || height > max {
         return Err(PsdError::CanvasTooLarge { width, height });
     }
     if doc.layers.len() > i16::MAX as usize {
@@ -69,7 +131,7 @@ fn check_document(doc: &Document) -> Result<(), PsdError> {
     }
     for layer in &doc.layers {
         let (width, height) = (layer.width(), layer.height());
-        if width > MAX_SIDE || height > MAX_SIDE {
+        if width > max || height > max {
             return Err(PsdError::LayerTooLarge {
                 name: layer.name.clone(),
                 width,
@@ -89,12 +151,12 @@ fn check_document(doc: &Document) -> Result<(), PsdError> {
     Ok(())
 }
 
-/// File header: signature, version 1, reserved zeros, 4 channels (RGB + merged alpha),
-/// height, width, depth 8, colour mode 3 (RGB).
-fn header(doc: &Document) -> Vec<u8> {
+/// File header: signature, version (1 PSD, 2 PSB), reserved zeros, 4 channels (RGB +
+/// merged alpha), height, width, depth 8, colour mode 3 (RGB).
+fn header(doc: &Document, version: Version) -> Vec<u8> {
     let mut out = Vec::with_capacity(26);
     out.extend_from_slice(b"8BPS");
-    out.extend_from_slice(&1u16.to_be_bytes());
+    out.extend_from_slice(&(if version.large() { 2u16 } else { 1 }).to_be_bytes());
     out.extend_from_slice(&[0; 6]);
     out.extend_from_slice(&4u16.to_be_bytes());
     out.extend_from_slice(&doc.height.to_be_bytes());
@@ -155,13 +217,17 @@ fn unicode_string(out: &mut Vec<u8>, text: &str) {
 
 /// Layer info: negative layer count (the composite's 4th channel is its transparency),
 /// all records bottom-first, then all channel data in the same order, padded to 4.
-fn layer_info(doc: &Document, channels: &[[Vec<u8>; 4]]) -> Result<Vec<u8>, PsdError> {
+fn layer_info(
+    doc: &Document,
+    channels: &[[Vec<u8>; 4]],
+    version: Version,
+) -> Result<Vec<u8>, PsdError> {
     let mut out = Vec::new();
     let count =
         i16::try_from(doc.layers.len()).map_err(|_| PsdError::TooManyLayers(doc.layers.len()))?;
     out.extend_from_slice(&(-count).to_be_bytes());
     for (layer, blobs) in doc.layers.iter().zip(channels) {
-        layer_record(&mut out, layer, blobs)?;
+        layer_record(&mut out, layer, blobs, version)?;
     }
     for blob in channels.iter().flatten() {
         out.extend_from_slice(blob);
@@ -171,7 +237,12 @@ fn layer_info(doc: &Document, channels: &[[Vec<u8>; 4]]) -> Result<Vec<u8>, PsdE
 }
 
 /// One layer record (Adobe: "Layer records").
-fn layer_record(out: &mut Vec<u8>, layer: &Layer, blobs: &[Vec<u8>; 4]) -> Result<(), PsdError> {
+fn layer_record(
+    out: &mut Vec<u8>,
+    layer: &Layer,
+    blobs: &[Vec<u8>; 4],
+    version: Version,
+) -> Result<(), PsdError> {
     let BBox {
         x0: left,
         y0: top,
@@ -184,10 +255,8 @@ fn layer_record(out: &mut Vec<u8>, layer: &Layer, blobs: &[Vec<u8>; 4]) -> Resul
     }
     out.extend_from_slice(&(CHANNEL_IDS.len() as u16).to_be_bytes());
     for (id, blob) in CHANNEL_IDS.iter().zip(blobs) {
-        let len =
-            u32::try_from(blob.len()).map_err(|_| PsdError::SectionTooLarge("layer channel"))?;
         out.extend_from_slice(&id.to_be_bytes());
-        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&version.length(blob.len(), "layer channel")?);
     }
     out.extend_from_slice(b"8BIM");
     out.extend_from_slice(&layer.blend.psd_key());
@@ -249,24 +318,26 @@ fn tagged_block(out: &mut Vec<u8>, key: &[u8; 4], data: &[u8]) {
 
 /// The four channel blobs of a layer, in [`CHANNEL_IDS`] order, each starting with its
 /// compression word.
-fn encode_layer_channels(layer: &Layer) -> [Vec<u8>; 4] {
+fn encode_layer_channels(layer: &Layer, version: Version) -> [Vec<u8>; 4] {
     let (width, height) = (layer.width() as usize, layer.height() as usize);
     let raw = layer.pixels.as_raw();
     RGBA_INDEX.map(|index| {
         let plane: Vec<u8> = raw.iter().skip(index).step_by(4).copied().collect();
-        encode_channel(&plane, width, height)
+        encode_channel(&plane, width, height, version.large())
     })
 }
 
 /// One channel: RLE (`1`, row counts, rows), or raw (`0`, bytes) when RLE would be larger
-/// (noise) or there are no pixels at all (a zero-size layer is just `00 00`).
-pub(super) fn encode_channel(plane: &[u8], width: usize, height: usize) -> Vec<u8> {
+/// (noise) or there are no pixels at all (a zero-size layer is just `00 00`). `large`: PSB,
+/// whose row counts are `u32`.
+pub(super) fn encode_channel(plane: &[u8], width: usize, height: usize, large: bool) -> Vec<u8> {
     if width == 0 || height == 0 {
         return vec![0, 0];
     }
     debug_assert_eq!(plane.len(), width * height);
-    // Rows of at most 30000 px (check_document) code to at most 30235 bytes: counts fit u16.
-    let (counts, rows) = packbits::encode_plane(plane, width);
+    // Rows of at most 30000 px (check_document) code to at most 30235 bytes: PSD's u16
+    // counts hold them; PSB rows of up to 300000 px need its u32 counts.
+    let (counts, rows) = packbits::encode_plane(plane, width, large);
     if counts.len() + rows.len() > plane.len() {
         let mut out = Vec::with_capacity(2 + plane.len());
         out.extend_from_slice(&0u16.to_be_bytes());
@@ -318,15 +389,19 @@ mod tests {
     #[test]
     fn channels_fall_back_to_raw_when_rle_is_larger() {
         let noise: Vec<u8> = (0..16u8).map(|i| i.wrapping_mul(37)).collect();
-        assert_eq!(encode_channel(&noise, 4, 4)[..2], [0, 0]);
-        assert_eq!(encode_channel(&noise, 4, 4).len(), 18);
+        assert_eq!(encode_channel(&noise, 4, 4, false)[..2], [0, 0]);
+        assert_eq!(encode_channel(&noise, 4, 4, false).len(), 18);
         let flat = [9u8; 16];
         assert_eq!(
-            encode_channel(&flat, 4, 4),
+            encode_channel(&flat, 4, 4, false),
             [
                 0, 1, 0, 2, 0, 2, 0, 2, 0, 2, 0xFD, 9, 0xFD, 9, 0xFD, 9, 0xFD, 9
             ]
         );
-        assert_eq!(encode_channel(&[], 0, 7), [0, 0]);
+        assert_eq!(
+            encode_channel(&flat, 8, 2, true),
+            [0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0xF9, 9, 0xF9, 9]
+        );
+        assert_eq!(encode_channel(&[], 0, 7, false), [0, 0]);
     }
 }

@@ -21,11 +21,13 @@
 
 mod alpha;
 mod bbox;
+mod compare;
 mod convert;
 mod unblend;
 
 pub use alpha::{AlphaStats, visible_bounds};
 pub use bbox::{BBox, Coord};
+pub use compare::mean_premultiplied_difference;
 pub use convert::{
     Premul, alpha_to_u8_up, clamp_premul, matte_white, premultiply, to_u8, unit, unmatte_white,
     unpremultiply,
