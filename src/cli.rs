@@ -290,7 +290,7 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// Opens an input file, printing what the reader has to say about it (a conversion, what
 /// it could not draw) to stderr, one line per notice, naming the file.
-fn open(path: &Path, limits: &io::Limits) -> Result<Document> {
+pub fn open(path: &Path, limits: &io::Limits) -> Result<Document> {
     let opened = io::open_with_notices(path, limits).context("cannot open input")?;
     for notice in &opened.notices {
         eprintln!("{}: {notice}", path.display());

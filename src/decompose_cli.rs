@@ -28,7 +28,7 @@ pub fn run(
             output.display()
         );
     }
-    let mut source = io::open_with_limits(input, limits).context("cannot open input")?;
+    let mut source = crate::cli::open(input, limits)?;
     // A layered input is decomposed as the picture it shows. A flat one is taken out of the
     // document rather than copied: on a 12-megapixel photo a copy is 48 MB of peak memory.
     let image = match source.layers.pop() {
