@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::canvas::{Canvas, Mask, add, scale};
 use super::patchmatch::{self, Effort, Field, NONE, PATCH_PIXELS, Patches, RADIUS, bias};
 use super::span::Span;
-use super::telea::telea;
+use super::telea::telea_from_sources;
 use crate::decompose::DecomposeError;
 use crate::model::pixels::clamp_premul;
 
@@ -61,6 +61,8 @@ const POLISH_EFFORT: Effort = Effort {
 struct Level {
     canvas: Canvas,
     hole: Mask,
+    /// Known pixels no patch may be copied from.
+    excluded: Option<Mask>,
     patches: Patches,
     /// Indices of the hole pixels, the only ones voting writes.
     holes: Vec<u32>,
@@ -68,8 +70,8 @@ struct Level {
 }
 
 impl Level {
-    fn new(canvas: Canvas, hole: Mask) -> Self {
-        let patches = Patches::new(&hole);
+    fn new(canvas: Canvas, hole: Mask, excluded: Option<Mask>) -> Self {
+        let patches = Patches::new(&hole, excluded.as_ref());
         let holes = (0..hole.bits.len())
             .filter(|&i| hole.bits[i])
             .map(|i| i as u32)
@@ -78,6 +80,7 @@ impl Level {
         Self {
             canvas,
             hole,
+            excluded,
             patches,
             holes,
             targets,
@@ -86,17 +89,19 @@ impl Level {
 }
 
 /// Fills the hole pixels of `canvas`. `radius` is the largest distance from a pixel of the
-/// hole being filled to known pixels; it sets the pyramid's depth. Gives the canvas back
-/// untouched as the inner `Err` when the known part has no complete patch to copy from (the
-/// caller then falls back to Telea).
+/// hole being filled to known pixels; it sets the pyramid's depth. No patch is copied from
+/// a pixel of `excluded`, at any level. Gives the canvas back untouched as the inner `Err`
+/// when the known part has no complete patch to copy from (the caller then falls back to
+/// Telea).
 pub(crate) fn exemplar_fill(
     canvas: Canvas,
     hole: &Mask,
+    excluded: Option<&Mask>,
     radius: u32,
     seed: u64,
     span: &Span<'_>,
 ) -> Result<Result<Canvas, Canvas>, DecomposeError> {
-    let mut levels = vec![Level::new(canvas, hole.clone())];
+    let mut levels = vec![Level::new(canvas, hole.clone(), excluded.cloned())];
     if levels[0].patches.sources.is_empty() {
         return Ok(Err(levels.remove(0).canvas));
     }
@@ -108,7 +113,13 @@ pub(crate) fn exemplar_fill(
             break;
         }
         span.check()?;
-        let coarse = Level::new(last.canvas.downsample(&last.hole), last.hole.downsample());
+        // A coarse pixel is excluded when any of its children is, so a coarse source never
+        // summarises an excluded pixel.
+        let coarse = Level::new(
+            last.canvas.downsample(&last.hole),
+            last.hole.downsample(),
+            last.excluded.as_ref().map(Mask::downsample),
+        );
         if coarse.patches.sources.len() < 16 {
             break;
         }
@@ -134,9 +145,10 @@ pub(crate) fn exemplar_fill(
         let width = level.canvas.width;
         let mut current = match field.take() {
             None => {
-                telea(
+                telea_from_sources(
                     &mut level.canvas,
                     &level.hole,
+                    level.excluded.as_ref(),
                     super::TELEA_RADIUS,
                     &level_span.sub(0.0, 0.1),
                 )?;
