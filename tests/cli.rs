@@ -185,3 +185,115 @@ fn bench_composite_without_imagemagick_says_why() {
     );
     assert!(!stdout.contains("install imagemagick"), "{stdout}");
 }
+
+#[test]
+fn inpaint_fills_the_masked_part_and_names_files_in_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let picture = dir.path().join("stripes.png");
+    let truth = image::RgbaImage::from_fn(64, 48, |x, _| {
+        if x % 6 < 3 {
+            image::Rgba([200, 40, 40, 255])
+        } else {
+            image::Rgba([30, 30, 150, 255])
+        }
+    });
+    let hole = |x: u32, y: u32| (20..34).contains(&x) && (14..30).contains(&y);
+    let mut damaged = truth.clone();
+    for (x, y, p) in damaged.enumerate_pixels_mut() {
+        if hole(x, y) {
+            *p = image::Rgba([0, 255, 0, 255]);
+        }
+    }
+    strata::io::save_png(&damaged, &picture).expect("picture");
+    // A grayscale mask (white = hole) and the same hole as a cut-out with transparency.
+    let gray = dir.path().join("mask.png");
+    image::GrayImage::from_fn(64, 48, |x, y| {
+        image::Luma([if hole(x, y) { 255 } else { 0 }])
+    })
+    .save(&gray)
+    .expect("mask");
+    let cutout = dir.path().join("cutout.png");
+    image::RgbaImage::from_fn(64, 48, |x, y| {
+        image::Rgba(if hole(x, y) {
+            [10, 10, 10, 255]
+        } else {
+            [255, 255, 255, 0]
+        })
+    })
+    .save(&cutout)
+    .expect("cut-out");
+    for mask in [&gray, &cutout] {
+        let out = dir.path().join("out.png");
+        let said = ok(&[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(mask),
+            os("-o"),
+            os(&out),
+        ]);
+        assert!(said.contains("out.png"), "{said}");
+        let filled = image::open(&out).expect("output").to_rgba8();
+        let mut wrong = 0;
+        for (x, y, p) in filled.enumerate_pixels() {
+            if !hole(x, y) {
+                assert_eq!(p, truth.get_pixel(x, y), "({x}, {y}) changed");
+            } else if p.0[1] > 200 {
+                wrong += 1;
+            }
+        }
+        assert_eq!(wrong, 0, "green damage left in the hole with mask {mask:?}");
+    }
+
+    let small = dir.path().join("small.png");
+    image::GrayImage::new(32, 48)
+        .save(&small)
+        .expect("small mask");
+    let out = dir.path().join("never.png");
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&small),
+            os("-o"),
+            os(&out),
+        ],
+        "small.png: the mask is 32×48 but the picture",
+    );
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&small),
+            os("-o"),
+            os(&out),
+        ],
+        "is 64×48",
+    );
+    let missing = dir.path().join("missing.png");
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&missing),
+            os("-o"),
+            os(&out),
+        ],
+        "missing.png",
+    );
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&gray),
+            os("-o"),
+            os(&dir.path().join("x.psd")),
+        ],
+        "name the output *.png",
+    );
+    assert!(!out.exists());
+}

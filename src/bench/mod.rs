@@ -4,11 +4,16 @@
 //! - [`decompose`]: decomposition quality (LayerD / Qwen-Image-Layered protocol) and speed
 //!   of every available method on layered designs, synthetic scenes or real PSDs
 //!   ([`decompose_report`] prints the tables, [`psd_corpus`] reads the PSDs).
+//! - [`inpaint`]: image completion on photos with object-shaped holes vs OpenCV and GIMP's
+//!   Resynthesizer ([`inpaint_metrics`] scores a fill).
 
 mod composite;
 mod decompose;
 mod decompose_report;
+mod inpaint;
+mod inpaint_metrics;
 mod psd_corpus;
 
 pub use composite::{CompositeBench, run_composite};
 pub use decompose::{DecomposeBench, SceneSet, parse_size, run_decompose};
+pub use inpaint::{InpaintBench, run_inpaint};
