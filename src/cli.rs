@@ -201,6 +201,9 @@ pub enum BenchCommand {
         /// Folder of the designs assets (default: assets/bench/designs of the source tree).
         #[arg(long)]
         assets: Option<PathBuf>,
+        /// Keep every picture, mask and result in this folder.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
 }
 
@@ -301,11 +304,13 @@ pub fn run(cli: Cli) -> Result<()> {
             holes,
             seed,
             assets,
+            keep,
         })) => crate::bench::run_inpaint(&crate::bench::InpaintBench {
             size,
             holes_per_photo: holes,
             seed,
             assets,
+            keep,
         }),
         Some(Command::Bench(BenchCommand::Decompose {
             methods,

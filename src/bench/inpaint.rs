@@ -36,6 +36,8 @@ pub struct InpaintBench {
     pub seed: u64,
     /// Folder of the designs assets (photos and clip art).
     pub assets: Option<std::path::PathBuf>,
+    /// Keep every input, mask and result here (PNG) instead of a temporary folder.
+    pub keep: Option<std::path::PathBuf>,
 }
 
 /// Hole coverages, cycled over the scenes: the 5–25% range.
@@ -69,12 +71,23 @@ pub fn run_inpaint(options: &InpaintBench) -> Result<()> {
         dir.join("photos").display(),
         rayon::current_num_threads()
     );
-    let scratch = tempfile::tempdir().context("scratch folder")?;
-    let mut columns = vec![strata_column(&cases, options.seed)?];
+    let temporary = tempfile::tempdir().context("scratch folder")?;
+    let scratch = match &options.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+            dir.as_path()
+        }
+        None => temporary.path(),
+    };
+    let mut columns = vec![strata_column(
+        &cases,
+        options.seed,
+        options.keep.as_deref(),
+    )?];
     for method in ["telea", "ns"] {
-        columns.push(opencv_column(&cases, method, scratch.path()));
+        columns.push(opencv_column(&cases, method, scratch));
     }
-    columns.push(resynthesizer_column(&cases, scratch.path()));
+    columns.push(resynthesizer_column(&cases, scratch));
 
     println!();
     println!(
@@ -96,7 +109,7 @@ pub fn run_inpaint(options: &InpaintBench) -> Result<()> {
             }
         }
     }
-    print_memory(&cases, scratch.path(), options.seed);
+    print_memory(&cases, scratch, options.seed);
     println!();
     println!(
         "{:<14} {:>8} {:>8} {:>8} {:>8}   (means over {} pictures; texture 1.0 = truth's)",
@@ -218,14 +231,19 @@ fn mpx(case: &Case) -> f64 {
     f64::from(case.truth.width()) * f64::from(case.truth.height()) / 1e6
 }
 
-fn strata_column(cases: &[Case], seed: u64) -> Result<Column> {
+fn strata_column(cases: &[Case], seed: u64, keep: Option<&Path>) -> Result<Column> {
     let mut scores = Vec::new();
-    for case in cases {
+    for (k, case) in cases.iter().enumerate() {
         let input = damaged(case);
         let progress = Progress::new();
         let start = Instant::now();
         let filled = inpaint(&input, &case.hole, &progress.scoped(0.0, 1.0), seed)?;
         let seconds = start.elapsed().as_secs_f64();
+        if let Some(dir) = keep {
+            filled
+                .save(dir.join(format!("{k}-strata.png")))
+                .context("keeping the result")?;
+        }
         scores.push(Some(score(
             &case.truth,
             &filled,
@@ -415,6 +433,10 @@ fn files(
     let src = scratch.join(format!("{k}-in.png"));
     let mask = scratch.join(format!("{k}-mask.png"));
     let out = scratch.join(format!("{k}-out.png"));
+    let truth = scratch.join(format!("{k}-truth.png"));
+    if !truth.exists() {
+        case.truth.save(&truth).context("writing the truth")?;
+    }
     if !src.exists() {
         image::DynamicImage::ImageRgba8(damaged(case))
             .to_rgb8()
