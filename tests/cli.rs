@@ -245,6 +245,31 @@ fn inpaint_fills_the_masked_part_and_names_files_in_errors() {
         assert_eq!(wrong, 0, "green damage left in the hole with mask {mask:?}");
     }
 
+    // A hole over all but a 2-pixel frame: the smooth fill, and a note saying so.
+    let almost_all = dir.path().join("almost-all.png");
+    image::GrayImage::from_fn(64, 48, |x, y| {
+        let inside = (2..62).contains(&x) && (2..46).contains(&y);
+        image::Luma([if inside { 255 } else { 0 }])
+    })
+    .save(&almost_all)
+    .expect("mask");
+    let smooth = dir.path().join("smooth.png");
+    let run = strata(&[
+        os("inpaint"),
+        os(&picture),
+        os("--mask"),
+        os(&almost_all),
+        os("-o"),
+        os(&smooth),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note:") && stderr.contains("smooth fill"),
+        "{stderr}"
+    );
+    assert!(smooth.exists());
+
     let small = dir.path().join("small.png");
     image::GrayImage::new(32, 48)
         .save(&small)
