@@ -375,10 +375,9 @@ fn it_is_deterministic_for_a_seed_with_exclusion() {
     assert_eq!(a, b);
 }
 
-/// Hole PSNR the border holes must beat. Low: with context on two sides only, the fill of
-/// a corner comes out as blurred stripes (a known weakness), about as far from the truth as
-/// the flat mean colour (≈ 12 dB); the floor catches garbage (black, the damage colour).
-const BORDER_PSNR_FLOOR: f64 = 10.0;
+/// Hole PSNR the border holes must beat (16 dB measured). With context on two sides only, a
+/// corner comes out partly as blurred stripes; the flat mean colour scores about 12 dB.
+const BORDER_PSNR_FLOOR: f64 = 14.0;
 
 #[test]
 fn a_hole_touching_the_border_is_filled() {

@@ -28,6 +28,12 @@ const SEARCH_TARGETS: usize = 80_000;
 /// The pyramid stops once no hole pixel is farther than this from known pixels, at which
 /// point Telea's smooth fill is a fair start.
 const COARSE_HOLE_RADIUS: u32 = 4;
+/// Wexler et al.'s confidence decay: a target patch `d` pixels inside the hole votes with
+/// weight `BORDER_DECAY^-d` on top of its similarity, so the well-constrained patches at the
+/// border (mostly known context) lead and the fill grows inwards from them.
+const BORDER_DECAY: f32 = 1.3;
+/// Distances beyond this count as this far, so deep votes keep representable weights.
+const BORDER_DECAY_CAP: u32 = 30;
 /// Smallest side of a pyramid level; smaller ones have too few source patches.
 const MIN_LEVEL_SIDE: usize = 24;
 /// EM iterations at the coarsest level (cheap, and where the structure is decided) and at
@@ -66,6 +72,8 @@ struct Level {
     patches: Patches,
     /// Indices of the hole pixels, the only ones voting writes.
     holes: Vec<u32>,
+    /// Voting confidence of the target patch centred on each pixel ([`BORDER_DECAY`]).
+    confidence: Vec<f32>,
     targets: usize,
 }
 
@@ -77,12 +85,18 @@ impl Level {
             .map(|i| i as u32)
             .collect();
         let targets = patches.is_target.iter().filter(|&&t| t).count();
+        let confidence = hole
+            .distance_to_known()
+            .into_iter()
+            .map(|d| BORDER_DECAY.powi(-(d.min(BORDER_DECAY_CAP) as i32)))
+            .collect();
         Self {
             canvas,
             hole,
             excluded,
             patches,
             holes,
+            confidence,
             targets,
         }
     }
@@ -166,7 +180,8 @@ pub(crate) fn exemplar_fill(
                 level_span.check()?;
                 let means = level.canvas.box_mean(RADIUS);
                 level_span.check()?;
-                vote(&mut level.canvas, &means, &f, &level.holes, &level_span)?;
+                let ballot = (&level.holes[..], &level.confidence[..]);
+                vote(&mut level.canvas, &means, &f, ballot, &level_span)?;
                 f
             }
         };
@@ -188,7 +203,8 @@ pub(crate) fn exemplar_fill(
                 stream.wrapping_add(it as u64 * 7919),
                 &it_span,
             )?;
-            vote(&mut level.canvas, &means, &current, &level.holes, &it_span)?;
+            let ballot = (&level.holes[..], &level.confidence[..]);
+            vote(&mut level.canvas, &means, &current, ballot, &it_span)?;
         }
         level_span.set(
             1.0,
@@ -226,13 +242,14 @@ fn schedule(l: usize, levels: &[Level]) -> (usize, Effort) {
 
 /// Re-estimates every hole pixel from the matches of all target patches covering it, each
 /// weighted by its patch similarity `exp(−d / 2σ²)` with σ² the 75th percentile of the
-/// per-pixel match errors, as Wexler et al. suggest. Source pixels are always known pixels,
-/// so the new values can be computed in parallel from the current canvas.
+/// per-pixel match errors, as Wexler et al. suggest, times the patch's `confidence` (its
+/// distance to the hole's border). Source pixels are always known pixels, so the new values
+/// of the `holes` pixels can be computed in parallel from the current canvas.
 fn vote(
     canvas: &mut Canvas,
     means: &[[f32; 4]],
     field: &Field,
-    holes: &[u32],
+    (holes, confidence): (&[u32], &[f32]),
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
     let sigma2 = weight_scale(field);
@@ -241,11 +258,12 @@ fn vote(
         .nnf
         .par_iter()
         .zip(&field.cost)
-        .map(|(&m, &cost)| {
+        .zip(confidence)
+        .map(|((&m, &cost), &trust)| {
             if m == NONE {
                 0.0
             } else {
-                (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
+                trust * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
             }
         })
         .collect();
