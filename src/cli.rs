@@ -72,6 +72,25 @@ pub enum Command {
         #[command(flatten)]
         qwen: QwenArgs,
     },
+    /// Fill the part of a picture a mask marks with content continued from the rest (to
+    /// remove an object, a blemish, a watermark) and write a PNG.
+    Inpaint {
+        input: PathBuf,
+        /// Mask of the picture's size. Opaque masks: white (luminance ≥ 50%) marks the hole,
+        /// as painted in any editor. Masks with transparency: opaque (alpha ≥ 50%) marks it,
+        /// so a cut-out object is its own mask.
+        #[arg(long)]
+        mask: PathBuf,
+        /// Optional mask, read the same way, of pixels never to copy from (other objects).
+        #[arg(long)]
+        exclude: Option<PathBuf>,
+        /// Output PNG path.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Seed of the randomised patch search, so runs are reproducible.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Measure performance against peers in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -176,6 +195,26 @@ pub enum BenchCommand {
         #[arg(long)]
         no_psd_tools: bool,
     },
+    /// Image completion (inpainting) on real photos with object-shaped holes: hole PSNR,
+    /// SSIM, texture ratio and s/Mpx, against OpenCV Telea / Navier–Stokes and GIMP's
+    /// Resynthesizer where installed.
+    Inpaint {
+        /// Picture size, a side (square) or WIDTHxHEIGHT.
+        #[arg(long, value_parser = crate::bench::parse_size, default_value = "640x480")]
+        size: (u32, u32),
+        /// Holes cut into each photo (each its own picture).
+        #[arg(long, default_value_t = 2)]
+        holes: usize,
+        /// Seed of the hole placement and of Strata's fill.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder of the designs assets (default: assets/bench/designs of the source tree).
+        #[arg(long)]
+        assets: Option<PathBuf>,
+        /// Keep every picture, mask and result in this folder.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+    },
 }
 
 /// Runs the parsed command line.
@@ -232,6 +271,22 @@ pub fn run(cli: Cli) -> Result<()> {
                 .map_err(|err| anyhow::anyhow!("{err}"))?;
             crate::decompose_cli::run(&input, &output, options, &limits, decomposer)
         }
+        Some(Command::Inpaint {
+            input,
+            mask,
+            exclude,
+            output,
+            seed,
+        }) => crate::inpaint_cli::run(
+            &crate::inpaint_cli::InpaintRequest {
+                input: &input,
+                mask: &mask,
+                exclude: exclude.as_deref(),
+                output: &output,
+                seed,
+            },
+            &limits,
+        ),
         Some(Command::Convert { input, output }) => {
             let doc = open(&input)?;
             io::save(&doc, &output)?;
@@ -260,6 +315,19 @@ pub fn run(cli: Cli) -> Result<()> {
                 psd_tools: !no_psd_tools,
             })
         }
+        Some(Command::Bench(BenchCommand::Inpaint {
+            size,
+            holes,
+            seed,
+            assets,
+            keep,
+        })) => crate::bench::run_inpaint(&crate::bench::InpaintBench {
+            size,
+            holes_per_photo: holes,
+            seed,
+            assets,
+            keep,
+        }),
         Some(Command::Bench(BenchCommand::Decompose {
             methods,
             set,

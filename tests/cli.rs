@@ -220,3 +220,140 @@ fn convert_writes_psb_and_says_what_it_converted() {
     );
     assert_eq!(stderr.matches(&expected).count(), 1, "{stderr}");
 }
+
+#[test]
+fn inpaint_fills_the_masked_part_and_names_files_in_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let picture = dir.path().join("stripes.png");
+    let truth = image::RgbaImage::from_fn(64, 48, |x, _| {
+        if x % 6 < 3 {
+            image::Rgba([200, 40, 40, 255])
+        } else {
+            image::Rgba([30, 30, 150, 255])
+        }
+    });
+    let hole = |x: u32, y: u32| (20..34).contains(&x) && (14..30).contains(&y);
+    let mut damaged = truth.clone();
+    for (x, y, p) in damaged.enumerate_pixels_mut() {
+        if hole(x, y) {
+            *p = image::Rgba([0, 255, 0, 255]);
+        }
+    }
+    strata::io::save_png(&damaged, &picture).expect("picture");
+    // A grayscale mask (white = hole) and the same hole as a cut-out with transparency.
+    let gray = dir.path().join("mask.png");
+    image::GrayImage::from_fn(64, 48, |x, y| {
+        image::Luma([if hole(x, y) { 255 } else { 0 }])
+    })
+    .save(&gray)
+    .expect("mask");
+    let cutout = dir.path().join("cutout.png");
+    image::RgbaImage::from_fn(64, 48, |x, y| {
+        image::Rgba(if hole(x, y) {
+            [10, 10, 10, 255]
+        } else {
+            [255, 255, 255, 0]
+        })
+    })
+    .save(&cutout)
+    .expect("cut-out");
+    for mask in [&gray, &cutout] {
+        let out = dir.path().join("out.png");
+        let said = ok(&[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(mask),
+            os("-o"),
+            os(&out),
+        ]);
+        assert!(said.contains("out.png"), "{said}");
+        let filled = image::open(&out).expect("output").to_rgba8();
+        let mut wrong = 0;
+        for (x, y, p) in filled.enumerate_pixels() {
+            if !hole(x, y) {
+                assert_eq!(p, truth.get_pixel(x, y), "({x}, {y}) changed");
+            } else if p.0[1] > 200 {
+                wrong += 1;
+            }
+        }
+        assert_eq!(wrong, 0, "green damage left in the hole with mask {mask:?}");
+    }
+
+    // A hole over all but a 2-pixel frame: the smooth fill, and a note saying so.
+    let almost_all = dir.path().join("almost-all.png");
+    image::GrayImage::from_fn(64, 48, |x, y| {
+        let inside = (2..62).contains(&x) && (2..46).contains(&y);
+        image::Luma([if inside { 255 } else { 0 }])
+    })
+    .save(&almost_all)
+    .expect("mask");
+    let smooth = dir.path().join("smooth.png");
+    let run = strata(&[
+        os("inpaint"),
+        os(&picture),
+        os("--mask"),
+        os(&almost_all),
+        os("-o"),
+        os(&smooth),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note:") && stderr.contains("smooth fill"),
+        "{stderr}"
+    );
+    assert!(smooth.exists());
+
+    let small = dir.path().join("small.png");
+    image::GrayImage::new(32, 48)
+        .save(&small)
+        .expect("small mask");
+    let out = dir.path().join("never.png");
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&small),
+            os("-o"),
+            os(&out),
+        ],
+        "small.png: the mask is 32×48 but the picture",
+    );
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&small),
+            os("-o"),
+            os(&out),
+        ],
+        "is 64×48",
+    );
+    let missing = dir.path().join("missing.png");
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&missing),
+            os("-o"),
+            os(&out),
+        ],
+        "missing.png",
+    );
+    assert_fails(
+        &[
+            os("inpaint"),
+            os(&picture),
+            os("--mask"),
+            os(&gray),
+            os("-o"),
+            os(&dir.path().join("x.psd")),
+        ],
+        "name the output *.png",
+    );
+    assert!(!out.exists());
+}

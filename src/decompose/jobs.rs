@@ -24,6 +24,9 @@ pub enum Target {
     Document,
     /// One layer, decomposed again into sub-layers in its place.
     Layer(LayerId),
+    /// One layer's pixels, replaced in place by the single layer the job returns; the
+    /// layer keeps its id, name, position and style (Layer ▸ Fill behind this layer).
+    Refill(LayerId),
 }
 
 /// A decomposition to run.

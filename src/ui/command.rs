@@ -114,6 +114,9 @@ pub enum Command {
     DeleteLayer(LayerId),
     /// Merge a layer into the one below (Ctrl+E); refused for the bottom or a locked layer.
     MergeDown(LayerId),
+    /// Refill the layer below this one where this one covers it (Layer ▸ Fill behind this
+    /// layer), on the worker, as one undo step; refused when the layer below is locked.
+    FillBehind(LayerId),
     /// Lock or unlock a layer: a locked layer cannot be moved, deleted, merged, restyled or
     /// replaced by decomposition.
     SetLocked(LayerId, bool),
@@ -211,18 +214,25 @@ impl Command {
                 std::iter::once(*id).chain(below).collect()
             }
             Self::Decompose {
-                target: Target::Layer(id),
+                target: Target::Layer(id) | Target::Refill(id),
                 ..
             }
-            | Self::DecomposeWithMenuOptions(Target::Layer(id))
+            | Self::DecomposeWithMenuOptions(Target::Layer(id) | Target::Refill(id))
             | Self::DecomposeWith {
-                target: Target::Layer(id),
+                target: Target::Layer(id) | Target::Refill(id),
                 ..
             } => vec![*id],
+            // The layer below is the one refilled.
+            Self::FillBehind(id) => crate::ui::fill_behind::layer_below(doc, *id)
+                .map(|layer| layer.id)
+                .into_iter()
+                .collect(),
             // Asked again when the layers arrive: the layer may have been locked meanwhile.
             // A failed decomposition changes nothing and says so itself.
             Self::DecompositionFinished(finished) => match (&finished.target, &finished.result) {
-                (Target::Layer(id), Ok(specs)) if !specs.is_empty() => vec![*id],
+                (Target::Layer(id) | Target::Refill(id), Ok(specs)) if !specs.is_empty() => {
+                    vec![*id]
+                }
                 _ => Vec::new(),
             },
             Self::OpenDialog

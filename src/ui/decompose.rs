@@ -88,7 +88,7 @@ impl StrataApp {
         let image = match target {
             Target::Document => composite(&self.doc),
             // `apply` has refused a locked layer already.
-            Target::Layer(id) => match self.doc.layer(id) {
+            Target::Layer(id) | Target::Refill(id) => match self.doc.layer(id) {
                 Some(layer) => layer.pixels.as_ref().clone(),
                 None => return self.messages.error("That layer no longer exists."),
             },
@@ -118,8 +118,12 @@ impl StrataApp {
             }
         };
         self.decompose.jobs.start_with(request, decomposer, wake);
-        self.messages
-            .info(format!("Decomposing with the {} method…", options.method));
+        if matches!(target, Target::Refill(_)) {
+            self.messages.info("Filling behind the layer…");
+        } else {
+            self.messages
+                .info(format!("Decomposing with the {} method…", options.method));
+        }
     }
 
     /// Cancels the running decomposition; the document stays as it is.
@@ -164,6 +168,9 @@ impl StrataApp {
     /// Puts a finished decomposition's layers into the document as one undo step
     /// ([`Command::DecompositionFinished`]; `apply` has refused a locked layer already).
     pub(super) fn finish_decompose(&mut self, applying: &Applying, finished: Finished) {
+        if let Target::Refill(id) = finished.target {
+            return self.finish_refill(applying, id, finished.result);
+        }
         let specs = match finished.result {
             Ok(specs) if !specs.is_empty() => specs,
             Ok(_) => return self.messages.error("Decomposition produced no layers."),
@@ -186,6 +193,7 @@ impl StrataApp {
             Target::Layer(id) => self
                 .history
                 .record(label, doc, |doc| apply::replace_layer(doc, id, specs)),
+            Target::Refill(_) => None,
         };
         match new_ids {
             Some(ids) => {
@@ -196,6 +204,34 @@ impl StrataApp {
             None => self
                 .messages
                 .error("The layer was deleted while it was being decomposed."),
+        }
+    }
+}
+
+impl StrataApp {
+    /// Puts a finished fill (Layer ▸ Fill behind this layer) in place of layer `id`'s pixels
+    /// as one undo step.
+    fn finish_refill(
+        &mut self,
+        applying: &Applying,
+        id: LayerId,
+        result: Result<Vec<crate::decompose::LayerSpec>, DecomposeError>,
+    ) {
+        let filled = match result {
+            Ok(mut specs) if specs.len() == 1 => specs.remove(0).pixels,
+            Ok(_) => return self.messages.error("The fill produced no layer."),
+            Err(DecomposeError::Cancelled) => return self.messages.info("Fill cancelled"),
+            Err(err) => return self.messages.error(format!("Cannot fill: {err}")),
+        };
+        let doc = self.doc.edit(applying);
+        let done = self.history.record("Fill behind layer", doc, |doc| {
+            super::fill_behind::refill(doc, id, filled)
+        });
+        match (done, self.doc.layer(id)) {
+            (Some(()), Some(layer)) => self.messages.info(format!("Filled {}", layer.name)),
+            _ => self
+                .messages
+                .error("The layer was deleted while it was being filled."),
         }
     }
 }

@@ -30,6 +30,8 @@ struct Target {
     id: Option<LayerId>,
     locked: bool,
     has_below: bool,
+    /// The layer below is locked (nothing may refill it).
+    below_locked: bool,
     has_picture: bool,
 }
 
@@ -42,6 +44,9 @@ impl Target {
             has_below: selected
                 .and_then(|id| doc.index_of(id))
                 .is_some_and(|i| i > 0),
+            below_locked: selected
+                .and_then(|id| super::fill_behind::layer_below(doc, id))
+                .is_some_and(|l| l.locked),
             has_picture: doc.width > 0 && doc.height > 0,
         }
     }
@@ -116,6 +121,25 @@ pub fn layer_menu(
             && let Some(id) = id
         {
             out.push(Command::MergeDown(id));
+        }
+        let fill = ui
+            .add_enabled(
+                id.is_some() && target.has_below && !target.below_locked,
+                egui::Button::new("Fill behind this layer"),
+            )
+            .on_hover_text(
+                "Refill the layer below where this layer covers it, with background continued \
+                 from around it",
+            )
+            .on_disabled_hover_text(if target.below_locked {
+                "The layer below is locked"
+            } else {
+                "There is no layer below this one to fill"
+            });
+        if fill.clicked()
+            && let Some(id) = id
+        {
+            out.push(Command::FillBehind(id));
         }
         let lock_text = if target.locked {
             "Unlock layer"

@@ -26,6 +26,7 @@ pub mod dialogs;
 pub mod file_dialog;
 pub mod file_jobs;
 mod files;
+pub mod fill_behind;
 mod gpu_canvas;
 pub mod icons;
 mod layer_edits;

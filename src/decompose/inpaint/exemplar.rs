@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::canvas::{Canvas, Mask, add, scale};
 use super::patchmatch::{self, Effort, Field, NONE, PATCH_PIXELS, Patches, RADIUS, bias};
 use super::span::Span;
-use super::telea::telea;
+use super::telea::telea_from_sources;
 use crate::decompose::DecomposeError;
 use crate::model::pixels::clamp_premul;
 
@@ -28,6 +28,12 @@ const SEARCH_TARGETS: usize = 80_000;
 /// The pyramid stops once no hole pixel is farther than this from known pixels, at which
 /// point Telea's smooth fill is a fair start.
 const COARSE_HOLE_RADIUS: u32 = 4;
+/// Wexler et al.'s confidence decay: a target patch `d` pixels inside the hole votes with
+/// weight `BORDER_DECAY^-d` on top of its similarity, so the well-constrained patches at the
+/// border (mostly known context) lead and the fill grows inwards from them.
+const BORDER_DECAY: f32 = 1.3;
+/// Distances beyond this count as this far, so deep votes keep representable weights.
+const BORDER_DECAY_CAP: u32 = 30;
 /// Smallest side of a pyramid level; smaller ones have too few source patches.
 const MIN_LEVEL_SIDE: usize = 24;
 /// EM iterations at the coarsest level (cheap, and where the structure is decided) and at
@@ -61,42 +67,55 @@ const POLISH_EFFORT: Effort = Effort {
 struct Level {
     canvas: Canvas,
     hole: Mask,
+    /// Known pixels no patch may be copied from.
+    excluded: Option<Mask>,
     patches: Patches,
     /// Indices of the hole pixels, the only ones voting writes.
     holes: Vec<u32>,
+    /// Voting confidence of the target patch centred on each pixel ([`BORDER_DECAY`]).
+    confidence: Vec<f32>,
     targets: usize,
 }
 
 impl Level {
-    fn new(canvas: Canvas, hole: Mask) -> Self {
-        let patches = Patches::new(&hole);
+    fn new(canvas: Canvas, hole: Mask, excluded: Option<Mask>) -> Self {
+        let patches = Patches::new(&hole, excluded.as_ref());
         let holes = (0..hole.bits.len())
             .filter(|&i| hole.bits[i])
             .map(|i| i as u32)
             .collect();
         let targets = patches.is_target.iter().filter(|&&t| t).count();
+        let confidence = hole
+            .distance_to_known()
+            .into_iter()
+            .map(|d| BORDER_DECAY.powi(-(d.min(BORDER_DECAY_CAP) as i32)))
+            .collect();
         Self {
             canvas,
             hole,
+            excluded,
             patches,
             holes,
+            confidence,
             targets,
         }
     }
 }
 
 /// Fills the hole pixels of `canvas`. `radius` is the largest distance from a pixel of the
-/// hole being filled to known pixels; it sets the pyramid's depth. Gives the canvas back
-/// untouched as the inner `Err` when the known part has no complete patch to copy from (the
-/// caller then falls back to Telea).
+/// hole being filled to known pixels; it sets the pyramid's depth. No patch is copied from
+/// a pixel of `excluded`, at any level. Gives the canvas back untouched as the inner `Err`
+/// when the known part has no complete patch to copy from (the caller then falls back to
+/// Telea).
 pub(crate) fn exemplar_fill(
     canvas: Canvas,
     hole: &Mask,
+    excluded: Option<&Mask>,
     radius: u32,
     seed: u64,
     span: &Span<'_>,
 ) -> Result<Result<Canvas, Canvas>, DecomposeError> {
-    let mut levels = vec![Level::new(canvas, hole.clone())];
+    let mut levels = vec![Level::new(canvas, hole.clone(), excluded.cloned())];
     if levels[0].patches.sources.is_empty() {
         return Ok(Err(levels.remove(0).canvas));
     }
@@ -108,7 +127,13 @@ pub(crate) fn exemplar_fill(
             break;
         }
         span.check()?;
-        let coarse = Level::new(last.canvas.downsample(&last.hole), last.hole.downsample());
+        // A coarse pixel is excluded when any of its children is, so a coarse source never
+        // summarises an excluded pixel.
+        let coarse = Level::new(
+            last.canvas.downsample(&last.hole),
+            last.hole.downsample(),
+            last.excluded.as_ref().map(Mask::downsample),
+        );
         if coarse.patches.sources.len() < 16 {
             break;
         }
@@ -134,9 +159,10 @@ pub(crate) fn exemplar_fill(
         let width = level.canvas.width;
         let mut current = match field.take() {
             None => {
-                telea(
+                telea_from_sources(
                     &mut level.canvas,
                     &level.hole,
+                    level.excluded.as_ref(),
                     super::TELEA_RADIUS,
                     &level_span.sub(0.0, 0.1),
                 )?;
@@ -154,7 +180,8 @@ pub(crate) fn exemplar_fill(
                 level_span.check()?;
                 let means = level.canvas.box_mean(RADIUS);
                 level_span.check()?;
-                vote(&mut level.canvas, &means, &f, &level.holes, &level_span)?;
+                let ballot = (&level.holes[..], &level.confidence[..]);
+                vote(&mut level.canvas, &means, &f, ballot, &level_span)?;
                 f
             }
         };
@@ -176,7 +203,8 @@ pub(crate) fn exemplar_fill(
                 stream.wrapping_add(it as u64 * 7919),
                 &it_span,
             )?;
-            vote(&mut level.canvas, &means, &current, &level.holes, &it_span)?;
+            let ballot = (&level.holes[..], &level.confidence[..]);
+            vote(&mut level.canvas, &means, &current, ballot, &it_span)?;
         }
         level_span.set(
             1.0,
@@ -214,13 +242,14 @@ fn schedule(l: usize, levels: &[Level]) -> (usize, Effort) {
 
 /// Re-estimates every hole pixel from the matches of all target patches covering it, each
 /// weighted by its patch similarity `exp(−d / 2σ²)` with σ² the 75th percentile of the
-/// per-pixel match errors, as Wexler et al. suggest. Source pixels are always known pixels,
-/// so the new values can be computed in parallel from the current canvas.
+/// per-pixel match errors, as Wexler et al. suggest, times the patch's `confidence` (its
+/// distance to the hole's border). Source pixels are always known pixels, so the new values
+/// of the `holes` pixels can be computed in parallel from the current canvas.
 fn vote(
     canvas: &mut Canvas,
     means: &[[f32; 4]],
     field: &Field,
-    holes: &[u32],
+    (holes, confidence): (&[u32], &[f32]),
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
     let sigma2 = weight_scale(field);
@@ -229,11 +258,12 @@ fn vote(
         .nnf
         .par_iter()
         .zip(&field.cost)
-        .map(|(&m, &cost)| {
+        .zip(confidence)
+        .map(|((&m, &cost), &trust)| {
             if m == NONE {
                 0.0
             } else {
-                (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
+                trust * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
             }
         })
         .collect();

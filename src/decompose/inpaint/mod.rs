@@ -16,20 +16,28 @@
 //! copies real full-resolution pixels from the matched places (see `exemplar`): that keeps
 //! 12-megapixel photos at a few seconds. Known pixels are never modified. Work runs on rayon
 //! and checks for cancellation every few rows.
+//!
+//! Callers that lift objects off a picture pass their pixels, grown by a margin, as an
+//! exclusion mask ([`inpaint_excluding`], [`grow`]): no patch is ever copied from there, so no
+//! object (nor its halo) is duplicated into a hole.
 
 mod canvas;
 mod exemplar;
+mod masks;
 mod patchmatch;
 mod span;
 mod telea;
+
+pub use self::masks::{MASK_THRESHOLD, grow};
 
 use image::GrayImage;
 
 use self::canvas::{Canvas, Mask};
 use self::span::Span;
+use self::telea::telea_from_sources;
 use crate::decompose::DecomposeError;
 use crate::decompose::progress::ScopedProgress;
-use crate::decompose::segment::components::{self, Component};
+use crate::decompose::segment::components;
 use crate::model::RgbaImage;
 use crate::model::pixels::unpremultiply;
 
@@ -40,49 +48,129 @@ pub const THIN_RADIUS: u32 = 3;
 /// Known pixels within Telea's averaging window.
 const TELEA_RADIUS: usize = 5;
 
+/// When the pixels a fill may copy from (neither hole nor excluded) are fewer than this share
+/// of the picture, the whole hole gets the smooth fill instead: a handful of patches copied
+/// over and over looks worse than a smooth guess.
+pub const MIN_SOURCE_SHARE: f32 = 0.05;
+
+/// A fill and what the caller should tell the person about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filled {
+    /// The picture with the hole filled; every other pixel unchanged.
+    pub image: RgbaImage,
+    /// Set when some or all of the hole got the smooth fill because there was too little to
+    /// copy patches from.
+    pub notice: Option<FillNotice>,
+}
+
+/// Why a fill fell back to the smooth method.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FillNotice {
+    /// The hole (with the excluded pixels) covers almost the whole picture: only
+    /// `source_share` of it (below [`MIN_SOURCE_SHARE`]) could be copied from.
+    AlmostEverything { source_share: f32 },
+    /// Some holes had no complete patch of usable pixels around them.
+    NoPatches,
+}
+
+impl std::fmt::Display for FillNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FillNotice::AlmostEverything { source_share } => write!(
+                f,
+                "the hole covers almost the whole picture (only {:.1}% is left to copy from), \
+                 so it got a smooth fill instead of copied texture",
+                source_share * 100.0
+            ),
+            FillNotice::NoPatches => write!(
+                f,
+                "some holes had no whole patch of usable picture around them and got a \
+                 smooth fill instead of copied texture"
+            ),
+        }
+    }
+}
+
 /// Fills the pixels of `image` where `hole` is above 127 with content continued from the
 /// rest of the picture, and returns the result; every other pixel is returned unchanged.
-///
-/// Colours are filled in premultiplied form, so a hole surrounded by opaque pixels comes back
-/// opaque and one next to transparency may come back partly transparent. `seed` drives the
-/// randomised patch search: the same inputs and seed give the same output.
+/// The same as [`inpaint_excluding`] with nothing excluded, without the notice.
 ///
 /// # Errors
-/// [`DecomposeError::InvalidInput`] when the mask's size differs from the image's or the hole
-/// covers every pixel (nothing to fill from); [`DecomposeError::Cancelled`] when `progress`
-/// is cancelled.
+/// As [`inpaint_excluding`].
 pub fn inpaint(
     image: &RgbaImage,
     hole: &GrayImage,
     progress: &ScopedProgress<'_>,
     seed: u64,
 ) -> Result<RgbaImage, DecomposeError> {
-    if image.dimensions() != hole.dimensions() {
-        return Err(DecomposeError::InvalidInput(format!(
-            "the hole mask is {}×{} but the image is {}×{}",
-            hole.width(),
-            hole.height(),
-            image.width(),
-            image.height()
-        )));
+    inpaint_excluding(image, hole, None, progress, seed).map(|filled| filled.image)
+}
+
+/// Fills the pixels of `image` where `hole` is above 127, never copying from the pixels
+/// where `exclude` is above 127 (objects about to be lifted off, with a margin: see
+/// [`grow`]). Excluded pixels outside the hole are kept and still count as context the fill
+/// must fit; they are only never a source of patches, nor of the smooth fill's colours.
+///
+/// Colours are filled in premultiplied form, so a hole surrounded by opaque pixels comes back
+/// opaque and one next to transparency may come back partly transparent. `seed` drives the
+/// randomised patch search: the same inputs and seed give the same output. When almost
+/// nothing is left to copy from (see [`MIN_SOURCE_SHARE`]) the hole gets the smooth fill and
+/// [`Filled::notice`] says so.
+///
+/// # Errors
+/// [`DecomposeError::InvalidInput`] when a mask's size differs from the image's or the hole
+/// covers every pixel (nothing to fill from); [`DecomposeError::Cancelled`] when `progress`
+/// is cancelled.
+pub fn inpaint_excluding(
+    image: &RgbaImage,
+    hole: &GrayImage,
+    exclude: Option<&GrayImage>,
+    progress: &ScopedProgress<'_>,
+    seed: u64,
+) -> Result<Filled, DecomposeError> {
+    for (what, mask) in [("hole", Some(hole)), ("exclusion", exclude)] {
+        if let Some(mask) = mask.filter(|m| m.dimensions() != image.dimensions()) {
+            return Err(DecomposeError::InvalidInput(format!(
+                "the {what} mask is {}×{} but the image is {}×{}",
+                mask.width(),
+                mask.height(),
+                image.width(),
+                image.height()
+            )));
+        }
     }
     let span = Span::new(progress);
     // Each connected hole gets its own crop and pyramid: a pyramid deep enough for the
     // biggest hole would make a small one's patches at the coarse levels almost all context
     // (a dot next to text gets filled with text). Biggest first, so smaller holes nearby can
     // already use its fill as a source.
-    let labels = components::label(hole, 127);
+    let labels = components::label(hole, MASK_THRESHOLD);
     let total: usize = labels.components.iter().map(|c| c.area).sum();
     if total == 0 {
         span.set(1.0, "nothing to fill");
-        return Ok(image.clone());
+        return Ok(Filled {
+            image: image.clone(),
+            notice: None,
+        });
     }
     if total == labels.map.len() {
         return Err(DecomposeError::InvalidInput(
             "the hole covers the whole image; there is nothing to fill it from".into(),
         ));
     }
-    let mut order: Vec<&Component> = labels.components.iter().collect();
+    let excluded: Option<Vec<bool>> =
+        exclude.map(|m| m.as_raw().iter().map(|&v| v > MASK_THRESHOLD).collect());
+    let usable = labels
+        .map
+        .iter()
+        .enumerate()
+        .filter(|&(i, &l)| l == 0 && !excluded.as_ref().is_some_and(|e| e[i]))
+        .count();
+    let source_share = usable as f32 / labels.map.len() as f32;
+    let smooth_only = source_share < MIN_SOURCE_SHARE;
+    let mut notice = smooth_only.then_some(FillNotice::AlmostEverything { source_share });
+
+    let mut order: Vec<&components::Component> = labels.components.iter().collect();
     order.sort_by_key(|c| (std::cmp::Reverse(c.area), c.label));
     let mut pending: Vec<bool> = labels.map.iter().map(|&l| l != 0).collect();
     let mut out = image.clone();
@@ -92,73 +180,95 @@ pub fn inpaint(
             done as f32 / total as f32,
             (done + component.area) as f32 / total as f32,
         );
-        let component_seed = seed.wrapping_add((k as u64).wrapping_mul(0x9E37_79B9));
-        fill_component(&mut out, &pending, component, component_seed, &part)?;
+        let job = HoleJob {
+            pending: &pending,
+            excluded: excluded.as_deref(),
+            component,
+            seed: seed.wrapping_add((k as u64).wrapping_mul(0x9E37_79B9)),
+            smooth_only,
+        };
+        let fell_back = job.fill(&mut out, &part)?;
+        if fell_back && notice.is_none() {
+            notice = Some(FillNotice::NoPatches);
+        }
         for &i in &component.pixels {
             pending[i as usize] = false;
         }
         done += component.area;
     }
     span.set(1.0, "filled");
-    Ok(out)
+    Ok(Filled { image: out, notice })
 }
 
-/// Fills the pixels of one hole `component` of `out`, working on its bounding box plus a
-/// margin; other `pending` (not yet filled) pixels in that window are treated as unknown.
-fn fill_component(
-    out: &mut RgbaImage,
-    pending: &[bool],
-    component: &Component,
+/// One connected hole to fill, and what it is filled from.
+struct HoleJob<'a> {
+    /// Picture-sized: hole pixels not yet filled (unknown to this fill).
+    pending: &'a [bool],
+    /// Picture-sized: pixels never copied from.
+    excluded: Option<&'a [bool]>,
+    component: &'a components::Component,
     seed: u64,
-    span: &Span<'_>,
-) -> Result<(), DecomposeError> {
-    let (width, height) = out.dimensions();
-    let b = component.bbox;
-    // A margin about half the hole's size gives the patch search enough material around it
-    // without dragging in the whole picture for a small hole.
-    let margin = (b.width().max(b.height()) / 2).max(16);
-    let cx0 = b.x0.saturating_sub(margin);
-    let cy0 = b.y0.saturating_sub(margin);
-    let cx1 = (b.x1 + margin).min(width);
-    let cy1 = (b.y1 + margin).min(height);
-    let (cw, ch) = (cx1 - cx0, cy1 - cy0);
-    let mut canvas = Canvas::from_window(out, cx0, cy0, cw, ch);
-    let mut bits = Vec::with_capacity(cw as usize * ch as usize);
-    for y in cy0..cy1 {
-        let row = (y * width) as usize;
-        bits.extend_from_slice(&pending[row + cx0 as usize..row + cx1 as usize]);
-    }
-    let mask = Mask {
-        width: cw as usize,
-        height: ch as usize,
-        bits,
-    };
-    span.check()?;
+    /// Use the smooth fill whatever the hole's size.
+    smooth_only: bool,
+}
 
-    let radius = component_radius(component, width);
-    let filled = if radius <= THIN_RADIUS {
-        telea::telea(&mut canvas, &mask, TELEA_RADIUS, span)?;
-        canvas
-    } else {
-        match exemplar::exemplar_fill(canvas, &mask, radius, seed, span)? {
-            Ok(filled) => filled,
-            Err(mut untouched) => {
+impl HoleJob<'_> {
+    /// Fills the pixels of the component in `out`, working on its bounding box plus a
+    /// margin. Returns whether it had to fall back to the smooth fill for want of patches.
+    fn fill(&self, out: &mut RgbaImage, span: &Span<'_>) -> Result<bool, DecomposeError> {
+        let (width, height) = out.dimensions();
+        let component = self.component;
+        let b = component.bbox;
+        // A margin about half the hole's size gives the patch search enough material around
+        // it without dragging in the whole picture for a small hole.
+        let margin = (b.width().max(b.height()) / 2).max(16);
+        let cx0 = b.x0.saturating_sub(margin);
+        let cy0 = b.y0.saturating_sub(margin);
+        let cx1 = (b.x1 + margin).min(width);
+        let cy1 = (b.y1 + margin).min(height);
+        let (cw, ch) = (cx1 - cx0, cy1 - cy0);
+        let canvas = Canvas::from_window(out, cx0, cy0, cw, ch);
+        let at = (cx0 as usize, cy0 as usize);
+        let size = (cw as usize, ch as usize);
+        let mask = masks::window(self.pending, width as usize, at, size);
+        let excluded = self
+            .excluded
+            .map(|e| masks::window(e, width as usize, at, size))
+            .filter(|e| e.bits.iter().any(|&b| b));
+        span.check()?;
+
+        let radius = component_radius(component, width);
+        let smooth = |mut canvas: Canvas| -> Result<Canvas, DecomposeError> {
+            telea_from_sources(&mut canvas, &mask, excluded.as_ref(), TELEA_RADIUS, span)?;
+            Ok(canvas)
+        };
+        let (filled, fell_back) = if self.smooth_only || radius <= THIN_RADIUS {
+            (smooth(canvas)?, false)
+        } else {
+            match exemplar::exemplar_fill(
+                canvas,
+                &mask,
+                excluded.as_ref(),
+                radius,
+                self.seed,
+                span,
+            )? {
+                Ok(filled) => (filled, false),
                 // No complete patch to copy from (a tiny or mostly-hole image): smooth fill.
-                telea::telea(&mut untouched, &mask, TELEA_RADIUS, span)?;
-                untouched
+                Err(untouched) => (smooth(untouched)?, true),
             }
+        };
+        for &i in &component.pixels {
+            let (x, y) = (i % width, i / width);
+            let local = (y - cy0) as usize * cw as usize + (x - cx0) as usize;
+            out.put_pixel(x, y, image::Rgba(unpremultiply(filled.px[local])));
         }
-    };
-    for &i in &component.pixels {
-        let (x, y) = (i % width, i / width);
-        let local = (y - cy0) as usize * cw as usize + (x - cx0) as usize;
-        out.put_pixel(x, y, image::Rgba(unpremultiply(filled.px[local])));
+        Ok(fell_back)
     }
-    Ok(())
 }
 
 /// Largest chessboard distance from a pixel of `component` to the nearest pixel outside it.
-fn component_radius(component: &Component, width: u32) -> u32 {
+fn component_radius(component: &components::Component, width: u32) -> u32 {
     let b = component.bbox;
     // The bounding box plus a one-pixel frame, so the outside is always represented.
     let (x0, y0) = (i64::from(b.x0) - 1, i64::from(b.y0) - 1);

@@ -49,30 +49,30 @@ pub(crate) struct Patches {
 }
 
 impl Patches {
-    /// Classifies every patch centre of `hole` with one summed-area table.
-    pub fn new(hole: &Mask) -> Self {
+    /// Classifies every patch centre of `hole` with summed-area tables. A patch touching an
+    /// `excluded` pixel (one the caller forbids copying from: an object about to be lifted
+    /// off) is never a source, though it may still be a target.
+    pub fn new(hole: &Mask, excluded: Option<&Mask>) -> Self {
         let (w, h) = (hole.width, hole.height);
-        let mut sat = vec![0u32; (w + 1) * (h + 1)];
-        for y in 0..h {
-            let mut row = 0u32;
-            for x in 0..w {
-                row += u32::from(hole.bits[y * w + x]);
-                sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
-            }
-        }
         let r = RADIUS;
+        let in_hole = window_counts(&hole.bits, w, h, r);
+        let forbidden = excluded.map(|e| {
+            let both: Vec<bool> = hole
+                .bits
+                .iter()
+                .zip(&e.bits)
+                .map(|(&a, &b)| a || b)
+                .collect();
+            window_counts(&both, w, h, r)
+        });
+        let forbidden = forbidden.as_ref().unwrap_or(&in_hole);
         let mut valid_source = vec![false; w * h];
         let mut is_target = vec![false; w * h];
         for y in 0..h {
             for x in 0..w {
-                let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
-                let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
-                let holes = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0]
-                    - sat[y0 * (w + 1) + x1]
-                    - sat[y1 * (w + 1) + x0];
                 let i = y * w + x;
-                is_target[i] = holes > 0;
-                valid_source[i] = holes == 0 && x >= r && y >= r && x + r < w && y + r < h;
+                is_target[i] = in_hole[i] > 0;
+                valid_source[i] = forbidden[i] == 0 && x >= r && y >= r && x + r < w && y + r < h;
             }
         }
         let sources = (0..w * h)
@@ -85,6 +85,30 @@ impl Patches {
             is_target,
         }
     }
+}
+
+/// For every pixel, how many `bits` are set in the (2`r`+1)² window around it (clipped at
+/// the edges), by one summed-area table.
+fn window_counts(bits: &[bool], w: usize, h: usize, r: usize) -> Vec<u32> {
+    let mut sat = vec![0u32; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0u32;
+        for x in 0..w {
+            row += u32::from(bits[y * w + x]);
+            sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let mut counts = vec![0u32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
+            let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
+            counts[y * w + x] = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0]
+                - sat[y0 * (w + 1) + x1]
+                - sat[y1 * (w + 1) + x0];
+        }
+    }
+    counts
 }
 
 /// The nearest-neighbour field: for each pixel, the centre of its best source patch (or
@@ -385,14 +409,37 @@ mod tests {
     fn patches_classify_sources_and_targets() {
         let (w, h) = (20, 20);
         let bits = (0..w * h).map(|i| i == 10 * w + 10).collect();
-        let p = Patches::new(&Mask {
-            width: w,
-            height: h,
-            bits,
-        });
+        let p = Patches::new(
+            &Mask {
+                width: w,
+                height: h,
+                bits,
+            },
+            None,
+        );
         assert!(p.is_target[10 * w + 13] && !p.is_target[10 * w + 14]);
         assert!(!p.valid_source[10 * w + 13] && p.valid_source[10 * w + 14]);
         assert!(!p.valid_source[2 * w + 2] && p.valid_source[3 * w + 3]);
+    }
+
+    #[test]
+    fn excluded_pixels_are_never_sources_but_stay_targets() {
+        let (w, h) = (20, 20);
+        let hole = Mask {
+            width: w,
+            height: h,
+            bits: (0..w * h).map(|i| i == 10 * w + 10).collect(),
+        };
+        let excluded = Mask {
+            width: w,
+            height: h,
+            bits: (0..w * h).map(|i| i == 5 * w + 15).collect(),
+        };
+        let p = Patches::new(&hole, Some(&excluded));
+        assert!(!p.valid_source[5 * w + 12] && !p.valid_source[8 * w + 16]);
+        assert!(p.valid_source[5 * w + 11] && p.valid_source[9 * w + 15]);
+        assert!(p.sources.iter().all(|&s| p.valid_source[s as usize]));
+        assert!(p.is_target[10 * w + 13] && !p.is_target[5 * w + 15]);
     }
 
     #[test]
@@ -411,11 +458,14 @@ mod tests {
             px,
         };
         let bits = (0..w * h).map(|i| i == 20 * w + 20).collect();
-        let patches = Patches::new(&Mask {
-            width: w,
-            height: h,
-            bits,
-        });
+        let patches = Patches::new(
+            &Mask {
+                width: w,
+                height: h,
+                bits,
+            },
+            None,
+        );
         let mut field = Field::random(&patches, w, 1);
         let progress = Progress::new();
         let scoped = progress.scoped(0.0, 1.0);

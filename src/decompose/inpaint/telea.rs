@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::canvas::{Canvas, Mask, add};
+use super::masks::union;
 use super::span::Span;
 use crate::decompose::DecomposeError;
 use crate::model::pixels::clamp_premul;
@@ -116,6 +117,33 @@ pub(crate) fn telea(
             }
             heap.push(Entry { t: t[n], index: n });
         }
+    }
+    Ok(())
+}
+
+/// Telea's fill of the hole pixels of `canvas`, started only from known pixels outside
+/// `excluded`, so an object next to the hole does not bleed into it. Excluded pixels are
+/// left as they are. When every known pixel is excluded, they are used after all: a smooth
+/// fill from them beats none.
+pub(crate) fn telea_from_sources(
+    canvas: &mut Canvas,
+    hole: &Mask,
+    excluded: Option<&Mask>,
+    radius: usize,
+    span: &Span<'_>,
+) -> Result<(), DecomposeError> {
+    let Some(excluded) = excluded else {
+        return telea(canvas, hole, radius, span);
+    };
+    let both = union(hole, excluded);
+    let matters = excluded.bits.iter().zip(&hole.bits).any(|(&e, &h)| e && !h);
+    if !matters || both.bits.iter().all(|&b| b) {
+        return telea(canvas, hole, radius, span);
+    }
+    let mut scratch = canvas.clone();
+    telea(&mut scratch, &both, radius, span)?;
+    for (i, _) in hole.bits.iter().enumerate().filter(|(_, b)| **b) {
+        canvas.px[i] = scratch.px[i];
     }
     Ok(())
 }

@@ -189,6 +189,7 @@ impl StrataApp {
                 self.finish_decompose(applying, *finished);
             }
             Command::CancelDecompose => self.cancel_decompose(),
+            Command::FillBehind(id) => self.start_fill_behind(id),
             Command::ChooseQwenWeights => {
                 if let Asked::Path(dir) = self.ask(Purpose::QwenWeights) {
                     self.carry_out(applying, Command::SetQwenWeights(dir));
@@ -237,10 +238,15 @@ impl StrataApp {
         let Some(layer) = locked else {
             return false;
         };
-        let what = if decomposes(command) {
-            "decompose it"
-        } else {
-            "change it"
+        let what = match command {
+            Command::FillBehind(_) => "fill it",
+            Command::DecompositionFinished(finished)
+                if matches!(finished.target, crate::decompose::jobs::Target::Refill(_)) =>
+            {
+                "fill it"
+            }
+            command if decomposes(command) => "decompose it",
+            _ => "change it",
         };
         let text = format!("\"{}\" is locked; unlock it to {what}.", layer.name);
         // A move-tool drag on a locked layer is refused on every frame: say it once.

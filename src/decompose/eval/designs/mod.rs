@@ -117,7 +117,26 @@ impl Assets {
     pub fn clipart_count(&self) -> usize {
         self.clipart.len()
     }
+
+    /// The photos (name, pixels), sorted by file name.
+    pub fn photos(&self) -> &[(String, RgbaImage)] {
+        &self.photos
+    }
+
+    /// Clip art `index` (modulo their number) rendered to fit the box `(x, y, w, h)` of a
+    /// transparent `size` canvas: an object's silhouette in its alpha.
+    pub fn clipart(
+        &self,
+        index: usize,
+        rect: (f32, f32, f32, f32),
+        size: (u32, u32),
+    ) -> Result<RgbaImage, DesignError> {
+        let (_, tree) = &self.clipart[index % self.clipart.len()];
+        render::fit_tree(tree, rect, size)
+    }
 }
+
+pub use render::photo_crop;
 
 /// The background kind of recipe `index`: flat, gradient and photo in turn.
 pub fn kind_of(index: usize) -> SceneKind {

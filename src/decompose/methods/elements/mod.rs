@@ -41,7 +41,7 @@ mod text;
 use self::field::Field;
 use self::graphics::{Thresholds, Window};
 use self::plan::{Kind, Plan};
-use crate::decompose::inpaint::inpaint;
+use crate::decompose::inpaint;
 use crate::decompose::methods::regions::RegionsDecomposer;
 use crate::decompose::{
     DecomposeError, Decomposer, LayerCount, LayerSpec, Options, Progress, validate,
@@ -212,8 +212,23 @@ fn fill_under_textured_text(
             }
         }
     }
-    let filled = match inpaint(small, &hole, &progress.scoped(0.3, 0.4), seed) {
-        Ok(filled) => filled,
+    // Every text block, grown by two pixels, is off limits as a source: otherwise a
+    // neighbouring word can be copied into the hole.
+    let mut text = image::GrayImage::new(small.width(), small.height());
+    for plan in plans.iter() {
+        let bw = plan.bbox.width() as usize;
+        for (li, _) in plan.mask.iter().enumerate().filter(|(_, m)| **m) {
+            let (x, y) = (
+                plan.bbox.x0 + (li % bw) as u32,
+                plan.bbox.y0 + (li / bw) as u32,
+            );
+            text.put_pixel(x, y, image::Luma([255]));
+        }
+    }
+    let exclude = inpaint::grow(&text, 2);
+    let scoped = progress.scoped(0.3, 0.4);
+    let filled = match inpaint::inpaint_excluding(small, &hole, Some(&exclude), &scoped, seed) {
+        Ok(filled) => filled.image,
         Err(DecomposeError::Cancelled) => return Err(DecomposeError::Cancelled),
         // Text over almost the whole picture: nothing to copy from; keep the smooth fill.
         Err(_) => return Ok(()),

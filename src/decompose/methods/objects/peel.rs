@@ -2,8 +2,11 @@
 //! their own layers and inpaint the picture behind them.
 
 use super::guided::{GuidedCoeffs, RgbPlane};
-use super::layers::{self, ObjectLayer, over_white, remap};
+use image::GrayImage;
+
+use super::layers::{self, FullMatte, ObjectLayer, over_white, remap};
 use super::select;
+use crate::decompose::inpaint;
 use crate::decompose::nn::u2net::{self, Matte};
 use crate::decompose::progress::ScopedProgress;
 use crate::decompose::{DecomposeError, Progress};
@@ -57,9 +60,13 @@ pub fn peel(
     progress.set(at(0.4), "filling in the background");
     let (w, h) = picture.dimensions();
     let hole = layers::hole_mask(&matte, hole_margin(w, h));
+    let exclude = exclusion_mask(&refined, &matte, 2 * hole_margin(w, h) as u32 + 2);
+    progress.check()?;
     let scoped: ScopedProgress<'_> = progress.scoped(at(0.4), at(0.9));
-    let mut background = match crate::decompose::inpaint::inpaint(picture, &hole, &scoped, seed) {
-        Ok(filled) => filled,
+    let filled = inpaint::inpaint_excluding(picture, &hole, Some(&exclude), &scoped, seed);
+    drop(exclude);
+    let mut background = match filled {
+        Ok(filled) => filled.image,
         // The objects cover the whole picture: there is nothing to fill from.
         Err(DecomposeError::InvalidInput(_)) => return Ok(None),
         Err(e) => return Err(e),
@@ -91,6 +98,39 @@ pub fn refine(picture: &RgbaImage) -> Result<Option<(GuidedCoeffs, Matte)>, Deco
     let mut refined = coeffs.apply(&guide);
     refined.values.iter_mut().for_each(|v| *v = remap(*v));
     Ok(Some((coeffs, refined)))
+}
+
+/// Remapped saliency at or above this marks an object for the exclusion mask, selected or
+/// not: a salient part left on the background (the astronaut's fuel tank) must not be
+/// copied into the hole either.
+const SALIENT: f32 = 0.5;
+
+/// The pixels the fill must never copy from: every object pixel of `matte`, every salient
+/// pixel of the working-resolution `refined` matte, grown by `margin` so the objects' soft
+/// edges and halos stay out too. 255 = excluded.
+fn exclusion_mask(refined: &Matte, matte: &FullMatte, margin: u32) -> GrayImage {
+    let (w, h) = (matte.width, matte.height);
+    let cell = |i: u32, n: u32, src: u32| {
+        (((u64::from(i) * 2 + 1) * u64::from(src) / (2 * u64::from(n))) as usize)
+            .min(src.saturating_sub(1) as usize)
+    };
+    let lx: Vec<usize> = (0..w).map(|x| cell(x, w, refined.width)).collect();
+    let lw = refined.width as usize;
+    let mut mask = GrayImage::new(w, h);
+    for (y, row) in mask.chunks_mut(w as usize).enumerate() {
+        let ly = cell(y as u32, h, refined.height);
+        let alpha = &matte.alpha[y * w as usize..(y + 1) * w as usize];
+        for (x, v) in row.iter_mut().enumerate() {
+            let salient = refined
+                .values
+                .get(ly * lw + lx[x])
+                .is_some_and(|&s| s >= SALIENT);
+            if salient || alpha[x] > 0 {
+                *v = 255;
+            }
+        }
+    }
+    inpaint::grow(&mask, margin)
 }
 
 /// The picture's size scaled down (never up) so its longer side is at most [`WORKING_SIDE`].

@@ -17,7 +17,7 @@
 use image::{GrayImage, Luma};
 use rayon::prelude::*;
 
-use crate::decompose::inpaint::inpaint;
+use crate::decompose::inpaint;
 use crate::decompose::segment::{self, NO_REGION, matte};
 use crate::decompose::{DecomposeError, Decomposer, LayerSpec, Options, Progress, validate};
 use crate::model::{Offset, RgbaImage};
@@ -91,7 +91,12 @@ impl Decomposer for RegionsDecomposer {
         });
         progress.check()?;
         let filled = if self.fill_background {
-            inpaint(image, &hole, &progress.scoped(0.3, 0.9), options.seed)
+            // The regions' mixed edge pixels, just outside the hole, are no source either:
+            // copied inwards they draw ghost outlines.
+            let exclude = inpaint::grow(&hole, 2);
+            let scoped = progress.scoped(0.3, 0.9);
+            inpaint::inpaint_excluding(image, &hole, Some(&exclude), &scoped, options.seed)
+                .map(|filled| filled.image)
         } else {
             Ok(image.clone())
         };
