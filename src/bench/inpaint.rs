@@ -280,21 +280,31 @@ fn opencv_column(cases: &[Case], method: &str, scratch: &Path) -> Column {
             "python3 with opencv-python (pip install opencv-python-headless) is not installed",
         );
     }
+    peer_column(name, cases, scratch, |case, (src, mask, out)| {
+        let output = Command::new("python3")
+            .args(["-c", OPENCV_SCRIPT])
+            .args([src, mask, out])
+            .arg(method)
+            .output()
+            .context("running python3")?;
+        peer_result(case, out, &output)
+    })
+}
+
+/// A peer's column: `run` fills each case from its files (picture, mask, output path),
+/// and a case it fails on is reported and left blank.
+fn peer_column(
+    name: String,
+    cases: &[Case],
+    scratch: &Path,
+    run: impl Fn(&Case, (&Path, &Path, &Path)) -> Result<Scores>,
+) -> Column {
     let scores = cases
         .iter()
         .enumerate()
         .map(|(k, case)| {
-            let run = || -> Result<Scores> {
-                let (src, mask, out) = files(scratch, k, case)?;
-                let output = Command::new("python3")
-                    .args(["-c", OPENCV_SCRIPT])
-                    .args([&src, &mask, &out])
-                    .arg(method)
-                    .output()
-                    .context("running python3")?;
-                peer_result(case, &out, &output)
-            };
-            run()
+            files(scratch, k, case)
+                .and_then(|(src, mask, out)| run(case, (&src, &mask, &out)))
                 .map_err(|e| eprintln!("{name} on {}: {e:#}", case.name))
                 .ok()
         })
@@ -319,14 +329,9 @@ fn resynthesizer_column(cases: &[Case], scratch: &Path) -> Column {
             "GIMP is not installed (apt install gimp gimp-plugin-registry)",
         );
     }
-    let scores = cases
-        .iter()
-        .enumerate()
-        .map(|(k, case)| {
-            let run = || -> Result<Scores> {
-                let (src, mask, out) = files(scratch, k, case)?;
-                let script = format!(
-                    r#"(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "{src}" "{src}")))
+    peer_column(name, cases, scratch, |case, (src, mask, out)| {
+        let script = format!(
+            r#"(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "{src}" "{src}")))
                               (drawable (car (gimp-image-get-active-drawable image)))
                               (mask (car (gimp-file-load-layer RUN-NONINTERACTIVE image "{mask}"))))
                          (gimp-image-insert-layer image mask 0 -1)
@@ -335,33 +340,23 @@ fn resynthesizer_column(cases: &[Case], scratch: &Path) -> Column {
                          (python-fu-heal-selection RUN-NONINTERACTIVE image drawable 50 0 0)
                          (gimp-file-save RUN-NONINTERACTIVE image drawable "{out}" "{out}")
                          (gimp-quit 0))"#,
-                    src = src.display(),
-                    mask = mask.display(),
-                    out = out.display()
-                );
-                let start = Instant::now();
-                let output = Command::new("gimp")
-                    .args(["-i", "-b", &script])
-                    .output()
-                    .context("running gimp")?;
-                // GIMP reports no time of its own: its start-up is included.
-                let seconds = start.elapsed().as_secs_f64();
-                anyhow::ensure!(output.status.success(), "gimp failed ({})", output.status);
-                let filled = image::open(&out)
-                    .context("reading GIMP's result")?
-                    .to_rgba8();
-                Ok(score(&case.truth, &filled, &case.hole, seconds / mpx(case)))
-            };
-            run()
-                .map_err(|e| eprintln!("{name} on {}: {e:#}", case.name))
-                .ok()
-        })
-        .collect();
-    Column {
-        name,
-        scores,
-        missing: None,
-    }
+            src = src.display(),
+            mask = mask.display(),
+            out = out.display()
+        );
+        let start = Instant::now();
+        let output = Command::new("gimp")
+            .args(["-i", "-b", &script])
+            .output()
+            .context("running gimp")?;
+        // GIMP reports no time of its own: its start-up is included.
+        let seconds = start.elapsed().as_secs_f64();
+        anyhow::ensure!(output.status.success(), "gimp failed ({})", output.status);
+        let filled = image::open(out)
+            .context("reading GIMP's result")?
+            .to_rgba8();
+        Ok(score(&case.truth, &filled, &case.hole, seconds / mpx(case)))
+    })
 }
 
 /// Peak memory of `strata inpaint` over that of `strata info` on the same picture (what

@@ -2,9 +2,9 @@
 //! window a hole is filled on out of a picture-sized mask.
 
 use image::GrayImage;
-use rayon::prelude::*;
 
 use super::canvas::Mask;
+use crate::decompose::segment::morphology;
 
 /// Values above this count as "in" a caller's mask (hole or excluded source).
 pub const MASK_THRESHOLD: u8 = 127;
@@ -17,44 +17,12 @@ pub fn grow(mask: &GrayImage, radius: u32) -> GrayImage {
     if w == 0 || h == 0 {
         return mask.clone();
     }
-    let r = radius as usize;
     let inside: Vec<bool> = mask.as_raw().iter().map(|&v| v > MASK_THRESHOLD).collect();
-    // Separable: rows, then columns, each a running count over a window of 2r+1.
-    let mut rows = vec![false; w * h];
-    rows.par_chunks_mut(w)
-        .zip(inside.par_chunks(w))
-        .for_each(|(dst, src)| dilate_line(src, dst, r));
-    let mut columns = vec![false; w * h];
-    let mut column = vec![false; h];
-    let mut grown = vec![false; h];
-    for x in 0..w {
-        for y in 0..h {
-            column[y] = rows[y * w + x];
-        }
-        dilate_line(&column, &mut grown, r);
-        for y in 0..h {
-            columns[y * w + x] = grown[y];
-        }
-    }
-    let raw = columns
+    let raw = morphology::dilate(&inside, w, h, radius as usize)
         .into_iter()
         .map(|b| if b { 255 } else { 0 })
         .collect();
     GrayImage::from_raw(mask.width(), mask.height(), raw).unwrap_or_else(|| mask.clone())
-}
-
-/// `dst[i]` = any of `src[i−r..=i+r]`, by prefix counts.
-fn dilate_line(src: &[bool], dst: &mut [bool], r: usize) {
-    let n = src.len();
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0usize);
-    for &s in src {
-        let last = prefix.last().copied().unwrap_or(0);
-        prefix.push(last + usize::from(s));
-    }
-    for (i, d) in dst.iter_mut().enumerate() {
-        *d = prefix[(i + r + 1).min(n)] > prefix[i.saturating_sub(r)];
-    }
 }
 
 /// The `width`×`height` window at (`x0`, `y0`) of a picture-sized row-major bit plane

@@ -15,6 +15,7 @@ use super::canvas::{Canvas, Mask, add};
 use super::masks::union;
 use super::span::Span;
 use crate::decompose::DecomposeError;
+use crate::decompose::segment::components::four_neighbours;
 use crate::model::pixels::clamp_premul;
 
 /// Pixel state in the fast-marching method.
@@ -150,15 +151,7 @@ pub(crate) fn telea_from_sources(
 
 /// Indices of the 4-neighbours of (`x`, `y`) inside the image.
 fn neighbours4(x: usize, y: usize, w: usize, h: usize) -> impl Iterator<Item = usize> {
-    let i = y * w + x;
-    [
-        (x > 0).then(|| i - 1),
-        (x + 1 < w).then(|| i + 1),
-        (y > 0).then(|| i - w),
-        (y + 1 < h).then(|| i + w),
-    ]
-    .into_iter()
-    .flatten()
+    four_neighbours(y * w + x, w, h)
 }
 
 /// First-order upwind solution of |∇T| = 1 at (`x`, `y`) from its four quadrants.

@@ -12,6 +12,7 @@ pub mod components;
 pub mod lab;
 pub mod matte;
 mod merge;
+pub mod morphology;
 pub mod slic;
 
 use rayon::prelude::*;

@@ -17,6 +17,7 @@ use super::graphics::{self, Thresholds, Window};
 use super::plan::Plan;
 use crate::decompose::inpaint::inpaint;
 use crate::decompose::segment::components;
+use crate::decompose::segment::morphology::{dilate, erode, fill_holes};
 use crate::decompose::{DecomposeError, Progress};
 use crate::model::RgbaImage;
 
@@ -228,97 +229,9 @@ fn outlined(field: &Field, map: &[u32], label: u32) -> bool {
     edge > 0 && crisp as f32 >= OUTLINE_SHARE * edge as f32
 }
 
-/// `mask` grown by `r` pixels (a square neighbourhood), by separable running counts.
-fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
-    let rows = box_any(mask, w, h, r, true);
-    box_any(&rows, w, h, r, false)
-}
-
-/// `mask` shrunk by `r` pixels: a pixel stays when its whole square neighbourhood is set
-/// (outside the picture counts as set, so patches touching the border keep their edge).
-fn erode(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
-    let inverse: Vec<bool> = mask.iter().map(|&m| !m).collect();
-    dilate(&inverse, w, h, r).into_iter().map(|m| !m).collect()
-}
-
-/// Whether any pixel within `r` along a row (`across`) or a column is set.
-fn box_any(mask: &[bool], w: usize, h: usize, r: usize, across: bool) -> Vec<bool> {
-    let (lines, len) = if across { (h, w) } else { (w, h) };
-    let at = |line: usize, k: usize| if across { line * w + k } else { k * w + line };
-    let mut out = vec![false; w * h];
-    for line in 0..lines {
-        let mut count = 0usize;
-        // The window of position k covers k - r ..= k + r; prime it with 0 ..= r - 1.
-        for k in 0..r.min(len) {
-            count += usize::from(mask[at(line, k)]);
-        }
-        for k in 0..len {
-            if k + r < len {
-                count += usize::from(mask[at(line, k + r)]);
-            }
-            if k > r {
-                count -= usize::from(mask[at(line, k - r - 1)]);
-            }
-            out[at(line, k)] = count > 0;
-        }
-    }
-    out
-}
-
-/// `mask` with every unset region that does not reach the picture's border set.
-fn fill_holes(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
-    let mut outside = vec![false; w * h];
-    let mut stack: Vec<usize> = (0..w * h)
-        .filter(|&i| {
-            let (x, y) = (i % w, i / w);
-            !mask[i] && (x == 0 || y == 0 || x + 1 == w || y + 1 == h)
-        })
-        .collect();
-    for &i in &stack {
-        outside[i] = true;
-    }
-    while let Some(i) = stack.pop() {
-        for j in components::four_neighbours(i, w, h) {
-            if !mask[j] && !outside[j] {
-                outside[j] = true;
-                stack.push(j);
-            }
-        }
-    }
-    outside.into_iter().map(|o| !o).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn square(w: usize, h: usize, x0: usize, y0: usize, side: usize) -> Vec<bool> {
-        (0..w * h)
-            .map(|i| {
-                let (x, y) = (i % w, i / w);
-                (x0..x0 + side).contains(&x) && (y0..y0 + side).contains(&y)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn dilate_and_erode_move_a_square_edge_by_the_radius() {
-        let (w, h) = (20, 20);
-        let sq = square(w, h, 8, 8, 4);
-        assert_eq!(dilate(&sq, w, h, 2), square(w, h, 6, 6, 8));
-        assert_eq!(erode(&square(w, h, 6, 6, 8), w, h, 2), sq);
-    }
-
-    #[test]
-    fn fill_holes_fills_a_ring_but_not_the_outside() {
-        let (w, h) = (12, 12);
-        let ring: Vec<bool> = square(w, h, 2, 2, 8)
-            .iter()
-            .zip(square(w, h, 4, 4, 4))
-            .map(|(&a, b)| a && !b)
-            .collect();
-        assert_eq!(fill_holes(&ring, w, h), square(w, h, 2, 2, 8));
-    }
 
     /// A "photograph": smooth shading plus deterministic grain of a few byte steps.
     fn photo(w: u32, h: u32) -> RgbaImage {

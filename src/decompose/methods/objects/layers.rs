@@ -24,6 +24,7 @@ use rayon::prelude::*;
 use super::guided::GuidedCoeffs;
 use super::select::Selection;
 use crate::decompose::nn::u2net::taps;
+use crate::decompose::segment::morphology;
 use crate::decompose::{DecomposeError, Progress};
 use crate::model::pixels::{alpha_to_u8_up, min_unblend_alpha, premultiply, to_u8, unblend, unit};
 use crate::model::{BBox, RgbaImage};
@@ -117,40 +118,11 @@ pub fn full_matte(
 pub fn hole_mask(matte: &FullMatte, radius: usize) -> GrayImage {
     let (w, h) = (matte.width as usize, matte.height as usize);
     let inside: Vec<bool> = matte.alpha.iter().map(|&a| a > 0).collect();
-    // Separable dilation with running counts: rows, then columns.
-    let mut rows = vec![false; w * h];
-    rows.par_chunks_mut(w)
-        .zip(inside.par_chunks(w))
-        .for_each(|(dst, src)| dilate_line(src, dst, radius));
-    let mut out = vec![0u8; w * h];
-    let mut column = vec![false; h];
-    let mut dilated = vec![false; h];
-    for x in 0..w {
-        for y in 0..h {
-            column[y] = rows[y * w + x];
-        }
-        dilate_line(&column, &mut dilated, radius);
-        for y in 0..h {
-            if dilated[y] {
-                out[y * w + x] = 255;
-            }
-        }
-    }
+    let out = morphology::dilate(&inside, w, h, radius)
+        .into_iter()
+        .map(|b| if b { 255 } else { 0 })
+        .collect();
     GrayImage::from_raw(matte.width, matte.height, out).unwrap_or_default()
-}
-
-/// `dst[i]` = any of `src[i−r..=i+r]`.
-fn dilate_line(src: &[bool], dst: &mut [bool], r: usize) {
-    let n = src.len();
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0usize);
-    for &s in src {
-        let last = prefix.last().copied().unwrap_or(0);
-        prefix.push(last + usize::from(s));
-    }
-    for (i, d) in dst.iter_mut().enumerate() {
-        *d = prefix[(i + r + 1).min(n)] > prefix[i.saturating_sub(r)];
-    }
 }
 
 /// One object's cropped layer.
@@ -297,13 +269,5 @@ mod tests {
             );
             assert!(fg[3] >= m);
         }
-    }
-
-    #[test]
-    fn dilation_grows_by_the_radius() {
-        let src = [false, false, false, true, false, false, false];
-        let mut dst = [false; 7];
-        dilate_line(&src, &mut dst, 2);
-        assert_eq!(dst, [false, true, true, true, true, true, false]);
     }
 }
