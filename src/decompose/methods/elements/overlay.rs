@@ -159,7 +159,7 @@ fn to_mask(set: &[bool], w: usize, h: usize) -> GrayImage {
 }
 
 /// Pixels whose second differences, across and down, stay within [`FLAT_CURVATURE`].
-fn flat_pixels(field: &Field) -> Vec<bool> {
+pub(super) fn flat_pixels(field: &Field) -> Vec<bool> {
     let (w, h) = (field.width, field.height);
     let curvature = |a: [f32; 3], b: [f32; 3], c: [f32; 3]| {
         (0..3)
