@@ -9,7 +9,9 @@
 //! * [`u2net`] — U²-Net-P salient-object matting, weights embedded in the binary.
 //! * [`dbnet`] — PP-OCRv4's DBNet text detector, weights embedded in the binary.
 //! * [`ocr_rec`] — PP-OCRv4's text-line recogniser (SVTR-LCNet, CTC), weights embedded.
+//! * [`depthwise`] — the depthwise convolution and hard-swish both PP-OCR networks use.
 
 pub mod dbnet;
+pub mod depthwise;
 pub mod ocr_rec;
 pub mod u2net;

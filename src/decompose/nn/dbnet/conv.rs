@@ -1,5 +1,5 @@
 //! The detector's convolutions on the CPU: dense ones as im2col + candle's `matmul`,
-//! depthwise ones as a direct loop.
+//! depthwise ones as a direct loop (the one in [`crate::decompose::nn::depthwise`]).
 //!
 //! Why not `candle_nn::Conv2d`: candle 0.11's CPU conv runs a grouped convolution as one
 //! convolution per group, which for PPLCNetV3's depthwise layers (up to 384 groups) costs far
@@ -14,6 +14,7 @@ use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
 use super::layers::{Act, Fmap};
+use crate::decompose::nn::depthwise;
 
 /// Most bytes of one im2col tile (a few MB keeps GEMM efficient and memory reused).
 const TILE_BYTES: usize = 4 << 20;
@@ -163,90 +164,24 @@ fn gather_row(dst: &mut [f32], src: &[f32], first: usize, stride: usize) {
     }
 }
 
-/// A depthwise convolution (one `k × k` filter per channel), padding `k / 2`, stride 1 or 2.
+/// A depthwise convolution (one `k × k` filter per channel), padding `k / 2`, stride 1 or 2:
+/// the shared [`depthwise::Depthwise`] on feature maps, with the layer's activation.
 #[derive(Debug, Clone)]
-pub struct Depthwise {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    channels: usize,
-    kernel: usize,
-    stride: usize,
-}
+pub struct Depthwise(depthwise::Depthwise);
 
 impl Depthwise {
     /// Loads `weight` (`channels × 1 × k × k`) and `bias` (`channels`).
     pub fn new(channels: usize, kernel: usize, stride: usize, vb: VarBuilder) -> Result<Self> {
-        let weight = vb
-            .get((channels, 1, kernel, kernel), "weight")?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
-        let bias = vb.get(channels, "bias")?.to_vec1::<f32>()?;
-        Ok(Self {
-            weight,
-            bias,
-            channels,
-            kernel,
-            stride,
-        })
+        depthwise::Depthwise::new(channels, kernel, (stride, stride), vb).map(Self)
     }
 
     /// Convolves each channel of `x` with its filter, adds the bias and applies `act`.
     pub fn forward(&self, x: &Fmap, act: Act) -> Result<Fmap> {
-        if x.c != self.channels {
-            candle::bail!(
-                "depthwise conv expects {} channels, got {}",
-                self.channels,
-                x.c
-            );
-        }
-        let (k, s) = (self.kernel, self.stride);
-        let pad = k / 2;
-        let (oh, ow) = (out_len(x.h, k, s), out_len(x.w, k, s));
-        let mut out = Fmap::zeros(x.c, oh, ow);
-        let ranges: Vec<_> = (0..k).map(|kx| valid_range(x.w, ow, kx, pad, s)).collect();
-        out.data
-            .par_chunks_mut(oh * ow)
-            .zip(x.data.par_chunks(x.hw()))
-            .enumerate()
-            .for_each(|(c, (dst, src))| {
-                let filter = &self.weight[c * k * k..][..k * k];
-                let mut row = vec![0f32; ow];
-                for oy in 0..oh {
-                    row.fill(self.bias[c]);
-                    for ky in 0..k {
-                        let Some(iy) = (oy * s + ky).checked_sub(pad) else {
-                            continue;
-                        };
-                        if iy >= x.h {
-                            continue;
-                        }
-                        let line = &src[iy * x.w..][..x.w];
-                        for (kx, &(lo, hi)) in ranges.iter().enumerate() {
-                            if lo >= hi {
-                                continue;
-                            }
-                            let wv = filter[ky * k + kx];
-                            let first = lo * s + kx - pad;
-                            let acc = &mut row[lo..hi];
-                            if s == 1 {
-                                for (a, &v) in acc.iter_mut().zip(&line[first..]) {
-                                    *a += wv * v;
-                                }
-                            } else {
-                                for (i, a) in acc.iter_mut().enumerate() {
-                                    *a += wv * line[first + i * s];
-                                }
-                            }
-                        }
-                    }
-                    for (d, &v) in dst[oy * ow..][..ow].iter_mut().zip(&row) {
-                        *d = act.apply(v);
-                    }
-                }
-            });
-        Ok(out)
+        let (data, (h, w)) = self.0.run(&x.data, (x.h, x.w), |v| act.apply(v))?;
+        Ok(Fmap { c: x.c, h, w, data })
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
 use super::conv::gemm;
+use crate::decompose::nn::depthwise::hard_swish;
 
 /// A single-image feature map, `c × h × w`, planar (NCHW with N = 1).
 #[derive(Clone, Debug)]
@@ -67,7 +68,7 @@ impl Act {
             Act::Linear => v,
             Act::Relu => v.max(0.0),
             // Same operation order as the ONNX graph: (x · clip(x + 3)) / 6.
-            Act::HardSwish { scale, bias } => scale * (v * (v + 3.0).clamp(0.0, 6.0) / 6.0) + bias,
+            Act::HardSwish { scale, bias } => scale * hard_swish(v) + bias,
         }
     }
 }
