@@ -7,7 +7,7 @@
 //! pixels.
 
 use super::compositor::Compositor;
-use super::pipelines::{pipeline, shader_module, texture_entry};
+use super::pipelines::{pipeline, shader_module, texture_entry, uniform_entry};
 
 /// Where the canvas lands in the viewport, in physical pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,18 +50,7 @@ impl Display {
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("strata display"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: wgpu::BufferSize::new(
-                            std::mem::size_of::<ViewUniform>() as u64
-                        ),
-                    },
-                    count: None,
-                },
+                uniform_entry(0, std::mem::size_of::<ViewUniform>(), false),
                 texture_entry(1),
             ],
         });

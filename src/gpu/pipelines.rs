@@ -52,15 +52,20 @@ pub(super) fn texture_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-fn uniform_entry() -> wgpu::BindGroupLayoutEntry {
+/// A uniform buffer of `size` bytes at `binding`, seen by both shader stages. With
+/// `dynamic_offset`, one buffer holds every draw of a frame and each draw binds its slot.
+pub(super) fn uniform_entry(
+    binding: u32,
+    size: usize,
+    dynamic_offset: bool,
+) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
-        binding: 0,
+        binding,
         visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
         ty: wgpu::BindingType::Buffer {
             ty: wgpu::BufferBindingType::Uniform,
-            // One buffer holds every draw of a frame; each draw binds its slot by offset.
-            has_dynamic_offset: true,
-            min_binding_size: wgpu::BufferSize::new(std::mem::size_of::<DrawUniform>() as u64),
+            has_dynamic_offset: dynamic_offset,
+            min_binding_size: wgpu::BufferSize::new(size as u64),
         },
         count: None,
     }
@@ -71,11 +76,18 @@ impl Pipelines {
     pub fn new(device: &wgpu::Device, canvas_format: wgpu::TextureFormat) -> Self {
         let layer_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("strata layer"),
-            entries: &[uniform_entry(), texture_entry(1), texture_entry(2)],
+            entries: &[
+                uniform_entry(0, std::mem::size_of::<DrawUniform>(), true),
+                texture_entry(1),
+                texture_entry(2),
+            ],
         });
         let premul_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("strata premultiplied cache"),
-            entries: &[uniform_entry(), texture_entry(1)],
+            entries: &[
+                uniform_entry(0, std::mem::size_of::<DrawUniform>(), true),
+                texture_entry(1),
+            ],
         });
         let finish_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("strata finish"),

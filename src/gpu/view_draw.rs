@@ -48,18 +48,7 @@ impl ViewPipelines {
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("strata view layer"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 3,
-                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: true,
-                        min_binding_size: wgpu::BufferSize::new(
-                            std::mem::size_of::<ViewDraw>() as u64
-                        ),
-                    },
-                    count: None,
-                },
+                pipelines::uniform_entry(3, std::mem::size_of::<ViewDraw>(), true),
                 pipelines::texture_entry(1),
                 pipelines::texture_entry(2),
             ],

@@ -13,7 +13,7 @@
 use super::GpuError;
 use super::compositor::{CLEAR, Compositor, begin_pass};
 use super::display::ViewTransform;
-use super::pipelines::{pipeline, shader_module, texture_entry};
+use super::pipelines::{pipeline, shader_module, texture_entry, uniform_entry};
 use super::tiles::Rect;
 use super::view::content_key;
 use super::view_geometry::ViewKey;
@@ -51,18 +51,7 @@ impl ScalePipeline {
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("strata view scale"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: wgpu::BufferSize::new(
-                            std::mem::size_of::<ScaleUniform>() as u64,
-                        ),
-                    },
-                    count: None,
-                },
+                uniform_entry(0, std::mem::size_of::<ScaleUniform>(), false),
                 texture_entry(1),
             ],
         });
