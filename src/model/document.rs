@@ -1,14 +1,17 @@
-//! The document: a canvas size and a stack of layers.
+//! The document: a canvas size, a stack of layers and the groups they belong to.
 
-use super::{Layer, LayerId, RgbaImage};
+use super::{Group, Layer, LayerId, RgbaImage};
 
 /// A layered picture. `layers[0]` is the bottom of the stack, as in a PSD file; the layer
-/// panel shows them reversed (top first), as Photoshop does.
+/// panel shows them reversed (top first), as Photoshop does. Groups are listed apart, in no
+/// particular order: a layer names its group in [`Layer::parent`], and a group's members
+/// are next to each other in `layers` (the rules are in [`super::tree`]).
 #[derive(Clone, Debug)]
 pub struct Document {
     pub width: u32,
     pub height: u32,
     pub layers: Vec<Layer>,
+    pub groups: Vec<Group>,
     next_id: u64,
 }
 
@@ -19,6 +22,7 @@ impl Document {
             width,
             height,
             layers: Vec::new(),
+            groups: Vec::new(),
             next_id: 1,
         }
     }
@@ -53,6 +57,13 @@ impl Document {
         self.layers.insert(index, layer);
     }
 
+    /// Adds an already-built group (its members name it as their parent), keeping id
+    /// allocation ahead of its id.
+    pub fn insert_group(&mut self, group: Group) {
+        self.next_id = self.next_id.max(group.id.0 + 1);
+        self.groups.push(group);
+    }
+
     /// Stack position (0 = bottom) of the layer with this id.
     pub fn index_of(&self, id: LayerId) -> Option<usize> {
         self.layers.iter().position(|l| l.id == id)
@@ -66,21 +77,27 @@ impl Document {
         self.layers.iter_mut().find(|l| l.id == id)
     }
 
-    /// Removes and returns the layer with this id.
+    /// Removes and returns the layer with this id. A group left without members goes too.
     pub fn remove_layer(&mut self, id: LayerId) -> Option<Layer> {
         let index = self.index_of(id)?;
-        Some(self.layers.remove(index))
+        let layer = self.layers.remove(index);
+        self.prune_empty_groups();
+        Some(layer)
     }
 
-    /// Moves a layer to stack position `to` (0 = bottom, clamped to the top).
-    /// Returns false if no layer has this id.
+    /// Moves a layer to stack position `to` (0 = bottom, clamped to the top). The layer
+    /// joins the innermost group that holds both its new neighbours (the top level at
+    /// either end of the stack), which keeps every group's members together. Returns false if no layer has
+    /// this id. [`Document::move_node`] moves into a chosen group.
     pub fn move_layer(&mut self, id: LayerId, to: usize) -> bool {
         let Some(from) = self.index_of(id) else {
             return false;
         };
-        let layer = self.layers.remove(from);
+        let mut layer = self.layers.remove(from);
         let to = to.min(self.layers.len());
+        layer.parent = self.group_between(to);
         self.layers.insert(to, layer);
+        self.prune_empty_groups();
         true
     }
 
@@ -90,6 +107,12 @@ impl Document {
         self.width == other.width
             && self.height == other.height
             && self.layers.len() == other.layers.len()
+            && self.groups.len() == other.groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(&other.groups)
+                .all(|(a, b)| a.is_same_state(b))
             && self
                 .layers
                 .iter()
@@ -97,9 +120,11 @@ impl Document {
                 .all(|(a, b)| a.is_same_state(b))
     }
 
-    /// Bytes of pixel storage held by all layers.
+    /// Bytes of pixel storage held by all layers and masks.
     pub fn pixel_bytes(&self) -> usize {
-        self.layers.iter().map(Layer::pixel_bytes).sum()
+        let masks = self.groups.iter().filter_map(|g| g.mask.as_ref());
+        self.layers.iter().map(Layer::pixel_bytes).sum::<usize>()
+            + masks.map(super::Mask::pixel_bytes).sum::<usize>()
     }
 }
 

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use super::{BBox, BlendMode, RgbaImage};
+use super::group::same_mask;
+use super::{BBox, BlendMode, Mask, RgbaImage};
 
 /// Stable identity of a layer within a document; survives reordering and undo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,6 +41,12 @@ pub struct Layer {
     pub offset: Offset,
     /// A locked layer refuses moves and pixel edits in the editor (Photoshop's "lock all").
     pub locked: bool,
+    /// The group this layer belongs to, `None` at the top level (see [`super::tree`]).
+    pub parent: Option<LayerId>,
+    /// Photoshop's clipping mask: the layer shows only where the nearest unclipped layer
+    /// below it in the same group (its base) has alpha.
+    pub clipped: bool,
+    pub mask: Option<Mask>,
     pub pixels: Arc<RgbaImage>,
 }
 
@@ -55,6 +62,9 @@ impl Layer {
             blend: BlendMode::Normal,
             offset: Offset::default(),
             locked: false,
+            parent: None,
+            clipped: false,
+            mask: None,
             pixels: Arc::new(pixels),
         }
     }
@@ -88,12 +98,29 @@ impl Layer {
             && self.blend == other.blend
             && self.offset == other.offset
             && self.locked == other.locked
+            && self.parent == other.parent
+            && self.clipped == other.clipped
+            && same_mask(&self.mask, &other.mask)
             && Arc::ptr_eq(&self.pixels, &other.pixels)
     }
 
-    /// Bytes of pixel storage held by this layer.
+    /// Bytes of pixel storage held by this layer and its mask.
     pub fn pixel_bytes(&self) -> usize {
-        self.pixels.as_raw().len()
+        self.pixels.as_raw().len() + self.mask.as_ref().map_or(0, Mask::pixel_bytes)
+    }
+
+    /// Moves the layer by (`dx`, `dy`), and its mask with it when the two are linked.
+    pub fn translate(&mut self, dx: i32, dy: i32) {
+        self.offset = Offset::new(
+            self.offset.x.saturating_add(dx),
+            self.offset.y.saturating_add(dy),
+        );
+        if let Some(mask) = self.mask.as_mut().filter(|m| m.linked) {
+            mask.offset = Offset::new(
+                mask.offset.x.saturating_add(dx),
+                mask.offset.y.saturating_add(dy),
+            );
+        }
     }
 
     /// The layer's rectangle on the canvas, right and bottom exclusive (it may reach past

@@ -9,18 +9,24 @@ mod blend;
 pub mod blend_math;
 pub mod composite_cpu;
 mod document;
+mod group;
 mod history;
 mod layer;
 mod layer_ops;
+mod mask;
 pub mod pixels;
+pub mod tree;
 
 pub use blend::BlendMode;
 pub use composite_cpu::{composite, composite_into};
 pub use document::Document;
+pub use group::Group;
 pub use history::History;
 pub use layer::{Layer, LayerId, Offset};
 pub use layer_ops::{MergeError, SELECT_ALPHA_THRESHOLD};
+pub use mask::{Coverage, Mask};
 pub use pixels::BBox;
+pub use tree::{Node, TreeError};
 
 /// Straight-alpha 8-bit RGBA pixels, the storage format of every layer.
 pub type RgbaImage = image::RgbaImage;
