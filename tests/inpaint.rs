@@ -430,3 +430,48 @@ fn a_hole_covering_almost_everything_falls_back_to_a_smooth_fill_and_says_so() {
     // Without the exclusion the frame is enough for patches: no notice.
     assert_eq!(run_excluding(&image, &hole, None, 0).unwrap().notice, None);
 }
+
+/// Mean absolute luminance difference to the right and downward neighbours, over the hole
+/// pixels whose neighbours are in the hole too.
+fn hole_grain(image: &RgbaImage, hole: &GrayImage) -> f64 {
+    let luma = |x: u32, y: u32| {
+        let p = image.get_pixel(x, y).0;
+        0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])
+    };
+    let inside = |x: u32, y: u32| hole.get_pixel(x, y).0[0] > 127;
+    let (mut sum, mut n) = (0.0, 0.0);
+    for y in 0..hole.height() - 1 {
+        for x in 0..hole.width() - 1 {
+            if inside(x, y) && inside(x + 1, y) && inside(x, y + 1) {
+                sum += (luma(x + 1, y) - luma(x, y)).abs() + (luma(x, y + 1) - luma(x, y)).abs();
+                n += 1.0;
+            }
+        }
+    }
+    sum / f64::max(n, 1.0)
+}
+
+#[test]
+fn grainy_hole_beside_a_smooth_area_gets_grain() {
+    // A smooth sky over grainy ground of the same mean colour: against the smooth first
+    // guess, the sky's patches match best unless the distance sees texture. Without the
+    // texture features the hole came back flat (0.16 against 21.6); with them it holds
+    // about half the truth's grain.
+    let grain = noise(160, 120, 7);
+    let truth = RgbaImage::from_fn(160, 120, |x, y| {
+        if y < 50 {
+            Rgba([120 + (x / 20) as u8, 126, 132, 255])
+        } else {
+            let g = grain.get_pixel(x, y).0[0] / 8;
+            Rgba([108 + g, 114 + g, 120 + g, 255])
+        }
+    });
+    let hole = mask(160, 120, disc(80.0, 88.0, 28.0));
+    let out = run(&truth, &hole, 3).unwrap();
+    let (filled, real) = (hole_grain(&out, &hole), hole_grain(&truth, &hole));
+    println!("grain in the hole: filled {filled:.2}, truth {real:.2}");
+    assert!(
+        filled > 0.35 * real && filled < 1.4 * real,
+        "{filled} vs {real}"
+    );
+}

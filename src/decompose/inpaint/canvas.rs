@@ -16,6 +16,9 @@ pub(crate) struct Canvas {
     pub width: usize,
     pub height: usize,
     pub px: Vec<Premul>,
+    /// Texture features per pixel (see `texture`), or empty where the distance ignores
+    /// texture (Telea's fill, the features' own canvas).
+    pub tex: Vec<[f32; 2]>,
 }
 
 impl Canvas {
@@ -39,6 +42,7 @@ impl Canvas {
             width: width as usize,
             height: height as usize,
             px,
+            tex: Vec::new(),
         }
     }
 
@@ -70,7 +74,33 @@ impl Canvas {
                 };
             }
         });
-        Canvas { width, height, px }
+        Canvas {
+            width,
+            height,
+            px,
+            tex: self.downsample_texture(width, height),
+        }
+    }
+
+    /// The texture features averaged over 2×2 blocks (they are known everywhere: the hole's
+    /// were filled at full resolution).
+    fn downsample_texture(&self, width: usize, height: usize) -> Vec<[f32; 2]> {
+        if self.tex.is_empty() {
+            return Vec::new();
+        }
+        (0..width * height)
+            .map(|i| {
+                let (x, y) = (i % width, i / width);
+                let mut sum = [0.0f32; 2];
+                let mut n = 0.0f32;
+                for (sx, sy) in block(x, y, self.width, self.height) {
+                    let t = self.tex[sy * self.width + sx];
+                    sum = [sum[0] + t[0], sum[1] + t[1]];
+                    n += 1.0;
+                }
+                [sum[0] / n, sum[1] / n]
+            })
+            .collect()
     }
 }
 
@@ -277,6 +307,7 @@ mod tests {
             .map(|i| [i as f32, (i % 5) as f32, 1.0, 0.5])
             .collect();
         let c = Canvas {
+            tex: Vec::new(),
             width: w,
             height: h,
             px: px.clone(),

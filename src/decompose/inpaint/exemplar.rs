@@ -1,6 +1,9 @@
 //! Multi-scale exemplar-based fill: PatchMatch inside the EM iteration of Wexler, Shechtman &
 //! Irani ("Space-Time Completion of Video", IEEE TPAMI 29(3), 2007), written from the papers.
 //!
+//! The patch distance also compares Newson et al.'s texture features (see `texture`), so a
+//! grainy hole is filled with grain rather than with the smooth colour of its first guess.
+//!
 //! The hole is filled coarse to fine on an image pyramid. At each level the fill alternates
 //! between finding, for every patch overlapping the hole, its most similar fully known patch
 //! (the nearest-neighbour field, by PatchMatch) and re-estimating every hole pixel as the
@@ -108,13 +111,15 @@ impl Level {
 /// when the known part has no complete patch to copy from (the caller then falls back to
 /// Telea).
 pub(crate) fn exemplar_fill(
-    canvas: Canvas,
+    mut canvas: Canvas,
     hole: &Mask,
     excluded: Option<&Mask>,
     radius: u32,
     seed: u64,
     span: &Span<'_>,
 ) -> Result<Result<Canvas, Canvas>, DecomposeError> {
+    // Texture features steer the search away from smooth sources (see `texture`).
+    canvas.tex = super::texture::features(&canvas, hole, excluded, span)?;
     let mut levels = vec![Level::new(canvas, hole.clone(), excluded.cloned())];
     if levels[0].patches.sources.is_empty() {
         return Ok(Err(levels.remove(0).canvas));

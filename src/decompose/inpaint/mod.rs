@@ -27,6 +27,7 @@ mod masks;
 mod patchmatch;
 mod span;
 mod telea;
+mod texture;
 
 pub use self::masks::{MASK_THRESHOLD, grow};
 

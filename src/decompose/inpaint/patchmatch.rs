@@ -35,6 +35,9 @@ pub(crate) const PATCH_PIXELS: f32 = ((2 * RADIUS + 1) * (2 * RADIUS + 1)) as f3
 const BIAS_PRICE: f32 = 0.05;
 /// 1 / (1 + λ).
 const BIAS_SHRINK: f32 = 1.0 / (1.0 + BIAS_PRICE);
+/// Weight of the texture features (see `texture`) against colour in the patch distance:
+/// a grainy target patch must not prefer a smooth source of the right colour.
+const TEXTURE_WEIGHT: f32 = 0.5;
 /// Marks a pixel that is not a target.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -219,6 +222,12 @@ pub(crate) fn distance(img: &Canvas, means: &[[f32; 4]], t: usize, s: usize, cut
             let d2 = p[2] - q[2] - delta[2];
             let d3 = p[3] - q[3] - delta[3];
             sum += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+        }
+        if !img.tex.is_empty() {
+            for (p, q) in img.tex[a..a + len].iter().zip(&img.tex[b..b + len]) {
+                let (e0, e1) = (p[0] - q[0], p[1] - q[1]);
+                sum += TEXTURE_WEIGHT * (e0 * e0 + e1 * e1);
+            }
         }
         if sum >= cutoff {
             return sum;
@@ -453,6 +462,7 @@ mod tests {
             })
             .collect();
         let img = Canvas {
+            tex: Vec::new(),
             width: w,
             height: h,
             px,

@@ -324,6 +324,7 @@ mod tests {
             })
             .collect();
         let mut canvas = Canvas {
+            tex: Vec::new(),
             width: w,
             height: h,
             px,
