@@ -7,7 +7,10 @@
 
 mod blend;
 pub mod blend_math;
+mod blend_pixel;
 pub mod composite_cpu;
+#[cfg(test)]
+mod composite_tree_tests;
 mod document;
 mod group;
 mod history;
@@ -15,6 +18,7 @@ mod layer;
 mod layer_ops;
 mod mask;
 pub mod pixels;
+pub mod render_plan;
 pub mod tree;
 
 pub use blend::BlendMode;

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod grouped;
+
 use image::{Rgba, RgbaImage};
 use strata::model::{BlendMode, Document, Offset};
 
