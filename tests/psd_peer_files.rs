@@ -135,15 +135,19 @@ fn max_composite_diff(file: &str, doc: &Document) -> u8 {
 }
 
 #[test]
-fn gimp_file_flattens_its_group() {
+fn gimp_file_keeps_its_group() {
     // GIMP puts "Child ✓ ünï" into "Group 1" (divider and folder records around it); the
-    // group is visible and opaque, so the child keeps its own properties.
+    // group is read as a group and the child keeps its own properties.
     let doc = open("by_gimp.psd");
     check_layers(
         "by_gimp.psd",
         &doc,
         &[BACKGROUND, red_box(191), NOISE, CHILD],
     );
+    doc.check_tree().expect("a valid tree");
+    let group = doc.groups.first().expect("GIMP's group");
+    assert_eq!(group.name, "Group 1");
+    assert_eq!(doc.layers[3].parent, Some(group.id));
     // GIMP's composite has no alpha channel (3 channels): it is read as opaque.
     assert!(max_composite_diff("by_gimp.psd", &doc) <= 2);
 }

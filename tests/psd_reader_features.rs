@@ -13,6 +13,7 @@ struct Rec {
     channels: Vec<(i16, Vec<u8>)>,
     key: &'static [u8; 4],
     opacity: u8,
+    clipping: u8,
     flags: u8,
     mask: Vec<u8>,
     pascal: Vec<u8>,
@@ -34,6 +35,7 @@ impl Rec {
                 .collect(),
             key: b"norm",
             opacity: 255,
+            clipping: 0,
             flags: 0x08,
             mask: Vec::new(),
             pascal: name.as_bytes().to_vec(),
@@ -59,7 +61,7 @@ impl Rec {
         }
         out.extend(b"8BIM");
         out.extend(self.key);
-        out.extend([self.opacity, 0, self.flags, 0]);
+        out.extend([self.opacity, self.clipping, self.flags, 0]);
         let mut extra = Vec::new();
         extra.extend((self.mask.len() as u32).to_be_bytes());
         extra.extend(&self.mask);
@@ -160,13 +162,16 @@ fn rgb_file(records: &[Rec]) -> Vec<u8> {
 }
 
 #[test]
-fn groups_are_flattened_with_inherited_visibility_and_opacity() {
+fn groups_are_read_as_groups_with_their_properties() {
     let mut b = Rec::pixels("b", 1, 1, [1, 2, 3, 255]);
     b.opacity = 128;
     let mut inner = Rec::section(1, "inner");
     inner.opacity = 128;
+    inner.key = b"mul ";
     let mut outer = Rec::section(2, "outer (closed, hidden)");
     outer.flags |= 0x02;
+    // The section block's own key (pass-through) wins over the record's.
+    outer.blocks[0].1.extend(b"8BIMpass");
     let mut top = Rec::pixels("top", 1, 1, [4, 5, 6, 255]);
     top.opacity = 51;
     let records = [
@@ -180,20 +185,27 @@ fn groups_are_flattened_with_inherited_visibility_and_opacity() {
         top,
     ];
     let doc = read(&rgb_file(&records));
+    doc.check_tree().expect("a valid tree");
     let names: Vec<&str> = doc.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["bottom", "a", "b", "top"]);
+    let group_names: Vec<&str> = doc.groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(group_names, ["outer (closed, hidden)", "inner"]);
+    let (outer, inner) = (&doc.groups[0], &doc.groups[1]);
+    assert!(!outer.visible && outer.collapsed && outer.pass_through);
+    assert!(inner.visible && !inner.collapsed && !inner.pass_through);
+    assert_eq!(inner.blend, BlendMode::Multiply);
+    assert!((inner.opacity - 128.0 / 255.0).abs() < 1e-6);
+    assert_eq!(inner.parent, Some(outer.id));
+    let parents: Vec<_> = doc.layers.iter().map(|l| l.parent).collect();
+    assert_eq!(parents, [None, Some(outer.id), Some(inner.id), None]);
+    let shown: Vec<bool> = doc.layers.iter().map(|l| doc.is_shown(l.id)).collect();
     assert_eq!(
-        names,
-        ["bottom", "a", "b", "top"],
-        "group records are dropped"
-    );
-    let visible: Vec<bool> = doc.layers.iter().map(|l| l.visible).collect();
-    assert_eq!(
-        visible,
+        shown,
         [true, false, false, true],
-        "a hidden group hides its children"
+        "a hidden group hides its members"
     );
     let opacity: Vec<f32> = doc.layers.iter().map(|l| l.opacity).collect();
-    let expected = [1.0, 1.0, (128.0 / 255.0) * (128.0 / 255.0), 0.2];
+    let expected = [1.0, 1.0, 128.0 / 255.0, 0.2];
     for (o, e) in opacity.iter().zip(expected) {
         assert!((o - e).abs() < 1e-6, "opacity {o} != {e}");
     }
@@ -201,21 +213,53 @@ fn groups_are_flattened_with_inherited_visibility_and_opacity() {
 }
 
 #[test]
-fn user_masks_are_skipped_by_their_own_lengths() {
+fn empty_groups_are_left_out_with_a_notice() {
+    let records = [
+        Rec::pixels("bottom", 2, 1, [7, 8, 9, 255]),
+        Rec::section(3, "</Layer group>"),
+        Rec::section(1, "nothing inside"),
+    ];
+    let (doc, notices) =
+        psd::read_with_notices(&rgb_file(&records), &Limits::default()).expect("readable");
+    assert!(doc.groups.is_empty());
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.to_string().contains("1 empty group")),
+        "{notices:?}"
+    );
+}
+
+#[test]
+fn clipping_bytes_are_read() {
+    let mut clipped = Rec::pixels("clipped", 1, 1, [1, 2, 3, 255]);
+    clipped.clipping = 1;
+    let doc = read(&rgb_file(&[Rec::pixels("base", 2, 1, [0; 4]), clipped]));
+    assert!(!doc.layers[0].clipped && doc.layers[1].clipped);
+}
+
+#[test]
+fn user_masks_are_read_with_their_own_rectangle() {
     let mut masked = Rec::pixels("masked", 2, 1, [10, 20, 30, 40]);
-    // The mask has its own 3×3 rectangle in the mask data, not the layer's 2×1.
+    // The mask has its own 3×3 rectangle in the mask data, not the layer's 2×1: top 0,
+    // left 0, bottom 3, right 3, default colour 255, disabled (flag bit 1), padding.
     masked.mask = [
         [0, 0, 0, 0],
         [0, 0, 0, 0],
         [0, 0, 0, 3],
         [0, 0, 0, 3],
-        [0, 0, 0, 0],
+        [255, 0x02, 0, 0],
     ]
     .concat();
     masked.channels.insert(1, (-2, raw(&[0xAA; 9])));
     let records = [masked, Rec::pixels("after", 2, 1, [50, 60, 70, 80])];
     let doc = read(&rgb_file(&records));
     assert_eq!(doc.layers[0].pixels.get_pixel(1, 0).0, [10, 20, 30, 40]);
+    let mask = doc.layers[0].mask.as_ref().expect("the mask is read");
+    assert_eq!((mask.pixels.width(), mask.pixels.height()), (3, 3));
+    assert!(mask.pixels.pixels().all(|p| p.0 == [0xAA]));
+    assert_eq!(mask.background, 255);
+    assert!(!mask.enabled, "disabled in the file");
     assert_eq!(
         doc.layers[1].pixels.get_pixel(1, 0).0,
         [50, 60, 70, 80],
@@ -374,6 +418,11 @@ fn sixteen_bit_files_are_read_as_eight_bit() {
     assert_eq!(flat.get_pixel(1, 0).0, [255, 128, 2, 255]);
 }
 
+/// Groups deeper than this are folded into their members (Photoshop allows 10 levels).
+fn psd_max_depth() -> usize {
+    64
+}
+
 #[test]
 fn deeply_nested_and_unbalanced_groups_read_without_recursion() {
     // 10 000 nested groups around one layer (20 001 records; the count is an i16 in PSD): the
@@ -391,9 +440,21 @@ fn deeply_nested_and_unbalanced_groups_read_without_recursion() {
         }
         folder
     }));
-    let doc = read(&rgb_file(&records));
+    let (doc, notices) =
+        psd::read_with_notices(&rgb_file(&records), &Limits::default()).expect("readable");
     assert_eq!(doc.layers.len(), 1);
-    assert!(!doc.layers[0].visible);
+    assert_eq!(doc.groups.len(), psd_max_depth());
+    assert!(
+        !doc.layers[0].visible,
+        "the hidden folded group hides the layer"
+    );
+    assert!(!doc.is_shown(doc.layers[0].id));
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.to_string().contains("nested deeper")),
+        "{notices:?}"
+    );
 
     // More group ends than starts, and folders that never close: tolerated, layers kept.
     let unbalanced = [

@@ -342,3 +342,91 @@ fn we_read_psd_tools_16_bit_files() {
         }
     }
 }
+
+/// Prints the layer tree psd-tools sees, depth-first from the top of each stack (its
+/// order), one line per layer or group: depth, kind, hex name, visibility, opacity, blend
+/// mode, clipping, and the mask's rectangle, default colour and disabled flag.
+const TREE_DUMP: &str = r#"
+import sys
+from psd_tools import PSDImage
+
+def walk(stack, depth):
+    for layer in reversed(list(stack)):
+        m = layer.mask
+        mask = "-" if m is None else "%d,%d,%d,%d,%d,%d" % (
+            m.left, m.top, m.width, m.height, m.background_color, int(m.disabled))
+        print(depth, "group" if layer.is_group() else "pixel", layer.name.encode().hex(),
+              int(layer.visible), layer.opacity, layer.blend_mode.name,
+              int(layer.clipping), mask)
+        if layer.is_group():
+            walk(layer, depth + 1)
+
+walk(PSDImage.open(sys.argv[1]), 0)
+"#;
+
+/// The lines [`TREE_DUMP`] should print for `doc`.
+fn expected_tree(doc: &Document) -> Vec<String> {
+    fn mask(m: &Option<strata::model::Mask>) -> String {
+        m.as_ref().map_or("-".into(), |m| {
+            format!(
+                "{},{},{},{},{},{}",
+                m.offset.x,
+                m.offset.y,
+                m.pixels.width(),
+                m.pixels.height(),
+                m.background,
+                u8::from(!m.enabled)
+            )
+        })
+    }
+    fn hexed(name: &str) -> String {
+        name.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+    fn walk(nodes: &[strata::model::Node<'_>], depth: usize, out: &mut Vec<String>) {
+        for node in nodes.iter().rev() {
+            match node {
+                strata::model::Node::Layer(l) => out.push(format!(
+                    "{depth} pixel {} {} {} {} {} {}",
+                    hexed(&l.name),
+                    u8::from(l.visible),
+                    l.opacity_u8(),
+                    psd_tools_blend(l.blend),
+                    u8::from(l.clipped),
+                    mask(&l.mask)
+                )),
+                strata::model::Node::Group(g, children) => {
+                    let blend = if g.pass_through {
+                        "PASS_THROUGH"
+                    } else {
+                        psd_tools_blend(g.blend)
+                    };
+                    out.push(format!(
+                        "{depth} group {} {} {} {blend} 0 {}",
+                        hexed(&g.name),
+                        u8::from(g.visible),
+                        g.opacity_u8(),
+                        mask(&g.mask)
+                    ));
+                    walk(children, depth + 1, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&doc.tree(), 0, &mut out);
+    out
+}
+
+#[test]
+fn psd_tools_sees_our_groups_masks_and_clipping() {
+    if !psd_tools_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let doc = common::grouped::grouped_document();
+    let path = dir.path().join("tree.psd");
+    io::save(&doc, &path).expect("save psd");
+    let out = run_python(&["-c".as_ref(), TREE_DUMP.as_ref(), path.as_os_str()]);
+    let seen: Vec<&str> = out.lines().collect();
+    assert_eq!(seen, expected_tree(&doc));
+}

@@ -1,5 +1,5 @@
-//! From parsed layer records to model layers: groups folded into their children, limits
-//! checked, then every layer's channels decoded in parallel.
+//! From parsed layer records to the model: the group tree found, limits checked, then every
+//! layer's channels and mask decoded in parallel.
 
 use rayon::prelude::*;
 
@@ -10,18 +10,118 @@ use super::reader::Header;
 use super::records::{Kind, Record};
 use crate::io::Limits;
 use crate::model::pixels::unit;
-use crate::model::{BlendMode, Document, Offset, RgbaImage};
+use image::GrayImage;
 
-/// Turns the planned pixel records into a document. Sizes are checked against `limits` and
-/// channel lengths against the layer rectangles for all layers before any is decoded.
+use crate::model::{BlendMode, Document, Group, LayerId, Mask, Offset, RgbaImage};
+
+/// Deepest nesting of groups kept as groups. Photoshop itself allows 10 levels; deeper
+/// folders in a file (a crafted one) are folded into their members as the reader did before
+/// it had groups: a hidden one hides them, its opacity multiplies theirs.
+pub const MAX_GROUP_DEPTH: usize = 64;
+
+/// The records to create, found by [`plan_tree`]: pixel layers bottom-first and groups
+/// parents-first, each with the group (an index into `groups`) it belongs to.
+pub struct Tree {
+    layers: Vec<Planned>,
+    groups: Vec<Planned>,
+    /// How many folders lay deeper than [`MAX_GROUP_DEPTH`] and were folded.
+    pub folded: usize,
+}
+
+impl Tree {
+    /// True when the file has no pixel layers (its composite is then the picture).
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+}
+
+/// One record to turn into a layer or a group, with what folded folders above it say.
+struct Planned {
+    index: usize,
+    parent: Option<usize>,
+    visible: bool,
+    opacity: f32,
+}
+
+/// One open folder during the walk: the group its members join (itself, or for a folded
+/// folder the group above it) and the visibility and opacity folded into them.
+#[derive(Clone, Copy)]
+struct Open {
+    parent: Option<usize>,
+    visible: bool,
+    opacity: f32,
+    real: bool,
+}
+
+/// Finds the tree the records describe. Records are bottom-first and a group's folder
+/// record comes after its children, so the walk goes top-down with an explicit stack (no
+/// recursion, whatever the depth): a folder opens a group, its divider closes it. A
+/// divider with no open group is ignored; a folder never closed holds everything below it.
+pub fn plan_tree(records: &[Record<'_>]) -> Tree {
+    let mut open: Vec<Open> = Vec::new();
+    let mut depth = 0usize;
+    let mut tree = Tree {
+        layers: Vec::new(),
+        groups: Vec::new(),
+        folded: 0,
+    };
+    for (index, record) in records.iter().enumerate().rev() {
+        let here = open.last().copied().unwrap_or(Open {
+            parent: None,
+            visible: true,
+            opacity: 1.0,
+            real: true,
+        });
+        let planned = Planned {
+            index,
+            parent: here.parent,
+            visible: here.visible,
+            opacity: here.opacity,
+        };
+        match record.kind {
+            Kind::Folder if depth < MAX_GROUP_DEPTH => {
+                tree.groups.push(planned);
+                depth += 1;
+                open.push(Open {
+                    parent: Some(tree.groups.len() - 1),
+                    real: true,
+                    ..here
+                });
+            }
+            Kind::Folder => {
+                tree.folded += 1;
+                open.push(Open {
+                    parent: here.parent,
+                    visible: here.visible && !record.hidden,
+                    opacity: here.opacity * unit(record.opacity),
+                    real: false,
+                });
+            }
+            Kind::Divider => match open.pop() {
+                Some(closed) => depth -= usize::from(closed.real),
+                None => {
+                    tracing::warn!("group end marker (record {index}) without a group; ignored")
+                }
+            },
+            Kind::Pixels => tree.layers.push(planned),
+        }
+    }
+    tree.layers.reverse();
+    tree
+}
+
+/// Turns the planned records into a document, with its groups, masks and clipping. Sizes
+/// are checked against `limits` and channel lengths against the layer and mask rectangles
+/// for all records before any is decoded. Returns how many empty groups were dropped (the
+/// model keeps none, see [`crate::model::tree`]).
 pub fn build(
     header: &Header,
     records: &[Record<'_>],
-    planned: &[Planned],
+    tree: &Tree,
     limits: &Limits,
-) -> Result<Document, PsdError> {
+) -> Result<(Document, usize), PsdError> {
     let mut total = 0u64;
-    for plan in planned {
+    for plan in &tree.layers {
         let record = &records[plan.index];
         let (w, h) = (u64::from(record.width), u64::from(record.height));
         limits.check_size("layer", w, h)?;
@@ -29,25 +129,59 @@ pub fn build(
         limits.check_total(total)?;
         check_channels(record, header, &format!("layer record {}", plan.index))?;
     }
-    let images: Vec<RgbaImage> = planned
+    for plan in tree.layers.iter().chain(&tree.groups) {
+        let record = &records[plan.index];
+        if let Some((w, h)) = record.mask.and_then(|m| m.mask.size()) {
+            limits.check_size("layer mask", u64::from(w), u64::from(h))?;
+            total += u64::from(w) * u64::from(h);
+            limits.check_total(total)?;
+        }
+    }
+    let images: Vec<(RgbaImage, Option<Mask>)> = tree
+        .layers
         .par_iter()
         .map(|plan| {
             let record = &records[plan.index];
             let context = format!("layer record {} ('{}')", plan.index, record.name);
-            decode_pixels(record, header, &context)
+            Ok((
+                decode_pixels(record, header, &context)?,
+                decode_mask(record, header, &context)?,
+            ))
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, PsdError>>()?;
 
     let mut doc = Document::new(header.width, header.height);
-    for (plan, image) in planned.iter().zip(images) {
+    let mut group_ids: Vec<LayerId> = Vec::with_capacity(tree.groups.len());
+    for plan in &tree.groups {
+        let record = &records[plan.index];
+        let context = format!("group record {} ('{}')", plan.index, record.name);
+        let mut group = Group::new(doc.allocate_id(), record.name.clone());
+        group.visible = plan.visible && !record.hidden;
+        group.opacity = plan.opacity * unit(record.opacity);
+        group.locked = record.locked;
+        group.collapsed = record.collapsed;
+        group.parent = plan.parent.map(|p| group_ids[p]);
+        group.mask = decode_mask(record, header, &context)?;
+        let key = record.section_key.unwrap_or(record.blend_key);
+        group.pass_through = &key == b"pass";
+        if !group.pass_through {
+            group.blend = blend_mode(key, &record.name);
+        }
+        group_ids.push(group.id);
+        doc.insert_group(group);
+    }
+    for (plan, (image, mask)) in tree.layers.iter().zip(images) {
         let record = &records[plan.index];
         let layer = doc.push_layer(record.name.clone(), image);
         layer.offset = Offset::new(record.left, record.top);
-        layer.visible = plan.visible;
-        layer.opacity = plan.opacity;
+        layer.visible = plan.visible && !record.hidden;
+        layer.opacity = plan.opacity * unit(record.opacity);
         layer.fill_opacity = unit(record.fill_opacity);
         layer.locked = record.locked;
-        layer.blend = blend_mode(record);
+        layer.blend = blend_mode(record.blend_key, &record.name);
+        layer.parent = plan.parent.map(|p| group_ids[p]);
+        layer.clipped = record.clipped;
+        layer.mask = mask;
         if layer.blend == BlendMode::HardMix && record.fill_opacity < u8::MAX {
             tracing::warn!(
                 "layer '{}': hard mix at reduced fill is drawn as reduced opacity; \
@@ -56,51 +190,63 @@ pub fn build(
             );
         }
     }
-    Ok(doc)
+    let before = doc.groups.len();
+    doc.prune_empty_groups();
+    let dropped = before - doc.groups.len();
+    doc.check_tree()
+        .map_err(|e| PsdError::corrupt(format!("layer groups: {e}")))?;
+    Ok((doc, dropped))
 }
 
-/// A pixel layer to create, with visibility and opacity inherited from its groups.
-pub struct Planned {
-    index: usize,
-    visible: bool,
-    opacity: f32,
-}
-
-/// Keeps the pixel records (bottom first) and folds group properties into them. Records are
-/// bottom-first and a group's folder record comes after its children, so we walk top-down:
-/// a folder opens a group, its divider closes it.
-pub fn flatten_groups(records: &[Record<'_>]) -> Vec<Planned> {
-    let mut groups: Vec<(bool, f32)> = Vec::new();
-    let mut planned = Vec::new();
-    for (index, record) in records.iter().enumerate().rev() {
-        let (parent_visible, parent_opacity) = groups.last().copied().unwrap_or((true, 1.0));
-        let visible = parent_visible && !record.hidden;
-        let opacity = parent_opacity * unit(record.opacity);
-        match record.kind {
-            Kind::Folder => groups.push((visible, opacity)),
-            Kind::Divider => {
-                if groups.pop().is_none() {
-                    tracing::warn!("group end marker (record {index}) without a group; ignored");
-                }
-            }
-            Kind::Pixels => planned.push(Planned {
-                index,
-                visible,
-                opacity,
-            }),
-        }
-    }
-    planned.reverse();
-    planned
-}
-
-fn blend_mode(record: &Record<'_>) -> BlendMode {
-    BlendMode::from_psd_key(record.blend_key).unwrap_or_else(|| {
-        let key = String::from_utf8_lossy(&record.blend_key);
+/// The record's user mask, decoded to 8 bits, or `None` when it has none (or its header
+/// names a channel the record lacks, which is logged: the layer is kept unmasked).
+fn decode_mask(
+    record: &Record<'_>,
+    header: &Header,
+    context: &str,
+) -> Result<Option<Mask>, PsdError> {
+    let Some(data) = record.mask else {
+        return Ok(None);
+    };
+    let Some((width, height)) = data.mask.size() else {
+        tracing::warn!("{context}: the layer mask's rectangle is inside out; mask ignored");
+        return Ok(None);
+    };
+    let Some(channel) = record.channels.iter().find(|c| c.id == data.channel) else {
         tracing::warn!(
-            "layer '{}': blend mode '{key}' is not supported; using Normal",
-            record.name
+            "{context}: no channel {} for its layer mask; mask ignored",
+            data.channel
         );
+        return Ok(None);
+    };
+    let (w, h) = (width as usize, height as usize);
+    let values = if w * h == 0 {
+        Vec::new()
+    } else {
+        let layout = header.layout();
+        let within = |e: PsdError| e.within(&format!("{context} mask channel {}", channel.id));
+        check_plausible(&channel.data, u64::from(width), u64::from(height), layout)
+            .map_err(within)?;
+        let stored = decode_layer_channel(channel.data.clone(), w, h, layout).map_err(within)?;
+        color::to_8bit(&stored, layout.depth, w, Plane::Alpha)
+    };
+    let pixels = GrayImage::from_raw(width, height, values)
+        .ok_or_else(|| PsdError::corrupt(format!("{context}: layer mask size")))?;
+    let mut mask = Mask::new(
+        pixels,
+        Offset::new(data.mask.left, data.mask.top),
+        data.mask.background,
+    );
+    mask.enabled = !data.mask.disabled;
+    mask.density = unit(data.mask.density);
+    mask.feather = data.mask.feather.clamp(0.0, 1000.0) as f32;
+    Ok(Some(mask))
+}
+
+fn blend_mode(key: [u8; 4], name: &str) -> BlendMode {
+    BlendMode::from_psd_key(key).unwrap_or_else(|| {
+        let key = String::from_utf8_lossy(&key);
+        tracing::warn!("layer '{name}': blend mode '{key}' is not supported; using Normal");
         BlendMode::Normal
     })
 }

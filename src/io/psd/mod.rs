@@ -15,14 +15,18 @@
 //! - Layers: name (`luni`, the Pascal name only as a fallback), visibility, opacity, fill
 //!   opacity (`iOpa`), blend mode (all 27 keys), signed offsets, per-layer transparency, and
 //!   edit lock (`lspf`).
-//! - Groups: our model has none, so the reader flattens them: a child is visible only if all
-//!   its ancestor groups are, and its opacity is multiplied by theirs. Group blend modes are
-//!   dropped.
+//! - Groups: section dividers (`lsct`/`lsdk`) both ways: name, visibility, opacity, blend
+//!   mode or pass-through, lock, collapsed state and mask. Empty groups, which the model
+//!   does not keep, are left out with a notice.
+//! - Masks: the user mask (channel -2, or -3 beside a vector mask) with its rectangle,
+//!   default colour, disabled flag, density and feather (`mask_data`); a vector mask is
+//!   drawn through the rasterised copy Photoshop stores, where there is one.
+//! - Clipping: the record's clipping byte, both ways.
 //! - The composite (Image Data) is written matted over white as Photoshop stores it; a flat
 //!   PSD (no layer records) is read as one layer from it, with the matte undone (unless it is
 //!   a straight composite as Krita writes, recognisable by non-white transparent pixels).
 //! - Channels: we write PackBits (raw where that is smaller) and read raw, PackBits, ZIP and
-//!   ZIP with prediction. User masks and spot channels are skipped.
+//!   ZIP with prediction. Spot channels are skipped.
 //! - PSB differs from PSD only in widths: `u64` lengths of the layer and mask section, the
 //!   layer info, channels and some tagged blocks (`bytes::has_long_length`), `u32` RLE row
 //!   counts.
@@ -35,10 +39,12 @@ mod channels;
 mod color;
 mod composite;
 mod layers;
+mod mask_data;
 pub mod packbits;
 mod reader;
 mod records;
 mod resources;
+mod write_records;
 mod writer;
 
 pub use composite::read_composite;

@@ -157,14 +157,27 @@ pub fn read_with_notices(
         .collect();
     let records = layer_records(sections.layers, header.large)?;
     notices.extend(unrendered_notice(&records));
-    let planned = layers::flatten_groups(&records);
-    if planned.is_empty() {
+    let tree = layers::plan_tree(&records);
+    if tree.is_empty() {
         let image = composite::decode(&header, sections.image_data, limits)?;
         return Ok((Document::from_flat("Background", image), notices));
     }
     // A layered file must still be whole: a cut-off composite means a damaged file.
     composite::verify(&header, sections.image_data, limits)?;
-    let doc = layers::build(&header, &records, &planned, limits)?;
+    let (doc, dropped) = layers::build(&header, &records, &tree, limits)?;
+    if tree.folded > 0 {
+        notices.push(Notice::new(format!(
+            "{} groups nested deeper than {} levels were merged into their members",
+            tree.folded,
+            layers::MAX_GROUP_DEPTH
+        )));
+    }
+    if dropped > 0 {
+        let noun = if dropped == 1 { "group" } else { "groups" };
+        notices.push(Notice::new(format!(
+            "{dropped} empty {noun} left out (a group needs at least one layer)"
+        )));
+    }
     Ok((doc, notices))
 }
 

@@ -7,6 +7,7 @@
 
 use super::PsdError;
 use super::bytes::{Cursor, padded};
+use super::mask_data::{self, MaskData};
 
 /// Smallest possible layer record: rectangle, channel count, blend signature and key,
 /// opacity, clipping, flags, filler and the extra-data length.
@@ -51,6 +52,15 @@ pub struct Record<'a> {
     pub hidden: bool,
     pub name: String,
     pub kind: Kind,
+    /// A group shown closed in Photoshop's panel (section type 2).
+    pub collapsed: bool,
+    /// The blend mode key a group's section divider block carries (`pass` for pass-through),
+    /// which wins over the record's own key.
+    pub section_key: Option<[u8; 4]>,
+    /// Clipped to the layer below (the record's clipping byte is 1).
+    pub clipped: bool,
+    /// The user mask's header, if the record has one.
+    pub mask: Option<MaskData>,
     pub locked: bool,
     /// What the record holds that we do not draw or keep, once per kind.
     pub unrendered: Vec<Unrendered>,
@@ -159,12 +169,13 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
     }
     let blend_key = c.tag("blend mode key")?;
     let opacity = c.u8("opacity")?;
-    let _clipping = c.u8("clipping")?;
+    let clipping = c.u8("clipping")?;
     let flags = c.u8("flags")?;
     let _filler = c.u8("filler")?;
     let extra_len = u64::from(c.u32("extra data length")?);
     let mut extra = c.section(extra_len, "the layer's extra data")?;
-    let extra = parse_extra(&mut extra, large)?;
+    let has_real_mask = channels.iter().any(|ch| ch.id == -3);
+    let extra = parse_extra(&mut extra, large, has_real_mask)?;
     Ok(Record {
         top,
         left,
@@ -177,6 +188,10 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
         hidden: flags & FLAG_HIDDEN != 0,
         name: extra.name,
         kind: extra.kind,
+        collapsed: extra.collapsed,
+        section_key: extra.section_key,
+        clipped: clipping != 0,
+        mask: extra.mask,
         locked: extra.locked,
         unrendered: extra.unrendered,
     })
@@ -186,14 +201,22 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
 struct Extra {
     name: String,
     kind: Kind,
+    collapsed: bool,
+    section_key: Option<[u8; 4]>,
+    mask: Option<MaskData>,
     locked: bool,
     fill_opacity: u8,
     unrendered: Vec<Unrendered>,
 }
 
-fn parse_extra(c: &mut Cursor<'_>, large: bool) -> Result<Extra, PsdError> {
+fn parse_extra(c: &mut Cursor<'_>, large: bool, has_real_mask: bool) -> Result<Extra, PsdError> {
     let mask_len = c.u32("layer mask data length")?;
-    c.skip(u64::from(mask_len), "layer mask data")?;
+    let mask_block = c.take(u64::from(mask_len), "layer mask data")?;
+    // A mask header we cannot read costs the mask, not the file (the layer stays).
+    let mask = mask_data::parse(mask_block, has_real_mask).unwrap_or_else(|e| {
+        tracing::warn!("unreadable layer mask header ({e}); the mask is ignored");
+        None
+    });
     let ranges_len = c.u32("blending ranges length")?;
     c.skip(u64::from(ranges_len), "blending ranges")?;
     let name_len = c.u8("name length")?;
@@ -203,6 +226,9 @@ fn parse_extra(c: &mut Cursor<'_>, large: bool) -> Result<Extra, PsdError> {
     let mut extra = Extra {
         name: decode_pascal(pascal),
         kind: Kind::Pixels,
+        collapsed: false,
+        section_key: None,
+        mask,
         locked: false,
         fill_opacity: u8::MAX,
         unrendered: Vec::new(),
@@ -269,11 +295,17 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
             }
         }
         b"lsct" | b"lsdk" => {
-            extra.kind = match data.u32("section divider type") {
+            let kind = data.u32("section divider type");
+            extra.kind = match kind {
                 Ok(1 | 2) => Kind::Folder,
                 Ok(3) => Kind::Divider,
                 _ => Kind::Pixels,
             };
+            extra.collapsed = matches!(kind, Ok(2));
+            // Optionally `8BIM` and the group's blend mode key follow.
+            if let (Ok(_), Ok(key)) = (data.tag("section signature"), data.tag("section key")) {
+                extra.section_key = Some(key);
+            }
         }
         b"iOpa" => {
             // One byte of fill opacity (Photoshop pads the block to 4).

@@ -9,26 +9,10 @@
 
 use std::io::Write;
 
-use rayon::prelude::*;
-
-use super::{MAX_SIDE, MAX_SIDE_PSB, PsdError, composite, packbits};
+use super::{MAX_SIDE, MAX_SIDE_PSB, PsdError, composite, packbits, write_records};
 use crate::io::LimitError;
-use crate::model::{BBox, Document, Layer};
+use crate::model::{BBox, Document, Layer, Mask};
 
-/// Channel ids in the order Photoshop writes them: transparency first, then R, G, B.
-const CHANNEL_IDS: [i16; 4] = [-1, 0, 1, 2];
-/// Where each of [`CHANNEL_IDS`] sits in an RGBA pixel.
-const RGBA_INDEX: [usize; 4] = [3, 0, 1, 2];
-/// Layer flags bit 3: "bit 4 is meaningful" (Photoshop 5+), always set.
-const FLAG_PS5: u8 = 0x08;
-/// Layer flags bit 1, called "visible" by the spec but meaning HIDDEN when set.
-const FLAG_HIDDEN: u8 = 0x02;
-/// `lspf` value for Photoshop's "lock all", our edit lock.
-const LOCK_ALL: u32 = 0x8000_0000;
-/// Longest Pascal name we write. `luni` carries the whole name anyway, and the `psd` crate
-/// (0.3.5, used by viewers) computes `length + 1` in a `u8`, which panics on 255 in debug
-/// builds.
-const MAX_PASCAL_NAME: usize = 254;
 /// Name written into the version-info resource.
 const APP_NAME: &str = "Strata";
 
@@ -46,7 +30,8 @@ impl Version {
     pub fn for_document(doc: &Document) -> Self {
         let sides = [doc.width, doc.height]
             .into_iter()
-            .chain(doc.layers.iter().flat_map(|l| [l.width(), l.height()]));
+            .chain(doc.layers.iter().flat_map(|l| [l.width(), l.height()]))
+            .chain(masks(doc).flat_map(|m| [m.pixels.width(), m.pixels.height()]));
         if sides.into_iter().any(|side| side > MAX_SIDE) {
             Self::Psb
         } else {
@@ -61,13 +46,13 @@ impl Version {
         }
     }
 
-    fn large(self) -> bool {
+    pub(super) fn large(self) -> bool {
         self == Self::Psb
     }
 
     /// A section or channel length in this version's width; PSD refuses what needs more
     /// than a `u32`.
-    fn length(self, len: usize, what: &'static str) -> Result<Vec<u8>, PsdError> {
+    pub(super) fn length(self, len: usize, what: &'static str) -> Result<Vec<u8>, PsdError> {
         match self {
             Self::Psb => Ok((len as u64).to_be_bytes().to_vec()),
             Self::Psd => u32::try_from(len)
@@ -88,13 +73,7 @@ pub fn write<W: Write>(doc: &Document, w: W) -> Result<(), PsdError> {
 /// side and more than 32767 layers, before writing anything.
 pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Result<(), PsdError> {
     check_document(doc, version)?;
-    let channels: Vec<[Vec<u8>; 4]> = doc
-        .layers
-        .par_iter()
-        .map(|layer| encode_layer_channels(layer, version))
-        .collect();
-    let layer_info = layer_info(doc, &channels, version)?;
-    drop(channels);
+    let layer_info = write_records::layer_info(doc, version)?;
     let info_len = version.length(layer_info.len(), "layer info")?;
     // Layer and mask section: the layer info, then an empty global layer mask info.
     let section_len = version.length(
@@ -126,8 +105,22 @@ fn check_document(doc: &Document, version: Version) -> Result<(), PsdError> {
     if width > max || height > max {
         return Err(PsdError::CanvasTooLarge { width, height });
     }
-    if doc.layers.len() > i16::MAX as usize {
-        return Err(PsdError::TooManyLayers(doc.layers.len()));
+    // A group takes two records: its folder and its end marker.
+    let records = doc.layers.len() + 2 * doc.groups.len();
+    if records > i16::MAX as usize {
+        return Err(PsdError::TooManyLayers(records));
+    }
+    for mask in masks(doc) {
+        let BBox { x0, y0, x1, y1 } = mask.bounds();
+        let (width, height) = (mask.pixels.width(), mask.pixels.height());
+        let fits = [x0, y0, x1, y1].iter().all(|&v| i32::try_from(v).is_ok());
+        if width > max || height > max || !fits {
+            return Err(PsdError::LayerTooLarge {
+                name: "a layer mask".to_owned(),
+                width,
+                height,
+            });
+        }
     }
     for layer in &doc.layers {
         let (width, height) = (layer.width(), layer.height());
@@ -149,6 +142,12 @@ fn check_document(doc: &Document, version: Version) -> Result<(), PsdError> {
         }
     }
     Ok(())
+}
+
+/// Every mask of the document's layers and groups.
+fn masks(doc: &Document) -> impl Iterator<Item = &Mask> {
+    let layers = doc.layers.iter().filter_map(|l| l.mask.as_ref());
+    layers.chain(doc.groups.iter().filter_map(|g| g.mask.as_ref()))
 }
 
 /// File header: signature, version (1 PSD, 2 PSB), reserved zeros, 4 channels (RGB +
@@ -207,124 +206,12 @@ fn image_resources() -> Vec<u8> {
 }
 
 /// A Photoshop Unicode string: `u32` count of UTF-16 code units, then UTF-16BE, no NUL.
-fn unicode_string(out: &mut Vec<u8>, text: &str) {
+pub(super) fn unicode_string(out: &mut Vec<u8>, text: &str) {
     let units: Vec<u16> = text.encode_utf16().collect();
     out.extend_from_slice(&(units.len() as u32).to_be_bytes());
     for unit in units {
         out.extend_from_slice(&unit.to_be_bytes());
     }
-}
-
-/// Layer info: negative layer count (the composite's 4th channel is its transparency),
-/// all records bottom-first, then all channel data in the same order, padded to 4.
-fn layer_info(
-    doc: &Document,
-    channels: &[[Vec<u8>; 4]],
-    version: Version,
-) -> Result<Vec<u8>, PsdError> {
-    let mut out = Vec::new();
-    let count =
-        i16::try_from(doc.layers.len()).map_err(|_| PsdError::TooManyLayers(doc.layers.len()))?;
-    out.extend_from_slice(&(-count).to_be_bytes());
-    for (layer, blobs) in doc.layers.iter().zip(channels) {
-        layer_record(&mut out, layer, blobs, version)?;
-    }
-    for blob in channels.iter().flatten() {
-        out.extend_from_slice(blob);
-    }
-    out.resize(out.len().next_multiple_of(4), 0);
-    Ok(out)
-}
-
-/// One layer record (Adobe: "Layer records").
-fn layer_record(
-    out: &mut Vec<u8>,
-    layer: &Layer,
-    blobs: &[Vec<u8>; 4],
-    version: Version,
-) -> Result<(), PsdError> {
-    let BBox {
-        x0: left,
-        y0: top,
-        x1: right,
-        y1: bottom,
-    } = layer.bounds();
-    for edge in [top, left, bottom, right] {
-        // check_document made sure every edge fits.
-        out.extend_from_slice(&(edge as i32).to_be_bytes());
-    }
-    out.extend_from_slice(&(CHANNEL_IDS.len() as u16).to_be_bytes());
-    for (id, blob) in CHANNEL_IDS.iter().zip(blobs) {
-        out.extend_from_slice(&id.to_be_bytes());
-        out.extend_from_slice(&version.length(blob.len(), "layer channel")?);
-    }
-    out.extend_from_slice(b"8BIM");
-    out.extend_from_slice(&layer.blend.psd_key());
-    out.push(layer.opacity_u8());
-    out.push(0); // clipping: base
-    out.push(FLAG_PS5 | if layer.visible { 0 } else { FLAG_HIDDEN });
-    out.push(0); // filler
-
-    let extra = extra_data(layer);
-    out.extend_from_slice(&(extra.len() as u32).to_be_bytes());
-    out.extend_from_slice(&extra);
-    Ok(())
-}
-
-/// The record's extra data: no mask, no blending ranges, the Pascal name, then `luni`
-/// (the real, Unicode name), `iOpa` when fill opacity is below 100 %, and `lspf` for locked
-/// layers.
-fn extra_data(layer: &Layer) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0u32.to_be_bytes()); // layer mask data
-    out.extend_from_slice(&0u32.to_be_bytes()); // layer blending ranges
-    pascal_name(&mut out, &layer.name);
-
-    let mut luni = Vec::new();
-    unicode_string(&mut luni, &layer.name);
-    tagged_block(&mut out, b"luni", &luni);
-    if layer.fill_opacity_u8() < u8::MAX {
-        tagged_block(&mut out, b"iOpa", &[layer.fill_opacity_u8()]);
-    }
-    if layer.locked {
-        tagged_block(&mut out, b"lspf", &LOCK_ALL.to_be_bytes());
-    }
-    out
-}
-
-/// The legacy Pascal name: UTF-8 (as GIMP writes it, which ImageMagick then shows right),
-/// cut on a character boundary, padded so that the length byte plus the text fill a
-/// multiple of 4. The format allows 255 bytes, but we stop at [`MAX_PASCAL_NAME`].
-fn pascal_name(out: &mut Vec<u8>, name: &str) {
-    let mut end = name.len().min(MAX_PASCAL_NAME);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    let start = out.len();
-    out.push(end as u8);
-    out.extend_from_slice(&name.as_bytes()[..end]);
-    out.resize(start + (1 + end).next_multiple_of(4), 0);
-}
-
-/// A layer tagged block; Photoshop pads the data to 4 and counts the padding in the length.
-fn tagged_block(out: &mut Vec<u8>, key: &[u8; 4], data: &[u8]) {
-    let padded = data.len().next_multiple_of(4);
-    out.extend_from_slice(b"8BIM");
-    out.extend_from_slice(key);
-    out.extend_from_slice(&(padded as u32).to_be_bytes());
-    out.extend_from_slice(data);
-    out.resize(out.len() + padded - data.len(), 0);
-}
-
-/// The four channel blobs of a layer, in [`CHANNEL_IDS`] order, each starting with its
-/// compression word.
-fn encode_layer_channels(layer: &Layer, version: Version) -> [Vec<u8>; 4] {
-    let (width, height) = (layer.width() as usize, layer.height() as usize);
-    let raw = layer.pixels.as_raw();
-    RGBA_INDEX.map(|index| {
-        let plane: Vec<u8> = raw.iter().skip(index).step_by(4).copied().collect();
-        encode_channel(&plane, width, height, version.large())
-    })
 }
 
 /// One channel: RLE (`1`, row counts, rows), or raw (`0`, bytes) when RLE would be larger
@@ -354,37 +241,6 @@ pub(super) fn encode_channel(plane: &[u8], width: usize, height: usize, large: b
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pascal_names_pad_to_four_and_cut_on_char_boundaries() {
-        let mut out = Vec::new();
-        pascal_name(&mut out, "Background");
-        assert_eq!(out, b"\x0aBackground\0");
-        out.clear();
-        pascal_name(&mut out, "abc");
-        assert_eq!(out, b"\x03abc");
-        out.clear();
-        pascal_name(&mut out, &"é".repeat(200)); // 400 bytes
-        assert_eq!((out[0], out.len()), (254, 256));
-        assert!(std::str::from_utf8(&out[1..255]).is_ok());
-        out.clear();
-        pascal_name(&mut out, &format!("x{}", "é".repeat(200))); // 401 bytes: 254 is mid-char
-        assert_eq!((out[0], out.len()), (253, 256));
-        assert!(std::str::from_utf8(&out[1..254]).is_ok());
-    }
-
-    #[test]
-    fn luni_counts_code_units_and_pads_with_counted_padding() {
-        let mut out = Vec::new();
-        let mut luni = Vec::new();
-        unicode_string(&mut luni, "a🎨"); // 1 + 2 code units
-        tagged_block(&mut out, b"luni", &luni);
-        assert_eq!(&out[..12], b"8BIMluni\0\0\0\x0c");
-        assert_eq!(
-            &out[12..],
-            [0, 0, 0, 3, 0, b'a', 0xD8, 0x3C, 0xDF, 0xA8, 0, 0]
-        );
-    }
 
     #[test]
     fn channels_fall_back_to_raw_when_rle_is_larger() {

@@ -1,0 +1,313 @@
+//! The layer info the writer emits: one record per layer, two per group (Photoshop's
+//! section dividers), each with its channel data, in the bottom-first order of the file.
+//!
+//! A group is written as Photoshop writes it: below its members an end marker named
+//! "</Layer group>" (section type 3), above them the folder record (type 1, or 2 when
+//! collapsed) with the group's name and properties, whose blend key is `pass` for a
+//! pass-through group. Both have an empty rectangle, so their channels hold nothing.
+
+use rayon::prelude::*;
+
+use super::PsdError;
+use super::mask_data::{self, MaskHeader};
+use super::writer::{Version, encode_channel, unicode_string};
+use crate::model::{BBox, Document, Group, Layer, Mask, Node};
+
+/// Layer flags bit 3: "bit 4 is meaningful" (Photoshop 5+), always set.
+const FLAG_PS5: u8 = 0x08;
+/// Layer flags bit 1, called "visible" by the spec but meaning HIDDEN when set.
+const FLAG_HIDDEN: u8 = 0x02;
+/// `lspf` value for Photoshop's "lock all", our edit lock.
+const LOCK_ALL: u32 = 0x8000_0000;
+/// Longest Pascal name we write. `luni` carries the whole name anyway, and the `psd` crate
+/// (0.3.5, used by viewers) computes `length + 1` in a `u8`, which panics on 255 in debug
+/// builds.
+const MAX_PASCAL_NAME: usize = 254;
+/// Channel ids in the order Photoshop writes them: transparency first, then R, G, B, and
+/// the user mask last.
+const CHANNEL_IDS: [i16; 4] = [-1, 0, 1, 2];
+/// Where each of [`CHANNEL_IDS`] sits in an RGBA pixel.
+const RGBA_INDEX: [usize; 4] = [3, 0, 1, 2];
+/// The name Photoshop gives a group's end marker.
+const GROUP_END_NAME: &str = "</Layer group>";
+
+/// One record to write, bottom-first.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    Layer(&'a Layer),
+    /// The end marker below a group's members.
+    GroupEnd,
+    /// The folder record above them.
+    GroupStart(&'a Group),
+}
+
+/// The records of `doc` in file order: a group's end marker, its members, its folder.
+fn entries(doc: &Document) -> Vec<Entry<'_>> {
+    fn walk<'a>(nodes: &[Node<'a>], out: &mut Vec<Entry<'a>>) {
+        for node in nodes {
+            match node {
+                Node::Layer(layer) => out.push(Entry::Layer(layer)),
+                Node::Group(group, children) => {
+                    out.push(Entry::GroupEnd);
+                    walk(children, out);
+                    out.push(Entry::GroupStart(group));
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(doc.layers.len() + 2 * doc.groups.len());
+    walk(&doc.tree(), &mut out);
+    out
+}
+
+/// Layer info: negative layer count (the composite's 4th channel is its transparency),
+/// all records bottom-first, then all channel data in the same order, padded to 4.
+pub fn layer_info(doc: &Document, version: Version) -> Result<Vec<u8>, PsdError> {
+    let entries = entries(doc);
+    let count = i16::try_from(entries.len()).map_err(|_| PsdError::TooManyLayers(entries.len()))?;
+    let channels: Vec<Vec<(i16, Vec<u8>)>> = entries
+        .par_iter()
+        .map(|entry| encode_channels(*entry, version.large()))
+        .collect();
+    let mut out = Vec::new();
+    out.extend_from_slice(&(-count).to_be_bytes());
+    for (entry, blobs) in entries.iter().zip(&channels) {
+        record(&mut out, &describe(*entry), blobs, version)?;
+    }
+    for (_, blob) in channels.iter().flatten() {
+        out.extend_from_slice(blob);
+    }
+    out.resize(out.len().next_multiple_of(4), 0);
+    Ok(out)
+}
+
+/// What one record says, whatever it stands for.
+struct Description<'a> {
+    bounds: BBox<i64>,
+    blend_key: [u8; 4],
+    opacity: u8,
+    fill_opacity: u8,
+    clipped: bool,
+    hidden: bool,
+    locked: bool,
+    name: &'a str,
+    /// Section type and blend key for the `lsct` block of a group's records.
+    section: Option<(u32, [u8; 4])>,
+    mask: Option<MaskHeader>,
+}
+
+fn describe(entry: Entry<'_>) -> Description<'_> {
+    let empty = BBox::new(0, 0, 0, 0);
+    match entry {
+        Entry::Layer(layer) => Description {
+            bounds: layer.bounds(),
+            blend_key: layer.blend.psd_key(),
+            opacity: layer.opacity_u8(),
+            fill_opacity: layer.fill_opacity_u8(),
+            clipped: layer.clipped,
+            hidden: !layer.visible,
+            locked: layer.locked,
+            name: &layer.name,
+            section: None,
+            mask: layer.mask.as_ref().map(mask_header),
+        },
+        Entry::GroupEnd => Description {
+            bounds: empty,
+            blend_key: *b"norm",
+            opacity: u8::MAX,
+            fill_opacity: u8::MAX,
+            clipped: false,
+            hidden: false,
+            locked: false,
+            name: GROUP_END_NAME,
+            section: Some((3, *b"norm")),
+            mask: None,
+        },
+        Entry::GroupStart(group) => {
+            let key = if group.pass_through {
+                *b"pass"
+            } else {
+                group.blend.psd_key()
+            };
+            Description {
+                bounds: empty,
+                blend_key: key,
+                opacity: group.opacity_u8(),
+                fill_opacity: u8::MAX,
+                clipped: false,
+                hidden: !group.visible,
+                locked: group.locked,
+                name: &group.name,
+                section: Some((if group.collapsed { 2 } else { 1 }, key)),
+                mask: group.mask.as_ref().map(mask_header),
+            }
+        }
+    }
+}
+
+fn mask_header(mask: &Mask) -> MaskHeader {
+    // check_document made sure every edge fits an i32.
+    let BBox { x0, y0, x1, y1 } = mask.bounds();
+    MaskHeader {
+        top: y0 as i32,
+        left: x0 as i32,
+        bottom: y1 as i32,
+        right: x1 as i32,
+        background: mask.background,
+        disabled: !mask.enabled,
+        density: crate::model::pixels::to_u8(mask.density),
+        feather: f64::from(mask.feather.max(0.0)),
+    }
+}
+
+/// The channel blobs of a record with their ids, each starting with its compression word.
+fn encode_channels(entry: Entry<'_>, large: bool) -> Vec<(i16, Vec<u8>)> {
+    let (pixels, mask) = match entry {
+        Entry::Layer(layer) => (Some(layer), layer.mask.as_ref()),
+        Entry::GroupEnd => (None, None),
+        Entry::GroupStart(group) => (None, group.mask.as_ref()),
+    };
+    let mut out: Vec<(i16, Vec<u8>)> = match pixels {
+        Some(layer) => {
+            let (width, height) = (layer.width() as usize, layer.height() as usize);
+            let raw = layer.pixels.as_raw();
+            CHANNEL_IDS
+                .iter()
+                .zip(RGBA_INDEX)
+                .map(|(&id, index)| {
+                    let plane: Vec<u8> = raw.iter().skip(index).step_by(4).copied().collect();
+                    (id, encode_channel(&plane, width, height, large))
+                })
+                .collect()
+        }
+        None => CHANNEL_IDS.iter().map(|&id| (id, vec![0, 0])).collect(),
+    };
+    if let Some(mask) = mask {
+        let (w, h) = (mask.pixels.width() as usize, mask.pixels.height() as usize);
+        out.push((-2, encode_channel(mask.pixels.as_raw(), w, h, large)));
+    }
+    out
+}
+
+/// One layer record (Adobe: "Layer records").
+fn record(
+    out: &mut Vec<u8>,
+    what: &Description<'_>,
+    blobs: &[(i16, Vec<u8>)],
+    version: Version,
+) -> Result<(), PsdError> {
+    let BBox { x0, y0, x1, y1 } = what.bounds;
+    for edge in [y0, x0, y1, x1] {
+        // check_document made sure every edge fits.
+        out.extend_from_slice(&(edge as i32).to_be_bytes());
+    }
+    out.extend_from_slice(&(blobs.len() as u16).to_be_bytes());
+    for (id, blob) in blobs {
+        out.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(&version.length(blob.len(), "layer channel")?);
+    }
+    out.extend_from_slice(b"8BIM");
+    out.extend_from_slice(&what.blend_key);
+    out.push(what.opacity);
+    out.push(u8::from(what.clipped)); // clipping: 0 base, 1 clipped to the layer below
+    out.push(FLAG_PS5 | if what.hidden { FLAG_HIDDEN } else { 0 });
+    out.push(0); // filler
+
+    let extra = extra_data(what);
+    out.extend_from_slice(&(extra.len() as u32).to_be_bytes());
+    out.extend_from_slice(&extra);
+    Ok(())
+}
+
+/// The record's extra data: the mask header (or none), no blending ranges, the Pascal name,
+/// then `luni` (the real, Unicode name), `lsct` for a group's records, `iOpa` when fill
+/// opacity is below 100 %, and `lspf` for locked layers.
+fn extra_data(what: &Description<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    match &what.mask {
+        Some(mask) => {
+            let block = mask_data::write(mask);
+            out.extend_from_slice(&(block.len() as u32).to_be_bytes());
+            out.extend_from_slice(&block);
+        }
+        None => out.extend_from_slice(&0u32.to_be_bytes()),
+    }
+    out.extend_from_slice(&0u32.to_be_bytes()); // layer blending ranges
+    pascal_name(&mut out, what.name);
+
+    let mut luni = Vec::new();
+    unicode_string(&mut luni, what.name);
+    tagged_block(&mut out, b"luni", &luni);
+    if let Some((kind, key)) = what.section {
+        let mut lsct = kind.to_be_bytes().to_vec();
+        lsct.extend_from_slice(b"8BIM");
+        lsct.extend_from_slice(&key);
+        tagged_block(&mut out, b"lsct", &lsct);
+    }
+    if what.fill_opacity < u8::MAX {
+        tagged_block(&mut out, b"iOpa", &[what.fill_opacity]);
+    }
+    if what.locked {
+        tagged_block(&mut out, b"lspf", &LOCK_ALL.to_be_bytes());
+    }
+    out
+}
+/// The legacy Pascal name: UTF-8 (as GIMP writes it, which ImageMagick then shows right),
+/// cut on a character boundary, padded so that the length byte plus the text fill a
+/// multiple of 4. The format allows 255 bytes, but we stop at [`MAX_PASCAL_NAME`].
+fn pascal_name(out: &mut Vec<u8>, name: &str) {
+    let mut end = name.len().min(MAX_PASCAL_NAME);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let start = out.len();
+    out.push(end as u8);
+    out.extend_from_slice(&name.as_bytes()[..end]);
+    out.resize(start + (1 + end).next_multiple_of(4), 0);
+}
+
+/// A layer tagged block; Photoshop pads the data to 4 and counts the padding in the length.
+fn tagged_block(out: &mut Vec<u8>, key: &[u8; 4], data: &[u8]) {
+    let padded = data.len().next_multiple_of(4);
+    out.extend_from_slice(b"8BIM");
+    out.extend_from_slice(key);
+    out.extend_from_slice(&(padded as u32).to_be_bytes());
+    out.extend_from_slice(data);
+    out.resize(out.len() + padded - data.len(), 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pascal_names_pad_to_four_and_cut_on_char_boundaries() {
+        let mut out = Vec::new();
+        pascal_name(&mut out, "Background");
+        assert_eq!(out, b"\x0aBackground\0");
+        out.clear();
+        pascal_name(&mut out, "abc");
+        assert_eq!(out, b"\x03abc");
+        out.clear();
+        pascal_name(&mut out, &"é".repeat(200)); // 400 bytes
+        assert_eq!((out[0], out.len()), (254, 256));
+        assert!(std::str::from_utf8(&out[1..255]).is_ok());
+        out.clear();
+        pascal_name(&mut out, &format!("x{}", "é".repeat(200))); // 401 bytes: 254 is mid-char
+        assert_eq!((out[0], out.len()), (253, 256));
+        assert!(std::str::from_utf8(&out[1..254]).is_ok());
+    }
+
+    #[test]
+    fn luni_counts_code_units_and_pads_with_counted_padding() {
+        let mut out = Vec::new();
+        let mut luni = Vec::new();
+        unicode_string(&mut luni, "a🎨"); // 1 + 2 code units
+        tagged_block(&mut out, b"luni", &luni);
+        assert_eq!(&out[..12], b"8BIMluni\0\0\0\x0c");
+        assert_eq!(
+            &out[12..],
+            [0, 0, 0, 3, 0, b'a', 0xD8, 0x3C, 0xDF, 0xA8, 0, 0]
+        );
+    }
+}
