@@ -1,141 +1,163 @@
 //! The reference compositor: the slow, obviously-correct path every other one is tested against.
 //!
 //! Files store straight alpha; blending happens on premultiplied `f32` values with the W3C
-//! compositing formula
-//!
-//! ```text
-//! co = cs·(1 − ab) + cb·(1 − as) + as·ab·B(Cb, Cs)      (cs, cb premultiplied; Cs, Cb straight)
-//! ao = as + ab·(1 − as)
-//! ```
-//!
-//! where `as` already includes the layer opacity and fill opacity. The canvas starts fully transparent. Rows are
-//! independent, so they are composited in parallel and only one `f32` row per thread is held.
+//! compositing formula (see [`blend_straight`]). The layer tree is first turned into a
+//! [`render_plan`](super::render_plan) — the same program the GPU runs — and that program is
+//! run one canvas row at a time: rows are independent (feathered masks are blurred once,
+//! before), so they are composited in parallel, each thread holding one `f32` row per
+//! canvas of the plan's stack.
 
 use rayon::prelude::*;
 
-use super::blend_math::dissolve_threshold;
+pub use super::blend_pixel::{blend_pixel, blend_pixel_at, blend_straight};
+use super::blend_pixel::{blend_atop, merge_canvas};
 use super::pixels::{Premul, unit, unpremultiply};
-use super::{BBox, BlendMode, Document, Layer, RgbaImage};
+use super::render_plan::{Step, flat_plan, render_plan, stack_depth};
+use super::{BBox, BlendMode, Coverage, Document, Layer, Mask, RgbaImage};
 
-/// Flattens every visible layer of `doc` onto a transparent canvas of the document's size.
+/// Flattens every visible layer of `doc`, with its groups, masks and clipping, onto a
+/// transparent canvas of the document's size.
 pub fn composite(doc: &Document) -> RgbaImage {
     let mut out = RgbaImage::new(doc.width, doc.height);
-    composite_into(&doc.layers, &mut out);
+    Program::new(render_plan(doc)).run(&mut out, (0, 0));
     out
 }
 
-/// Flattens `layers` (bottom first) onto a transparent canvas the size of `out`,
-/// writing straight-alpha 8-bit pixels.
+/// Flattens `layers` (bottom first, taken as one flat stack: groups ignored, masks and
+/// clipping applied) onto a transparent canvas the size of `out`, writing straight-alpha
+/// 8-bit pixels.
 pub fn composite_into(layers: &[Layer], out: &mut RgbaImage) {
-    let width = out.width() as usize;
-    if width == 0 {
-        return;
-    }
-    let visible: Vec<&Layer> = layers
-        .iter()
-        .filter(|l| l.visible && l.opacity > 0.0)
-        .collect();
-    out.par_chunks_mut(width * 4).enumerate().for_each_init(
-        || vec![[0.0f32; 4]; width],
-        |acc, (y, row)| {
-            acc.fill([0.0; 4]);
-            for layer in &visible {
-                blend_layer_row(acc, layer, y as i64);
-            }
-            for (px, value) in row.chunks_exact_mut(4).zip(acc.iter()) {
-                px.copy_from_slice(&unpremultiply(*value));
-            }
-        },
-    );
+    Program::new(flat_plan(layers)).run(out, (0, 0));
 }
 
-/// Blends canvas row `y` of `layer` into `acc` (premultiplied, one entry per canvas column).
-fn blend_layer_row(acc: &mut [Premul], layer: &Layer, y: i64) {
+/// The composited colour of `doc` (straight alpha) at canvas point (`x`, `y`).
+pub(crate) fn composite_pixel(doc: &Document, x: i64, y: i64) -> [u8; 4] {
+    let program = Program::new(render_plan(doc));
+    let mut stack = vec![vec![[0.0f32; 4]; 1]; program.depth];
+    program.run_row(&mut stack, x, y);
+    unpremultiply(stack[0][0])
+}
+
+/// A render plan with its masks made ready (feathered once, not per row).
+struct Program<'a> {
+    steps: Vec<Step<'a>>,
+    coverage: Vec<Option<Coverage>>,
+    depth: usize,
+}
+
+impl<'a> Program<'a> {
+    fn new(steps: Vec<Step<'a>>) -> Self {
+        let coverage = steps
+            .iter()
+            .map(|step| match step {
+                Step::Draw { layer, .. } => layer.mask.as_ref().and_then(Mask::coverage),
+                Step::End(merge) => merge.mask.and_then(Mask::coverage),
+                Step::Begin { .. } => None,
+            })
+            .collect();
+        let depth = stack_depth(&steps);
+        Self {
+            steps,
+            coverage,
+            depth,
+        }
+    }
+
+    /// Composites into `out`, whose top-left pixel is canvas point `origin`.
+    fn run(&self, out: &mut RgbaImage, origin: (i64, i64)) {
+        let width = out.width() as usize;
+        if width == 0 {
+            return;
+        }
+        out.par_chunks_mut(width * 4).enumerate().for_each_init(
+            || vec![vec![[0.0f32; 4]; width]; self.depth],
+            |stack, (y, row)| {
+                self.run_row(stack, origin.0, origin.1 + y as i64);
+                for (px, value) in row.chunks_exact_mut(4).zip(stack[0].iter()) {
+                    px.copy_from_slice(&unpremultiply(*value));
+                }
+            },
+        );
+    }
+
+    /// Runs the program over canvas row `y`, columns `x0..x0 + stack[0].len()`, leaving the
+    /// result in `stack[0]`.
+    fn run_row(&self, stack: &mut [Vec<Premul>], x0: i64, y: i64) {
+        let mut top = 0;
+        stack[0].fill([0.0; 4]);
+        for (step, coverage) in self.steps.iter().zip(&self.coverage) {
+            match *step {
+                Step::Begin { backdrop } => {
+                    top += 1;
+                    let (below, above) = stack.split_at_mut(top);
+                    if backdrop {
+                        above[0].copy_from_slice(&below[top - 1]);
+                    } else {
+                        above[0].fill([0.0; 4]);
+                    }
+                }
+                Step::Draw {
+                    layer,
+                    blend,
+                    opacity,
+                    clip,
+                } => {
+                    let how = DrawParams {
+                        blend,
+                        opacity,
+                        fill: layer.fill_opacity,
+                        clip,
+                        coverage: coverage.as_ref(),
+                    };
+                    draw_row(&mut stack[top], x0, y, layer, &how);
+                }
+                Step::End(merge) => {
+                    if top == 0 {
+                        continue; // an unbalanced plan; render_plan never makes one
+                    }
+                    let (below, above) = stack.split_at_mut(top);
+                    let dst = &mut below[top - 1];
+                    for ((d, s), x) in dst.iter_mut().zip(above[0].iter()).zip(x0..) {
+                        let mask = coverage.as_ref().map_or(1.0, |c| c.at(x, y));
+                        *d = merge_canvas(*d, *s, merge.opacity * mask, merge.blend, (x, y));
+                    }
+                    top -= 1;
+                }
+            }
+        }
+    }
+}
+
+/// How one layer is drawn: a [`Step::Draw`] with its mask made ready.
+struct DrawParams<'c> {
+    blend: BlendMode,
+    opacity: f32,
+    fill: f32,
+    clip: bool,
+    coverage: Option<&'c Coverage>,
+}
+
+/// Blends canvas row `y` of `layer` into `acc` (premultiplied, one entry per canvas column
+/// from `x0`).
+fn draw_row(acc: &mut [Premul], x0: i64, y: i64, layer: &Layer, how: &DrawParams<'_>) {
     let bounds = layer.bounds();
-    let row = BBox::new(0, y, acc.len() as i64, y + 1).intersect(bounds);
+    let row = BBox::new(x0, y, x0 + acc.len() as i64, y + 1).intersect(bounds);
     if row.is_empty() {
         return;
     }
-    let (x0, x1) = (row.x0, row.x1);
     let row_in_layer = (y - bounds.y0) as usize;
     let layer_width = layer.width() as usize;
-    let row_start = (row_in_layer * layer_width + (x0 - bounds.x0) as usize) * 4;
-    let row_end = row_start + (x1 - x0) as usize * 4;
+    let row_start = (row_in_layer * layer_width + (row.x0 - bounds.x0) as usize) * 4;
+    let row_end = row_start + (row.x1 - row.x0) as usize * 4;
     let src_row = &layer.pixels.as_raw()[row_start..row_end];
-    let dst = &mut acc[x0 as usize..x1 as usize];
-    for ((d, s), x) in dst.iter_mut().zip(src_row.chunks_exact(4)).zip(x0..) {
-        let src = [s[0], s[1], s[2], s[3]];
-        *d = blend_pixel_at(
-            *d,
-            src,
-            (layer.opacity, layer.fill_opacity),
-            layer.blend,
-            (x, y),
-        );
+    let dst = &mut acc[(row.x0 - x0) as usize..(row.x1 - x0) as usize];
+    let blend = if how.clip { blend_atop } else { blend_straight };
+    for ((d, s), x) in dst.iter_mut().zip(src_row.chunks_exact(4)).zip(row.x0..) {
+        let mask = how.coverage.map_or(1.0, |c| c.at(x, y));
+        let cs = [unit(s[0]), unit(s[1]), unit(s[2])];
+        let alpha = unit(s[3]) * how.opacity * mask;
+        *d = blend(*d, cs, alpha, how.fill, how.blend, (x, y));
     }
-}
-
-/// Composites one straight-alpha source pixel with layer `opacity` over the premultiplied
-/// backdrop `below`, using `mode`. Dissolve depends on where the pixel is: this is
-/// [`blend_pixel_at`] at the canvas origin and full fill, for callers that blend other modes.
-#[inline]
-pub fn blend_pixel(below: Premul, src: [u8; 4], opacity: f32, mode: BlendMode) -> Premul {
-    blend_pixel_at(below, src, (opacity, 1.0), mode, (0, 0))
-}
-
-/// [`blend_pixel`] with the layer's `(opacity, fill opacity)`, for the pixel at canvas point
-/// `at` (which only dissolve looks at).
-///
-/// Fill multiplies with opacity, except in the modes with a [`BlendMode::fill_neutral`]
-/// colour `N`: there, with `α` the pixel's alpha times opacity and `φ` the fill,
-///
-/// ```text
-/// co = α·φ·(1 − ab)·Cs + α·ab·B(Cb, N + φ·(Cs − N)) + (1 − α)·cb
-/// ao = α·φ + ab·(1 − α·φ)
-/// ```
-#[inline]
-pub fn blend_pixel_at(
-    below: Premul,
-    src: [u8; 4],
-    (opacity, fill): (f32, f32),
-    mode: BlendMode,
-    at: (i64, i64),
-) -> Premul {
-    let alpha = unit(src[3]) * opacity;
-    if alpha <= 0.0 {
-        return below;
-    }
-    let a_s = alpha * fill;
-    if mode == BlendMode::Dissolve {
-        // Shown pixels are the layer's colour at full alpha; the others leave the backdrop.
-        if a_s <= dissolve_threshold(at.0, at.1) {
-            return below;
-        }
-        return [unit(src[0]), unit(src[1]), unit(src[2]), 1.0];
-    }
-    let a_b = below[3];
-    let cs = [unit(src[0]), unit(src[1]), unit(src[2])];
-    // Where the layer meets the backdrop: the colour the blend function sees, and at what
-    // alpha its result covers the backdrop.
-    let (blend_src, blend_alpha) = match mode.fill_neutral() {
-        Some(neutral) if fill < 1.0 => (cs.map(|c| neutral + fill * (c - neutral)), alpha),
-        _ => (cs, a_s),
-    };
-    let blended = if mode == BlendMode::Normal || a_b <= 0.0 {
-        blend_src
-    } else {
-        mode.blend_rgb([below[0] / a_b, below[1] / a_b, below[2] / a_b], blend_src)
-    };
-    let mut out = [0.0; 4];
-    for c in 0..3 {
-        // The layer over transparency, the blend over the backdrop, the backdrop showing
-        // through.
-        out[c] = a_s * (1.0 - a_b) * cs[c]
-            + blend_alpha * a_b * blended[c]
-            + below[c] * (1.0 - blend_alpha);
-    }
-    out[3] = a_s + a_b * (1.0 - a_s);
-    out
 }
 
 #[cfg(test)]

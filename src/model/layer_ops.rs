@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use super::composite_cpu::{blend_pixel_at, composite_into};
-use super::pixels::{Premul, unpremultiply};
-use super::{BlendMode, Document, Layer, LayerId, Offset, RgbaImage};
+use super::composite_cpu::{composite_into, composite_pixel};
+use super::{BlendMode, Document, Layer, LayerId, Mask, Offset, RgbaImage};
 
 /// Alpha at or above which a pixel counts as "opaque" for click-to-select. Photoshop's
 /// auto-select ignores nearly invisible fringes (soft matte edges, faint shadows), so do we.
@@ -19,8 +18,8 @@ pub enum MergeError {
     /// No layer has this id.
     #[error("the layer no longer exists")]
     NoSuchLayer,
-    /// The layer is the bottom of the stack: there is nothing to merge into.
-    #[error("\"{0}\" is the bottom layer; there is no layer below to merge into")]
+    /// The layer is the bottom of the stack or of its group: there is nothing to merge into.
+    #[error("\"{0}\" is the bottom layer of its stack; there is no layer below to merge into")]
     NothingBelow(String),
     /// One of the two layers is locked.
     #[error("\"{0}\" is locked")]
@@ -74,6 +73,9 @@ impl Document {
             return Err(MergeError::NothingBelow(upper.name.clone()));
         }
         let lower = &self.layers[index - 1];
+        if lower.parent != upper.parent {
+            return Err(MergeError::NothingBelow(upper.name.clone()));
+        }
         for layer in [upper, lower] {
             if layer.locked {
                 return Err(MergeError::Locked(layer.name.clone()));
@@ -88,20 +90,30 @@ impl Document {
         // Composite both into a canvas the size of their union, each shifted so the union's
         // corner is the origin. The lower layer blends normally here: its own blend mode
         // applies to the merged result against whatever lies below.
+        // Masks move with them and are baked in; the upper layer clips to the lower only
+        // when the lower is its base (two layers clipped to one base merge as plain layers).
         let shift = |layer: &Layer, blend: BlendMode| {
             let mut layer = layer.clone();
             layer.visible = true;
             layer.blend = blend;
-            layer.offset = Offset {
-                x: (i64::from(layer.offset.x) - left) as i32,
-                y: (i64::from(layer.offset.y) - top) as i32,
+            let to_union = |o: Offset| Offset {
+                x: (i64::from(o.x) - left) as i32,
+                y: (i64::from(o.y) - top) as i32,
             };
+            layer.offset = to_union(layer.offset);
+            if let Some(mask) = layer.mask.as_mut() {
+                mask.offset = to_union(mask.offset);
+            }
             layer
         };
         let stack = [
-            shift(lower, BlendMode::Normal),
+            Layer {
+                clipped: false,
+                ..shift(lower, BlendMode::Normal)
+            },
             Layer {
                 visible: upper.visible,
+                clipped: upper.clipped && !lower.clipped,
                 ..shift(upper, upper.blend)
             },
         ];
@@ -117,6 +129,7 @@ impl Document {
         };
         merged.opacity = 1.0;
         merged.fill_opacity = 1.0;
+        merged.mask = None;
         Ok(lower_id)
     }
 
@@ -126,10 +139,16 @@ impl Document {
         self.layers
             .iter()
             .rev()
-            .filter(|l| l.visible)
+            .filter(|l| self.is_shown(l.id))
             .find(|l| {
+                let mask = l
+                    .mask
+                    .as_ref()
+                    .filter(|m| m.enabled)
+                    .and_then(Mask::coverage)
+                    .map_or(1.0, |c| c.at(x, y));
                 pixel_of(l, x, y).is_some_and(|p| {
-                    f32::from(p[3]) * l.opacity * l.fill_opacity
+                    f32::from(p[3]) * l.opacity * l.fill_opacity * mask
                         >= f32::from(SELECT_ALPHA_THRESHOLD)
                 })
             })
@@ -142,14 +161,7 @@ impl Document {
         if x < 0 || y < 0 || x >= i64::from(self.width) || y >= i64::from(self.height) {
             return None;
         }
-        let mut acc: Premul = [0.0; 4];
-        for layer in self.layers.iter().filter(|l| l.visible && l.opacity > 0.0) {
-            if let Some(p) = pixel_of(layer, x, y) {
-                let opacities = (layer.opacity, layer.fill_opacity);
-                acc = blend_pixel_at(acc, p, opacities, layer.blend, (x, y));
-            }
-        }
-        Some(unpremultiply(acc))
+        Some(composite_pixel(self, x, y))
     }
 
     /// "Layer N" with the smallest N ≥ 1 that no layer is called.

@@ -6,15 +6,19 @@
 //! compositing path is tested against [`composite_cpu`].
 
 mod blend;
+mod blend_pixel;
 pub mod blend_math;
 pub mod composite_cpu;
 mod document;
 mod group;
+#[cfg(test)]
+mod composite_tree_tests;
 mod history;
 mod layer;
 mod layer_ops;
 mod mask;
 pub mod pixels;
+pub mod render_plan;
 pub mod tree;
 
 pub use blend::BlendMode;
