@@ -402,6 +402,18 @@ fn tree_cases() -> Vec<(&'static str, Document)> {
     cases
 }
 
+/// `doc` without its groups, masks and clipping.
+fn flattened(doc: &Document) -> Document {
+    let mut flat = doc.clone();
+    flat.groups.clear();
+    for layer in &mut flat.layers {
+        layer.parent = None;
+        layer.mask = None;
+        layer.clipped = false;
+    }
+    flat
+}
+
 /// The view path's composite at 1:1 (viewport a little larger than the document, shifted
 /// by whole pixels) against the reference.
 fn view_diff(gpu: &mut Compositor, doc: &Document) -> u8 {
@@ -444,6 +456,12 @@ fn groups_masks_and_clipping_match_the_cpu_reference() {
     // 24-pixel tiles: group canvases, masks and dissolve must follow canvas pixels.
     let mut tiled = Compositor::new(device, queue).with_max_tile_side(24);
     for (name, doc) in tree_cases() {
+        // Each case must depend on its tree: drawn as a flat stack it would look otherwise.
+        assert_ne!(
+            composite(&doc),
+            composite(&flattened(&doc)),
+            "{name}: a flat case"
+        );
         gpu.render(&doc).expect("render");
         let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
         assert!(diff <= 1, "{name}: full path differs by {diff}/255");

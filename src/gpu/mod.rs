@@ -7,6 +7,9 @@
 //! Two paths: [`Compositor::render`] composites the whole document at full resolution
 //! (export, `strata flatten --gpu`); [`Compositor::render_view`] composites only what a
 //! zoomed and panned view shows, at screen resolution (the editor's canvas, see `view.rs`).
+//! Both run the document's render plan ([`crate::model::render_plan`]): a document with
+//! groups, masks or clipping is composited on a stack of canvas textures (`plan_draw.rs`),
+//! one without them on the original, batched paths.
 
 mod compositor;
 mod context;
@@ -16,6 +19,7 @@ mod mask_textures;
 mod mips;
 mod pipelines;
 mod plan_draw;
+mod plan_pipelines;
 mod readback;
 pub use readback::read_texture_rgba8;
 pub mod tiles;

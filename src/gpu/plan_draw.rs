@@ -19,102 +19,14 @@ use super::compositor::{
     CLEAR, Compositor, begin_pass, canvas_texture, copy_region, visible_layers,
 };
 use super::mask_textures::MaskTextures;
-use super::pipelines::{self, DrawUniform};
+use super::pipelines::DrawUniform;
+use super::plan_pipelines::{MERGE_PASS_THROUGH, PlanPipelines, PlanUniform};
 use super::tiles::Rect;
 use super::uniforms;
 use super::view::ViewState;
 use super::view_draw::{ViewDraw, view_uniform};
 use crate::model::render_plan::{Step, stack_depth};
 use crate::model::{BlendMode, Document, Layer, Mask};
-
-/// Per-draw plan uniforms, laid out as `struct Plan` in `shaders/plan.wgsl` (64 bytes).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct PlanUniform {
-    map_origin: [f32; 2],
-    map_zoom: f32,
-    clip: u32,
-    mask_origin: [i32; 2],
-    mask_size: [i32; 2],
-    mask_background: f32,
-    mask_density: f32,
-    has_mask: u32,
-    strength: f32,
-    merge_mode: u32,
-    _pad: [u32; 3],
-}
-
-const _: () = assert!(std::mem::size_of::<PlanUniform>() == 64);
-
-/// `merge_mode` of a pass-through merge (`MERGE_PASS_THROUGH` in `plan.wgsl`).
-const MERGE_PASS_THROUGH: u32 = u32::MAX;
-
-/// The plan pipelines, built the first time a document needs them.
-struct PlanPipelines {
-    /// A layer chunk of the full path: bindings 0 (draw), 1 (layer), 2 (backdrop copy),
-    /// 4 (mask), 5 (plan).
-    layer: wgpu::RenderPipeline,
-    layer_layout: wgpu::BindGroupLayout,
-    /// A group canvas into the one below: 1 (canvas), 2 (copy below), 4 (mask), 5 (plan).
-    merge: wgpu::RenderPipeline,
-    merge_layout: wgpu::BindGroupLayout,
-    /// A layer chunk of the view path: as `layer`, with the view uniforms at 3 for 0.
-    view: wgpu::RenderPipeline,
-    view_layout: wgpu::BindGroupLayout,
-}
-
-impl PlanPipelines {
-    fn new(device: &wgpu::Device, canvas_format: wgpu::TextureFormat) -> Self {
-        let plan_size = std::mem::size_of::<PlanUniform>();
-        let layout = |label: &str, mut entries: Vec<wgpu::BindGroupLayoutEntry>| {
-            entries.push(pipelines::texture_entry(4));
-            entries.push(pipelines::uniform_entry(5, plan_size, true));
-            device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some(label),
-                entries: &entries,
-            })
-        };
-        let textures = || vec![pipelines::texture_entry(1), pipelines::texture_entry(2)];
-        let with_uniform = |binding: u32, size: usize| {
-            let mut entries = textures();
-            entries.push(pipelines::uniform_entry(binding, size, true));
-            entries
-        };
-        let layer_layout = layout(
-            "strata plan layer",
-            with_uniform(0, std::mem::size_of::<DrawUniform>()),
-        );
-        let merge_layout = layout("strata plan merge", textures());
-        let view_layout = layout(
-            "strata plan view layer",
-            with_uniform(3, std::mem::size_of::<ViewDraw>()),
-        );
-        let composite = include_str!("../../shaders/composite.wgsl");
-        let plan = include_str!("../../shaders/plan.wgsl");
-        let full = pipelines::shader_module(device, "plan.wgsl", &[composite, plan].join("\n"));
-        let view_source = [
-            composite,
-            include_str!("../../shaders/view_composite.wgsl"),
-            plan,
-            include_str!("../../shaders/plan_view.wgsl"),
-        ]
-        .join("\n");
-        let view = pipelines::shader_module(device, "plan_view.wgsl", &view_source);
-        // Every plan draw replaces the pixels it covers: the shaders read the backdrop.
-        let build =
-            |layout: &wgpu::BindGroupLayout, module: &wgpu::ShaderModule, entries: (&str, &str)| {
-                pipelines::pipeline(device, layout, module, entries, canvas_format, None)
-            };
-        Self {
-            layer: build(&layer_layout, &full, ("vs_rect", "fs_plan_layer")),
-            merge: build(&merge_layout, &full, ("vs_plan_full", "fs_plan_merge")),
-            view: build(&view_layout, &view, ("vs_view", "fs_plan_view_layer")),
-            layer_layout,
-            merge_layout,
-            view_layout,
-        }
-    }
-}
 
 /// A canvas texture of the stack and its view.
 type Canvas = (wgpu::Texture, wgpu::TextureView);
