@@ -414,22 +414,29 @@ fn flattened(doc: &Document) -> Document {
     flat
 }
 
-/// The view path's composite at 1:1 (viewport a little larger than the document, shifted
-/// by whole pixels) against the reference.
-fn view_diff(gpu: &mut Compositor, doc: &Document) -> u8 {
-    let (w, h) = (doc.width + 6, doc.height + 4);
+/// The view path's composite of `doc` in a `size` viewport with document pixel (0, 0) at
+/// `origin` and `zoom` (≥ 1) screen pixels per document pixel, against the reference pixel
+/// under each screen pixel's centre; returns the largest difference.
+fn view_diff(
+    gpu: &mut Compositor,
+    doc: &Document,
+    size: (u32, u32),
+    origin: [f32; 2],
+    zoom: f32,
+) -> u8 {
     let view = ViewTransform {
-        viewport_size: [w as f32, h as f32],
-        origin: [3.0, 2.0],
-        zoom: 1.0,
+        viewport_size: [size.0 as f32, size.1 as f32],
+        origin,
+        zoom,
         checker_size: 8.0,
     };
     gpu.render_view(doc, &view).expect("render view");
     let screen = gpu.read_view_rgba().expect("read view");
     let reference = composite(doc);
+    let cell = |x: u32, o: f32| ((x as f32 + 0.5 - o) / zoom).floor() as i64;
     let mut worst = 0;
     for (x, y, shown) in screen.enumerate_pixels() {
-        let (cx, cy) = (i64::from(x) - 3, i64::from(y) - 2);
+        let (cx, cy) = (cell(x, origin[0]), cell(y, origin[1]));
         let inside =
             (0..i64::from(doc.width)).contains(&cx) && (0..i64::from(doc.height)).contains(&cy);
         let wanted = if inside {
@@ -468,8 +475,13 @@ fn groups_masks_and_clipping_match_the_cpu_reference() {
         tiled.render(&doc).expect("tiled render");
         let diff = max_diff(&tiled.read_rgba().expect("read"), &composite(&doc));
         assert!(diff <= 1, "{name}: tiled full path differs by {diff}/255");
-        let diff = view_diff(&mut gpu, &doc);
+        // 1:1, shifted by whole pixels in a larger viewport; then enlarged and panned, where
+        // masks and dissolve must follow the document pixel under each screen pixel.
+        let size = (doc.width + 6, doc.height + 4);
+        let diff = view_diff(&mut gpu, &doc, size, [3.0, 2.0], 1.0);
         assert!(diff <= 1, "{name}: view path differs by {diff}/255");
+        let diff = view_diff(&mut gpu, &doc, (70, 50), [-17.0, -9.0], 2.0);
+        assert!(diff <= 1, "{name}: view path at 2x differs by {diff}/255");
     }
 }
 
