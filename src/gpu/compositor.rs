@@ -159,8 +159,7 @@ impl Compositor {
         self.drag = None;
         let plan = render_plan(doc);
         let Some(visible) = flat_layers(doc, &plan) else {
-            self.render_plan_tiles(&plan);
-            return Ok(());
+            return self.render_plan_tiles(&plan);
         };
         let mut encoder = self.encoder("strata composite");
         for tile in 0..self.tiles.len() {

@@ -15,6 +15,7 @@
 //! Masks are R8 textures of their coverage ([`super::mask_textures`]). A mask larger than
 //! the device's texture limit is not applied (a known limitation).
 
+use super::GpuError;
 use super::compositor::{
     CLEAR, Compositor, begin_pass, canvas_texture, copy_region, visible_layers,
 };
@@ -127,43 +128,55 @@ fn grow_stack(
 }
 
 impl Compositor {
-    /// Uploads the plan's masks and builds the plan pipelines once.
-    fn prepare_plan(&mut self, plan: &[Step<'_>]) {
+    /// Uploads the plan's masks, builds the plan pipelines once and grows the canvas
+    /// stacks to the plan's depth: the view's when `view_size` is given, else every tile's.
+    /// Returns how many canvases the plan needs above the surface's own.
+    fn prepare_plan(
+        &mut self,
+        plan: &[Step<'_>],
+        view_size: Option<(u32, u32)>,
+    ) -> Result<usize, GpuError> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let masks = plan_masks(plan);
         self.plan.masks.sync(&self.device, &self.queue, &masks);
+        let format = self.pipelines.canvas_format;
         if self.plan.pipelines.is_none() {
-            let pipelines = PlanPipelines::new(&self.device, self.pipelines.canvas_format);
-            self.plan.pipelines = Some(pipelines);
+            self.plan.pipelines = Some(PlanPipelines::new(&self.device, format));
         }
+        let extra = stack_depth(plan) - 1;
+        match view_size {
+            Some(size) => grow_stack(&self.device, format, &mut self.plan.view_stack, size, extra),
+            None => {
+                let stacks = &mut self.plan.tile_stacks;
+                stacks.resize_with(self.tiles.len(), Vec::new);
+                for (stack, tile) in stacks.iter_mut().zip(&self.tiles) {
+                    let size = (tile.rect.width, tile.rect.height);
+                    grow_stack(&self.device, format, stack, size, extra);
+                }
+            }
+        }
+        if let Some(error) = pollster::block_on(scope.pop()) {
+            // Deep plans on huge canvases: give the memory back rather than keep a part.
+            self.plan.tile_stacks.clear();
+            self.plan.view_stack.clear();
+            return Err(GpuError::OutOfMemory(error.to_string()));
+        }
+        Ok(extra)
     }
 
     /// Runs `plan` on every canvas tile (the full-resolution path).
-    pub(super) fn render_plan_tiles(&mut self, plan: &[Step<'_>]) {
-        self.prepare_plan(plan);
-        let extra = stack_depth(plan) - 1;
-        self.plan
-            .tile_stacks
-            .resize_with(self.tiles.len(), Vec::new);
+    pub(super) fn render_plan_tiles(&mut self, plan: &[Step<'_>]) -> Result<(), GpuError> {
+        let extra = self.prepare_plan(plan, None)?;
         let mut encoder = self.encoder("strata plan composite");
         for tile in 0..self.tiles.len() {
-            let rect = self.tiles[tile].rect;
-            let stack = &mut self.plan.tile_stacks[tile];
-            let format = self.pipelines.canvas_format;
-            grow_stack(
-                &self.device,
-                format,
-                stack,
-                (rect.width, rect.height),
-                extra,
-            );
             let t = &self.tiles[tile];
+            let rect = t.rect;
             let mut canvases = vec![(t.canvas.clone(), t.canvas_view.clone())];
-            canvases.extend(stack.iter().take(extra).cloned());
-            let (scratch, scratch_view) = (t.scratch.clone(), t.scratch_view.clone());
+            canvases.extend(self.plan.tile_stacks[tile].iter().take(extra).cloned());
             let surface = Surface {
                 canvases,
-                scratch,
-                scratch_view,
+                scratch: t.scratch.clone(),
+                scratch_view: t.scratch_view.clone(),
                 map_origin: [-(rect.x as f32), -(rect.y as f32)],
                 map_zoom: 1.0,
                 target: Target::Tile(tile),
@@ -171,6 +184,7 @@ impl Compositor {
             self.run_plan(&mut encoder, &surface, plan);
         }
         self.queue.submit([encoder.finish()]);
+        Ok(())
     }
 
     /// Runs `plan` on the view target of `state` (the editor's screen-resolution path).
@@ -179,14 +193,10 @@ impl Compositor {
         encoder: &mut wgpu::CommandEncoder,
         state: &ViewState,
         plan: &[Step<'_>],
-    ) {
-        self.prepare_plan(plan);
-        let extra = stack_depth(plan) - 1;
-        let format = self.pipelines.canvas_format;
-        let stack = &mut self.plan.view_stack;
-        grow_stack(&self.device, format, stack, state.key.size, extra);
+    ) -> Result<(), GpuError> {
+        let extra = self.prepare_plan(plan, Some(state.key.size))?;
         let mut canvases = vec![(state.target.clone(), state.target_view.clone())];
-        canvases.extend(stack.iter().take(extra).cloned());
+        canvases.extend(self.plan.view_stack.iter().take(extra).cloned());
         let surface = Surface {
             canvases,
             scratch: state.scratch.clone(),
@@ -196,6 +206,7 @@ impl Compositor {
             target: Target::View(state),
         };
         self.run_plan(encoder, &surface, plan);
+        Ok(())
     }
 
     fn run_plan(

@@ -78,7 +78,7 @@ impl Compositor {
         let mut encoder = self.encoder("strata view composite");
         let plan = render_plan(doc);
         let Some(visible) = flat_layers(doc, &plan) else {
-            self.render_plan_view(&mut encoder, &state, &plan);
+            self.render_plan_view(&mut encoder, &state, &plan)?;
             self.queue.submit([encoder.finish()]);
             // No content key: a pan or a zoom gesture must not reuse this composite as if
             // it were a flat stack of layers; the next frame composites afresh.
