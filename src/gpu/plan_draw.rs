@@ -9,7 +9,8 @@
 //! - `Begin` pushes a canvas of the surface's size (kept across frames, grown lazily to
 //!   the plan's [`stack_depth`]): cleared, or a copy of the one below for pass-through;
 //! - `Draw` blends a layer into the top canvas with `plan.wgsl`'s `plan_pixel` (its mask,
-//!   atop for clipped layers), reading a copy of the backdrop it covers, as blend modes do;
+//!   atop for clipped layers), reading a copy of the backdrop it covers, as blend modes do
+//!   (a normal layer without mask or clipping blends by fixed-function "over" instead);
 //! - `End` merges the top canvas into a copy of the one below (`fs_plan_merge`).
 //!
 //! Masks are R8 textures of their coverage ([`super::mask_textures`]). A mask larger than
@@ -251,11 +252,31 @@ impl Compositor {
                         (blend, opacity),
                         uniform,
                     );
-                    let pipeline = match surface.target {
-                        Target::Tile(_) => &pipelines.layer,
-                        Target::View(_) => &pipelines.view,
-                    };
+                    // A plain normal draw is fixed-function "over", as the flat paths draw
+                    // it: no backdrop copy, one pass for all its chunks.
+                    let plain = blend == BlendMode::Normal
+                        && !clip
+                        && enabled(layer.mask.as_ref()).is_none();
+                    let full = matches!(surface.target, Target::Tile(_));
                     let (texture, view) = &surface.canvases[top];
+                    if plain {
+                        let mut pass = begin_pass(encoder, view, wgpu::LoadOp::Load);
+                        pass.set_pipeline(if full {
+                            &pipelines.layer_over
+                        } else {
+                            &pipelines.view_over
+                        });
+                        for draw in &draws {
+                            pass.set_bind_group(0, &draw.bind_group, &draw.offsets);
+                            pass.draw(0..6, 0..1);
+                        }
+                        continue;
+                    }
+                    let pipeline = if full {
+                        &pipelines.layer
+                    } else {
+                        &pipelines.view
+                    };
                     for draw in &draws {
                         // A texture cannot be read and written in one pass.
                         copy_region(encoder, texture, &surface.scratch, draw.rect);

@@ -38,6 +38,10 @@ pub(super) struct PlanPipelines {
     pub merge_layout: wgpu::BindGroupLayout,
     /// A layer chunk of the view path: as `layer`, with the view uniforms at 3 for 0.
     pub view: wgpu::RenderPipeline,
+    /// Normal layers without mask or clipping, on either path: fixed-function "over" with
+    /// the flat paths' shaders (`layer_layout` and `view_layout`), so no backdrop copy.
+    pub layer_over: wgpu::RenderPipeline,
+    pub view_over: wgpu::RenderPipeline,
     pub view_layout: wgpu::BindGroupLayout,
 }
 
@@ -79,12 +83,22 @@ impl PlanPipelines {
         ]
         .join("\n");
         let view = pipelines::shader_module(device, "plan_view.wgsl", &view_source);
-        // Every plan draw replaces the pixels it covers: the shaders read the backdrop.
+        // Plan draws replace the pixels they cover (the shaders read the backdrop), except
+        // the plain normal ones, which blend "over".
+        let over = Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING);
+        let pipeline = |layout: &wgpu::BindGroupLayout,
+                        module: &wgpu::ShaderModule,
+                        entries: (&str, &str),
+                        blend: Option<wgpu::BlendState>| {
+            pipelines::pipeline(device, layout, module, entries, canvas_format, blend)
+        };
         let build =
             |layout: &wgpu::BindGroupLayout, module: &wgpu::ShaderModule, entries: (&str, &str)| {
-                pipelines::pipeline(device, layout, module, entries, canvas_format, None)
+                pipeline(layout, module, entries, None)
             };
         Self {
+            layer_over: pipeline(&layer_layout, &full, ("vs_rect", "fs_normal"), over),
+            view_over: pipeline(&view_layout, &view, ("vs_view", "fs_view_normal"), over),
             layer: build(&layer_layout, &full, ("vs_rect", "fs_plan_layer")),
             merge: build(&merge_layout, &full, ("vs_plan_full", "fs_plan_merge")),
             view: build(&view_layout, &view, ("vs_view", "fs_plan_view_layer")),
