@@ -11,8 +11,10 @@
 use super::GpuError;
 use super::layer_textures::LayerTextures;
 use super::pipelines::{DrawUniform, Pipelines};
+use super::plan_draw::{PlanState, flat_layers};
 use super::tiles::{Rect, grid};
 use super::uniforms::{self, Uniforms};
+use crate::model::render_plan::render_plan;
 use crate::model::{BlendMode, Document, Layer, LayerId};
 
 /// One canvas tile with its render target and the scratch copy that blend modes read.
@@ -20,8 +22,8 @@ pub(super) struct Tile {
     pub rect: Rect,
     pub canvas: wgpu::Texture,
     pub canvas_view: wgpu::TextureView,
-    scratch: wgpu::Texture,
-    scratch_view: wgpu::TextureView,
+    pub(super) scratch: wgpu::Texture,
+    pub(super) scratch_view: wgpu::TextureView,
 }
 
 /// Cached composites of the layers below and above a dragged layer, per tile.
@@ -82,6 +84,9 @@ pub struct Compositor {
     drag: Option<DragCache>,
     /// The editor's view composite (see [`super::view`]), once one was asked for.
     pub(super) view: Option<super::view::ViewState>,
+    /// Group canvases, mask textures and pipelines of documents with groups, masks or
+    /// clipping (see [`super::plan_draw`]).
+    pub(super) plan: PlanState,
 }
 
 impl Compositor {
@@ -111,6 +116,7 @@ impl Compositor {
             max_side,
             drag: None,
             view: None,
+            plan: PlanState::default(),
         }
     }
 
@@ -135,17 +141,27 @@ impl Compositor {
         self.layers.upload_count()
     }
 
+    /// Number of mask uploads so far: density, visibility and opacity changes must not add
+    /// to it.
+    pub fn mask_upload_count(&self) -> u64 {
+        self.plan.mask_upload_count()
+    }
+
     /// The canvas tiles (canvas-space rectangle and premultiplied float view) of the last render.
     pub fn canvas_tiles(&self) -> impl Iterator<Item = (Rect, &wgpu::TextureView)> {
         self.tiles.iter().map(|t| (t.rect, &t.canvas_view))
     }
 
-    /// Composites every visible layer of `doc` into the canvas tiles.
+    /// Composites every visible layer of `doc`, with its groups, masks and clipping, into
+    /// the canvas tiles.
     pub fn render(&mut self, doc: &Document) -> Result<(), GpuError> {
         self.prepare(doc)?;
         self.drag = None;
+        let plan = render_plan(doc);
+        let Some(visible) = flat_layers(doc, &plan) else {
+            return self.render_plan_tiles(&plan);
+        };
         let mut encoder = self.encoder("strata composite");
-        let visible = visible_layers(&doc.layers);
         for tile in 0..self.tiles.len() {
             self.draw_layers(&mut encoder, tile, &visible, CLEAR);
         }
@@ -160,6 +176,11 @@ impl Compositor {
         let Some(index) = doc.index_of(dragged) else {
             return self.render(doc);
         };
+        if flat_layers(doc, &render_plan(doc)).is_none() {
+            // The caches hold flat stacks of layers; groups, masks and clipping are drawn
+            // whole every frame instead (correct, if slower).
+            return self.render(doc);
+        }
         self.prepare(doc)?;
         let key = drag_key(doc, index);
         let below = visible_layers(&doc.layers[..index]);

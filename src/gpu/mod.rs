@@ -7,13 +7,19 @@
 //! Two paths: [`Compositor::render`] composites the whole document at full resolution
 //! (export, `strata flatten --gpu`); [`Compositor::render_view`] composites only what a
 //! zoomed and panned view shows, at screen resolution (the editor's canvas, see `view.rs`).
+//! Both run the document's render plan ([`crate::model::render_plan`]): a document with
+//! groups, masks or clipping is composited on a stack of canvas textures (`plan_draw.rs`),
+//! one without them on the original, batched paths.
 
 mod compositor;
 mod context;
 mod display;
 mod layer_textures;
+mod mask_textures;
 mod mips;
 mod pipelines;
+mod plan_draw;
+mod plan_pipelines;
 mod readback;
 pub use readback::read_texture_rgba8;
 pub mod tiles;

@@ -223,6 +223,8 @@ mod tests {
             include_str!("../../shaders/premul_over.wgsl"),
             include_str!("../../shaders/finish.wgsl"),
             include_str!("../../shaders/display.wgsl"),
+            include_str!("../../shaders/plan.wgsl"),
+            include_str!("../../shaders/plan_view.wgsl"),
         ];
         for source in shaders {
             let full = super::with_prelude(source);

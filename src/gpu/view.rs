@@ -24,10 +24,12 @@ use super::compositor::{
 };
 use super::display::ViewTransform;
 use super::pipelines::DrawUniform;
+use super::plan_draw::flat_layers;
 use super::tiles::Rect;
 use super::view_draw::{Draw, ViewPipelines, view_draw};
 use super::view_geometry::{ViewKey, uncovered};
 use super::view_scale::ScaleSource;
+use crate::model::render_plan::render_plan;
 use crate::model::{BlendMode, Document, Layer, LayerId};
 
 /// The viewport-sized target and what was composited into it.
@@ -73,9 +75,17 @@ impl Compositor {
             return Ok(());
         };
         state.drag = None;
-        let content = content_key(doc);
         let mut encoder = self.encoder("strata view composite");
-        let visible = visible_layers(&doc.layers);
+        let plan = render_plan(doc);
+        let Some(visible) = flat_layers(doc, &plan) else {
+            self.render_plan_view(&mut encoder, &state, &plan)?;
+            self.queue.submit([encoder.finish()]);
+            // No content key: a pan or a zoom gesture must not reuse this composite as if
+            // it were a flat stack of layers; the next frame composites afresh.
+            self.view = Some(state);
+            return Ok(());
+        };
+        let content = content_key(doc);
         let scroll = held
             .filter(|(_, layers)| *layers == content)
             .and_then(|(key, _)| state.key.scroll_from(&key));
@@ -149,6 +159,10 @@ impl Compositor {
         let Some(index) = doc.index_of(dragged) else {
             return self.render_view(doc, view);
         };
+        if flat_layers(doc, &render_plan(doc)).is_none() {
+            // The drag caches hold flat stacks of layers (see render_dragging).
+            return self.render_view(doc, view);
+        }
         let Some(mut state) = self.prepare_view(doc, view)? else {
             return Ok(());
         };

@@ -13,15 +13,17 @@ use crate::model::Layer;
 /// Per-draw uniforms, laid out as `struct ViewDraw` in `shaders/view_composite.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-struct ViewDraw {
+pub(super) struct ViewDraw {
     quad: [f32; 4],
     cells: [i32; 4],
     origin: [f32; 2],
     target_size: [f32; 2],
     chunk_origin: [i32; 2],
     zoom: f32,
-    opacity: f32,
-    mode: u32,
+    /// The layer opacity (the plan path sets a clipping base's own, see `plan_draw.rs`).
+    pub opacity: f32,
+    /// The blend mode, as `BlendMode as u32`.
+    pub mode: u32,
     level: u32,
     fill: f32,
     _pad: u32,
@@ -106,33 +108,10 @@ pub(super) fn view_draw(
     chunk: &Chunk,
     (cells, quad): (Rect, Rect),
 ) -> Draw {
-    let key = state.key;
     let placed = chunk
         .rect
         .translated(i64::from(layer.offset.x), i64::from(layer.offset.y));
-    let uniform = ViewDraw {
-        quad: [
-            quad.x as f32,
-            quad.y as f32,
-            quad.right() as f32,
-            quad.bottom() as f32,
-        ],
-        cells: [
-            cells.x as i32,
-            cells.y as i32,
-            cells.right() as i32,
-            cells.bottom() as i32,
-        ],
-        origin: key.origin,
-        target_size: [key.size.0 as f32, key.size.1 as f32],
-        chunk_origin: [placed.x as i32, placed.y as i32],
-        zoom: key.zoom,
-        opacity: layer.opacity.clamp(0.0, 1.0),
-        mode: layer.blend as u32,
-        level: key.level(chunk.levels),
-        fill: layer.fill_opacity.clamp(0.0, 1.0),
-        _pad: 0,
-    };
+    let uniform = view_uniform(state, layer, placed, chunk.levels, (cells, quad));
     let (buffer, offset) = uniforms.push(device, queue, uniform);
     let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("strata view draw"),
@@ -161,3 +140,38 @@ pub(super) fn view_draw(
 
 // Every draw's uniforms must fit in a uniform slot, and match the WGSL struct's size.
 const _: () = assert!(std::mem::size_of::<ViewDraw>() == 80);
+
+/// The uniforms of one draw of a layer chunk `placed` on the canvas (with `levels` mip
+/// levels), covering the document pixels `cells` within the target rectangle `quad`.
+pub(super) fn view_uniform(
+    state: &ViewState,
+    layer: &Layer,
+    placed: Rect,
+    levels: u32,
+    (cells, quad): (Rect, Rect),
+) -> ViewDraw {
+    let key = state.key;
+    ViewDraw {
+        quad: [
+            quad.x as f32,
+            quad.y as f32,
+            quad.right() as f32,
+            quad.bottom() as f32,
+        ],
+        cells: [
+            cells.x as i32,
+            cells.y as i32,
+            cells.right() as i32,
+            cells.bottom() as i32,
+        ],
+        origin: key.origin,
+        target_size: [key.size.0 as f32, key.size.1 as f32],
+        chunk_origin: [placed.x as i32, placed.y as i32],
+        zoom: key.zoom,
+        opacity: layer.opacity.clamp(0.0, 1.0),
+        mode: layer.blend as u32,
+        level: key.level(levels),
+        fill: layer.fill_opacity.clamp(0.0, 1.0),
+        _pad: 0,
+    }
+}
