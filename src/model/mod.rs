@@ -6,7 +6,6 @@
 //! compositing path is tested against [`composite_cpu`].
 
 mod blend;
-mod blend_pixel;
 pub mod blend_math;
 mod blend_pixel;
 pub mod composite_cpu;
@@ -14,8 +13,6 @@ pub mod composite_cpu;
 mod composite_tree_tests;
 mod document;
 mod group;
-#[cfg(test)]
-mod composite_tree_tests;
 mod history;
 mod layer;
 mod layer_ops;
