@@ -321,7 +321,9 @@ fn krita_and_svg_names_are_both_read() {
         ("stack.xml", stack.as_bytes()),
         ("data/a.png", &png),
     ]);
-    let doc = ora::read(&bytes, &Limits::default()).expect("read");
+    let (doc, notices) = ora::read_with_notices(&bytes, &Limits::default()).expect("read");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].text.contains("krita:hard mix"), "{notices:?}");
     // The stack lists layers top first; the document keeps them bottom first.
     let read: Vec<BlendMode> = doc.layers.iter().rev().map(|l| l.blend).collect();
     let expected: Vec<BlendMode> = cases.iter().map(|(_, mode)| *mode).collect();
