@@ -2,10 +2,11 @@
 //! shows it. Group members are indented under their group; clipped layers are marked `↳`;
 //! a mask is described on its own line under its layer or group.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use strata::model::{Document, Group, Layer, Mask, Node};
+use strata::model::{Document, Group, Layer, LayerId, Mask, Node};
 
 /// Indentation per group level, in the name column.
 const INDENT: &str = "  ";
@@ -36,7 +37,13 @@ pub fn describe(path: &Path, doc: &Document) -> String {
         "{:>3}  {:<24} {:<7} {:>7} {:>6}  {:<18} {:>13}  {:>11}",
         "#", "name", "visible", "opacity", "fill", "blend", "offset", "size"
     );
-    rows(&mut out, doc, &doc.tree(), 0);
+    let index: HashMap<LayerId, usize> = doc
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| (layer.id, i + 1))
+        .collect();
+    rows(&mut out, &index, &doc.tree(), 0);
     out
 }
 
@@ -44,14 +51,15 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Rows for `nodes` (bottom first, as [`Document::tree`] gives them), top first.
-fn rows(out: &mut String, doc: &Document, nodes: &[Node<'_>], depth: usize) {
+/// Rows for `nodes` (bottom first, as [`Document::tree`] gives them), top first. `index`
+/// gives each layer's number, 1 at the bottom.
+fn rows(out: &mut String, index: &HashMap<LayerId, usize>, nodes: &[Node<'_>], depth: usize) {
     let indent = INDENT.repeat(depth);
     for node in nodes.iter().rev() {
         match node {
             Node::Layer(layer) => {
-                let index = doc.index_of(layer.id).map_or(0, |i| i + 1);
-                layer_row(out, index, &indent, layer);
+                let number = index.get(&layer.id).copied().unwrap_or_default();
+                layer_row(out, number, &indent, layer);
                 if let Some(mask) = &layer.mask {
                     mask_row(out, &indent, mask);
                 }
@@ -61,7 +69,7 @@ fn rows(out: &mut String, doc: &Document, nodes: &[Node<'_>], depth: usize) {
                 if let Some(mask) = &group.mask {
                     mask_row(out, &indent, mask);
                 }
-                rows(out, doc, children, depth + 1);
+                rows(out, index, children, depth + 1);
             }
         }
     }

@@ -312,3 +312,26 @@ fn too_deep_nesting_is_refused_naming_the_file() {
     let err = ora::write(&doc, Cursor::new(Vec::new())).expect_err("too deep to write");
     assert!(err.to_string().contains("deeper than 64"), "{err}");
 }
+
+#[test]
+fn thousands_of_groups_read_quickly() {
+    // 3000 one-layer groups in a chain of ten levels: reading is linear in the stack, so a
+    // file of many groups cannot stall the reader.
+    let mut stack = String::from(r#"<image w="2" h="2"><stack>"#);
+    for _ in 0..300 {
+        for level in 0..10 {
+            stack.push_str(&format!(
+                r#"<stack name="g{level}"><layer src="data/a.png"/>"#
+            ));
+        }
+        stack.push_str(&"</stack>".repeat(10));
+    }
+    stack.push_str("</stack></image>");
+    let start = std::time::Instant::now();
+    let doc = ora::read(&ora_with(&stack, &["data/a.png"]), &Limits::default()).expect("read");
+    let took = start.elapsed();
+    assert_eq!((doc.layers.len(), doc.groups.len()), (3000, 3000));
+    assert!(took.as_secs() < 20, "took {took:?}");
+    let deepest = doc.layers.first().expect("a layer").id;
+    assert_eq!(doc.depth(deepest), 10);
+}
