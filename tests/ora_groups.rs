@@ -335,3 +335,21 @@ fn thousands_of_groups_read_quickly() {
     let deepest = doc.layers.first().expect("a layer").id;
     assert_eq!(doc.depth(deepest), 10);
 }
+
+#[test]
+fn a_broken_tree_still_writes_a_readable_file() {
+    // A group that is its own parent, and a layer naming a group that does not exist: the
+    // writer must neither loop nor write unbalanced stacks.
+    let mut doc = Document::new(4, 4);
+    let id = doc.allocate_id();
+    let mut group = Group::new(id, "self");
+    group.parent = Some(id);
+    doc.insert_group(group);
+    doc.push_layer("in", image::RgbaImage::new(1, 1)).parent = Some(id);
+    doc.push_layer("lost", image::RgbaImage::new(1, 1)).parent = Some(strata::model::LayerId(999));
+    let back = ora::read(&to_bytes(&doc), &Limits::default()).expect("readable");
+    back.check_tree().expect("a valid tree");
+    assert_eq!(back.groups.len(), 1);
+    assert_eq!(back.layers[0].parent, Some(back.groups[0].id));
+    assert_eq!(back.layers[1].parent, None);
+}
