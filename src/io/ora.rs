@@ -1,5 +1,10 @@
 //! OpenRaster (`.ora`): a zip holding `mimetype`, `stack.xml`, one PNG per layer,
-//! `mergedimage.png` and a thumbnail (OpenRaster baseline, layer stack spec 0.0.5).
+//! `mergedimage.png` and a thumbnail (OpenRaster baseline, layer stack spec 0.0.5), plus one
+//! greyscale PNG per mask that only Strata reads.
+//!
+//! Groups are nested `<stack>`s. The work is split: `ora_stack` parses `stack.xml` into a
+//! tree, `ora_attrs` reads each element's attributes, `ora_build` turns the tree into a
+//! document and `ora_xml` writes `stack.xml` back.
 //!
 //! The zip container comes from the `zip` crate and XML parsing from `quick-xml`; the stack
 //! logic is ours. Nothing is ever extracted to disk: `src` paths are only keys into the
