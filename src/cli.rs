@@ -1,6 +1,5 @@
 //! Command-line interface: `strata [FILE]` opens the editor; subcommands work headless.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -231,7 +230,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Info { file }) => {
             let doc = open(&file)?;
-            print!("{}", describe(&file, &doc));
+            print!("{}", crate::info::describe(&file, &doc));
             Ok(())
         }
         Some(Command::Flatten { input, output, gpu }) => {
@@ -364,40 +363,4 @@ pub fn open(path: &Path, limits: &io::Limits) -> Result<Document> {
         eprintln!("{}: {notice}", path.display());
     }
     Ok(opened.document)
-}
-
-/// The `info` report: a header line, then one row per layer, top first.
-pub fn describe(path: &Path, doc: &Document) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{}: {}×{} px, {} layer{}",
-        path.display(),
-        doc.width,
-        doc.height,
-        doc.layers.len(),
-        if doc.layers.len() == 1 { "" } else { "s" }
-    );
-    let _ = writeln!(
-        out,
-        "{:>3}  {:<24} {:<7} {:>7} {:>6}  {:<18} {:>13}  {:>11}",
-        "#", "name", "visible", "opacity", "fill", "blend", "offset", "size"
-    );
-    for (index, layer) in doc.layers.iter().enumerate().rev() {
-        let offset = format!("({}, {})", layer.offset.x, layer.offset.y);
-        let size = format!("{}×{}", layer.width(), layer.height());
-        let _ = writeln!(
-            out,
-            "{:>3}  {:<24} {:<7} {:>6.1}% {:>5.1}%  {:<18} {:>13}  {:>11}",
-            index + 1,
-            layer.name,
-            if layer.visible { "yes" } else { "no" },
-            layer.opacity * 100.0,
-            layer.fill_opacity * 100.0,
-            layer.blend.label(),
-            offset,
-            size,
-        );
-    }
-    out
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod decompose_cli;
+mod info;
 mod inpaint_cli;
 
 use std::process::ExitCode;

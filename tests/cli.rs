@@ -357,3 +357,70 @@ fn inpaint_fills_the_masked_part_and_names_files_in_errors() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn info_prints_the_group_tree_top_first() {
+    use image::{GrayImage, RgbaImage};
+    use strata::model::{BlendMode, Document, Group, Mask, Offset};
+
+    let mut doc = Document::new(16, 16);
+    doc.push_layer("Paper", RgbaImage::new(16, 16));
+    let id = doc.allocate_id();
+    let mut group = Group::new(id, "Folder");
+    group.pass_through = false;
+    group.opacity = 0.5;
+    group.blend = BlendMode::Multiply;
+    group.locked = true;
+    doc.insert_group(group);
+    let base = doc.push_layer("Ink", RgbaImage::new(4, 4));
+    base.parent = Some(id);
+    let mut mask = Mask::new(GrayImage::new(3, 2), Offset::new(1, 2), 255);
+    mask.density = 0.5;
+    mask.enabled = false;
+    base.mask = Some(mask);
+    let shade = doc.push_layer("Shade", RgbaImage::new(4, 4));
+    shade.parent = Some(id);
+    shade.clipped = true;
+    doc.check_tree().expect("tree");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("grouped.ora");
+    strata::io::save(&doc, &path).expect("save");
+
+    let text = ok(&[os("info"), os(&path)]);
+    assert!(text.contains("16×16 px, 3 layers, 1 group"), "{text}");
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} missing in {text}"))
+    };
+    let (folder, shade, ink, paper) = (
+        line("▾ Folder"),
+        line("↳ Shade"),
+        line("  Ink"),
+        line("Paper"),
+    );
+    assert!(
+        folder < shade && shade < ink && ink < paper,
+        "not top-first: {text}"
+    );
+    let folder_row = text.lines().nth(folder).unwrap_or_default();
+    for needle in ["50.0%", "Multiply", "isolated", "locked"] {
+        assert!(folder_row.contains(needle), "{needle} not in {folder_row}");
+    }
+    assert!(
+        text.lines()
+            .nth(shade)
+            .unwrap_or_default()
+            .contains("clipped")
+    );
+    let mask_row = text.lines().nth(ink + 1).unwrap_or_default();
+    for needle in ["mask 3×2", "(1, 2)", "density 50%", "disabled"] {
+        assert!(mask_row.contains(needle), "{needle} not in {mask_row}");
+    }
+    // Members are indented one level deeper than their group.
+    let indent = |row: usize| {
+        let name_col = text.lines().nth(row).unwrap_or_default();
+        name_col.chars().skip(5).take_while(|c| *c == ' ').count()
+    };
+    assert_eq!(indent(shade), indent(folder) + 2, "{text}");
+}

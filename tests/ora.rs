@@ -2,18 +2,12 @@
 
 mod common;
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 
+use common::ora::{tiny_png, to_bytes, zip_of};
 use common::{assert_same_layers, peer_file, tricky_document};
 use strata::io::{self, Limits, ora};
 use strata::model::{BlendMode, Offset, composite};
-use zip::write::SimpleFileOptions;
-
-fn to_bytes(doc: &strata::model::Document) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    ora::write(doc, &mut out).expect("write ora");
-    out.into_inner()
-}
 
 #[test]
 fn round_trip_keeps_everything() {
@@ -75,6 +69,13 @@ fn reads_krita_export() {
     assert_eq!(noise.blend, BlendMode::Screen);
     assert_eq!(noise.offset, Offset::new(-4, -4));
     assert_eq!(doc.layers[3].offset, Offset::new(5, 30));
+    // Krita's root stack is the picture; its "Group 1" is a pass-through group.
+    assert_eq!(doc.groups.len(), 1);
+    let group = &doc.groups[0];
+    assert_eq!(group.name, "Group 1");
+    assert!(group.pass_through && group.visible && group.parent.is_none());
+    assert_eq!(doc.layers[3].parent, Some(group.id));
+    assert!(doc.layers[..3].iter().all(|l| l.parent.is_none()));
 
     // Our composite of Krita's layers must match Krita's own mergedimage.png.
     let bytes = std::fs::read(peer_file("krita_from_psd.ora")).expect("read");
@@ -97,21 +98,6 @@ fn reads_krita_export() {
         }
     }
     assert!(worst <= 2, "composite differs from Krita's by {worst}");
-}
-
-/// Builds an ORA zip from (name, bytes) entries, mimetype first.
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, data) in entries {
-        zip.start_file(*name, SimpleFileOptions::default())
-            .expect("start");
-        zip.write_all(data).expect("write");
-    }
-    zip.finish().expect("finish").into_inner()
-}
-
-fn tiny_png() -> Vec<u8> {
-    strata::io::raster::png_bytes(&image::RgbaImage::new(2, 2)).expect("png")
 }
 
 #[test]
@@ -335,7 +321,9 @@ fn krita_and_svg_names_are_both_read() {
         ("stack.xml", stack.as_bytes()),
         ("data/a.png", &png),
     ]);
-    let doc = ora::read(&bytes, &Limits::default()).expect("read");
+    let (doc, notices) = ora::read_with_notices(&bytes, &Limits::default()).expect("read");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].text.contains("krita:hard mix"), "{notices:?}");
     // The stack lists layers top first; the document keeps them bottom first.
     let read: Vec<BlendMode> = doc.layers.iter().rev().map(|l| l.blend).collect();
     let expected: Vec<BlendMode> = cases.iter().map(|(_, mode)| *mode).collect();

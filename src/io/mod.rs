@@ -8,7 +8,10 @@ pub mod atomic;
 mod error;
 mod limits;
 pub mod ora;
+mod ora_attrs;
+mod ora_build;
 mod ora_stack;
+mod ora_xml;
 pub mod psd;
 pub mod raster;
 
@@ -116,7 +119,7 @@ pub fn read_bytes_with_notices(
     })?;
     let (document, notices) = match format {
         Format::Psd => psd::read_with_notices(bytes, limits)?,
-        Format::Ora => (ora::read(bytes, limits)?, Vec::new()),
+        Format::Ora => ora::read_with_notices(bytes, limits)?,
         Format::Raster(fmt) => {
             let image = raster::decode(bytes, fmt, limits)?;
             (Document::from_flat(flat_name, image), Vec::new())

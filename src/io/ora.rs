@@ -1,5 +1,10 @@
 //! OpenRaster (`.ora`): a zip holding `mimetype`, `stack.xml`, one PNG per layer,
-//! `mergedimage.png` and a thumbnail (OpenRaster baseline, layer stack spec 0.0.5).
+//! `mergedimage.png` and a thumbnail (OpenRaster baseline, layer stack spec 0.0.5), plus one
+//! greyscale PNG per mask that only Strata reads.
+//!
+//! Groups are nested `<stack>`s. The work is split: `ora_stack` parses `stack.xml` into a
+//! tree, `ora_attrs` reads each element's attributes, `ora_build` turns the tree into a
+//! document and `ora_xml` writes `stack.xml` back.
 //!
 //! The zip container comes from the `zip` crate and XML parsing from `quick-xml`; the stack
 //! logic is ours. Nothing is ever extracted to disk: `src` paths are only keys into the
@@ -8,18 +13,24 @@
 
 use std::io::{Cursor, Read, Seek, Write};
 
-use image::ImageFormat;
 use zip::ZipArchive;
 use zip::write::SimpleFileOptions;
 
-use super::{LimitError, Limits, raster};
-use crate::model::{BlendMode, Document, Layer, Offset, composite};
+use super::{LimitError, Limits, Notice, raster};
+use crate::model::{Document, Layer, Mask, composite};
 
 const MIMETYPE: &str = "image/openraster";
 /// `stack.xml` larger than this is not a real layer stack.
 const MAX_STACK_XML: u64 = 16 << 20;
-/// Groups nested deeper than this are refused (a hostile file could nest millions).
-const MAX_DEPTH: usize = 64;
+/// Groups nested deeper than this are refused, by the reader (a hostile file could nest
+/// millions, and the tree is walked recursively) and by the writer (so Strata never writes
+/// what it cannot read). Photoshop allows 10 levels, Krita has no limit; 64 is far past
+/// any real document.
+pub const MAX_DEPTH: usize = 64;
+/// The largest mask feather radius, in pixels, read or written: Photoshop's own maximum.
+/// Feathering allocates the mask grown by three radii on every side, so a hostile value
+/// could otherwise ask for any amount of memory.
+pub const MAX_FEATHER: f32 = 1000.0;
 const THUMBNAIL_SIDE: u32 = 256;
 
 /// What is wrong with an OpenRaster file.
@@ -74,9 +85,18 @@ pub fn looks_like_ora(head: &[u8]) -> bool {
     }
 }
 
-/// Reads an OpenRaster file. Nested stacks (groups) are flattened: a child is visible only
-/// if all its ancestors are, and its opacity is multiplied by theirs.
+/// Reads an OpenRaster file: nested stacks become groups (see [`read_with_notices`]).
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, OraError> {
+    read_with_notices(bytes, limits).map(|(doc, _)| doc)
+}
+
+/// Reads an OpenRaster file, with notices of what it could not keep. Nested `<stack>`s
+/// become groups at any depth up to [`MAX_DEPTH`]; a stack's `x`/`y` moves everything inside
+/// it; Strata's own attributes bring back clipping, collapsed groups, fill opacity and masks.
+pub fn read_with_notices(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(Document, Vec<Notice>), OraError> {
     let mut archive = ZipArchive::new(Cursor::new(bytes))?;
     let mimetype = read_entry(&mut archive, "mimetype", 256)?;
     let mimetype = String::from_utf8_lossy(&mimetype).trim().to_string();
@@ -87,35 +107,12 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Document, OraError> {
     let xml = String::from_utf8(xml).map_err(|_| OraError::Xml("not UTF-8".into()))?;
     let stack = super::ora_stack::parse(&xml)?;
     limits.check_canvas(stack.width, stack.height)?;
-
-    let mut doc = Document::new(stack.width, stack.height);
-    let mut total_bytes = 0u64;
-    // stack.xml lists the top-most layer first; the model stores bottom first.
-    for entry in stack.layers.iter().rev() {
-        let png = read_entry(&mut archive, &entry.src, limits.max_file_bytes)?;
-        let layer_err = |reason: String| OraError::LayerImage {
-            name: entry.name.clone(),
-            src: entry.src.clone(),
-            reason,
-        };
-        let format = image::guess_format(&png).unwrap_or(ImageFormat::Png);
-        let pixels = raster::decode(&png, format, limits).map_err(|e| layer_err(e.to_string()))?;
-        total_bytes += u64::from(pixels.width()) * u64::from(pixels.height()) * 4;
-        limits.check_total(total_bytes)?;
-        let layer = doc.push_layer(entry.name.clone(), pixels);
-        layer.offset = Offset::new(entry.x, entry.y);
-        layer.opacity = entry.opacity;
-        layer.fill_opacity = entry.fill_opacity;
-        layer.visible = entry.visible;
-        layer.locked = entry.locked;
-        layer.blend = entry.blend;
-    }
-    Ok(doc)
+    super::ora_build::build(&stack, &mut archive, limits)
 }
 
 /// Reads one archive entry, refusing more than `max` uncompressed bytes whatever the
 /// header claims.
-fn read_entry<R: Read + Seek>(
+pub(super) fn read_entry<R: Read + Seek>(
     archive: &mut ZipArchive<R>,
     name: &str,
     max: u64,
@@ -152,16 +149,18 @@ pub fn write<W: Write + Seek>(doc: &Document, w: W) -> Result<(), OraError> {
     zip.start_file("mimetype", stored)?;
     zip.write_all(MIMETYPE.as_bytes())?;
 
-    let sources: Vec<String> = (0..doc.layers.len())
-        .map(|i| format!("data/layer{:03}.png", i + 1))
-        .collect();
+    let written = super::ora_xml::stack_xml(doc)?;
     zip.start_file("stack.xml", deflated)?;
-    zip.write_all(stack_xml(doc, &sources).as_bytes())?;
+    zip.write_all(written.xml.as_bytes())?;
 
     // PNG data is already deflated: storing it again compressed only costs time.
-    for (layer, src) in doc.layers.iter().zip(&sources) {
+    for (src, layer) in &written.layers {
         zip.start_file(src.as_str(), stored)?;
         zip.write_all(&png(&layer_png_pixels(layer))?)?;
+    }
+    for (src, mask) in &written.masks {
+        zip.start_file(src.as_str(), stored)?;
+        zip.write_all(&mask_png(mask)?)?;
     }
     let merged = composite(doc);
     zip.start_file("mergedimage.png", stored)?;
@@ -171,6 +170,19 @@ pub fn write<W: Write + Seek>(doc: &Document, w: W) -> Result<(), OraError> {
     zip.write_all(&png(&thumb)?)?;
     zip.finish()?;
     Ok(())
+}
+
+/// A mask as an 8-bit greyscale PNG. PNG cannot hold a 0×0 image, so an empty mask is
+/// written as one pixel of its background value, which masks exactly the same.
+fn mask_png(mask: &Mask) -> Result<Vec<u8>, OraError> {
+    let one;
+    let pixels: &image::GrayImage = if mask.pixels.width() == 0 || mask.pixels.height() == 0 {
+        one = image::GrayImage::from_pixel(1, 1, image::Luma([mask.background]));
+        &one
+    } else {
+        &mask.pixels
+    };
+    raster::gray_png_bytes(pixels).map_err(|e| OraError::Io(std::io::Error::other(e.to_string())))
 }
 
 /// PNG cannot hold a 0×0 image: an empty layer is written as one transparent pixel.
@@ -190,71 +202,10 @@ fn thumbnail(merged: &image::RgbaImage) -> image::RgbaImage {
     image::imageops::thumbnail(merged, tw, th)
 }
 
-fn stack_xml(doc: &Document, sources: &[String]) -> String {
-    use quick_xml::escape::escape;
-    let mut xml = format!(
-        "<?xml version='1.0' encoding='UTF-8'?>\n<image version=\"0.0.5\" w=\"{}\" h=\"{}\" xres=\"72\" yres=\"72\" xmlns:strata=\"{STRATA_NAMESPACE}\">\n <stack>\n",
-        doc.width, doc.height
-    );
-    for (layer, src) in doc.layers.iter().zip(sources).rev() {
-        xml.push_str(&format!(
-            "  <layer name=\"{}\" src=\"{}\" x=\"{}\" y=\"{}\" opacity=\"{}\" visibility=\"{}\" composite-op=\"{}\"{}{}/>\n",
-            escape(layer.name.as_str()),
-            escape(src.as_str()),
-            layer.offset.x,
-            layer.offset.y,
-            layer.opacity.clamp(0.0, 1.0),
-            if layer.visible { "visible" } else { "hidden" },
-            layer.blend.ora_op(),
-            if layer.locked { " edit-locked=\"true\"" } else { "" },
-            fill_attribute(layer.fill_opacity),
-        ));
-    }
-    xml.push_str(" </stack>\n</image>\n");
-    xml
-}
-
-/// ` strata:fill-opacity="…"` below 100 % fill, nothing otherwise.
-fn fill_attribute(fill: f32) -> String {
-    let fill = fill.clamp(0.0, 1.0);
-    if fill < 1.0 {
-        format!(" {FILL_OPACITY_ATTRIBUTE}=\"{fill}\"")
-    } else {
-        String::new()
-    }
-}
-
-/// One `<layer>` of the stack after group flattening.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StackLayer {
-    pub name: String,
-    pub src: String,
-    pub x: i32,
-    pub y: i32,
-    pub opacity: f32,
-    /// Strata's own [`FILL_OPACITY_ATTRIBUTE`]; 1 when absent.
-    pub fill_opacity: f32,
-    pub visible: bool,
-    pub locked: bool,
-    pub blend: BlendMode,
-}
-
 /// Fill opacity has no OpenRaster attribute, so Strata keeps it in one of its own namespace
 /// ([`STRATA_NAMESPACE`], declared on `<image>`), written only below 100 %. Other readers
 /// ignore it and draw the layer at its opacity alone.
-pub const FILL_OPACITY_ATTRIBUTE: &str = "strata:fill-opacity";
+pub const FILL_OPACITY_ATTRIBUTE: &str = super::ora_attrs::names::FILL_OPACITY;
 
 /// The XML namespace of Strata's own `stack.xml` attributes.
 pub const STRATA_NAMESPACE: &str = "urn:strata:openraster";
-
-/// The parsed `stack.xml`: canvas size and layers, top-most first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stack {
-    pub width: u32,
-    pub height: u32,
-    pub layers: Vec<StackLayer>,
-}
-
-pub(super) const fn max_depth() -> usize {
-    MAX_DEPTH
-}

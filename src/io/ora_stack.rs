@@ -1,24 +1,92 @@
-//! Parsing of OpenRaster's `stack.xml` into a flat list of layers.
+//! Parsing of OpenRaster's `stack.xml` into a tree of layers and nested stacks (groups).
+//!
+//! The root `<stack>` (the one directly inside `<image>`) is the picture itself, not a group:
+//! its children become the top level, with its opacity, visibility and offset folded into
+//! them. Every `<stack>` inside it is a group. Attributes are read by [`super::ora_attrs`].
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 
-use super::ora::{FILL_OPACITY_ATTRIBUTE, OraError, Stack, StackLayer, max_depth};
+use super::ora::{MAX_DEPTH, OraError};
+use super::ora_attrs::Attrs;
 use crate::model::BlendMode;
 
-/// Visibility and opacity a group passes on to everything inside it.
-#[derive(Clone, Copy)]
-struct Inherited {
-    visible: bool,
-    opacity: f32,
+/// A layer or group mask kept in Strata's own attributes (OpenRaster has no masks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackMask {
+    /// Archive entry of the mask's greyscale PNG.
+    pub src: String,
+    /// Position of the mask's top-left pixel, in the same frame as its element's `x`/`y`.
+    pub x: i64,
+    pub y: i64,
+    pub background: u8,
+    pub density: f32,
+    pub feather: f32,
+    pub enabled: bool,
+    pub linked: bool,
 }
 
-/// Parses `stack.xml`. Layers come out top-most first, as the file lists them.
+/// One `<layer>` of the stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackLayer {
+    pub name: String,
+    pub src: String,
+    /// Offset within the enclosing stack (stack offsets are added when the tree is built).
+    pub x: i64,
+    pub y: i64,
+    pub opacity: f32,
+    /// Strata's own `strata:fill-opacity`; 1 when absent.
+    pub fill_opacity: f32,
+    pub visible: bool,
+    pub locked: bool,
+    /// Strata's own `strata:clipped`.
+    pub clipped: bool,
+    pub blend: BlendMode,
+    pub mask: Option<StackMask>,
+}
+
+/// One nested `<stack>`: a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackGroup {
+    pub name: String,
+    /// Offset the stack adds to everything inside it.
+    pub x: i64,
+    pub y: i64,
+    pub opacity: f32,
+    pub visible: bool,
+    pub locked: bool,
+    pub collapsed: bool,
+    pub pass_through: bool,
+    pub blend: BlendMode,
+    pub mask: Option<StackMask>,
+    /// Children, top-most first as the file lists them.
+    pub children: Vec<StackNode>,
+}
+
+/// A layer or a group of the parsed stack.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StackNode {
+    Layer(StackLayer),
+    Group(StackGroup),
+}
+
+/// The parsed `stack.xml`: canvas size and the top level, top-most first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub width: u32,
+    pub height: u32,
+    pub nodes: Vec<StackNode>,
+    /// Composite-op names Strata does not know (drawn as Normal), for a notice.
+    pub unknown_ops: Vec<String>,
+}
+
+/// Parses `stack.xml`. Nodes come out top-most first, as the file lists them.
 pub fn parse(xml: &str) -> Result<Stack, OraError> {
     let mut reader = Reader::from_str(xml);
     let mut size: Option<(u32, u32)> = None;
-    let mut groups: Vec<Inherited> = Vec::new();
-    let mut layers = Vec::new();
+    // open[0] gathers the top level; every open <stack> adds one frame.
+    let mut open: Vec<StackGroup> = vec![StackGroup::root()];
+    let mut unknown_ops = Vec::new();
     loop {
         let event = reader
             .read_event()
@@ -29,150 +97,118 @@ pub fn parse(xml: &str) -> Result<Stack, OraError> {
                 let attrs = Attrs::of(e)?;
                 match e.name().0 {
                     "image" => size = Some((attrs.dimension("w")?, attrs.dimension("h")?)),
-                    "stack" if !is_empty => {
-                        let parent = groups.last().copied().unwrap_or(Inherited {
-                            visible: true,
-                            opacity: 1.0,
-                        });
-                        if groups.len() >= max_depth() {
+                    "stack" => {
+                        // open[0] is the top level and open[1] the root stack: groups start
+                        // at open[2].
+                        if open.len() > MAX_DEPTH + 1 {
                             return Err(OraError::Xml(format!(
-                                "groups nested deeper than {}",
-                                max_depth()
+                                "groups nested deeper than {MAX_DEPTH}"
                             )));
                         }
-                        groups.push(Inherited {
-                            visible: parent.visible && attrs.visible()?,
-                            opacity: parent.opacity * attrs.opacity()?,
-                        });
+                        let group = attrs.group(&mut unknown_ops)?;
+                        if is_empty {
+                            close(&mut open, group);
+                        } else {
+                            open.push(group);
+                        }
                     }
                     "layer" => {
-                        let parent = groups.last().copied().unwrap_or(Inherited {
-                            visible: true,
-                            opacity: 1.0,
-                        });
-                        layers.push(attrs.layer(parent)?);
+                        let layer = attrs.layer(&mut unknown_ops)?;
+                        if let Some(frame) = open.last_mut() {
+                            frame.children.push(StackNode::Layer(layer));
+                        }
                     }
                     _ => {}
                 }
             }
             Event::End(ref e) if e.name().0 == "stack" => {
-                groups.pop();
+                // quick-xml checks that end tags match, so a frame is open here; the guard
+                // only keeps the top level from being popped by a hostile file.
+                if open.len() > 1
+                    && let Some(group) = open.pop()
+                {
+                    close(&mut open, group);
+                }
             }
             Event::Eof => break,
             _ => {}
         }
     }
     let (width, height) = size.ok_or_else(|| OraError::Xml("no <image> element".into()))?;
+    if open.len() > 1 {
+        return Err(OraError::Xml("the file ends inside a <stack>".into()));
+    }
+    let nodes = open.swap_remove(0).children;
     Ok(Stack {
         width,
         height,
-        layers,
+        nodes,
+        unknown_ops,
     })
 }
 
-/// The attributes of one element, unescaped.
-struct Attrs(Vec<(String, String)>);
-
-impl Attrs {
-    fn of(element: &BytesStart<'_>) -> Result<Self, OraError> {
-        let mut out = Vec::new();
-        for attr in element.attributes() {
-            let attr = attr.map_err(|e| OraError::Xml(format!("bad attribute: {e}")))?;
-            let key = attr.key.0.to_string();
-            let value = attr
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|e| OraError::Xml(format!("attribute '{key}': {e}")))?
-                .into_owned();
-            out.push((key, value));
+/// Adds a finished `<stack>` to the frame that holds it. A stack directly in the top level
+/// is the root stack: it dissolves into the top level, passing its opacity, visibility and
+/// offset on to its children (what a reader that flattens the root draws).
+fn close(open: &mut [StackGroup], group: StackGroup) {
+    let is_root = open.len() == 1;
+    let Some(parent) = open.last_mut() else {
+        return;
+    };
+    if !is_root {
+        parent.children.push(StackNode::Group(group));
+        return;
+    }
+    for mut child in group.children {
+        match &mut child {
+            StackNode::Layer(layer) => {
+                layer.opacity *= group.opacity;
+                layer.visible &= group.visible;
+                layer.x += group.x;
+                layer.y += group.y;
+                if let Some(mask) = layer.mask.as_mut() {
+                    mask.x += group.x;
+                    mask.y += group.y;
+                }
+            }
+            StackNode::Group(inner) => {
+                inner.opacity *= group.opacity;
+                inner.visible &= group.visible;
+                inner.x += group.x;
+                inner.y += group.y;
+                if let Some(mask) = inner.mask.as_mut() {
+                    mask.x += group.x;
+                    mask.y += group.y;
+                }
+            }
         }
-        Ok(Self(out))
+        parent.children.push(child);
     }
+}
 
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn dimension(&self, key: &str) -> Result<u32, OraError> {
-        let raw = self
-            .get(key)
-            .ok_or_else(|| OraError::Xml(format!("<image> has no '{key}'")))?;
-        raw.trim()
-            .parse()
-            .map_err(|_| OraError::Xml(format!("<image {key}=\"{raw}\"> is not a size")))
-    }
-
-    /// `x`/`y` are integers in the spec; some writers emit `12.0`, so whole floats are accepted.
-    fn position(&self, key: &str) -> Result<i32, OraError> {
-        let Some(raw) = self.get(key) else {
-            return Ok(0);
-        };
-        let value: f64 = raw
-            .trim()
-            .parse()
-            .map_err(|_| OraError::Xml(format!("{key}=\"{raw}\" is not a number")))?;
-        if !value.is_finite() || value.abs() > f64::from(i32::MAX / 2) {
-            return Err(OraError::Xml(format!("{key}=\"{raw}\" is out of range")));
-        }
-        Ok(value.round() as i32)
-    }
-
-    fn opacity(&self) -> Result<f32, OraError> {
-        self.fraction("opacity")
-    }
-
-    /// A `0..=1` attribute such as `opacity`; 1 when absent.
-    fn fraction(&self, key: &str) -> Result<f32, OraError> {
-        let Some(raw) = self.get(key) else {
-            return Ok(1.0);
-        };
-        let value: f32 = raw
-            .trim()
-            .parse()
-            .map_err(|_| OraError::Xml(format!("{key}=\"{raw}\" is not a number")))?;
-        if value.is_nan() {
-            return Err(OraError::Xml(format!("{key} is NaN")));
-        }
-        Ok(value.clamp(0.0, 1.0))
-    }
-
-    fn visible(&self) -> Result<bool, OraError> {
-        match self.get("visibility") {
-            None | Some("visible") => Ok(true),
-            Some("hidden") => Ok(false),
-            Some(other) => Err(OraError::Xml(format!(
-                "visibility=\"{other}\" is neither visible nor hidden"
-            ))),
+impl StackGroup {
+    /// The frame that gathers the top level (not written as any element).
+    fn root() -> Self {
+        Self {
+            name: String::new(),
+            x: 0,
+            y: 0,
+            opacity: 1.0,
+            visible: true,
+            locked: false,
+            collapsed: false,
+            pass_through: false,
+            blend: BlendMode::Normal,
+            mask: None,
+            children: Vec::new(),
         }
     }
 
-    fn layer(&self, parent: Inherited) -> Result<StackLayer, OraError> {
-        let name = self.get("name").unwrap_or("Layer").to_string();
-        let src = self
-            .get("src")
-            .ok_or_else(|| OraError::Xml(format!("layer '{name}' has no src")))?
-            .to_string();
-        let blend = match self.get("composite-op") {
-            None => BlendMode::Normal,
-            Some(op) => BlendMode::from_ora_op(op).unwrap_or_else(|| {
-                tracing::warn!(
-                    "layer '{name}': composite-op '{op}' is not supported; using normal"
-                );
-                BlendMode::Normal
-            }),
-        };
-        Ok(StackLayer {
-            x: self.position("x")?,
-            y: self.position("y")?,
-            opacity: parent.opacity * self.opacity()?,
-            fill_opacity: self.fraction(FILL_OPACITY_ATTRIBUTE)?,
-            visible: parent.visible && self.visible()?,
-            locked: self.get("edit-locked") == Some("true"),
-            blend,
-            name,
-            src,
+    /// True when any layer lies inside this group, at any depth.
+    pub fn has_layers(&self) -> bool {
+        self.children.iter().any(|child| match child {
+            StackNode::Layer(_) => true,
+            StackNode::Group(group) => group.has_layers(),
         })
     }
 }
@@ -182,21 +218,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nested_stacks_flatten_with_inheritance() {
-        let xml = r#"<image w="10" h="8"><stack>
-            <stack name="g" opacity="0.5" visibility="hidden">
-              <layer name="child" src="data/a.png" x="-3" y="2" opacity="0.5"/>
+    fn nested_stacks_become_groups() {
+        let xml = r#"<image w="10" h="8"><stack opacity="0.5" x="1">
+            <stack name="g" opacity="0.5" visibility="hidden" isolation="isolate" x="2" y="3"
+                   composite-op="svg:multiply" edit-locked="true" strata:collapsed="true">
+              <layer name="child" src="data/a.png" x="-3" y="2" opacity="0.5"
+                     strata:clipped="true"/>
+              <stack name="inner"><layer src="data/c.png"/></stack>
             </stack>
             <layer name="A &amp; B" src="data/b.png" composite-op="svg:screen"/>
         </stack></image>"#;
         let stack = parse(xml).expect("parse");
         assert_eq!((stack.width, stack.height), (10, 8));
-        assert_eq!(stack.layers.len(), 2);
-        let child = &stack.layers[0];
-        assert_eq!((child.x, child.y, child.visible), (-3, 2, false));
-        assert!((child.opacity - 0.25).abs() < 1e-6);
-        assert_eq!(stack.layers[1].name, "A & B");
-        assert_eq!(stack.layers[1].blend, BlendMode::Screen);
+        assert_eq!(stack.nodes.len(), 2);
+        let StackNode::Group(g) = &stack.nodes[0] else {
+            panic!("not a group: {:?}", stack.nodes[0]);
+        };
+        assert_eq!((g.name.as_str(), g.x, g.y, g.visible), ("g", 3, 3, false));
+        assert!((g.opacity - 0.25).abs() < 1e-6, "root opacity folds in");
+        assert!(!g.pass_through && g.locked && g.collapsed);
+        assert_eq!(g.blend, BlendMode::Multiply);
+        let StackNode::Layer(child) = &g.children[0] else {
+            panic!("not a layer");
+        };
+        assert_eq!((child.x, child.y, child.opacity), (-3, 2, 0.5));
+        assert!(child.clipped);
+        let StackNode::Group(inner) = &g.children[1] else {
+            panic!("not a group");
+        };
+        assert!(
+            inner.pass_through,
+            "no isolation attribute: auto, as Krita reads it"
+        );
+        let StackNode::Layer(top) = &stack.nodes[1] else {
+            panic!("not a layer");
+        };
+        assert_eq!(
+            (top.name.as_str(), top.blend, top.x),
+            ("A & B", BlendMode::Screen, 1)
+        );
     }
 
     #[test]
@@ -210,6 +270,12 @@ mod tests {
             r#"<image w="1" h="1"><stack><layer src="a" opacity="NaN"/></stack></image>"#,
             r#"<image w="1" h="1"><stack><layer src="a" strata:fill-opacity="x"/></stack></image>"#,
             "<image w=\"1\" h=\"1\"><stack><layer src=\"a\" name=\"&bogus;\"/></stack></image>",
+            r#"<image w="1" h="1"><stack><stack isolation="maybe"/></stack></image>"#,
+            r#"<image w="1" h="1"><stack><layer src="a" strata:clipped="yes"/></stack></image>"#,
+            r#"<image w="1" h="1"><stack><layer src="a" strata:mask-src="m" strata:mask-feather="1e9"/></stack></image>"#,
+            r#"<image w="1" h="1"><stack><layer src="a" strata:mask-src="m" strata:mask-background="300"/></stack></image>"#,
+            r#"<image w="1" h="1"><stack><stack></layer></stack></image>"#,
+            r#"<image w="1" h="1"><stack><stack><layer src="a"/>"#,
         ] {
             assert!(parse(xml).is_err(), "accepted: {xml}");
         }
@@ -217,13 +283,16 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused() {
-        let depth = max_depth() + 1;
-        let xml = format!(
-            "<image w=\"1\" h=\"1\">{}{}</image>",
-            "<stack>".repeat(depth),
-            "</stack>".repeat(depth)
-        );
-        let err = parse(&xml).expect_err("too deep");
-        assert!(err.to_string().contains("deeper"));
+        let ok = MAX_DEPTH + 1; // the root stack and MAX_DEPTH groups
+        let xml = |depth: usize| {
+            format!(
+                "<image w=\"1\" h=\"1\">{}<layer src=\"a\"/>{}</image>",
+                "<stack>".repeat(depth),
+                "</stack>".repeat(depth)
+            )
+        };
+        parse(&xml(ok)).expect("at the limit");
+        let err = parse(&xml(ok + 1)).expect_err("too deep");
+        assert!(err.to_string().contains("deeper than 64"), "{err}");
     }
 }

@@ -49,6 +49,21 @@ pub fn write_png(image: &RgbaImage, w: &mut impl Write) -> Result<(), ErrorKind>
     })
 }
 
+/// Encodes 8-bit greyscale (a mask) as PNG in memory (for zip entries).
+pub fn gray_png_bytes(image: &image::GrayImage) -> Result<Vec<u8>, ErrorKind> {
+    let mut out = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new(&mut out);
+    image::ImageEncoder::write_image(
+        encoder,
+        image.as_raw(),
+        image.width(),
+        image.height(),
+        image::ExtendedColorType::L8,
+    )
+    .map_err(|e| ErrorKind::Encode(e.to_string()))?;
+    Ok(out)
+}
+
 /// Encodes an image as PNG in memory (for zip entries).
 pub fn png_bytes(image: &RgbaImage) -> Result<Vec<u8>, ErrorKind> {
     let mut out = Vec::new();

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod ora;
+
 use std::path::PathBuf;
 
 pub mod grouped;
