@@ -14,6 +14,7 @@
 //! holds). [`Document::tree`] gives the nested view the compositors, writers and the panel
 //! walk.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::{Document, Group, Layer, LayerId};
@@ -50,6 +51,22 @@ pub enum TreeError {
     Scattered(String),
     #[error("group \"{0}\" is inside itself")]
     Cycle(String),
+}
+
+/// The groups from the outermost down to `parent` (empty for `None`). Stops at a missing
+/// group or after as many steps as there are groups (a cycle; check_tree reports both).
+fn chain_of<'a>(groups: &HashMap<LayerId, &'a Group>, parent: Option<LayerId>) -> Vec<&'a Group> {
+    let mut chain = Vec::new();
+    let mut next = parent;
+    while let Some(group) = next.and_then(|id| groups.get(&id)) {
+        if chain.len() > groups.len() {
+            break;
+        }
+        chain.push(*group);
+        next = group.parent;
+    }
+    chain.reverse();
+    chain
 }
 
 impl Document {
@@ -152,21 +169,49 @@ impl Document {
         out
     }
 
-    /// The nested view of the whole document, bottom first.
+    /// The nested view of the whole document, bottom first. One pass over the layers
+    /// (each with its chain of groups), so it stays fast with thousands of groups.
     pub fn tree(&self) -> Vec<Node<'_>> {
-        self.subtree(None)
+        let groups = self.group_index();
+        // Open groups, outermost first, with the children gathered so far.
+        let mut open: Vec<(&Group, Vec<Node<'_>>)> = Vec::new();
+        let mut top: Vec<Node<'_>> = Vec::new();
+        fn close<'a>(open: &mut Vec<(&'a Group, Vec<Node<'a>>)>, top: &mut Vec<Node<'a>>) {
+            if let Some((group, children)) = open.pop() {
+                let node = Node::Group(group, children);
+                match open.last_mut() {
+                    Some((_, siblings)) => siblings.push(node),
+                    None => top.push(node),
+                }
+            }
+        }
+        for layer in &self.layers {
+            let chain = chain_of(&groups, layer.parent);
+            let shared = open
+                .iter()
+                .zip(&chain)
+                .take_while(|((g, _), c)| g.id == c.id)
+                .count();
+            while open.len() > shared {
+                close(&mut open, &mut top);
+            }
+            for group in &chain[shared..] {
+                open.push((group, Vec::new()));
+            }
+            match open.last_mut() {
+                Some((_, children)) => children.push(Node::Layer(layer)),
+                None => top.push(Node::Layer(layer)),
+            }
+        }
+        while !open.is_empty() {
+            close(&mut open, &mut top);
+        }
+        top
     }
 
-    fn subtree(&self, parent: Option<LayerId>) -> Vec<Node<'_>> {
-        self.children(parent)
-            .into_iter()
-            .filter_map(|id| match self.layer(id) {
-                Some(layer) => Some(Node::Layer(layer)),
-                None => self
-                    .group(id)
-                    .map(|g| Node::Group(g, self.subtree(Some(id)))),
-            })
-            .collect()
+    /// The groups by id.
+    fn group_index(&self) -> HashMap<LayerId, &Group> {
+        self.groups.iter().map(|g| (g.id, g)).collect()
     }
 
     /// Puts a layer or group into a new group in its place (Photoshop's Ctrl+G) and returns
@@ -260,49 +305,59 @@ impl Document {
 
     /// Checks the two rules of the module documentation.
     pub fn check_tree(&self) -> Result<(), TreeError> {
+        let groups = self.group_index();
+        let parents = self.layers.iter().filter_map(|l| l.parent);
+        if let Some(bad) = parents
+            .chain(self.groups.iter().filter_map(|g| g.parent))
+            .find(|p| !groups.contains_key(p))
+        {
+            return Err(TreeError::NotAGroup(bad.0));
+        }
         for group in &self.groups {
-            let parents = self.layers.iter().filter_map(|l| l.parent);
-            if let Some(bad) = parents
-                .chain(self.groups.iter().filter_map(|g| g.parent))
-                .find(|p| self.group(*p).is_none())
-            {
-                return Err(TreeError::NotAGroup(bad.0));
+            let mut next = group.parent;
+            for _ in 0..=self.groups.len() {
+                match next {
+                    Some(id) if id == group.id => {
+                        return Err(TreeError::Cycle(group.name.clone()));
+                    }
+                    Some(id) => next = groups.get(&id).and_then(|g| g.parent),
+                    None => break,
+                }
             }
-            if self.ancestors(group.id).contains(&group.id) {
-                return Err(TreeError::Cycle(group.name.clone()));
+        }
+        // Per group: first and last position of its members, and how many there are.
+        let mut spans: HashMap<LayerId, (usize, usize, usize)> = HashMap::new();
+        for (index, layer) in self.layers.iter().enumerate() {
+            for group in chain_of(&groups, layer.parent) {
+                let span = spans.entry(group.id).or_insert((index, index, 0));
+                span.1 = index;
+                span.2 += 1;
             }
-            let members = self
-                .layers
-                .iter()
-                .filter(|l| self.is_within(l.id, group.id))
-                .count();
-            let range = self
-                .node_range(group.id)
-                .ok_or_else(|| TreeError::EmptyGroup(group.name.clone()))?;
-            if range.len() != members {
-                return Err(TreeError::Scattered(group.name.clone()));
+        }
+        for group in &self.groups {
+            match spans.get(&group.id) {
+                None => return Err(TreeError::EmptyGroup(group.name.clone())),
+                Some(&(first, last, count)) if last - first + 1 != count => {
+                    return Err(TreeError::Scattered(group.name.clone()));
+                }
+                Some(_) => {}
             }
         }
         Ok(())
     }
 
-    /// Removes every group that no layer lies under (rule 2), innermost first.
+    /// Removes every group that no layer lies under (rule 2). The groups around a kept one
+    /// hold its layers, so they are kept too and no parent needs mending.
     pub fn prune_empty_groups(&mut self) {
-        loop {
-            let empty = self
-                .groups
+        let used: HashSet<LayerId> = {
+            let groups = self.group_index();
+            self.layers
                 .iter()
-                .position(|g| !self.layers.iter().any(|l| self.is_within(l.id, g.id)));
-            match empty {
-                Some(index) => {
-                    let gone = self.groups.remove(index);
-                    for group in self.groups.iter_mut().filter(|g| g.parent == Some(gone.id)) {
-                        group.parent = gone.parent;
-                    }
-                }
-                None => break,
-            }
-        }
+                .flat_map(|l| chain_of(&groups, l.parent))
+                .map(|g| g.id)
+                .collect()
+        };
+        self.groups.retain(|g| used.contains(&g.id));
     }
 
     /// The innermost group holding both neighbours of stack position `index` (the layer
