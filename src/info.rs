@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use strata::model::{Document, Group, Layer, LayerId, Mask, Node};
+use strata::model::{Document, Group, Kept, Layer, LayerId, Mask, Node, kept};
 
 /// Indentation per group level, in the name column.
 const INDENT: &str = "  ";
@@ -44,6 +44,9 @@ pub fn describe(path: &Path, doc: &Document) -> String {
         .map(|(i, layer)| (layer.id, i + 1))
         .collect();
     rows(&mut out, &index, &doc.tree(), 0);
+    if !doc.kept.is_empty() {
+        let _ = writeln!(out, "document data kept for PSD: {}", block_list(&doc.kept));
+    }
     out
 }
 
@@ -63,12 +66,14 @@ fn rows(out: &mut String, index: &HashMap<LayerId, usize>, nodes: &[Node<'_>], d
                 if let Some(mask) = &layer.mask {
                     mask_row(out, &indent, mask);
                 }
+                kept_row(out, &indent, &layer.kept);
             }
             Node::Group(group, children) => {
                 group_row(out, &indent, group, children.len());
                 if let Some(mask) = &group.mask {
                     mask_row(out, &indent, mask);
                 }
+                kept_row(out, &indent, &group.kept);
                 rows(out, index, children, depth + 1);
             }
         }
@@ -160,6 +165,44 @@ fn mask_row(out: &mut String, indent: &str, mask: &Mask) {
     }
     out.push_str(&text);
     out.push('\n');
+}
+
+/// What the file held for a layer or group that is kept but not interpreted: what of it
+/// is not drawn, then every block with its size ("not drawn: effects; kept for PSD: lfx2
+/// 1.2 KB, lyid 4 B").
+fn kept_row(out: &mut String, indent: &str, blocks: &Kept) {
+    if blocks.is_empty() {
+        return;
+    }
+    let undrawn: Vec<&str> = kept::undrawn(blocks).iter().map(|k| k.label()).collect();
+    let not_drawn = if undrawn.is_empty() {
+        String::new()
+    } else {
+        format!("not drawn: {}; ", undrawn.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{:>3}  {indent}  {not_drawn}kept for PSD: {}",
+        "",
+        block_list(blocks)
+    );
+}
+
+/// "lfx2 1.2 KB, lyid 4 B": each kept block's key and size.
+fn block_list(blocks: &Kept) -> String {
+    let items: Vec<String> = blocks
+        .iter()
+        .map(|b| format!("{} {}", String::from_utf8_lossy(&b.key), size(b.data.len())))
+        .collect();
+    items.join(", ")
+}
+
+fn size(bytes: usize) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
 }
 
 fn yes_no(value: bool) -> &'static str {

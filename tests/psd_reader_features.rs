@@ -507,11 +507,14 @@ fn effects_adjustments_type_and_smart_objects_are_announced_once() {
     assert_eq!(
         texts,
         [
-            "not drawn, so the canvas differs from Photoshop's: effects in 2 layers \
-             ('shadow', 'glow'), adjustment or fill in 1 layer ('levels'); shown as stored \
-             pixels only: editable text in 1 layer ('title'); saving drops all of it"
+            "2 layers ('shadow', 'glow') have effects that are not drawn; 1 layer \
+             ('levels') has adjustment or fill settings that are not applied; 1 layer \
+             ('title') has editable text, shown as its stored pixels; the canvas differs \
+             from Photoshop's. Saving as PSD keeps all of it (OpenRaster and PNG cannot)"
         ]
     );
+    let keys: Vec<&[u8; 4]> = doc.layers[1].kept.iter().map(|b| &b.key).collect();
+    assert_eq!(keys, [b"lfx2", b"lrFX"], "both blocks kept, in file order");
     let (_, none) = psd::read_with_notices(
         &rgb_file(&[Rec::pixels("p", 1, 1, [0; 4])]),
         &Limits::default(),

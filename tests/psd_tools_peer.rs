@@ -6,8 +6,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
+use common::psd_tools::{self, run_python};
 use common::tricky_document;
 use image::{Rgba, RgbaImage};
 use strata::io;
@@ -72,30 +72,6 @@ fn hex(text: &str) -> Vec<u8> {
         .chunks_exact(2)
         .map(|p| digit(p[0]) << 4 | digit(p[1]))
         .collect()
-}
-
-/// True if psd-tools can run here; otherwise skips (or fails on CI) with a message.
-fn psd_tools_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import psd_tools"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let message = "python3 with psd_tools is not available (pip install psd-tools)";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        eprintln!("skipping the psd-tools check: {message}");
-    }
-    ok
-}
-
-fn run_python(args: &[&std::ffi::OsStr]) -> String {
-    let output = Command::new("python3")
-        .args(args)
-        .output()
-        .expect("run python3");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python3 failed:\n{stderr}");
-    String::from_utf8(output.stdout).expect("utf-8 output")
 }
 
 /// Photoshop's matte over white and psd-tools' way of undoing it, in floats as it does.
@@ -197,7 +173,7 @@ fn peer_check_as(doc: &Document, dir: &Path, name: &str) {
 
 #[test]
 fn psd_tools_reads_our_layers_and_composite() {
-    if !psd_tools_available() {
+    if !psd_tools::available() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -235,7 +211,7 @@ fn psd_tools_reads_our_layers_and_composite() {
 
 #[test]
 fn psd_tools_reads_our_psb() {
-    if !psd_tools_available() {
+    if !psd_tools::available() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -271,7 +247,7 @@ print("C", 4, u8(psd.numpy()).tobytes().hex())
 
 #[test]
 fn we_read_psd_tools_16_bit_files() {
-    if !psd_tools_available() {
+    if !psd_tools::available() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -419,7 +395,7 @@ fn expected_tree(doc: &Document) -> Vec<String> {
 
 #[test]
 fn psd_tools_sees_our_groups_masks_and_clipping() {
-    if !psd_tools_available() {
+    if !psd_tools::available() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

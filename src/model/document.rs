@@ -1,6 +1,6 @@
 //! The document: a canvas size, a stack of layers and the groups they belong to.
 
-use super::{Group, Layer, LayerId, RgbaImage};
+use super::{Group, Kept, Layer, LayerId, RgbaImage};
 
 /// A layered picture. `layers[0]` is the bottom of the stack, as in a PSD file; the layer
 /// panel shows them reversed (top first), as Photoshop does. Groups are listed apart, in no
@@ -12,6 +12,10 @@ pub struct Document {
     pub height: u32,
     pub layers: Vec<Layer>,
     pub groups: Vec<Group>,
+    /// What the file held for the whole document that Strata does not use (a PSD's
+    /// document-level tagged blocks: smart objects' embedded files, patterns, text engine
+    /// data), written back on save (see [`super::kept`]).
+    pub kept: Kept,
     next_id: u64,
 }
 
@@ -23,6 +27,7 @@ impl Document {
             height,
             layers: Vec::new(),
             groups: Vec::new(),
+            kept: Kept::default(),
             next_id: 1,
         }
     }
@@ -108,6 +113,7 @@ impl Document {
             && self.height == other.height
             && self.layers.len() == other.layers.len()
             && self.groups.len() == other.groups.len()
+            && super::kept::same_kept(&self.kept, &other.kept)
             && self
                 .groups
                 .iter()

@@ -1,6 +1,6 @@
 //! Layer groups: Photoshop's groups (PSD section dividers), OpenRaster's nested stacks.
 
-use super::{BlendMode, LayerId, Mask};
+use super::{BlendMode, Kept, LayerId, Mask};
 
 /// A group of layers and groups. Its members are the layers whose parent chain reaches it;
 /// they sit next to each other in [`super::Document::layers`], so the document stays one
@@ -27,6 +27,8 @@ pub struct Group {
     /// The enclosing group, `None` at the top level.
     pub parent: Option<LayerId>,
     pub mask: Option<Mask>,
+    /// What the file held for this group that Strata does not draw (see [`super::kept`]).
+    pub kept: Kept,
 }
 
 impl Group {
@@ -43,6 +45,7 @@ impl Group {
             collapsed: false,
             parent: None,
             mask: None,
+            kept: Kept::default(),
         }
     }
 
@@ -70,6 +73,7 @@ impl Group {
             && self.collapsed == other.collapsed
             && self.parent == other.parent
             && same_mask(&self.mask, &other.mask)
+            && super::kept::same_kept(&self.kept, &other.kept)
     }
 }
 

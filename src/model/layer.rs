@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::group::same_mask;
-use super::{BBox, BlendMode, Mask, RgbaImage};
+use super::{BBox, BlendMode, Kept, Mask, RgbaImage};
 
 /// Stable identity of a layer within a document; survives reordering and undo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,6 +47,9 @@ pub struct Layer {
     /// below it in the same group (its base) has alpha.
     pub clipped: bool,
     pub mask: Option<Mask>,
+    /// What the file held for this layer that Strata does not draw, written back on save
+    /// (see [`super::kept`]).
+    pub kept: Kept,
     pub pixels: Arc<RgbaImage>,
 }
 
@@ -65,6 +68,7 @@ impl Layer {
             parent: None,
             clipped: false,
             mask: None,
+            kept: Kept::default(),
             pixels: Arc::new(pixels),
         }
     }
@@ -101,6 +105,7 @@ impl Layer {
             && self.parent == other.parent
             && self.clipped == other.clipped
             && same_mask(&self.mask, &other.mask)
+            && super::kept::same_kept(&self.kept, &other.kept)
             && Arc::ptr_eq(&self.pixels, &other.pixels)
     }
 

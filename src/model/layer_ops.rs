@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::composite_cpu::{composite_into, composite_pixel};
-use super::{BlendMode, Document, Layer, LayerId, Mask, Offset, RgbaImage};
+use super::{BlendMode, Document, Kept, Layer, LayerId, Mask, Offset, RgbaImage};
 
 /// Alpha at or above which a pixel counts as "opaque" for click-to-select. Photoshop's
 /// auto-select ignores nearly invisible fringes (soft matte edges, faint shadows), so do we.
@@ -55,6 +55,7 @@ impl Document {
         copy.id = self.allocate_id();
         copy.name = format!("{} copy", copy.name);
         copy.locked = false;
+        copy.kept = super::kept::for_copy(&copy.kept);
         let copy_id = copy.id;
         self.insert_layer(index + 1, copy);
         Some(copy_id)
@@ -130,6 +131,9 @@ impl Document {
         merged.opacity = 1.0;
         merged.fill_opacity = 1.0;
         merged.mask = None;
+        // Photoshop's merge rasterises: text, smart object, effects and the rest no longer
+        // describe the merged pixels, so none of the lower layer's kept blocks stay.
+        merged.kept = Kept::default();
         Ok(lower_id)
     }
 

@@ -6,6 +6,7 @@ pub mod ora;
 use std::path::PathBuf;
 
 pub mod grouped;
+pub mod psd_tools;
 
 use image::{Rgba, RgbaImage};
 use strata::model::{BlendMode, Document, Offset};

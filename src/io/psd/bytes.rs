@@ -92,6 +92,11 @@ impl<'a> Cursor<'a> {
         })
     }
 
+    /// Everything left in this cursor's scope, without consuming it.
+    pub fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
+
     /// The next `n` bytes without consuming them, if there are that many.
     pub fn peek(&self, n: usize) -> Option<&'a [u8]> {
         self.data.get(self.pos..self.pos.checked_add(n)?)

@@ -160,6 +160,7 @@ pub fn build(
         group.opacity = plan.opacity * unit(record.opacity);
         group.locked = record.locked;
         group.collapsed = record.collapsed;
+        group.kept = std::sync::Arc::new(record.kept.clone());
         group.parent = plan.parent.map(|p| group_ids[p]);
         group.mask = decode_mask(record, header, &context)?;
         let key = record.section_key.unwrap_or(record.blend_key);
@@ -182,6 +183,7 @@ pub fn build(
         layer.parent = plan.parent.map(|p| group_ids[p]);
         layer.clipped = record.clipped;
         layer.mask = mask;
+        layer.kept = std::sync::Arc::new(record.kept.clone());
         if layer.blend == BlendMode::HardMix && record.fill_opacity < u8::MAX {
             tracing::warn!(
                 "layer '{}': hard mix at reduced fill is drawn as reduced opacity; \

@@ -22,6 +22,10 @@
 //!   default colour, disabled flag, density and feather (`mask_data`); a vector mask is
 //!   drawn through the rasterised copy Photoshop stores, where there is one.
 //! - Clipping: the record's clipping byte, both ways.
+//! - Everything else a layer, group or the document holds in tagged blocks (effects,
+//!   adjustment and fill settings, text, smart objects and their embedded files, vector
+//!   masks, newer keys) is kept byte for byte and written back (`kept`), and one notice says
+//!   what of it is not drawn.
 //! - The composite (Image Data) is written matted over white as Photoshop stores it; a flat
 //!   PSD (no layer records) is read as one layer from it, with the matte undone (unless it is
 //!   a straight composite as Krita writes, recognisable by non-white transparent pixels).
@@ -38,6 +42,7 @@ mod bytes;
 mod channels;
 mod color;
 mod composite;
+mod kept;
 mod layers;
 mod mask_data;
 pub mod packbits;

@@ -7,8 +7,8 @@
 use super::bytes::Cursor;
 use super::channels::Layout;
 use super::color::{self, ColorMode, Depth};
-use super::records::{Record, Unrendered, parse_layer_info};
-use super::{PsdError, composite, layers, resources};
+use super::records::{Record, parse_layer_info};
+use super::{PsdError, composite, kept, layers, resources};
 use crate::io::{Limits, Notice};
 use crate::model::Document;
 
@@ -155,8 +155,8 @@ pub fn read_with_notices(
         .map(Notice::new)
         .into_iter()
         .collect();
-    let records = layer_records(sections.layers, header.large)?;
-    notices.extend(unrendered_notice(&records));
+    let (records, document_blocks) = layer_records(sections.layers, header.large)?;
+    notices.extend(kept::undrawn_notice(&records));
     let tree = layers::plan_tree(&records);
     if tree.is_empty() {
         let image = composite::decode(&header, sections.image_data, limits)?;
@@ -164,7 +164,8 @@ pub fn read_with_notices(
     }
     // A layered file must still be whole: a cut-off composite means a damaged file.
     composite::verify(&header, sections.image_data, limits)?;
-    let (doc, dropped) = layers::build(&header, &records, &tree, limits)?;
+    let (mut doc, dropped) = layers::build(&header, &records, &tree, limits)?;
+    doc.kept = std::sync::Arc::new(document_blocks);
     if tree.folded > 0 {
         notices.push(Notice::new(format!(
             "{} groups nested deeper than {} levels were merged into their members",
@@ -181,62 +182,6 @@ pub fn read_with_notices(
     Ok((doc, notices))
 }
 
-/// One notice for everything the layers hold that we neither draw nor save: "not drawn, so
-/// the canvas differs from Photoshop's: effects in 3 layers ('a', 'b', 'c'); …", naming up
-/// to three layers per kind.
-fn unrendered_notice(records: &[Record<'_>]) -> Option<Notice> {
-    let count = |kind: Unrendered| -> Vec<&str> {
-        records
-            .iter()
-            .filter(|r| r.unrendered.contains(&kind))
-            .map(|r| r.name.as_str())
-            .collect()
-    };
-    let layers = |names: &[&str]| {
-        let quoted: Vec<String> = names.iter().take(3).map(|n| format!("'{n}'")).collect();
-        let more = if names.len() > 3 { ", …" } else { "" };
-        let noun = if names.len() == 1 { "layer" } else { "layers" };
-        format!("{} {noun} ({}{more})", names.len(), quoted.join(", "))
-    };
-    let list = |kinds: [(Unrendered, &str); 2]| -> Vec<String> {
-        kinds
-            .into_iter()
-            .filter_map(|(kind, what)| {
-                let names = count(kind);
-                (!names.is_empty()).then(|| format!("{what} in {}", layers(&names)))
-            })
-            .collect()
-    };
-    let not_drawn = list([
-        (Unrendered::Effects, "effects"),
-        (Unrendered::Adjustment, "adjustment or fill"),
-    ]);
-    let as_pixels = list([
-        (Unrendered::Type, "editable text"),
-        (Unrendered::SmartObject, "smart objects"),
-    ]);
-    let mut parts = Vec::new();
-    if !not_drawn.is_empty() {
-        parts.push(format!(
-            "not drawn, so the canvas differs from Photoshop's: {}",
-            not_drawn.join(", ")
-        ));
-    }
-    if !as_pixels.is_empty() {
-        parts.push(format!(
-            "shown as stored pixels only: {}",
-            as_pixels.join(", ")
-        ));
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(Notice::new(format!(
-        "{}; saving drops all of it",
-        parts.join("; ")
-    )))
-}
-
 /// Whether the file's Image Data section holds a real composite of its layers, per its
 /// Version Info resource (see `resources`), rather than a blank placeholder.
 pub fn stores_real_composite(bytes: &[u8], limits: &Limits) -> Result<bool, PsdError> {
@@ -245,38 +190,24 @@ pub fn stores_real_composite(bytes: &[u8], limits: &Limits) -> Result<bool, PsdE
     ))
 }
 
-/// Records of the layer info. When the layer info is empty, they may sit in a tagged block
-/// after the global mask info instead: `Lr16` in Photoshop's 16-bit files, `Layr` in some
-/// others (the block holds the layer info without its length).
-fn layer_records(mut section: Cursor<'_>, large: bool) -> Result<Vec<Record<'_>>, PsdError> {
+/// Records of the layer info, and the document-level tagged blocks after it, kept. When
+/// the layer info is empty, the records may sit in one of those blocks instead: `Lr16` in
+/// Photoshop's 16-bit files, `Layr` in some others (the block holds the layer info without
+/// its length).
+fn layer_records<'a>(
+    mut section: Cursor<'a>,
+    large: bool,
+) -> Result<(Vec<Record<'a>>, Vec<crate::model::KeptBlock>), PsdError> {
     if section.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let info_len = section.length(large, "layer info length")?;
     let mut info = section.section(info_len, "the layer info")?;
     let records = parse_layer_info(&mut info, large)?;
-    if !records.is_empty() {
-        return Ok(records);
-    }
-    // Global layer mask info, absent in GIMP's files and cut short in ImageMagick's.
-    if let Ok(mask_len) = section.u32("global layer mask info length") {
-        section.skip_lenient(mask_len as usize);
-    }
-    while section.remaining() >= 12 {
-        let (Ok(signature), Ok(key)) = (section.tag("signature"), section.tag("key")) else {
-            break;
-        };
-        if &signature != b"8BIM" && &signature != b"8B64" {
-            break;
-        }
-        let Ok(len) = section.block_length(&key, large) else {
-            break;
-        };
-        let mut block = section.section(len, "the tagged block")?;
-        if matches!(&key, b"Layr" | b"Lr16" | b"Lr32") {
-            return parse_layer_info(&mut block, large);
-        }
-        section.skip_lenient(((4 - len % 4) % 4) as usize); // section-level blocks pad to 4
-    }
-    Ok(Vec::new())
+    let trailer = kept::read_trailer(&mut section, large, records.is_empty())?;
+    let records = match trailer.layer_info {
+        Some(mut info) if records.is_empty() => parse_layer_info(&mut info, large)?,
+        _ => records,
+    };
+    Ok((records, trailer.kept))
 }

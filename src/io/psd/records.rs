@@ -8,6 +8,7 @@
 use super::PsdError;
 use super::bytes::{Cursor, padded};
 use super::mask_data::{self, MaskData};
+use crate::model::{KeptBlock, KeptFormat, Undrawn};
 
 /// Smallest possible layer record: rectangle, channel count, blend signature and key,
 /// opacity, clipping, flags, filler and the extra-data length.
@@ -16,6 +17,8 @@ const MIN_RECORD_LEN: u64 = 16 + 2 + 4 + 4 + 4 + 4;
 const MAX_CHANNELS: u16 = 56;
 /// Layer flags bit 1: set means hidden (the spec's name "visible" is misleading).
 const FLAG_HIDDEN: u8 = 0x02;
+/// Layer flags bit 3: "bit 4 is meaningful", which every writer since Photoshop 5 sets.
+const FLAG_PS5: u8 = 0x08;
 
 /// What a record stands for in the group structure (`lsct`/`lsdk` section divider type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,36 +65,33 @@ pub struct Record<'a> {
     /// The user mask's header, if the record has one.
     pub mask: Option<MaskData>,
     pub locked: bool,
-    /// What the record holds that we do not draw or keep, once per kind.
-    pub unrendered: Vec<Unrendered>,
+    /// The tagged blocks we neither interpret nor rewrite ourselves (effects, adjustments,
+    /// text, smart objects, vector masks, anything newer), kept byte for byte.
+    pub kept: Vec<KeptBlock>,
 }
 
-/// Layer content that Photoshop renders from data we do not interpret: the stored pixels
-/// (if any) are all we show, and saving does not keep it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Unrendered {
-    /// Layer styles: shadows, strokes, glows, overlays (`lfx2`, `lrFX`, `lmfx`).
-    Effects,
-    /// Adjustment and fill layers (levels, curves, hue/saturation, solid colour, …).
-    Adjustment,
-    /// Editable text (`TySh`): shown as its stored pixels only.
-    Type,
-    /// Smart objects (`SoLd`, `PlLd`): shown as their stored pixels only.
-    SmartObject,
+impl Record<'_> {
+    /// True when the record holds a kind of data that Photoshop draws and we do not.
+    pub fn holds(&self, kind: Undrawn) -> bool {
+        self.kept.iter().any(|b| b.undrawn == Some(kind))
+    }
 }
 
-impl Unrendered {
-    /// The kind a tagged block key stands for, if it is one of these.
-    fn of_key(key: &[u8; 4]) -> Option<Self> {
-        match key {
-            b"lfx2" | b"lrFX" | b"lmfx" => Some(Self::Effects),
-            b"levl" | b"curv" | b"brit" | b"blnc" | b"hue " | b"hue2" | b"selc" | b"mixr"
-            | b"grdm" | b"thrs" | b"post" | b"nvrt" | b"vibA" | b"phfl" | b"expA" | b"clrL"
-            | b"blwh" | b"CgEd" | b"SoCo" | b"GdFl" | b"PtFl" => Some(Self::Adjustment),
-            b"TySh" | b"tySh" => Some(Self::Type),
-            b"SoLd" | b"SoLE" | b"PlLd" | b"plLd" => Some(Self::SmartObject),
-            _ => None,
-        }
+/// Tagged blocks the reader interprets and the writer writes from the document, so they
+/// are not kept: the Unicode name, section dividers, fill opacity and the lock.
+const REWRITTEN_KEYS: [&[u8; 4]; 5] = [b"luni", b"lsct", b"lsdk", b"iOpa", b"lspf"];
+
+/// What a tagged block key makes Photoshop draw that Strata does not, if anything.
+fn undrawn_of_key(key: &[u8; 4]) -> Option<Undrawn> {
+    match key {
+        b"lfx2" | b"lrFX" | b"lmfx" => Some(Undrawn::Effects),
+        b"levl" | b"curv" | b"brit" | b"blnc" | b"hue " | b"hue2" | b"selc" | b"mixr" | b"grdm"
+        | b"thrs" | b"post" | b"nvrt" | b"vibA" | b"phfl" | b"expA" | b"clrL" | b"blwh"
+        | b"CgEd" | b"SoCo" | b"GdFl" | b"PtFl" => Some(Undrawn::Adjustment),
+        b"TySh" | b"tySh" => Some(Undrawn::Type),
+        b"SoLd" | b"SoLE" | b"PlLd" | b"plLd" => Some(Undrawn::SmartObject),
+        b"vmsk" | b"vsms" => Some(Undrawn::VectorMask),
+        _ => None,
     }
 }
 
@@ -176,6 +176,19 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
     let mut extra = c.section(extra_len, "the layer's extra data")?;
     let has_real_mask = channels.iter().any(|ch| ch.id == -3);
     let extra = parse_extra(&mut extra, large, has_real_mask)?;
+    let mut kept = finish_kept(extra.kept, &channels);
+    let other_flags = flags & !(FLAG_HIDDEN | FLAG_PS5);
+    if other_flags != 0 {
+        kept.insert(
+            0,
+            KeptBlock {
+                format: KeptFormat::PsdRecordFlags,
+                key: *b"flag",
+                data: vec![other_flags],
+                undrawn: None,
+            },
+        );
+    }
     Ok(Record {
         top,
         left,
@@ -193,7 +206,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
         clipped: clipping != 0,
         mask: extra.mask,
         locked: extra.locked,
-        unrendered: extra.unrendered,
+        kept,
     })
 }
 
@@ -206,7 +219,7 @@ struct Extra {
     mask: Option<MaskData>,
     locked: bool,
     fill_opacity: u8,
-    unrendered: Vec<Unrendered>,
+    kept: Vec<KeptBlock>,
 }
 
 fn parse_extra(c: &mut Cursor<'_>, large: bool, has_real_mask: bool) -> Result<Extra, PsdError> {
@@ -231,7 +244,7 @@ fn parse_extra(c: &mut Cursor<'_>, large: bool, has_real_mask: bool) -> Result<E
         mask,
         locked: false,
         fill_opacity: u8::MAX,
-        unrendered: Vec::new(),
+        kept: Vec::new(),
     };
     while c.remaining() >= 12 {
         let Some(block) = next_tagged_block(c, large) else {
@@ -319,14 +332,29 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
             let flags = data.u32("protection flags").unwrap_or(0);
             extra.locked = flags & 0x8000_0000 != 0 || flags & 0x06 == 0x06;
         }
-        other => {
-            if let Some(kind) = Unrendered::of_key(other)
-                && !extra.unrendered.contains(&kind)
-            {
-                extra.unrendered.push(kind);
+        other => extra.kept.push(KeptBlock {
+            format: KeptFormat::Psd,
+            key: *other,
+            data: data.rest().to_vec(),
+            undrawn: undrawn_of_key(other),
+        }),
+    }
+}
+
+/// A vector mask that Photoshop also stored as pixels (the user mask channel, -2, when
+/// the layer has no pixel mask of its own; or the real mask, -3) is drawn from those
+/// pixels, so it is kept but not reported as undrawn.
+fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>]) -> Vec<KeptBlock> {
+    let has_raster_mask = channels.iter().any(|c| c.id == -2 || c.id == -3);
+    if has_raster_mask {
+        for block in &mut kept {
+            if block.undrawn == Some(Undrawn::VectorMask) {
+                block.undrawn = None;
             }
         }
     }
+    debug_assert!(kept.iter().all(|b| !REWRITTEN_KEYS.contains(&&b.key)));
+    kept
 }
 
 /// The Unicode name: `u32` count of UTF-16 units, then UTF-16BE. Krita counts a trailing

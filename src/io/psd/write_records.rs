@@ -9,9 +9,10 @@
 use rayon::prelude::*;
 
 use super::PsdError;
+use super::kept::Padding;
 use super::mask_data::{self, MaskHeader};
 use super::writer::{Version, encode_channel, unicode_string};
-use crate::model::{BBox, Document, Group, Layer, Mask, Node};
+use crate::model::{BBox, Document, Group, KeptBlock, KeptFormat, Layer, Mask, Node};
 
 /// Layer flags bit 3: "bit 4 is meaningful" (Photoshop 5+), always set.
 const FLAG_PS5: u8 = 0x08;
@@ -94,6 +95,8 @@ struct Description<'a> {
     /// Section type and blend key for the `lsct` block of a group's records.
     section: Option<(u32, [u8; 4])>,
     mask: Option<MaskHeader>,
+    /// Blocks read from a file and written back as they were (see [`super::kept`]).
+    kept: &'a [KeptBlock],
 }
 
 fn describe(entry: Entry<'_>) -> Description<'_> {
@@ -110,6 +113,7 @@ fn describe(entry: Entry<'_>) -> Description<'_> {
             name: &layer.name,
             section: None,
             mask: layer.mask.as_ref().map(mask_header),
+            kept: &layer.kept,
         },
         Entry::GroupEnd => Description {
             bounds: empty,
@@ -122,6 +126,7 @@ fn describe(entry: Entry<'_>) -> Description<'_> {
             name: GROUP_END_NAME,
             section: Some((3, *b"norm")),
             mask: None,
+            kept: &[],
         },
         Entry::GroupStart(group) => {
             let key = if group.pass_through {
@@ -140,6 +145,7 @@ fn describe(entry: Entry<'_>) -> Description<'_> {
                 name: &group.name,
                 section: Some((if group.collapsed { 2 } else { 1 }, key)),
                 mask: group.mask.as_ref().map(mask_header),
+                kept: &group.kept,
             }
         }
     }
@@ -210,10 +216,16 @@ fn record(
     out.extend_from_slice(&what.blend_key);
     out.push(what.opacity);
     out.push(u8::from(what.clipped)); // clipping: 0 base, 1 clipped to the layer below
-    out.push(FLAG_PS5 | if what.hidden { FLAG_HIDDEN } else { 0 });
+    // Flag bits read from a file and not interpreted (see `KeptFormat::PsdRecordFlags`).
+    let kept_flags = what
+        .kept
+        .iter()
+        .filter(|b| b.format == KeptFormat::PsdRecordFlags)
+        .fold(0, |bits, b| bits | b.data.first().copied().unwrap_or(0));
+    out.push(kept_flags | FLAG_PS5 | if what.hidden { FLAG_HIDDEN } else { 0 });
     out.push(0); // filler
 
-    let extra = extra_data(what);
+    let extra = extra_data(what, version);
     out.extend_from_slice(&(extra.len() as u32).to_be_bytes());
     out.extend_from_slice(&extra);
     Ok(())
@@ -221,8 +233,9 @@ fn record(
 
 /// The record's extra data: the mask header (or none), no blending ranges, the Pascal name,
 /// then `luni` (the real, Unicode name), `lsct` for a group's records, `iOpa` when fill
-/// opacity is below 100 %, and `lspf` for locked layers.
-fn extra_data(what: &Description<'_>) -> Vec<u8> {
+/// opacity is below 100 %, `lspf` for locked layers, and last the blocks kept from the
+/// file the layer was read from.
+fn extra_data(what: &Description<'_>, version: Version) -> Vec<u8> {
     let mut out = Vec::new();
     match &what.mask {
         Some(mask) => {
@@ -250,6 +263,7 @@ fn extra_data(what: &Description<'_>) -> Vec<u8> {
     if what.locked {
         tagged_block(&mut out, b"lspf", &LOCK_ALL.to_be_bytes());
     }
+    super::kept::write_blocks(&mut out, what.kept, version, Padding::CountedEven);
     out
 }
 /// The legacy Pascal name: UTF-8 (as GIMP writes it, which ImageMagick then shows right),

@@ -9,6 +9,7 @@
 
 use std::io::Write;
 
+use super::kept::{self, Padding};
 use super::{MAX_SIDE, MAX_SIDE_PSB, PsdError, composite, packbits, write_records};
 use crate::io::LimitError;
 use crate::model::{BBox, Document, Layer, Mask};
@@ -75,9 +76,17 @@ pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Re
     check_document(doc, version)?;
     let layer_info = write_records::layer_info(doc, version)?;
     let info_len = version.length(layer_info.len(), "layer info")?;
-    // Layer and mask section: the layer info, then an empty global layer mask info.
+    // Layer and mask section: the layer info, an empty global layer mask info, then the
+    // document-level blocks kept from the file the document was read from.
+    let mut trailer = 0u32.to_be_bytes().to_vec(); // global layer mask info (a u32 in PSB too)
+    kept::write_blocks(
+        &mut trailer,
+        doc.kept.iter(),
+        version,
+        Padding::UncountedFour,
+    );
     let section_len = version.length(
-        info_len.len() + layer_info.len() + 4,
+        info_len.len() + layer_info.len() + trailer.len(),
         "layer and mask section",
     )?;
 
@@ -87,7 +96,7 @@ pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Re
     w.write_all(&section_len)?;
     w.write_all(&info_len)?;
     w.write_all(&layer_info)?;
-    w.write_all(&0u32.to_be_bytes())?; // global layer mask info (a u32 in PSB too)
+    w.write_all(&trailer)?;
     drop(layer_info);
     let flat = crate::model::composite(doc);
     w.write_all(&composite::encode_matted(&flat, version.large()))?;
