@@ -43,16 +43,49 @@ fn poster(size: (u32, u32)) -> RgbaImage {
 /// Art drawn over photographs (designs recipes 5: a bar with two clip-art pictures and a
 /// title; 29: a puzzle piece with a drop shadow and a title): each piece of art comes out
 /// as its own layer above the photo, not as a salient-object blob with the photo around it.
-/// Floors a little below the measured soft IoU at 0 merges (0.81 and 0.96; before art over
-/// photographs was separated, 0.47 and 0.52).
+/// Floors a little below the measured soft IoU at 0 merges (0.68 and 0.97; before art over
+/// photographs was separated, 0.47 and 0.52). Recipe 5 scored 0.82 before the parts of one
+/// artwork were merged (see the next test): its basket's inner shading now stays with the
+/// basket, which the camcorder overlapping it makes the protocol score lower, while the
+/// benchmark's photo scenes gain on the whole (0.746 → 0.757).
 #[test]
 fn art_over_a_photograph_gets_its_own_layers() {
     let assets = designs::Assets::load_default().unwrap();
-    for (recipe, floor) in [(5, 0.72), (29, 0.85)] {
+    for (recipe, floor) in [(5, 0.65), (29, 0.85)] {
         let scene = designs::scene(&assets, recipe, (768, 512)).unwrap();
         let image = scene.composite();
         let specs = decompose(&image, LayerCount::Auto);
         assert_reproduces(&specs, &image);
+        let predicted = canvas_layers(&specs, image.dimensions());
+        let scores = score_layers(&predicted, &scene.layers, &Protocol::default()).unwrap();
+        assert!(
+            scores[0].alpha_iou >= floor,
+            "recipe {recipe}: soft IoU {:.3} < {floor} ({:?})",
+            scores[0].alpha_iou,
+            names(&specs)
+        );
+    }
+}
+
+/// One artwork stays one layer and a photograph's grain no layer: recipe 27's multi-colour
+/// clip art came out as a shape with its details on a second layer (soft IoU 0.81 at 0
+/// merges, now 0.996), and recipe 23's photo background gave specks of "elements" around
+/// its clip art (9 layers for 6, soft IoU 0.65; now 7 layers, 0.92).
+#[test]
+fn an_artwork_stays_whole_and_photo_grain_makes_no_layers() {
+    let assets = designs::Assets::load_default().unwrap();
+    for (recipe, floor, most_layers) in [(27, 0.95, 5), (23, 0.85, 8)] {
+        let scene = designs::scene(&assets, recipe, (768, 512)).unwrap();
+        let image = scene.composite();
+        let specs = decompose(&image, LayerCount::Auto);
+        assert_reproduces(&specs, &image);
+        assert!(
+            specs.len() <= most_layers,
+            "recipe {recipe}: {} layers for {} ({:?})",
+            specs.len(),
+            scene.layers.len(),
+            names(&specs)
+        );
         let predicted = canvas_layers(&specs, image.dimensions());
         let scores = score_layers(&predicted, &scene.layers, &Protocol::default()).unwrap();
         assert!(

@@ -98,7 +98,7 @@ impl Decomposer for ElementsDecomposer {
         for block in text::blocks(&lines) {
             if let Some((mut plan, on_texture)) = text::plan(&small, scale, block.bbox) {
                 plan.words = text::read(image, &block)?;
-                if plan.words.is_none() && text::too_tall_unread(&block, image.dimensions()) {
+                if plan.words.is_none() && text::unread_not_text(&block, image.dimensions()) {
                     continue;
                 }
                 textured.push(on_texture);
@@ -115,10 +115,14 @@ impl Decomposer for ElementsDecomposer {
         progress.check()?;
         // Everything is found before the full-size copy is made, so the networks' buffers
         // and that copy are never held at once.
+        let mut over_photo = false;
         let found = match designed_elements(&bare) {
             Some(plans) => Analysis::Elements(plans),
             None => match overlay::elements(&bare, options.seed, progress)? {
-                Some(plans) => Analysis::Elements(plans),
+                Some(plans) => {
+                    over_photo = true;
+                    Analysis::Elements(plans)
+                }
                 None => Analysis::Photo(photo::find(&bare, options, progress)?),
             },
         };
@@ -146,6 +150,16 @@ impl Decomposer for ElementsDecomposer {
             };
             LayerSpec::new(name, pixels, offset)
         }));
+        let is_text = |s: &LayerSpec| s.name.starts_with("Text");
+        stack::merge_parts(&mut specs, is_text);
+        if over_photo {
+            // Art over a photograph is separated against an inpainted guess of the photo,
+            // whose errors come out as specks of "elements"; art that small was not
+            // worth separating in the first place (see `overlay::MIN_ART_SHARE`).
+            let area = f64::from(image.width()) * f64::from(image.height());
+            let min_solid = (f64::from(overlay::MIN_ART_SHARE) * area) as usize;
+            stack::merge_specks(&mut specs, min_solid, is_text);
+        }
         stack::drop_ghosts(&mut specs);
         if let Some(n) = options.layers.limit() {
             stack::limit(&mut specs, n);

@@ -36,7 +36,7 @@ const OUTLINE_REACH: usize = FLAT_RADIUS + 3;
 /// highlights) have next to none.
 const OUTLINE_SHARE: f32 = 0.12;
 /// Art must cover at least this share of the picture to be worth separating.
-const MIN_ART_SHARE: f32 = 0.004;
+pub const MIN_ART_SHARE: f32 = 0.004;
 
 /// The element plans (bottom first) of art drawn over a photograph, or `None` when the
 /// picture holds no such art. `bare` is the analysis copy with its text peeled off.
