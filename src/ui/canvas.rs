@@ -212,6 +212,7 @@ impl CanvasView {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_secs_f64(left));
         }
+        let dragging = self.dragging();
         if let Some(gpu) = self.gpu.as_mut().filter(|gpu| !gpu.has_failed()) {
             let ppp = self.pixels_per_point;
             let round = |p: Pos2| vec2((p.x * ppp).round(), (p.y * ppp).round());
@@ -222,7 +223,6 @@ impl CanvasView {
                 zoom: self.zoom,
                 checker_size: CHECKER_SQUARE * ppp,
             };
-            let dragging = self.move_drag.map(|d| d.id);
             let frame = GpuFrame {
                 dragging,
                 zoom_gesture: gesture.is_some(),

@@ -476,10 +476,9 @@ mod tests {
         assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(names[0], "paper");
         assert_eq!(names[3], "top");
-        assert!(
-            names[1].starts_with("art › ") && names[2].starts_with("art › "),
-            "{names:?}"
-        );
+        let group = app.document().layers[1].parent.expect("the pieces are grouped");
+        assert_eq!(app.document().layers[2].parent, Some(group), "{names:?}");
+        assert_eq!(app.document().group(group).map(|g| g.name.as_str()), Some("art"));
         assert!(app.document().layer(art).is_none());
         assert_eq!(
             app.document().layers[1].offset.x,
