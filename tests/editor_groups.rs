@@ -81,16 +81,19 @@ fn a_grouped_document_shows_its_tree_and_folding_hides_and_shows_the_members() {
         .collect();
     assert!(rows.windows(2).all(|w| w[0] < w[1]), "top first: {rows:?}");
     // Members are indented under their group.
-    let left = |harness: &Harness<'_, StrataApp>, name: &str| {
-        harness.get_by_label(name).rect().left()
-    };
-    assert!(left(&harness, "Shade") > left(&harness, "Card"));
-    assert_eq!(left(&harness, "Card"), left(&harness, "Top"));
+    let left =
+        |harness: &Harness<'_, StrataApp>, name: &str| harness.get_by_label(name).rect().left();
+    assert!(left(&harness, "Base") > left(&harness, "Paper"));
+    assert_eq!(
+        left(&harness, "Show group Card"),
+        left(&harness, "Show layer Base"),
+        "the eyes stay in one column"
+    );
 
     harness.get_by_label("Expand group Badge").click();
     harness.run();
     assert!(shows(&harness, "Star") && shows(&harness, "Text"));
-    assert!(left(&harness, "Star") > left(&harness, "Badge"));
+    assert!(left(&harness, "Text") > left(&harness, "Base"));
 
     harness.get_by_label("Collapse group Card").click();
     harness.run();
@@ -138,7 +141,11 @@ fn dragging_a_row_onto_a_group_puts_it_in_the_group_and_out_again() {
     let (top, card_id) = (id_of(&harness, "Top"), id_of(&harness, "Card"));
     let doc = harness.state().document();
     assert_eq!(doc.parent_of(top), Some(card_id));
-    assert_eq!(doc.children(Some(card_id)).last(), Some(&top), "on top of the group");
+    assert_eq!(
+        doc.children(Some(card_id)).last(),
+        Some(&top),
+        "on top of the group"
+    );
     doc.check_tree().unwrap();
     assert_eq!(undo_steps(&harness), 1);
 
@@ -157,13 +164,23 @@ fn the_clipping_arrow_and_menu_release_and_clip_a_layer() {
     let mut harness = harness_with(grouped_document());
     harness.run();
     let shade = id_of(&harness, "Shade");
-    assert_eq!(harness.get_all_by_label("Clipped to the layer below").count(), 1);
+    assert_eq!(
+        harness
+            .get_all_by_label("Clipped to the layer below")
+            .count(),
+        1
+    );
     let at = harness.get_by_label("Show layer Shade").rect().center() + vec2(80.0, 0.0);
     right_click(&mut harness, at);
     harness.get_by_label("Release clipping mask").click();
     harness.run();
     assert!(!harness.state().document().layer(shade).unwrap().clipped);
-    assert_eq!(harness.query_all_by_label("Clipped to the layer below").count(), 0);
+    assert_eq!(
+        harness
+            .query_all_by_label("Clipped to the layer below")
+            .count(),
+        0
+    );
 
     // Ctrl+Alt+G clips the selected layer again.
     harness.get_by_label("Shade").click();
@@ -202,7 +219,10 @@ fn shift_click_on_a_mask_thumbnail_turns_the_mask_on_and_its_menu_deletes_it() {
 fn sun_in_a_folded_group() -> Document {
     let (w, h) = (64, 48);
     let mut doc = Document::new(w, h);
-    doc.push_layer("sky", RgbaImage::from_pixel(w, h, image::Rgba([40, 110, 220, 255])));
+    doc.push_layer(
+        "sky",
+        RgbaImage::from_pixel(w, h, image::Rgba([40, 110, 220, 255])),
+    );
     let sun = RgbaImage::from_fn(w, h, |x, y| {
         let (dx, dy) = (x as f32 - 20.5, y as f32 - 18.5);
         if dx * dx + dy * dy <= 11.0 * 11.0 {
@@ -242,8 +262,15 @@ fn a_canvas_click_on_a_layer_in_a_folded_group_unfolds_it_and_a_group_drag_moves
     harness.run();
     drag(&mut harness, at(40.0, 30.0), at(46.0, 27.0));
     let doc = harness.state().document();
-    assert_eq!(doc.layer(sun).unwrap().offset, strata::model::Offset::new(6, -3));
-    assert_eq!(doc.layers[0].offset, strata::model::Offset::default(), "sky stays");
+    assert_eq!(
+        doc.layer(sun).unwrap().offset,
+        strata::model::Offset::new(6, -3)
+    );
+    assert_eq!(
+        doc.layers[0].offset,
+        strata::model::Offset::default(),
+        "sky stays"
+    );
     assert_eq!(undo_steps(&harness), 1, "one drag, one undo step");
 }
 

@@ -99,7 +99,12 @@ mod tests {
         let group = doc.group(b.parent.expect("in a group")).expect("group");
         assert_eq!(group.name, "middle");
         assert_eq!(
-            (group.opacity, group.blend, group.visible, group.pass_through),
+            (
+                group.opacity,
+                group.blend,
+                group.visible,
+                group.pass_through
+            ),
             (0.5, BlendMode::Screen, false, false)
         );
         assert_eq!(doc.layer(ids[0]).unwrap().parent, Some(group.id));

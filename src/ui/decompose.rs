@@ -476,9 +476,14 @@ mod tests {
         assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(names[0], "paper");
         assert_eq!(names[3], "top");
-        let group = app.document().layers[1].parent.expect("the pieces are grouped");
+        let group = app.document().layers[1]
+            .parent
+            .expect("the pieces are grouped");
         assert_eq!(app.document().layers[2].parent, Some(group), "{names:?}");
-        assert_eq!(app.document().group(group).map(|g| g.name.as_str()), Some("art"));
+        assert_eq!(
+            app.document().group(group).map(|g| g.name.as_str()),
+            Some("art")
+        );
         assert!(app.document().layer(art).is_none());
         assert_eq!(
             app.document().layers[1].offset.x,

@@ -201,7 +201,9 @@ impl StrataApp {
             }
         });
         let text = match clip_base(&self.doc, id) {
-            Some(base) if clipped => format!("Clipped \"{name}\" to \"{}\"", name_of(&self.doc, base)),
+            Some(base) if clipped => {
+                format!("Clipped \"{name}\" to \"{}\"", name_of(&self.doc, base))
+            }
             _ => format!("Released \"{name}\" from its clipping mask"),
         };
         self.messages.info(text);
@@ -234,11 +236,7 @@ impl StrataApp {
         if self.doc.group(id).is_none() {
             return;
         }
-        let label = if on {
-            "Pass through"
-        } else {
-            "Isolate group"
-        };
+        let label = if on { "Pass through" } else { "Isolate group" };
         self.edit_node(applying, label, id, |node| {
             if let Some(pass) = node.pass_through {
                 *pass = on;
@@ -264,7 +262,11 @@ impl StrataApp {
         {
             return self.messages.info("That layer has no mask.");
         }
-        let label = if enabled { "Enable mask" } else { "Disable mask" };
+        let label = if enabled {
+            "Enable mask"
+        } else {
+            "Disable mask"
+        };
         self.edit_node(applying, label, id, |node| {
             if let Some(mask) = node.mask.as_mut() {
                 mask.enabled = enabled;
@@ -284,7 +286,8 @@ impl StrataApp {
         }
         self.edit_node(applying, "Delete mask", id, |node| *node.mask = None);
         let name = name_of(&self.doc, id);
-        self.messages.info(format!("Deleted the mask of \"{name}\""));
+        self.messages
+            .info(format!("Deleted the mask of \"{name}\""));
     }
 
     /// Moves every layer of a group, and the linked masks of its layers and groups, by

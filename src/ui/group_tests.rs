@@ -32,7 +32,11 @@ fn grouped() -> (StrataApp, Ids) {
     shade.offset = Offset::new(2, 1);
     let shade = shade.id;
     let top = doc.push_layer("top", solid(200));
-    top.mask = Some(Mask::new(GrayImage::from_pixel(2, 2, Luma([0])), Offset::new(1, 1), 255));
+    top.mask = Some(Mask::new(
+        GrayImage::from_pixel(2, 2, Luma([0])),
+        Offset::new(1, 1),
+        255,
+    ));
     let top = top.id;
     doc.check_tree().unwrap();
     let ids = Ids {
@@ -65,10 +69,16 @@ fn assert_undo_redo(app: &mut StrataApp, label: &str) {
     assert_eq!(app.history().undo_label(), Some(label));
     let after = app.document().clone();
     app.apply(Command::Undo);
-    assert!(!app.document().is_same_state(&after), "{label}: undo changed nothing");
+    assert!(
+        !app.document().is_same_state(&after),
+        "{label}: undo changed nothing"
+    );
     app.document().check_tree().unwrap();
     app.apply(Command::Redo);
-    assert!(app.document().is_same_state(&after), "{label}: redo differs");
+    assert!(
+        app.document().is_same_state(&after),
+        "{label}: redo differs"
+    );
 }
 
 #[test]
@@ -247,7 +257,10 @@ fn a_locked_group_refuses_changes_to_itself_and_its_members() {
         let what = format!("{command:?}");
         app.apply(command);
         assert!(app.document().is_same_state(&before), "{what} went through");
-        assert_eq!(last_message(&app), "\"Card\" is locked; unlock it to change it.");
+        assert_eq!(
+            last_message(&app),
+            "\"Card\" is locked; unlock it to change it."
+        );
     }
     // A locked member stops a delete or move of the whole group.
     app.apply(Command::SetLocked(ids.card, false));
@@ -293,7 +306,10 @@ fn delete_on_a_group_removes_it_with_its_members_in_one_step() {
     assert_eq!(order(&app), ["paper", "top"]);
     assert!(app.document().groups.is_empty());
     assert_eq!(app.selected(), Some(ids.paper), "what was below it");
-    assert_eq!(last_message(&app), "Deleted group \"Card\" and its 2 layers");
+    assert_eq!(
+        last_message(&app),
+        "Deleted group \"Card\" and its 2 layers"
+    );
     assert_undo_redo(&mut app, "Delete group");
 }
 

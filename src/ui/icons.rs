@@ -15,14 +15,7 @@ use egui::{
 /// group Card"), checked while the layer is visible.
 pub fn eye_toggle(ui: &mut Ui, visible: bool, label: &str) -> Response {
     let (rect, response) = ui.allocate_exact_size(vec2(24.0, 20.0), Sense::click());
-    response.widget_info(|| {
-        WidgetInfo::selected(
-            Role::CheckBox,
-            ui.is_enabled(),
-            visible,
-            label,
-        )
-    });
+    response.widget_info(|| WidgetInfo::selected(Role::CheckBox, ui.is_enabled(), visible, label));
     if ui.is_rect_visible(rect) {
         let style = ui.style().interact(&response);
         let painter = ui.painter();
@@ -84,14 +77,7 @@ fn dot_position(rect: Rect, col: usize, row: usize) -> Pos2 {
 /// ("Lock layer Sky", "Lock group Card").
 pub fn lock_toggle(ui: &mut Ui, locked: bool, label: &str) -> Response {
     let (rect, response) = ui.allocate_exact_size(vec2(18.0, 20.0), Sense::click());
-    response.widget_info(|| {
-        WidgetInfo::selected(
-            Role::CheckBox,
-            ui.is_enabled(),
-            locked,
-            label,
-        )
-    });
+    response.widget_info(|| WidgetInfo::selected(Role::CheckBox, ui.is_enabled(), locked, label));
     if ui.is_rect_visible(rect) {
         let style = ui.style().interact(&response);
         let color = if locked || response.hovered() {
@@ -136,9 +122,17 @@ pub fn disclosure(ui: &mut Ui, collapsed: bool, label: &str) -> Response {
         let color = ui.style().interact(&response).fg_stroke.color;
         let c = rect.center();
         let points = if collapsed {
-            vec![c + vec2(-2.5, -4.5), c + vec2(3.5, 0.0), c + vec2(-2.5, 4.5)]
+            vec![
+                c + vec2(-2.5, -4.5),
+                c + vec2(3.5, 0.0),
+                c + vec2(-2.5, 4.5),
+            ]
         } else {
-            vec![c + vec2(-4.5, -2.5), c + vec2(4.5, -2.5), c + vec2(0.0, 3.5)]
+            vec![
+                c + vec2(-4.5, -2.5),
+                c + vec2(4.5, -2.5),
+                c + vec2(0.0, 3.5),
+            ]
         };
         ui.painter()
             .add(Shape::convex_polygon(points, color, Stroke::NONE));
@@ -168,14 +162,16 @@ pub fn folder(ui: &mut Ui, open: bool) -> Response {
 /// Screen readers see an image named "Clipped to the layer below".
 pub fn clip_arrow(ui: &mut Ui) -> Response {
     let (rect, response) = ui.allocate_exact_size(vec2(12.0, 20.0), Sense::hover());
-    response.widget_info(|| {
-        WidgetInfo::labeled(Role::Image, true, "Clipped to the layer below")
-    });
+    response.widget_info(|| WidgetInfo::labeled(Role::Image, true, "Clipped to the layer below"));
     if ui.is_rect_visible(rect) {
         let color = ui.visuals().text_color();
         let stroke = Stroke::new(1.4, color);
         let c = rect.center();
-        let (top, corner, tip) = (c + vec2(-3.0, -6.0), c + vec2(-3.0, 2.0), c + vec2(4.0, 2.0));
+        let (top, corner, tip) = (
+            c + vec2(-3.0, -6.0),
+            c + vec2(-3.0, 2.0),
+            c + vec2(4.0, 2.0),
+        );
         let painter = ui.painter();
         painter.add(Shape::line(vec![top, corner, tip], stroke));
         painter.add(Shape::line(

@@ -110,7 +110,10 @@ impl StrataApp {
         gesture: Gesture,
     ) {
         let opacity = opacity.clamp(0.0, 1.0);
-        let label = format!("{} opacity", capitalised(super::group_edits::kind(&self.doc, id)));
+        let label = format!(
+            "{} opacity",
+            capitalised(super::group_edits::kind(&self.doc, id))
+        );
         self.gesture_edit(applying, &label, gesture, |doc| {
             if let Some(node) = super::group_edits::props(doc, id) {
                 *node.opacity = opacity;

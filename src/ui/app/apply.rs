@@ -7,8 +7,8 @@ use std::ops::Deref;
 use crate::io::ExportFormat;
 use crate::model::{Document, LayerId};
 use crate::ui::dialogs::Asked;
-use crate::ui::group_edits;
 use crate::ui::file_dialog::Purpose;
+use crate::ui::group_edits;
 use crate::ui::unsaved::Then;
 use crate::ui::{Command, StrataApp};
 
@@ -355,10 +355,7 @@ fn locked_by(doc: &Document, id: LayerId) -> Option<String> {
         .chain(doc.ancestors(id))
         .find_map(|node| match doc.layer(node) {
             Some(layer) => layer.locked.then(|| layer.name.clone()),
-            None => doc
-                .group(node)
-                .filter(|g| g.locked)
-                .map(|g| g.name.clone()),
+            None => doc.group(node).filter(|g| g.locked).map(|g| g.name.clone()),
         })
 }
 

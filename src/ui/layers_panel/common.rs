@@ -14,6 +14,9 @@ pub(super) struct Shown<'a> {
     /// "layer" or "group", for accessible names and hints.
     pub(super) kind: &'static str,
     pub(super) visible: bool,
+    /// Hidden by a group around it: its name is greyed like a hidden layer's, as in
+    /// Photoshop, while its eye keeps its own state.
+    pub(super) hidden_by_group: bool,
     /// Its own lock (what the padlock shows and toggles).
     pub(super) locked: bool,
     pub(super) blend: BlendMode,
@@ -121,7 +124,7 @@ impl LayersPanel {
             return;
         }
         let mut name = RichText::new(shown.name);
-        if !shown.visible {
+        if !shown.visible || shown.hidden_by_group {
             name = name.weak();
         }
         if shown.pass_through.is_some() {
@@ -217,6 +220,9 @@ pub(super) fn blend_combo(ui: &mut egui::Ui, shown: &Shown<'_>, out: &mut Vec<Co
     egui::ComboBox::from_id_salt(("blend", shown.id.0))
         .selected_text(current)
         .width(BLEND_WIDTH)
+        // A long name ("Pass Through", "Linear Dodge (Add)") is cut short rather than
+        // widening the row, which would widen the panel and shrink the canvas.
+        .truncate()
         // All 27 modes without scrolling where the screen allows, as in Photoshop.
         .height(640.0)
         .show_ui(ui, |ui| {

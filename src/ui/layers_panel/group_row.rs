@@ -24,6 +24,7 @@ impl LayersPanel {
             name: &group.name,
             kind: "group",
             visible: group.visible,
+            hidden_by_group: group.visible && !cx.doc.is_shown(group.id),
             locked: group.locked,
             blend: group.blend,
             pass_through: Some(group.pass_through),

@@ -26,6 +26,7 @@ impl LayersPanel {
             name: &layer.name,
             kind: "layer",
             visible: layer.visible,
+            hidden_by_group: layer.visible && !cx.doc.is_shown(layer.id),
             locked: layer.locked,
             blend: layer.blend,
             pass_through: None,

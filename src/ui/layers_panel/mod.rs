@@ -32,8 +32,8 @@ mod tests;
 
 pub use dnd::{Place, drop_command};
 
-/// Width of the blend-mode menu, in points.
-const BLEND_WIDTH: f32 = 100.0;
+/// Width of the blend-mode menu, in points (room for "Pass Through").
+const BLEND_WIDTH: f32 = 108.0;
 /// Room for the slider's value box ("100 %"), the combo's arrow and the spacing between
 /// widgets, in points (measured: less than this and the panel grows to fit the row).
 const VALUE_WIDTH: f32 = 76.0;
