@@ -121,6 +121,9 @@ pub struct LayersPanel {
     thumbnails: Thumbnails,
     /// Mask thumbnail textures, rebuilt when a mask's pixels change.
     masks: masks::MaskThumbnails,
+    /// The selection the list last showed: when it changes (a click on the canvas), the
+    /// list scrolls to the selected row.
+    shown_selection: Option<LayerId>,
 }
 
 /// What every row needs to know about the document around it.
@@ -167,6 +170,7 @@ impl LayersPanel {
             selected,
             bases,
         };
+        let reveal = std::mem::replace(&mut self.shown_selection, selected) != selected;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
@@ -177,6 +181,9 @@ impl LayersPanel {
                     };
                     if response.clicked() {
                         out.push(Command::Select(row.id()));
+                    }
+                    if reveal && selected == Some(row.id()) {
+                        response.scroll_to_me(None);
                     }
                     dnd::drop_target(ui, &response, doc, row, out);
                     ui.add_space(2.0);
