@@ -281,3 +281,26 @@ fn snapshot_of_the_grouped_panel() {
     harness.run();
     harness.snapshot("editor_groups");
 }
+
+#[test]
+fn a_groups_blend_menu_offers_pass_through() {
+    let mut harness = harness_with(grouped_document());
+    harness.run();
+    let card = id_of(&harness, "Card");
+    let name = harness.get_by_label("Card").rect();
+    let menu = harness
+        .get_all_by_label("Blend mode")
+        .find(|menu| {
+            let y = menu.rect().center().y;
+            y > name.bottom() && y < name.bottom() + 40.0
+        })
+        .expect("Card's blend menu");
+    menu.click();
+    harness.run();
+    // The open menu lists it first, over the Normal … Luminosity modes.
+    harness.get_by_label("Pass Through").click();
+    harness.run();
+    let group = harness.state().document().group(card).unwrap();
+    assert!(group.pass_through);
+    assert_eq!(undo_steps(&harness), 1);
+}

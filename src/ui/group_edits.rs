@@ -98,7 +98,7 @@ impl StrataApp {
         id: LayerId,
         edit: impl FnOnce(NodeProps<'_>),
     ) {
-        if props(self.doc.edit(applying), id).is_none() {
+        if self.doc.layer(id).is_none() && self.doc.group(id).is_none() {
             return;
         }
         self.history.record(label, self.doc.edit(applying), |doc| {
