@@ -349,3 +349,28 @@ fn a_group_drag_moves_every_member_in_one_step() {
     assert_eq!(app.history().undo_len(), 1);
     assert_undo_redo(&mut app, "Move group");
 }
+
+#[test]
+fn a_new_layer_over_a_selected_group_goes_on_top_inside_it_and_shows() {
+    let (mut app, ids) = grouped();
+    app.apply(Command::SetCollapsed(ids.card, true));
+    app.apply(Command::Select(ids.card));
+    app.apply(Command::NewLayer);
+    let new = app.selected().unwrap();
+    let doc = app.document();
+    assert_eq!(doc.parent_of(new), Some(ids.card));
+    assert_eq!(doc.children(Some(ids.card)).last(), Some(&new));
+    assert!(
+        !doc.group(ids.card).unwrap().collapsed,
+        "unfolded to show it"
+    );
+    doc.check_tree().unwrap();
+    // Beside a member: in the same group, just above it.
+    app.apply(Command::Select(ids.base));
+    app.apply(Command::NewLayer);
+    let beside = app.selected().unwrap();
+    let doc = app.document();
+    assert_eq!(doc.parent_of(beside), Some(ids.card));
+    assert_eq!(doc.index_of(beside), doc.index_of(ids.base).map(|i| i + 1));
+    doc.check_tree().unwrap();
+}

@@ -21,6 +21,8 @@ impl StrataApp {
                 doc.add_empty_layer(above)
             });
         self.selected = Some(id);
+        // Inside a folded group, the new layer's row would not be seen.
+        self.reveal(applying, id);
     }
 
     pub(super) fn duplicate_layer(&mut self, applying: &Applying, id: LayerId) {
