@@ -45,6 +45,8 @@ struct Target {
     /// The selection or a group around it is locked: it may not change.
     frozen: bool,
     has_below: bool,
+    /// The selection is a layer with a layer below it in the same group to merge into.
+    merges: bool,
     /// The layer below is locked (nothing may refill it).
     below_locked: bool,
     /// The selection is a layer with something below it in its group to clip to.
@@ -73,6 +75,10 @@ impl Target {
             has_below: selected
                 .and_then(|id| doc.index_of(id))
                 .is_some_and(|i| i > 0),
+            // Merge down stays within a group, as the model's merge does.
+            merges: layer.is_some_and(|l| {
+                super::fill_behind::layer_below(doc, l.id).is_some_and(|b| b.parent == l.parent)
+            }),
             below_locked: selected
                 .and_then(|id| super::fill_behind::layer_below(doc, id))
                 .is_some_and(|l| l.locked),
@@ -168,7 +174,7 @@ pub fn layer_menu(
             ui,
             "Merge down",
             &MERGE_DOWN,
-            is_layer && editable && target.has_below,
+            is_layer && editable && target.merges,
         )
         .on_disabled_hover_text(if target.group {
             GROUP_NOT_YET
