@@ -101,6 +101,16 @@ fn a_grouped_document_shows_its_tree_and_folding_hides_and_shows_the_members() {
         assert!(!shows(&harness, name), "{name} is inside the folded Card");
     }
     assert!(shows(&harness, "Top") && shows(&harness, "Paper"));
+    assert_eq!(
+        harness.get_all_by_label("Group opacity").count(),
+        1,
+        "Card's"
+    );
+    assert_eq!(
+        harness.get_all_by_label("Fill opacity").count(),
+        2,
+        "Top's, Paper's"
+    );
     assert_eq!(undo_steps(&harness), 0, "folding is no undo step");
     assert!(!harness.state().is_dirty(), "nor an unsaved change");
 }

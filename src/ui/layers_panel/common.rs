@@ -172,6 +172,7 @@ impl LayersPanel {
         let hover = match amount {
             Amount::Opacity => "Layer opacity",
             Amount::Fill => "Fill opacity",
+            Amount::Group => "Group opacity",
         };
         let response = ui.add(slider).on_hover_text(hover);
         let held = response.is_pointer_button_down_on() || response.dragged();
@@ -195,7 +196,7 @@ impl LayersPanel {
         }
         let Some(gesture) = gesture else { return };
         out.push(match amount {
-            Amount::Opacity => Command::SetOpacity {
+            Amount::Opacity | Amount::Group => Command::SetOpacity {
                 id,
                 opacity: percent / 100.0,
                 gesture,

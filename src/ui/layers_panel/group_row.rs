@@ -56,7 +56,7 @@ impl LayersPanel {
             ui.horizontal(|ui| {
                 ui.add_space(INDENT + indent);
                 ui.add_enabled_ui(editable, |ui| {
-                    self.slider(ui, group.id, group.opacity, Amount::Opacity, out);
+                    self.slider(ui, group.id, group.opacity, Amount::Group, out);
                     common::blend_combo(ui, &shown, out);
                 });
             });

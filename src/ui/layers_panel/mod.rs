@@ -51,6 +51,8 @@ enum Amount {
     Opacity,
     /// Fill opacity: the pixels only.
     Fill,
+    /// A group's opacity, applied to what its members composite to.
+    Group,
 }
 
 /// One row of the panel.
