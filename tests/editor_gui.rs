@@ -9,8 +9,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
 
-use eframe::egui_wgpu::WgpuSetup;
-use egui::{Key, Modifiers, Pos2, Rect, Vec2, vec2};
+use egui::{Key, Modifiers, Pos2, Rect, vec2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 use std::sync::Arc;
@@ -22,8 +21,8 @@ use strata::decompose::{DecomposeError, Decomposer, LayerSpec, Options, Progress
 use strata::model::{BlendMode, Document, Layer, Offset, RgbaImage};
 use strata::ui::{StrataApp, Tool};
 
-/// Window size of every test, in points (one pixel per point).
-const WINDOW: Vec2 = vec2(900.0, 560.0);
+mod gui;
+use gui::{drag, harness_stepping, harness_with};
 
 /// Canvas size of the test document, in pixels.
 const W: u32 = 64;
@@ -59,50 +58,6 @@ fn document() -> Document {
     doc.push_layer("sun", sun);
     doc.push_layer("glass", glass);
     doc
-}
-
-/// The editor's own device settings (float32 blending where available, the adapter's full
-/// texture size) on the adapter kittest prefers (a software rasteriser if there is one, so
-/// snapshots match across machines).
-fn wgpu_setup() -> WgpuSetup {
-    let WgpuSetup::CreateNew(editor) = strata::ui::wgpu_options().wgpu_setup else {
-        panic!("the editor creates its own wgpu device");
-    };
-    let WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup() else {
-        panic!("kittest creates its own wgpu device");
-    };
-    setup.device_descriptor = editor.device_descriptor;
-    WgpuSetup::CreateNew(setup)
-}
-
-/// The editor showing `doc` in a fixed-size window, with the canvas on the GPU compositor.
-fn harness_with(doc: Document) -> Harness<'static, StrataApp> {
-    harness_stepping(doc, 0.25)
-}
-
-/// [`harness_with`], with `step_dt` seconds a frame (egui's double-click needs less than
-/// kittest's default quarter second between the clicks).
-fn harness_stepping(doc: Document, step_dt: f32) -> Harness<'static, StrataApp> {
-    let harness = Harness::builder()
-        .with_step_dt(step_dt)
-        .with_size(WINDOW)
-        .with_pixels_per_point(1.0)
-        .with_render_cursor(false)
-        .wgpu_setup(wgpu_setup())
-        .build_eframe(|cc| {
-            let render_state = cc
-                .wgpu_render_state
-                .as_ref()
-                .expect("the wgpu test renderer hands eframe its render state");
-            let mut app = StrataApp::new(doc);
-            app.install_gpu(render_state);
-            app
-        });
-    assert!(
-        harness.state().canvas().is_gpu(),
-        "the canvas is on the GPU"
-    );
-    harness
 }
 
 fn harness() -> Harness<'static, StrataApp> {
@@ -148,22 +103,6 @@ fn grip_of(harness: &Harness<'_, StrataApp>, name: &str) -> Pos2 {
         .collect();
     assert_eq!(grips.len(), 1, "one grip in the row of {name:?}: {grips:?}");
     grips[0].center()
-}
-
-/// Presses the primary button at `from`, moves to `to` in a few steps (a frame each) and
-/// releases there.
-fn drag(harness: &mut Harness<'_, StrataApp>, from: Pos2, to: Pos2) {
-    harness.hover_at(from);
-    harness.run();
-    harness.drag_at(from);
-    harness.run();
-    const STEPS: usize = 5;
-    for i in 1..=STEPS {
-        harness.hover_at(from.lerp(to, i as f32 / STEPS as f32));
-        harness.run();
-    }
-    harness.drop_at(to);
-    harness.run();
 }
 
 #[test]

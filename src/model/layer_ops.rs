@@ -33,16 +33,27 @@ pub enum MergeError {
 const MAX_MERGED_SIDE: u64 = 30_000;
 
 impl Document {
-    /// Inserts a new, fully transparent canvas-sized layer just above `above` (or on top of
-    /// the stack when `above` is `None` or gone) and returns its id. Named "Layer N" with the
-    /// first N not in use, like Photoshop.
+    /// Inserts a new, fully transparent canvas-sized layer just above `above`, in its group
+    /// (on top inside it when `above` is a group; on top of the stack when `above` is `None`
+    /// or gone) and returns its id. Named "Layer N" with the first N not in use, like
+    /// Photoshop.
     pub fn add_empty_layer(&mut self, above: Option<LayerId>) -> LayerId {
         let name = self.unused_layer_name();
         let id = self.allocate_id();
-        let layer = Layer::new(id, name, RgbaImage::new(self.width, self.height));
-        let index = above
-            .and_then(|a| self.index_of(a))
-            .map_or(self.layers.len(), |i| i + 1);
+        let mut layer = Layer::new(id, name, RgbaImage::new(self.width, self.height));
+        let (index, parent) = match above {
+            Some(a) if self.group(a).is_some() => {
+                let end = self.node_range(a).map_or(self.layers.len(), |r| r.end);
+                (end, Some(a))
+            }
+            Some(a) => match self.index_of(a) {
+                // Beside it, in its group, so the group's members stay together.
+                Some(i) => (i + 1, self.layers[i].parent),
+                None => (self.layers.len(), None),
+            },
+            None => (self.layers.len(), None),
+        };
+        layer.parent = parent;
         self.insert_layer(index, layer);
         id
     }
@@ -281,6 +292,20 @@ mod tests {
         assert_eq!(doc.layer(second).unwrap().name, "Layer 2");
         assert_eq!(doc.layer(first).unwrap().bounds(), BBox::new(0, 0, 8, 6));
         assert_eq!(composite(&doc), before);
+    }
+
+    #[test]
+    fn a_new_layer_joins_the_group_of_the_layer_below_it_or_the_chosen_group() {
+        let (mut doc, low, up) = two_layers();
+        let group = doc.group_node(low).unwrap();
+        let beside = doc.add_empty_layer(Some(low));
+        assert_eq!(doc.parent_of(beside), Some(group));
+        assert_eq!(doc.index_of(beside), Some(1));
+        let inside = doc.add_empty_layer(Some(group));
+        assert_eq!(doc.parent_of(inside), Some(group));
+        assert_eq!(doc.index_of(inside), Some(2), "on top inside the group");
+        assert_eq!(doc.index_of(up), Some(3));
+        doc.check_tree().unwrap();
     }
 
     #[test]

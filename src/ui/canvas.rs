@@ -212,6 +212,7 @@ impl CanvasView {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_secs_f64(left));
         }
+        let dragging = self.dragging();
         if let Some(gpu) = self.gpu.as_mut().filter(|gpu| !gpu.has_failed()) {
             let ppp = self.pixels_per_point;
             let round = |p: Pos2| vec2((p.x * ppp).round(), (p.y * ppp).round());
@@ -222,7 +223,6 @@ impl CanvasView {
                 zoom: self.zoom,
                 checker_size: CHECKER_SQUARE * ppp,
             };
-            let dragging = self.move_drag.map(|d| d.id);
             let frame = GpuFrame {
                 dragging,
                 zoom_gesture: gesture.is_some(),
@@ -246,20 +246,29 @@ impl CanvasView {
         }
         let border = Stroke::new(1.0, Color32::from_black_alpha(160));
         painter.rect_stroke(rect, 0.0, border, StrokeKind::Outside);
-        if let Some(layer) = selected.and_then(|id| doc.layer(id)) {
-            self.outline_layer(&painter, rect, layer);
+        // A group's outline spans all its layers, which the move tool moves together.
+        let bounds = selected
+            .and_then(|id| doc.node_range(id))
+            .and_then(|range| {
+                doc.layers[range]
+                    .iter()
+                    .map(model::Layer::bounds)
+                    .reduce(model::BBox::union)
+            });
+        if let Some(bounds) = bounds {
+            self.outline(&painter, rect, bounds);
         }
     }
 
-    /// Marks the selected layer's bounds with a dashed line (black under white, visible on
-    /// any picture), like Photoshop's "Show Transform Controls".
-    fn outline_layer(&self, painter: &egui::Painter, canvas: Rect, layer: &model::Layer) {
+    /// Marks the selected layer's (or group's) bounds with a dashed line (black under
+    /// white, visible on any picture), like Photoshop's "Show Transform Controls".
+    fn outline(&self, painter: &egui::Painter, canvas: Rect, bounds: model::BBox<i64>) {
         let model::BBox {
             x0: left,
             y0: top,
             x1: right,
             y1: bottom,
-        } = layer.bounds();
+        } = bounds;
         let scale = self.zoom / self.pixels_per_point;
         let at = |x: i64, y: i64| canvas.min + vec2(x as f32, y as f32) * scale;
         let corners = [

@@ -8,10 +8,12 @@
 use std::path::PathBuf;
 
 use super::unsaved::SaveChoice;
+
+mod lock_rule;
 use crate::decompose::jobs::Target;
 use crate::decompose::{Decomposer, Options};
 use crate::io::ExportFormat;
-use crate::model::{BlendMode, Document, LayerId, Offset};
+use crate::model::{BlendMode, LayerId, Offset};
 
 /// Where a value that a drag gesture changes stands in that gesture.
 ///
@@ -71,13 +73,13 @@ pub enum Command {
     /// replaces the document (after asking, if the document was edited while it loaded), an
     /// export records what was saved and lets a "Save changes?" prompt waiting for it go on.
     FileJobFinished(Box<super::file_jobs::Finished>),
-    /// Show or hide a layer.
+    /// Show or hide a layer or group.
     SetVisible(LayerId, bool),
     /// Show only this layer; applied again, bring back the visibility from before (Alt-click).
     Solo(LayerId),
-    /// Change a layer's opacity (`0.0..=1.0`), as part of `gesture`.
+    /// Change a layer's or group's opacity (`0.0..=1.0`), as part of `gesture`.
     SetOpacity {
-        /// The layer.
+        /// The layer or group.
         id: LayerId,
         /// New opacity, `0.0..=1.0`.
         opacity: f32,
@@ -93,11 +95,12 @@ pub enum Command {
         /// Where the change stands in a drag.
         gesture: Gesture,
     },
-    /// Change a layer's blend mode.
+    /// Change a layer's blend mode, or a group's (which then stops passing through).
     SetBlend(LayerId, BlendMode),
-    /// Rename a layer.
+    /// Rename a layer or group.
     Rename(LayerId, String),
-    /// Make this the selected layer (not an undo step).
+    /// Make this layer or group the selected one (not an undo step). Collapsed groups
+    /// around a selected layer open, so its row can be seen.
     Select(LayerId),
     /// Move a layer to stack position `to_index` (0 = bottom).
     MoveLayer {
@@ -106,19 +109,60 @@ pub enum Command {
         /// Stack position after the move, 0 = bottom.
         to_index: usize,
     },
+    /// Move a layer or group to be child number `position` (0 = bottom) of `parent` (`None`:
+    /// the top level): a drop in the layer panel, into, out of or within a group.
+    MoveNode {
+        /// The layer or group.
+        id: LayerId,
+        /// The group it goes into, `None` for the top level.
+        parent: Option<LayerId>,
+        /// Its place among the parent's other children after the move, 0 = bottom.
+        position: usize,
+    },
+    /// Put a layer or group into a new pass-through group "Group N" in its place, and
+    /// select the group (Ctrl+G).
+    GroupLayers(LayerId),
+    /// Dissolve a group: its members move up into its parent, in place (Ctrl+Shift+G).
+    Ungroup(LayerId),
+    /// Clip a layer to the layer or group below it, or release it (Ctrl+Alt+G); refused for
+    /// the bottom layer of a group or of the document, which has nothing to clip to.
+    SetClipped(LayerId, bool),
+    /// Fold or unfold a group's rows in the layer panel. A view setting, as in Photoshop:
+    /// no undo step, and the document does not count as edited.
+    SetCollapsed(LayerId, bool),
+    /// Make a group pass-through (its members blend straight into what is below), or
+    /// isolated with its blend mode.
+    SetPassThrough(LayerId, bool),
+    /// Turn a layer's or group's mask on or off (Shift-click on the mask thumbnail).
+    SetMaskEnabled(LayerId, bool),
+    /// Throw a layer's or group's mask away.
+    DeleteMask(LayerId),
+    /// Move every layer of a group (and linked masks) by (`dx`, `dy`) canvas pixels, as
+    /// part of `gesture`: a move-tool drag on a selected group.
+    TranslateGroup {
+        /// The group.
+        id: LayerId,
+        /// Horizontal step since the previous command of the gesture.
+        dx: i32,
+        /// Vertical step since the previous command of the gesture.
+        dy: i32,
+        /// Where the change stands in a drag.
+        gesture: Gesture,
+    },
     /// Add a transparent canvas-sized layer above the selected one (or on top), and select it.
     NewLayer,
     /// Copy a layer just above itself and select the copy (Ctrl+J).
     DuplicateLayer(LayerId),
-    /// Delete a layer (Delete); refused for a locked layer.
+    /// Delete a layer, or a group with everything in it (Delete); refused when something
+    /// it would delete is locked.
     DeleteLayer(LayerId),
     /// Merge a layer into the one below (Ctrl+E); refused for the bottom or a locked layer.
     MergeDown(LayerId),
     /// Refill the layer below this one where this one covers it (Layer ▸ Fill behind this
     /// layer), on the worker, as one undo step; refused when the layer below is locked.
     FillBehind(LayerId),
-    /// Lock or unlock a layer: a locked layer cannot be moved, deleted, merged, restyled or
-    /// replaced by decomposition.
+    /// Lock or unlock a layer or group: a locked layer (or any layer in a locked group)
+    /// cannot be moved, deleted, merged, restyled or replaced by decomposition.
     SetLocked(LayerId, bool),
     /// Move a layer to `offset` (its top-left corner on the canvas), as part of `gesture`:
     /// a move-tool drag is one undo step, each arrow-key nudge is one.
@@ -182,99 +226,4 @@ pub enum Command {
     ClearRecentFiles,
     /// Answer "Recover unsaved work?" (an autosave left by a crash).
     AnswerRecovery(super::autosave::RecoveryChoice),
-}
-
-impl Command {
-    /// The layers this command would change in a way a lock forbids: their pixels, position,
-    /// opacity, fill, blend mode or existence (Photoshop's "Lock all"; visibility, name, stack
-    /// order and the lock itself stay free). [`StrataApp::apply`](super::StrataApp::apply)
-    /// refuses the command if one of them is locked.
-    ///
-    /// The end of a drag is not counted, so a drag that began before the lock still commits
-    /// what it did. Every command is listed, so a new one must say what it changes.
-    pub fn layers_it_changes(&self, doc: &Document) -> Vec<LayerId> {
-        match self {
-            Self::SetOpacity { id, gesture, .. }
-            | Self::SetFillOpacity { id, gesture, .. }
-            | Self::SetOffset { id, gesture, .. } => {
-                if *gesture == Gesture::End {
-                    Vec::new()
-                } else {
-                    vec![*id]
-                }
-            }
-            Self::SetBlend(id, _) | Self::DeleteLayer(id) => vec![*id],
-            // The layer below takes the merged pixels.
-            Self::MergeDown(id) => {
-                let below = doc
-                    .index_of(*id)
-                    .and_then(|index| index.checked_sub(1))
-                    .and_then(|index| doc.layers.get(index))
-                    .map(|layer| layer.id);
-                std::iter::once(*id).chain(below).collect()
-            }
-            Self::Decompose {
-                target: Target::Layer(id) | Target::Refill(id),
-                ..
-            }
-            | Self::DecomposeWithMenuOptions(Target::Layer(id) | Target::Refill(id))
-            | Self::DecomposeWith {
-                target: Target::Layer(id) | Target::Refill(id),
-                ..
-            } => vec![*id],
-            // The layer below is the one refilled.
-            Self::FillBehind(id) => crate::ui::fill_behind::layer_below(doc, *id)
-                .map(|layer| layer.id)
-                .into_iter()
-                .collect(),
-            // Asked again when the layers arrive: the layer may have been locked meanwhile.
-            // A failed decomposition changes nothing and says so itself.
-            Self::DecompositionFinished(finished) => match (&finished.target, &finished.result) {
-                (Target::Layer(id) | Target::Refill(id), Ok(specs)) if !specs.is_empty() => {
-                    vec![*id]
-                }
-                _ => Vec::new(),
-            },
-            Self::OpenDialog
-            | Self::Open(_)
-            | Self::ExportDialog(_)
-            | Self::QuickExport
-            | Self::ExportAs(_)
-            | Self::ExportLayersDialog
-            | Self::ExportLayers(_)
-            | Self::FileJobFinished(_)
-            | Self::SetVisible(..)
-            | Self::Solo(_)
-            | Self::Rename(..)
-            | Self::Select(_)
-            | Self::MoveLayer { .. }
-            | Self::NewLayer
-            | Self::DuplicateLayer(_)
-            | Self::SetLocked(..)
-            | Self::SetTool(_)
-            | Self::Undo
-            | Self::Redo
-            | Self::ZoomFit
-            | Self::Zoom100
-            | Self::ZoomBy(_)
-            | Self::DismissError
-            | Self::Decompose {
-                target: Target::Document,
-                ..
-            }
-            | Self::DecomposeWithMenuOptions(Target::Document)
-            | Self::DecomposeWith {
-                target: Target::Document,
-                ..
-            }
-            | Self::ChooseQwenWeights
-            | Self::SetQwenWeights(_)
-            | Self::FileDialogAnswered(..)
-            | Self::CancelDecompose
-            | Self::Quit
-            | Self::AnswerSavePrompt(_)
-            | Self::ClearRecentFiles
-            | Self::AnswerRecovery(_) => Vec::new(),
-        }
-    }
 }

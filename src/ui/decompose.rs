@@ -90,6 +90,11 @@ impl StrataApp {
             // `apply` has refused a locked layer already.
             Target::Layer(id) | Target::Refill(id) => match self.doc.layer(id) {
                 Some(layer) => layer.pixels.as_ref().clone(),
+                None if self.doc.group(id).is_some() => {
+                    return self
+                        .messages
+                        .info("Select a layer to decompose: a group has no pixels of its own.");
+                }
                 None => return self.messages.error("That layer no longer exists."),
             },
         };
@@ -284,10 +289,12 @@ pub fn decompose_menu(
             });
             ui.close();
         }
-        let layer = ui.add_enabled(
-            selected.is_some(),
-            egui::Button::new("Decompose selected layer"),
-        );
+        let layer = ui
+            .add_enabled(
+                selected.is_some(),
+                egui::Button::new("Decompose selected layer"),
+            )
+            .on_disabled_hover_text("Select a layer (not a group) to decompose it");
         if let (true, Some(id)) = (layer.clicked(), selected) {
             out.push(Command::Decompose {
                 target: Target::Layer(id),
@@ -476,9 +483,13 @@ mod tests {
         assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(names[0], "paper");
         assert_eq!(names[3], "top");
-        assert!(
-            names[1].starts_with("art › ") && names[2].starts_with("art › "),
-            "{names:?}"
+        let group = app.document().layers[1]
+            .parent
+            .expect("the pieces are grouped");
+        assert_eq!(app.document().layers[2].parent, Some(group), "{names:?}");
+        assert_eq!(
+            app.document().group(group).map(|g| g.name.as_str()),
+            Some("art")
         );
         assert!(app.document().layer(art).is_none());
         assert_eq!(

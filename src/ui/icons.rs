@@ -8,21 +8,14 @@ use egui::{
     vec2,
 };
 
-/// The visibility toggle of layer `name`: a box with an open eye when `visible`, empty when
-/// hidden (as in Photoshop). Returns the click response.
+/// The visibility toggle of a layer or group: a box with an open eye when `visible`, empty
+/// when hidden (as in Photoshop). Returns the click response.
 ///
-/// Screen readers (and GUI tests) see a checkbox named "Show layer `name`", checked while
-/// the layer is visible.
-pub fn eye_toggle(ui: &mut Ui, visible: bool, name: &str) -> Response {
+/// Screen readers (and GUI tests) see a checkbox named `label` ("Show layer Sky", "Show
+/// group Card"), checked while the layer is visible.
+pub fn eye_toggle(ui: &mut Ui, visible: bool, label: &str) -> Response {
     let (rect, response) = ui.allocate_exact_size(vec2(24.0, 20.0), Sense::click());
-    response.widget_info(|| {
-        WidgetInfo::selected(
-            Role::CheckBox,
-            ui.is_enabled(),
-            visible,
-            format!("Show layer {name}"),
-        )
-    });
+    response.widget_info(|| WidgetInfo::selected(Role::CheckBox, ui.is_enabled(), visible, label));
     if ui.is_rect_visible(rect) {
         let style = ui.style().interact(&response);
         let painter = ui.painter();
@@ -79,18 +72,12 @@ fn dot_position(rect: Rect, col: usize, row: usize) -> Pos2 {
     )
 }
 
-/// The lock toggle of layer `name`: a padlock, closed and bright when `locked`, open and faint
-/// otherwise. Returns the click response. Screen readers see a checkbox "Lock layer `name`".
-pub fn lock_toggle(ui: &mut Ui, locked: bool, name: &str) -> Response {
+/// The lock toggle of a layer or group: a padlock, closed and bright when `locked`, open and
+/// faint otherwise. Returns the click response. Screen readers see a checkbox named `label`
+/// ("Lock layer Sky", "Lock group Card").
+pub fn lock_toggle(ui: &mut Ui, locked: bool, label: &str) -> Response {
     let (rect, response) = ui.allocate_exact_size(vec2(18.0, 20.0), Sense::click());
-    response.widget_info(|| {
-        WidgetInfo::selected(
-            Role::CheckBox,
-            ui.is_enabled(),
-            locked,
-            format!("Lock layer {name}"),
-        )
-    });
+    response.widget_info(|| WidgetInfo::selected(Role::CheckBox, ui.is_enabled(), locked, label));
     if ui.is_rect_visible(rect) {
         let style = ui.style().interact(&response);
         let color = if locked || response.hovered() {
@@ -124,4 +111,73 @@ fn padlock(painter: &egui::Painter, center: Pos2, locked: bool, color: Color32) 
         shackle.push(pos2(right, body.top()));
     }
     painter.add(Shape::line(shackle, Stroke::new(1.4, color)));
+}
+
+/// A group's disclosure triangle: pointing right while `collapsed`, down while open.
+/// Screen readers see a button named `label` ("Expand group Card").
+pub fn disclosure(ui: &mut Ui, collapsed: bool, label: &str) -> Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(14.0, 20.0), Sense::click());
+    response.widget_info(|| WidgetInfo::labeled(Role::Button, ui.is_enabled(), label));
+    if ui.is_rect_visible(rect) {
+        let color = ui.style().interact(&response).fg_stroke.color;
+        let c = rect.center();
+        let points = if collapsed {
+            vec![
+                c + vec2(-2.5, -4.5),
+                c + vec2(3.5, 0.0),
+                c + vec2(-2.5, 4.5),
+            ]
+        } else {
+            vec![
+                c + vec2(-4.5, -2.5),
+                c + vec2(4.5, -2.5),
+                c + vec2(0.0, 3.5),
+            ]
+        };
+        ui.painter()
+            .add(Shape::convex_polygon(points, color, Stroke::NONE));
+    }
+    response
+}
+
+/// A folder, the group's picture where a layer has its thumbnail.
+pub fn folder(ui: &mut Ui, open: bool) -> Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(22.0, 20.0), Sense::hover());
+    if ui.is_rect_visible(rect) {
+        let color = ui.visuals().text_color().gamma_multiply(0.8);
+        let body = Rect::from_center_size(rect.center() + vec2(0.0, 1.5), vec2(18.0, 12.0));
+        let tab = Rect::from_min_size(body.min - vec2(0.0, 2.5), vec2(7.0, 3.0));
+        let painter = ui.painter();
+        painter.rect_filled(tab, 1.0, color);
+        if open {
+            painter.rect_stroke(body, 1.5, Stroke::new(1.3, color), StrokeKind::Inside);
+        } else {
+            painter.rect_filled(body, 1.5, color);
+        }
+    }
+    response
+}
+
+/// The bent arrow (↳) before a clipped layer, pointing down at the layer it clips to.
+/// Screen readers see an image named "Clipped to the layer below".
+pub fn clip_arrow(ui: &mut Ui) -> Response {
+    let (rect, response) = ui.allocate_exact_size(vec2(12.0, 20.0), Sense::hover());
+    response.widget_info(|| WidgetInfo::labeled(Role::Image, true, "Clipped to the layer below"));
+    if ui.is_rect_visible(rect) {
+        let color = ui.visuals().text_color();
+        let stroke = Stroke::new(1.4, color);
+        let c = rect.center();
+        let (top, corner, tip) = (
+            c + vec2(-3.0, -6.0),
+            c + vec2(-3.0, 2.0),
+            c + vec2(4.0, 2.0),
+        );
+        let painter = ui.painter();
+        painter.add(Shape::line(vec![top, corner, tip], stroke));
+        painter.add(Shape::line(
+            vec![tip + vec2(-3.0, -3.0), tip, tip + vec2(-3.0, 3.0)],
+            stroke,
+        ));
+    }
+    response
 }

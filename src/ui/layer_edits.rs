@@ -21,9 +21,16 @@ impl StrataApp {
                 doc.add_empty_layer(above)
             });
         self.selected = Some(id);
+        // Inside a folded group, the new layer's row would not be seen.
+        self.reveal(applying, id);
     }
 
     pub(super) fn duplicate_layer(&mut self, applying: &Applying, id: LayerId) {
+        if self.doc.group(id).is_some() {
+            return self
+                .messages
+                .info("Duplicating a group is not supported yet; duplicate its layers.");
+        }
         let copy = self
             .history
             .record("Duplicate layer", self.doc.edit(applying), |doc| {
@@ -35,6 +42,9 @@ impl StrataApp {
     }
 
     pub(super) fn delete_layer(&mut self, applying: &Applying, id: LayerId) {
+        if self.doc.group(id).is_some() {
+            return self.delete_group(applying, id);
+        }
         let Some(index) = self.doc.index_of(id) else {
             return;
         };
@@ -48,6 +58,11 @@ impl StrataApp {
     }
 
     pub(super) fn merge_down(&mut self, applying: &Applying, id: LayerId) {
+        if self.doc.group(id).is_some() {
+            return self
+                .messages
+                .info("Merge down works on layers; a group cannot be merged yet.");
+        }
         let mut outcome = None;
         self.history
             .record("Merge down", self.doc.edit(applying), |doc| {
@@ -61,14 +76,13 @@ impl StrataApp {
     }
 
     pub(super) fn set_locked(&mut self, applying: &Applying, id: LayerId, locked: bool) {
-        let label = if locked { "Lock layer" } else { "Unlock layer" };
-        if self.doc.layer(id).is_some() {
-            self.history.record(label, self.doc.edit(applying), |doc| {
-                if let Some(layer) = doc.layer_mut(id) {
-                    layer.locked = locked;
-                }
-            });
-        }
+        let kind = super::group_edits::kind(&self.doc, id);
+        let label = if locked {
+            format!("Lock {kind}")
+        } else {
+            format!("Unlock {kind}")
+        };
+        self.edit_node(applying, &label, id, |node| *node.locked = locked);
     }
 
     pub(super) fn set_offset(
@@ -98,9 +112,13 @@ impl StrataApp {
         gesture: Gesture,
     ) {
         let opacity = opacity.clamp(0.0, 1.0);
-        self.gesture_edit(applying, "Layer opacity", gesture, |doc| {
-            if let Some(layer) = doc.layer_mut(id) {
-                layer.opacity = opacity;
+        let label = format!(
+            "{} opacity",
+            capitalised(super::group_edits::kind(&self.doc, id))
+        );
+        self.gesture_edit(applying, &label, gesture, |doc| {
+            if let Some(node) = super::group_edits::props(doc, id) {
+                *node.opacity = opacity;
             }
         });
     }
@@ -123,7 +141,7 @@ impl StrataApp {
     /// Applies `edit` as part of a drag gesture: `Begin` opens an undo transaction, `Update`
     /// changes the document inside it, `End` commits it (one undo step for the whole drag),
     /// and `Once` is a step by itself.
-    fn gesture_edit(
+    pub(super) fn gesture_edit(
         &mut self,
         applying: &Applying,
         label: &str,
@@ -149,4 +167,13 @@ impl StrataApp {
             Gesture::Once => self.history.record(label, doc, edit),
         }
     }
+}
+
+/// "layer" → "Layer", for undo labels.
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

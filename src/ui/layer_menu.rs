@@ -1,5 +1,6 @@
 //! The Layer menu and the layer and tool shortcuts (Photoshop's keys): Ctrl+Shift+N new layer,
-//! Ctrl+J duplicate, Ctrl+E merge down, Delete, Ctrl+/ lock, V move tool, H hand tool.
+//! Ctrl+J duplicate, Ctrl+E merge down, Delete, Ctrl+/ lock, Ctrl+G group, Ctrl+Shift+G
+//! ungroup, Ctrl+Alt+G create or release a clipping mask, V move tool, H hand tool.
 
 use egui::{Key, KeyboardShortcut, Modifiers};
 
@@ -20,6 +21,14 @@ pub const DELETE_BACKSPACE: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::NONE, Key::Backspace);
 /// Ctrl+/: lock or unlock the selected layer.
 pub const LOCK: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Slash);
+/// Ctrl+G: put the selected layer or group into a new group.
+pub const GROUP: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::G);
+/// Ctrl+Shift+G: dissolve the selected group.
+pub const UNGROUP: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::G);
+/// Ctrl+Alt+G: clip the selected layer to the one below, or release it.
+pub const CLIP: KeyboardShortcut =
+    KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::ALT), Key::G);
 /// V: the move tool.
 pub const MOVE_TOOL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::V);
 /// H: the hand tool.
@@ -27,23 +36,49 @@ pub const HAND_TOOL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, K
 
 /// What the layer commands need to know about the document and selection.
 struct Target {
+    /// The selected layer or group.
     id: Option<LayerId>,
+    /// The selection is a group.
+    group: bool,
+    /// The selection's own lock (what Ctrl+/ toggles).
     locked: bool,
+    /// The selection or a group around it is locked: it may not change.
+    frozen: bool,
     has_below: bool,
+    /// The selection is a layer with a layer below it in the same group to merge into.
+    merges: bool,
     /// The layer below is locked (nothing may refill it).
     below_locked: bool,
+    /// The selection is a layer with something below it in its group to clip to.
+    can_clip: bool,
+    /// The selection is a clipped layer.
+    clipped: bool,
     has_picture: bool,
 }
 
 impl Target {
     fn new(doc: &Document, selected: Option<LayerId>) -> Self {
         let layer = selected.and_then(|id| doc.layer(id));
+        let group = selected.and_then(|id| doc.group(id));
+        let id = layer.map(|l| l.id).or(group.map(|g| g.id));
+        let can_clip = layer.is_some_and(|l| {
+            let bottom = doc.children(l.parent).first().copied();
+            bottom.is_some_and(|b| b != l.id)
+        });
         Self {
-            id: layer.map(|l| l.id),
-            locked: layer.is_some_and(|l| l.locked),
+            id,
+            group: group.is_some(),
+            locked: layer.is_some_and(|l| l.locked) || group.is_some_and(|g| g.locked),
+            frozen: id.is_some_and(|id| doc.is_locked(id)),
+            can_clip,
+            clipped: layer.is_some_and(|l| l.clipped),
             has_below: selected
                 .and_then(|id| doc.index_of(id))
                 .is_some_and(|i| i > 0),
+            // Merge down stays within a group, as the model's merge does.
+            merges: layer.is_some_and(|l| {
+                super::fill_behind::layer_below(doc, l.id).is_some_and(|b| b.parent == l.parent)
+            }),
             below_locked: selected
                 .and_then(|id| super::fill_behind::layer_below(doc, id))
                 .is_some_and(|l| l.locked),
@@ -77,6 +112,16 @@ pub fn shortcuts(
         let Some(id) = target.id else {
             return;
         };
+        // Most specific first: Ctrl+G would also match Ctrl+Shift+G and Ctrl+Alt+G.
+        if input.consume_shortcut(&CLIP) {
+            out.push(Command::SetClipped(id, !target.clipped));
+        }
+        if input.consume_shortcut(&UNGROUP) {
+            out.push(Command::Ungroup(id));
+        }
+        if input.consume_shortcut(&GROUP) {
+            out.push(Command::GroupLayers(id));
+        }
         if input.consume_shortcut(&DUPLICATE) {
             out.push(Command::DuplicateLayer(id));
         }
@@ -106,22 +151,44 @@ pub fn layer_menu(
             out.push(Command::NewLayer);
         }
         let id = target.id;
-        let editable = id.is_some() && !target.locked;
-        if item(ui, "Duplicate layer", &DUPLICATE, id.is_some())
+        let editable = id.is_some() && !target.frozen;
+        let is_layer = id.is_some() && !target.group;
+        let duplicate = item_with(ui, "Duplicate layer", &DUPLICATE, is_layer)
+            .on_disabled_hover_text(GROUP_NOT_YET);
+        if duplicate.clicked()
             && let Some(id) = id
         {
             out.push(Command::DuplicateLayer(id));
         }
-        if item(ui, "Delete layer", &DELETE, editable)
+        let delete = if target.group {
+            "Delete group"
+        } else {
+            "Delete layer"
+        };
+        if item(ui, delete, &DELETE, editable)
             && let Some(id) = id
         {
             out.push(Command::DeleteLayer(id));
         }
-        if item(ui, "Merge down", &MERGE_DOWN, editable && target.has_below)
+        let merge = item_with(
+            ui,
+            "Merge down",
+            &MERGE_DOWN,
+            is_layer && editable && target.merges,
+        )
+        .on_disabled_hover_text(if target.group {
+            GROUP_NOT_YET
+        } else {
+            "Needs an unlocked layer with a layer below it in the same group"
+        });
+        if merge.clicked()
             && let Some(id) = id
         {
             out.push(Command::MergeDown(id));
         }
+        ui.separator();
+        group_items(ui, &target, out);
+        ui.separator();
         let fill = ui
             .add_enabled(
                 id.is_some() && target.has_below && !target.below_locked,
@@ -141,10 +208,11 @@ pub fn layer_menu(
         {
             out.push(Command::FillBehind(id));
         }
-        let lock_text = if target.locked {
-            "Unlock layer"
-        } else {
-            "Lock layer"
+        let lock_text = match (target.locked, target.group) {
+            (true, true) => "Unlock group",
+            (true, false) => "Unlock layer",
+            (false, true) => "Lock group",
+            (false, false) => "Lock layer",
         };
         if item(ui, lock_text, &LOCK, id.is_some())
             && let Some(id) = id
@@ -165,7 +233,60 @@ pub fn layer_menu(
     });
 }
 
+/// Why Duplicate and Merge Down are greyed out for a group.
+pub const GROUP_NOT_YET: &str =
+    "Works on layers only for now: select a layer inside the group, or ungroup first";
+
+/// Group, Ungroup and the clipping mask entry for the selection.
+fn group_items(ui: &mut egui::Ui, target: &Target, out: &mut Vec<Command>) {
+    let Some(id) = target.id else {
+        for (text, shortcut) in [
+            ("Group layers", &GROUP),
+            ("Ungroup", &UNGROUP),
+            ("Create clipping mask", &CLIP),
+        ] {
+            item(ui, text, shortcut, false);
+        }
+        return;
+    };
+    if item(ui, "Group layers", &GROUP, true) {
+        out.push(Command::GroupLayers(id));
+    }
+    let ungroup = item_with(ui, "Ungroup", &UNGROUP, target.group && !target.frozen)
+        .on_disabled_hover_text("Select an unlocked group to ungroup");
+    if ungroup.clicked() {
+        out.push(Command::Ungroup(id));
+    }
+    let clip_text = if target.clipped {
+        "Release clipping mask"
+    } else {
+        "Create clipping mask"
+    };
+    let clip = item_with(
+        ui,
+        clip_text,
+        &CLIP,
+        !target.frozen && (target.clipped || target.can_clip),
+    )
+    .on_disabled_hover_text(
+        "Clips an unlocked layer to the layer or group below it; the bottom layer of a \
+         group has nothing to clip to",
+    );
+    if clip.clicked() {
+        out.push(Command::SetClipped(id, !target.clipped));
+    }
+}
+
 fn item(ui: &mut egui::Ui, text: &str, shortcut: &KeyboardShortcut, enabled: bool) -> bool {
+    item_with(ui, text, shortcut, enabled).clicked()
+}
+
+fn item_with(
+    ui: &mut egui::Ui,
+    text: &str,
+    shortcut: &KeyboardShortcut,
+    enabled: bool,
+) -> egui::Response {
     let button = egui::Button::new(text).shortcut_text(ui.ctx().format_shortcut(shortcut));
-    ui.add_enabled(enabled, button).clicked()
+    ui.add_enabled(enabled, button)
 }

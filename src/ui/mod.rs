@@ -28,6 +28,7 @@ pub mod file_jobs;
 mod files;
 pub mod fill_behind;
 mod gpu_canvas;
+mod group_edits;
 pub mod icons;
 mod layer_edits;
 pub mod layer_menu;
@@ -46,6 +47,8 @@ mod window;
 mod dialog_gui_tests;
 #[cfg(test)]
 mod dialog_tests;
+#[cfg(test)]
+mod group_tests;
 #[cfg(test)]
 mod test_frames;
 #[cfg(test)]

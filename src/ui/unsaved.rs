@@ -72,6 +72,12 @@ pub struct Unsaved {
 }
 
 impl Unsaved {
+    /// Gives the saved state the folding of `doc`'s groups: folding a group in the panel
+    /// is a view setting, not a change worth asking about.
+    pub(super) fn take_folding(&mut self, doc: &Document) {
+        super::group_edits::refold(&mut self.saved, &super::group_edits::folded(doc));
+    }
+
     /// `doc` counts as saved (a new editor has nothing to lose yet).
     pub fn new(doc: &Document) -> Self {
         Self {

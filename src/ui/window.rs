@@ -54,7 +54,9 @@ impl StrataApp {
             let recent = self.recent.paths();
             menu::menu_bar(ui, doc, &self.history, recent, &mut commands, |ui, out| {
                 super::layer_menu::layer_menu(ui, doc, selected, tool, out);
-                super::decompose::decompose_menu(ui, decompose, selected, has_picture, out);
+                // Only a layer has pixels of its own to decompose; a group offers nothing.
+                let layer = selected.filter(|id| doc.layer(*id).is_some());
+                super::decompose::decompose_menu(ui, decompose, layer, has_picture, out);
             });
         });
         egui::Panel::bottom("status").show(ui, |ui| {

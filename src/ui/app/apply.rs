@@ -8,6 +8,7 @@ use crate::io::ExportFormat;
 use crate::model::{Document, LayerId};
 use crate::ui::dialogs::Asked;
 use crate::ui::file_dialog::Purpose;
+use crate::ui::group_edits;
 use crate::ui::unsaved::Then;
 use crate::ui::{Command, StrataApp};
 
@@ -70,9 +71,12 @@ impl StrataApp {
     /// commands too ([`Command::FileJobFinished`], [`Command::DecompositionFinished`]).
     pub fn apply(&mut self, command: Command) {
         // Cheap: layer pixels are shared `Arc`s. Comparing afterwards catches every change.
-        let before = Document::clone(&self.doc);
+        let mut before = Document::clone(&self.doc);
         let recorded = self.messages.recorded();
         self.carry_out(&Applying(()), command);
+        // Folding a group in the panel is a view setting: by itself it neither
+        // recomposites the canvas nor clears the status line.
+        group_edits::refold(&mut before, &group_edits::folded(&self.doc));
         if !before.is_same_state(&self.doc) {
             self.doc.revision += 1;
             // After undo, redo, delete or open, the selected layer may be gone.
@@ -121,8 +125,13 @@ impl StrataApp {
             Command::ExportLayers(dir) => self.start_export_layers(dir),
             Command::FileJobFinished(finished) => self.finish_file_job(applying, *finished),
             Command::SetVisible(id, visible) => {
-                let label = if visible { "Show layer" } else { "Hide layer" };
-                self.edit_layer(applying, label, id, |layer| layer.visible = visible);
+                let kind = group_edits::kind(&self.doc, id);
+                let label = if visible {
+                    format!("Show {kind}")
+                } else {
+                    format!("Hide {kind}")
+                };
+                self.edit_node(applying, &label, id, |node| *node.visible = visible);
             }
             Command::Solo(id) => self.solo(applying, id),
             Command::SetOpacity {
@@ -133,18 +142,18 @@ impl StrataApp {
             Command::SetFillOpacity { id, fill, gesture } => {
                 self.set_fill_opacity(applying, id, fill, gesture);
             }
-            Command::SetBlend(id, mode) => {
-                self.edit_layer(applying, "Blend mode", id, |l| l.blend = mode);
-            }
+            Command::SetBlend(id, mode) => self.set_blend(applying, id, mode),
             Command::Rename(id, name) => {
                 let name = name.trim().to_string();
                 if !name.is_empty() {
-                    self.edit_layer(applying, "Rename layer", id, |layer| layer.name = name);
+                    let label = format!("Rename {}", group_edits::kind(&self.doc, id));
+                    self.edit_node(applying, &label, id, |node| *node.name = name);
                 }
             }
             Command::Select(id) => {
-                if self.doc.layer(id).is_some() {
+                if self.doc.layer(id).is_some() || self.doc.group(id).is_some() {
                     self.selected = Some(id);
+                    self.reveal(applying, id);
                 }
             }
             Command::MoveLayer { id, to_index } => {
@@ -152,6 +161,24 @@ impl StrataApp {
                 self.history
                     .record("Move layer", doc, |doc| doc.move_layer(id, to_index));
             }
+            Command::MoveNode {
+                id,
+                parent,
+                position,
+            } => self.move_node(applying, id, parent, position),
+            Command::GroupLayers(id) => self.group_layers(applying, id),
+            Command::Ungroup(id) => self.ungroup(applying, id),
+            Command::SetClipped(id, clipped) => self.set_clipped(applying, id, clipped),
+            Command::SetCollapsed(id, collapsed) => self.set_collapsed(applying, id, collapsed),
+            Command::SetPassThrough(id, on) => self.set_pass_through(applying, id, on),
+            Command::SetMaskEnabled(id, enabled) => self.set_mask_enabled(applying, id, enabled),
+            Command::DeleteMask(id) => self.delete_mask(applying, id),
+            Command::TranslateGroup {
+                id,
+                dx,
+                dy,
+                gesture,
+            } => self.translate_group(applying, id, (dx, dy), gesture),
             Command::NewLayer => self.new_layer(applying),
             Command::DuplicateLayer(id) => self.duplicate_layer(applying, id),
             Command::DeleteLayer(id) => self.delete_layer(applying, id),
@@ -163,14 +190,7 @@ impl StrataApp {
                 gesture,
             } => self.set_offset(applying, id, offset, gesture),
             Command::SetTool(tool) => self.canvas.set_tool(tool),
-            Command::Undo => match self.history.undo(self.doc.edit(applying)) {
-                Some(label) => self.messages.info(format!("Undid {label}")),
-                None => self.messages.info("Nothing to undo"),
-            },
-            Command::Redo => match self.history.redo(self.doc.edit(applying)) {
-                Some(label) => self.messages.info(format!("Redid {label}")),
-                None => self.messages.info("Nothing to redo"),
-            },
+            Command::Undo | Command::Redo => self.undo_or_redo(applying, &command),
             Command::ZoomFit => self.canvas.fit(),
             Command::Zoom100 => self.canvas.zoom_100(),
             Command::ZoomBy(factor) => self.canvas.zoom_by(factor),
@@ -233,9 +253,8 @@ impl StrataApp {
         let locked = command
             .layers_it_changes(doc)
             .into_iter()
-            .filter_map(|id| doc.layer(id))
-            .find(|layer| layer.locked);
-        let Some(layer) = locked else {
+            .find_map(|id| locked_by(doc, id));
+        let Some(name) = locked else {
             return false;
         };
         let what = match command {
@@ -248,30 +267,12 @@ impl StrataApp {
             command if decomposes(command) => "decompose it",
             _ => "change it",
         };
-        let text = format!("\"{}\" is locked; unlock it to {what}.", layer.name);
+        let text = format!("\"{name}\" is locked; unlock it to {what}.");
         // A move-tool drag on a locked layer is refused on every frame: say it once.
         if self.messages.last().is_none_or(|m| m.text != text) {
             self.messages.info(text);
         }
         true
-    }
-
-    /// Changes one layer as one undo step; does nothing if the layer is gone.
-    fn edit_layer(
-        &mut self,
-        applying: &Applying,
-        label: &str,
-        id: LayerId,
-        edit: impl FnOnce(&mut crate::model::Layer),
-    ) {
-        if self.doc.layer(id).is_none() {
-            return;
-        }
-        self.history.record(label, self.doc.edit(applying), |doc| {
-            if let Some(layer) = doc.layer_mut(id) {
-                edit(layer);
-            }
-        });
     }
 
     /// Shows only `id`; if it already is the only visible layer, restores the visibility
@@ -319,13 +320,43 @@ impl StrataApp {
         }
     }
 
-    /// The selected layer is gone: fall back to the top one.
+    /// Undoes or redoes one step. The groups keep the folding they have now: folding is
+    /// no step of its own, so going back through the steps must not fold or unfold them.
+    fn undo_or_redo(&mut self, applying: &Applying, command: &Command) {
+        let folding = group_edits::folded(&self.doc);
+        let doc = self.doc.edit(applying);
+        let (done, verb, nothing) = if matches!(command, Command::Undo) {
+            (self.history.undo(doc), "Undid", "Nothing to undo")
+        } else {
+            (self.history.redo(doc), "Redid", "Nothing to redo")
+        };
+        group_edits::refold(self.doc.edit(applying), &folding);
+        match done {
+            Some(label) => self.messages.info(format!("{verb} {label}")),
+            None => self.messages.info(nothing),
+        }
+    }
+
+    /// The selected layer or group is gone: fall back to the top layer.
     fn keep_selection_valid(&mut self) {
-        let valid = self.selected.is_some_and(|id| self.doc.layer(id).is_some());
+        let valid = self
+            .selected
+            .is_some_and(|id| self.doc.layer(id).is_some() || self.doc.group(id).is_some());
         if !valid {
             self.selected = self.doc.layers.last().map(|l| l.id);
         }
     }
+}
+
+/// The name of what keeps `id` from changing: the layer or group itself when it is locked,
+/// else the nearest locked group around it; `None` when nothing is locked.
+fn locked_by(doc: &Document, id: LayerId) -> Option<String> {
+    std::iter::once(id)
+        .chain(doc.ancestors(id))
+        .find_map(|node| match doc.layer(node) {
+            Some(layer) => layer.locked.then(|| layer.name.clone()),
+            None => doc.group(node).filter(|g| g.locked).map(|g| g.name.clone()),
+        })
 }
 
 /// True for the commands that start or take in a decomposition (for the refusal's wording).

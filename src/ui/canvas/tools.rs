@@ -16,12 +16,36 @@ const BIG_NUDGE: i32 = 10;
 /// A move-tool drag in progress.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct MoveDrag {
-    /// The layer being moved.
+    /// The layer or group being moved.
     pub(super) id: LayerId,
+    /// A group moves all its layers; it has no offset of its own, so `start` is (0, 0) and
+    /// each step is sent as the change since the last.
+    group: bool,
     /// Its offset when the drag began.
     start: Offset,
     /// The offset last sent, so unchanged frames send nothing.
     last: Offset,
+}
+
+impl MoveDrag {
+    /// The command that brings the dragged layer to `offset`, or the dragged group's layers
+    /// by the step from the last offset sent to `offset`.
+    fn command(&self, offset: Offset, gesture: Gesture) -> Command {
+        if self.group {
+            Command::TranslateGroup {
+                id: self.id,
+                dx: offset.x.saturating_sub(self.last.x),
+                dy: offset.y.saturating_sub(self.last.y),
+                gesture,
+            }
+        } else {
+            Command::SetOffset {
+                id: self.id,
+                offset,
+                gesture,
+            }
+        }
+    }
 }
 
 impl CanvasView {
@@ -85,12 +109,29 @@ impl CanvasView {
     }
 
     fn begin_move(&mut self, doc: &Document, selected: Option<LayerId>, out: &mut Vec<Command>) {
+        if let Some(group) = selected.and_then(|id| doc.group(id)) {
+            // A group drag is sent as steps; a locked member makes `apply` refuse each.
+            self.move_drag = Some(MoveDrag {
+                id: group.id,
+                group: true,
+                start: Offset::default(),
+                last: Offset::default(),
+            });
+            out.push(Command::TranslateGroup {
+                id: group.id,
+                dx: 0,
+                dy: 0,
+                gesture: Gesture::Begin,
+            });
+            return;
+        }
         let Some(layer) = selected.and_then(|id| doc.layer(id)) else {
             return;
         };
         // A locked layer is dragged like any other: `apply` refuses each step and says why.
         self.move_drag = Some(MoveDrag {
             id: layer.id,
+            group: false,
             start: layer.offset,
             last: layer.offset,
         });
@@ -119,19 +160,11 @@ impl CanvasView {
             y: drag.start.y.saturating_add(delta.y.round() as i32),
         };
         if !response.dragged_by(PointerButton::Primary) {
-            out.push(Command::SetOffset {
-                id: drag.id,
-                offset: drag.last,
-                gesture: Gesture::End,
-            });
+            out.push(drag.command(drag.last, Gesture::End));
             self.move_drag = None;
         } else if offset != drag.last {
+            out.push(drag.command(offset, Gesture::Update));
             drag.last = offset;
-            out.push(Command::SetOffset {
-                id: drag.id,
-                offset,
-                gesture: Gesture::Update,
-            });
         }
     }
 
@@ -151,18 +184,20 @@ impl CanvasView {
     }
 
     /// The layer being dragged by the move tool, if any (the GPU compositor caches the
-    /// layers below and above it while it moves).
+    /// layers below and above it while it moves; a dragged group is drawn whole).
     pub fn dragging(&self) -> Option<LayerId> {
-        self.move_drag.map(|d| d.id)
+        self.move_drag.filter(|d| !d.group).map(|d| d.id)
     }
 }
 
-/// Arrow keys move the selected layer by one pixel, ten with Shift; each frame's presses
-/// become one step.
+/// Arrow keys move the selected layer (or every layer of the selected group) by one pixel,
+/// ten with Shift; each frame's presses become one step.
 fn nudge(ui: &egui::Ui, doc: &Document, selected: Option<LayerId>, out: &mut Vec<Command>) {
-    let Some(layer) = selected.and_then(|id| doc.layer(id)) else {
+    let layer = selected.and_then(|id| doc.layer(id));
+    let group = selected.filter(|id| doc.group(*id).is_some());
+    if layer.is_none() && group.is_none() {
         return;
-    };
+    }
     let steps = [
         (Key::ArrowLeft, -1, 0),
         (Key::ArrowRight, 1, 0),
@@ -183,7 +218,18 @@ fn nudge(ui: &egui::Ui, doc: &Document, selected: Option<LayerId>, out: &mut Vec
             }
         }
     });
-    if (dx, dy) != (0, 0) {
+    if let Some(id) = group
+        && (dx, dy) != (0, 0)
+    {
+        out.push(Command::TranslateGroup {
+            id,
+            dx,
+            dy,
+            gesture: Gesture::Once,
+        });
+    } else if let Some(layer) = layer
+        && (dx, dy) != (0, 0)
+    {
         out.push(Command::SetOffset {
             id: layer.id,
             offset: Offset {
