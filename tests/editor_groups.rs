@@ -314,3 +314,35 @@ fn a_groups_blend_menu_offers_pass_through() {
     assert!(group.pass_through);
     assert_eq!(undo_steps(&harness), 1);
 }
+
+/// A layer that holds effects or a smart object from a PSD is marked in the panel ("fx",
+/// "SO"), and the badge says what is not drawn; a plain layer has none.
+#[test]
+fn layers_with_undrawn_data_carry_a_badge() {
+    use std::sync::Arc;
+    use strata::model::{KeptBlock, KeptFormat, Undrawn};
+    let block = |key: &[u8; 4], undrawn| KeptBlock {
+        format: KeptFormat::Psd,
+        key: *key,
+        data: vec![0; 8],
+        undrawn,
+    };
+    let mut doc = grouped_document();
+    let paper = doc.layers.iter_mut().find(|l| l.name == "Paper").unwrap();
+    paper.kept = Arc::new(vec![
+        block(b"lfx2", Some(Undrawn::Effects)),
+        block(b"SoLd", Some(Undrawn::SmartObject)),
+        block(b"lyid", None),
+    ]);
+    let top = doc.layers.iter_mut().find(|l| l.name == "Top").unwrap();
+    top.kept = Arc::new(vec![block(b"lyid", None)]);
+    let mut harness = harness_with(doc);
+    harness.run();
+    assert!(shows(&harness, "effects, smart object of layer Paper"));
+    assert!(
+        harness.query_by_label_contains("of layer Top").is_none(),
+        "a layer with only metadata kept has no badge"
+    );
+    let badge = harness.get_by_label("effects, smart object of layer Paper");
+    assert!(badge.rect().width() > 4.0, "the badge is drawn");
+}

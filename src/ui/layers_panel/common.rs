@@ -4,7 +4,7 @@
 use egui::{Frame, Margin, RichText, Sense, UiBuilder};
 
 use super::{Amount, BLEND_WIDTH, LayersPanel, VALUE_BOX_WIDTH, VALUE_WIDTH};
-use crate::model::{BlendMode, LayerId};
+use crate::model::{BlendMode, Kept, LayerId, Undrawn, kept};
 use crate::ui::{Command, Gesture, icons};
 
 /// The properties of the layer or group a row shows, as the shared widgets need them.
@@ -86,6 +86,42 @@ pub(super) fn lock(ui: &mut egui::Ui, shown: &Shown<'_>, out: &mut Vec<Command>)
         .clicked()
     {
         out.push(Command::SetLocked(shown.id, !shown.locked));
+    }
+}
+
+/// The badge of a layer or group that holds what the canvas does not draw (effects,
+/// adjustment or fill settings, editable text, a smart object, a vector mask), as
+/// Photoshop marks effects with "fx": one short tag per kind, and a hover text saying
+/// that the data is kept and written back when saved as PSD. Nothing when there is none.
+pub(super) fn kept_badge(ui: &mut egui::Ui, shown: &Shown<'_>, kept: &Kept) {
+    let kinds = kept::undrawn(kept);
+    if kinds.is_empty() {
+        return;
+    }
+    let tags: Vec<&str> = kinds.iter().map(|k| badge_tag(*k)).collect();
+    let what: Vec<&str> = kinds.iter().map(|k| k.label()).collect();
+    let hint = format!(
+        "This {} has {} from the file that Strata does not draw, so the canvas can differ \
+         from Photoshop's. It is kept and written back when you save as PSD \
+         (OpenRaster and PNG cannot hold it).",
+        shown.kind,
+        what.join(", ")
+    );
+    let text = RichText::new(tags.join(" ")).small().italics().strong();
+    let badge = ui.add(egui::Label::new(text).selectable(false));
+    let name = format!("{} of {} {}", what.join(", "), shown.kind, shown.name);
+    badge.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
+    badge.on_hover_text(hint);
+}
+
+/// The short tag of a kind of undrawn data, as Photoshop users know them.
+fn badge_tag(kind: Undrawn) -> &'static str {
+    match kind {
+        Undrawn::Effects => "fx",
+        Undrawn::Adjustment => "adj",
+        Undrawn::Type => "T",
+        Undrawn::SmartObject => "SO",
+        Undrawn::VectorMask => "vec",
     }
 }
 

@@ -48,6 +48,7 @@ impl LayersPanel {
                 }
                 ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                     common::lock(ui, &shown, out);
+                    common::kept_badge(ui, &shown, &group.kept);
                     ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
                         self.name(ui, &shown, out);
                     });
