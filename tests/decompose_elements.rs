@@ -30,6 +30,19 @@ fn assert_reproduces(specs: &[LayerSpec], image: &RgbaImage) {
     assert!(r.rmse < 1.0 / 255.0, "RMSE {:.3}/255", r.rmse * 255.0);
 }
 
+/// Soft IoU at 0 merges (LayerD protocol) of `specs` against the true `layers` of designs
+/// recipe `recipe` is at least `floor`.
+fn assert_iou_at_least(specs: &[LayerSpec], layers: &[RgbaImage], floor: f64, recipe: usize) {
+    let predicted = canvas_layers(specs, layers[0].dimensions());
+    let scores = score_layers(&predicted, layers, &Protocol::default()).unwrap();
+    assert!(
+        scores[0].alpha_iou >= floor,
+        "recipe {recipe}: soft IoU {:.3} < {floor} ({:?})",
+        scores[0].alpha_iou,
+        names(specs)
+    );
+}
+
 fn names(specs: &[LayerSpec]) -> Vec<&str> {
     specs.iter().map(|s| s.name.as_str()).collect()
 }
@@ -56,14 +69,7 @@ fn art_over_a_photograph_gets_its_own_layers() {
         let image = scene.composite();
         let specs = decompose(&image, LayerCount::Auto);
         assert_reproduces(&specs, &image);
-        let predicted = canvas_layers(&specs, image.dimensions());
-        let scores = score_layers(&predicted, &scene.layers, &Protocol::default()).unwrap();
-        assert!(
-            scores[0].alpha_iou >= floor,
-            "recipe {recipe}: soft IoU {:.3} < {floor} ({:?})",
-            scores[0].alpha_iou,
-            names(&specs)
-        );
+        assert_iou_at_least(&specs, &scene.layers, floor, recipe);
     }
 }
 
@@ -86,14 +92,7 @@ fn an_artwork_stays_whole_and_photo_grain_makes_no_layers() {
             scene.layers.len(),
             names(&specs)
         );
-        let predicted = canvas_layers(&specs, image.dimensions());
-        let scores = score_layers(&predicted, &scene.layers, &Protocol::default()).unwrap();
-        assert!(
-            scores[0].alpha_iou >= floor,
-            "recipe {recipe}: soft IoU {:.3} < {floor} ({:?})",
-            scores[0].alpha_iou,
-            names(&specs)
-        );
+        assert_iou_at_least(&specs, &scene.layers, floor, recipe);
     }
 }
 

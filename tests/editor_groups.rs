@@ -17,7 +17,7 @@ use strata::ui::StrataApp;
 mod common;
 mod gui;
 use common::grouped::grouped_document;
-use gui::{drag, harness_with};
+use gui::{drag, harness_with, right_click};
 
 fn id_of(harness: &Harness<'_, StrataApp>, name: &str) -> LayerId {
     let doc = harness.state().document();
@@ -47,21 +47,6 @@ fn grip(harness: &Harness<'_, StrataApp>, eye: &str) -> Pos2 {
         .collect();
     assert_eq!(grips.len(), 1, "one grip beside {eye:?}");
     grips[0]
-}
-
-/// A right-click at `at`.
-fn right_click(harness: &mut Harness<'_, StrataApp>, at: Pos2) {
-    harness.hover_at(at);
-    harness.step();
-    for pressed in [true, false] {
-        harness.event(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Secondary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-    }
-    harness.run();
 }
 
 #[test]

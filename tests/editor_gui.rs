@@ -22,7 +22,7 @@ use strata::model::{BlendMode, Document, Layer, Offset, RgbaImage};
 use strata::ui::{StrataApp, Tool};
 
 mod gui;
-use gui::{drag, harness_stepping, harness_with};
+use gui::{drag, harness_stepping, harness_with, right_click};
 
 /// Canvas size of the test document, in pixels.
 const W: u32 = 64;
@@ -458,17 +458,7 @@ fn renaming_starts_with_the_old_name_selected_so_typing_replaces_it() {
     // Right-click the row beside the thumbnail (the name itself takes clicks), then
     // "Rename…".
     let at = eye_rect(&harness, "sky").center() + vec2(56.0, 0.0);
-    harness.hover_at(at);
-    harness.step();
-    for pressed in [true, false] {
-        harness.event(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Secondary,
-            pressed,
-            modifiers: Modifiers::NONE,
-        });
-    }
-    harness.run();
+    right_click(&mut harness, at);
     harness.get_by_label("Rename…").click();
     harness.run();
     harness

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // Each test file uses its own share.
 
 use eframe::egui_wgpu::WgpuSetup;
-use egui::{Pos2, Vec2, vec2};
+use egui::{Modifiers, Pos2, Vec2, vec2};
 use egui_kittest::Harness;
 
 use strata::model::Document;
@@ -69,5 +69,20 @@ pub fn drag(harness: &mut Harness<'_, StrataApp>, from: Pos2, to: Pos2) {
         harness.run();
     }
     harness.drop_at(to);
+    harness.run();
+}
+
+/// A right-click at `at`.
+pub fn right_click(harness: &mut Harness<'_, StrataApp>, at: Pos2) {
+    harness.hover_at(at);
+    harness.step();
+    for pressed in [true, false] {
+        harness.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
     harness.run();
 }
