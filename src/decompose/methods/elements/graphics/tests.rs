@@ -48,3 +48,50 @@ fn an_icon_on_a_card_is_a_child_of_the_card() {
     assert_eq!(plans[0].bbox, BBox::new(10, 10, 70, 50));
     assert_eq!(plans[1].bbox, BBox::new(30, 22, 46, 38));
 }
+
+/// A round badge filled with a vertical gradient (no colour covers 30 % of it) with a
+/// square icon on it, on a flat backdrop: the badge is a panel seeded by its smooth rim,
+/// and the icon its child.
+#[test]
+fn an_icon_on_a_gradient_badge_is_a_child_of_the_badge() {
+    let (w, h) = (128, 128);
+    let backdrop = [0.2, 0.2, 0.25];
+    let mut picture = Field::filled(w, h, backdrop);
+    let (cx, cy, r) = (64.0f32, 64.0f32, 50.0f32);
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+            if dx * dx + dy * dy <= r * r {
+                let t = (y as f32 - (cy - r)) / (2.0 * r);
+                picture.data[y * w + x] = [0.85 - 0.3 * t, 0.7 - 0.3 * t, 0.3];
+            }
+        }
+    }
+    for y in 52..76 {
+        for x in 52..76 {
+            picture.data[y * w + x] = [0.1, 0.3, 0.9];
+        }
+    }
+    let underlay = Field::filled(w, h, backdrop);
+    let region = vec![true; w * h];
+    let window = Window {
+        picture: &picture,
+        underlay: &underlay,
+        region: &region,
+        pieces: None,
+        origin: (0, 0),
+    };
+    let t = Thresholds {
+        strong: 0.03,
+        weak: 0.006,
+        min_area: 12,
+        reach: 3,
+        panel_seed: 0.3,
+    };
+    let mut plans = Vec::new();
+    find(&window, t, 0, &mut plans);
+    let boxes: Vec<BBox> = plans.iter().map(|p| p.bbox).collect();
+    assert_eq!(plans.len(), 2, "{boxes:?}");
+    assert_eq!(plans[0].kind, Kind::Shape, "{boxes:?}");
+    assert_eq!(plans[1].bbox, BBox::new(52, 52, 76, 76), "{boxes:?}");
+}
