@@ -16,14 +16,14 @@ fn card_scene(w: usize, h: usize) -> Field {
     f
 }
 
-#[test]
-fn an_icon_on_a_card_is_a_child_of_the_card() {
-    let (w, h) = (96, 64);
-    let picture = card_scene(w, h);
-    let underlay = Field::filled(w, h, [0.1, 0.2, 0.7]);
+/// The element plans [`find`] makes of `picture` over a flat `backdrop`, with the
+/// thresholds of a designed backdrop.
+fn find_on_flat(picture: &Field, backdrop: Rgb) -> Vec<Plan> {
+    let (w, h) = (picture.width, picture.height);
+    let underlay = Field::filled(w, h, backdrop);
     let region = vec![true; w * h];
     let window = Window {
-        picture: &picture,
+        picture,
         underlay: &underlay,
         region: &region,
         pieces: None,
@@ -38,6 +38,14 @@ fn an_icon_on_a_card_is_a_child_of_the_card() {
     };
     let mut plans = Vec::new();
     find(&window, t, 0, &mut plans);
+    plans
+}
+
+#[test]
+fn an_icon_on_a_card_is_a_child_of_the_card() {
+    let (w, h) = (96, 64);
+    let picture = card_scene(w, h);
+    let plans = find_on_flat(&picture, [0.1, 0.2, 0.7]);
     assert_eq!(
         plans.len(),
         2,
@@ -72,24 +80,7 @@ fn an_icon_on_a_gradient_badge_is_a_child_of_the_badge() {
             picture.data[y * w + x] = [0.1, 0.3, 0.9];
         }
     }
-    let underlay = Field::filled(w, h, backdrop);
-    let region = vec![true; w * h];
-    let window = Window {
-        picture: &picture,
-        underlay: &underlay,
-        region: &region,
-        pieces: None,
-        origin: (0, 0),
-    };
-    let t = Thresholds {
-        strong: 0.03,
-        weak: 0.006,
-        min_area: 12,
-        reach: 3,
-        panel_seed: 0.3,
-    };
-    let mut plans = Vec::new();
-    find(&window, t, 0, &mut plans);
+    let plans = find_on_flat(&picture, backdrop);
     let boxes: Vec<BBox> = plans.iter().map(|p| p.bbox).collect();
     assert_eq!(plans.len(), 2, "{boxes:?}");
     assert_eq!(plans[0].kind, Kind::Shape, "{boxes:?}");
