@@ -68,10 +68,13 @@ pub fn merge_parts(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec) -> b
     while i >= 2 {
         let (lower, upper) = (&specs[i - 1], &specs[i]);
         let (lb, ub) = (bounds(lower), bounds(upper));
-        let inside = ub.x0 >= lb.x0 - INSIDE_SLACK
-            && ub.y0 >= lb.y0 - INSIDE_SLACK
-            && ub.x1 <= lb.x1 + INSIDE_SLACK
-            && ub.y1 <= lb.y1 + INSIDE_SLACK;
+        let slack = BBox::new(
+            lb.x0 - INSIDE_SLACK,
+            lb.y0 - INSIDE_SLACK,
+            lb.x1 + INSIDE_SLACK,
+            lb.y1 + INSIDE_SLACK,
+        );
+        let inside = slack.encloses(&ub);
         let share = area(ub) / area(lb).max(1.0);
         if inside && share >= PART_OF_BOX && !is_text(lower) && !is_text(upper) {
             merge_down(specs, i);
@@ -96,7 +99,7 @@ pub fn merge_specks(
             let speck = bounds(&specs[i]);
             let target = (0..i)
                 .rev()
-                .find(|&j| overlaps(bounds(&specs[j]), speck))
+                .find(|&j| !bounds(&specs[j]).intersect(speck).is_empty())
                 .unwrap_or(0);
             let moved = specs.remove(i);
             specs.insert(target + 1, moved);
@@ -104,10 +107,6 @@ pub fn merge_specks(
         }
         i -= 1;
     }
-}
-
-fn overlaps(a: BBox<i32>, b: BBox<i32>) -> bool {
-    a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
 }
 
 /// A layer's box on the picture.
