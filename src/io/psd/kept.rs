@@ -78,47 +78,65 @@ pub fn read_trailer<'a>(
     Ok(trailer)
 }
 
-/// How a tagged block's data is padded, which differs by where the block sits.
+/// How a tagged block's data is padded, which differs by where the block sits and who
+/// wrote it.
 #[derive(Clone, Copy)]
 pub enum Padding {
     /// Inside layer records: to an even length, counted in the length field (the
-    /// specification's "rounded up to an even byte count", as Photoshop writes).
+    /// specification's "rounded up to an even byte count"); kept blocks are written so,
+    /// which leaves Photoshop's own (already even) lengths as they were.
     CountedEven,
+    /// To a multiple of 4, counted: how Photoshop pads the blocks it writes in layer
+    /// records, and so our own (`luni`, `lsct`, …).
+    CountedFour,
     /// At the end of the layer and mask section: to a multiple of 4 after the data, not
     /// counted, as Photoshop writes its document-level blocks (`cinf` of 502 bytes, then
     /// two zero bytes); the reader skips it the same way.
     UncountedFour,
 }
 
-/// Writes kept PSD blocks as tagged blocks: `8BIM`, key, length, data and padding. In PSB
-/// files the keys the specification lists get a `u64` length.
+/// Writes one tagged block: `8BIM`, key, length (a `u64` when `long_length`, as PSB
+/// files have for the keys the specification lists), data and padding.
+pub fn write_tagged(
+    out: &mut Vec<u8>,
+    key: &[u8; 4],
+    data: &[u8],
+    long_length: bool,
+    padding: Padding,
+) {
+    let (len, padded) = match padding {
+        Padding::CountedEven => {
+            let even = data.len().next_multiple_of(2);
+            (even, even)
+        }
+        Padding::CountedFour => {
+            let four = data.len().next_multiple_of(4);
+            (four, four)
+        }
+        Padding::UncountedFour => (data.len(), data.len().next_multiple_of(4)),
+    };
+    out.extend_from_slice(b"8BIM");
+    out.extend_from_slice(key);
+    if long_length {
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    } else {
+        // Our own blocks are small, and kept ones come from a file whose u32 held them.
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+    out.extend_from_slice(data);
+    out.resize(out.len() + padded - data.len(), 0);
+}
+
+/// Writes the kept PSD blocks among `blocks` (see [`write_tagged`]).
 pub fn write_blocks<'b>(
     out: &mut Vec<u8>,
     blocks: impl IntoIterator<Item = &'b KeptBlock>,
     version: Version,
     padding: Padding,
 ) {
-    for block in blocks {
-        if block.format != KeptFormat::Psd {
-            continue;
-        }
-        let (len, padded) = match padding {
-            Padding::CountedEven => {
-                let even = block.data.len().next_multiple_of(2);
-                (even, even)
-            }
-            Padding::UncountedFour => (block.data.len(), block.data.len().next_multiple_of(4)),
-        };
-        out.extend_from_slice(b"8BIM");
-        out.extend_from_slice(&block.key);
-        if version.large() && has_long_length(&block.key) {
-            out.extend_from_slice(&(len as u64).to_be_bytes());
-        } else {
-            // Blocks come from a file whose own u32 length field held them.
-            out.extend_from_slice(&(len as u32).to_be_bytes());
-        }
-        out.extend_from_slice(&block.data);
-        out.resize(out.len() + padded - block.data.len(), 0);
+    for block in blocks.into_iter().filter(|b| b.format == KeptFormat::Psd) {
+        let long = version.large() && has_long_length(&block.key);
+        write_tagged(out, &block.key, &block.data, long, padding);
     }
 }
 

@@ -77,10 +77,6 @@ impl Record<'_> {
     }
 }
 
-/// Tagged blocks the reader interprets and the writer writes from the document, so they
-/// are not kept: the Unicode name, section dividers, fill opacity and the lock.
-const REWRITTEN_KEYS: [&[u8; 4]; 5] = [b"luni", b"lsct", b"lsdk", b"iOpa", b"lspf"];
-
 /// What a tagged block key makes Photoshop draw that Strata does not, if anything.
 fn undrawn_of_key(key: &[u8; 4]) -> Option<Undrawn> {
     match key {
@@ -300,6 +296,8 @@ fn next_tagged_block<'a>(c: &mut Cursor<'a>, large: bool) -> Option<([u8; 4], Cu
     Some((key, data))
 }
 
+/// Interprets the blocks the writer rewrites from the document (name, section divider,
+/// fill opacity, lock) and keeps every other block as it is.
 fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
     match &key {
         b"luni" => {
@@ -353,7 +351,6 @@ fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>]) -> Vec<KeptBl
             }
         }
     }
-    debug_assert!(kept.iter().all(|b| !REWRITTEN_KEYS.contains(&&b.key)));
     kept
 }
 

@@ -280,14 +280,10 @@ fn pascal_name(out: &mut Vec<u8>, name: &str) {
     out.resize(start + (1 + end).next_multiple_of(4), 0);
 }
 
-/// A layer tagged block; Photoshop pads the data to 4 and counts the padding in the length.
+/// A layer tagged block of ours; Photoshop pads the data to 4 and counts the padding in
+/// the length.
 fn tagged_block(out: &mut Vec<u8>, key: &[u8; 4], data: &[u8]) {
-    let padded = data.len().next_multiple_of(4);
-    out.extend_from_slice(b"8BIM");
-    out.extend_from_slice(key);
-    out.extend_from_slice(&(padded as u32).to_be_bytes());
-    out.extend_from_slice(data);
-    out.resize(out.len() + padded - data.len(), 0);
+    super::kept::write_tagged(out, key, data, false, Padding::CountedFour);
 }
 
 #[cfg(test)]
