@@ -51,14 +51,16 @@ pub fn drop_ghosts(specs: &mut Vec<LayerSpec>) {
 }
 
 /// A layer whose box fills at least this share of the box of the layer right beneath it
-/// (and lies inside it) is a part of the same artwork, not an element placed on it.
+/// (and lies inside it), or the other way round, is a part of the same artwork, not an
+/// element placed on it.
 pub const PART_OF_BOX: f64 = 0.8;
 /// Slack, in pixels, for "inside": anti-aliased rims and shadows reach a little past.
 const INSIDE_SLACK: i32 = 2;
 
 /// Merges each layer that is a part of the artwork beneath it into that layer: the
-/// details of a multi-colour clip art or logo (its outline, its shading, its inner
-/// shapes) found as nested elements lie almost exactly over their base, where an element
+/// details of a multi-colour clip art or logo (its outline or frame, its shading, its
+/// inner shapes) found as nested elements lie almost exactly over or around their base,
+/// where an element
 /// a designer placed on a card or panel (an icon, a label) covers only a part of it.
 /// Measured on the design benchmark: parts cover 0.9–1.0 of their base's box, icons on
 /// cards and badges 0.1–0.3. Text is never merged, nor merged into; nor is the bottom
@@ -68,15 +70,17 @@ pub fn merge_parts(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec) -> b
     while i >= 2 {
         let (lower, upper) = (&specs[i - 1], &specs[i]);
         let (lb, ub) = (bounds(lower), bounds(upper));
-        let slack = BBox::new(
-            lb.x0 - INSIDE_SLACK,
-            lb.y0 - INSIDE_SLACK,
-            lb.x1 + INSIDE_SLACK,
-            lb.y1 + INSIDE_SLACK,
-        );
-        let inside = slack.encloses(&ub);
-        let share = area(ub) / area(lb).max(1.0);
-        if inside && share >= PART_OF_BOX && !is_text(lower) && !is_text(upper) {
+        let part = |outer: BBox<i32>, inner: BBox<i32>| {
+            let slack = BBox::new(
+                outer.x0 - INSIDE_SLACK,
+                outer.y0 - INSIDE_SLACK,
+                outer.x1 + INSIDE_SLACK,
+                outer.y1 + INSIDE_SLACK,
+            );
+            slack.encloses(&inner) && area(inner) / area(outer).max(1.0) >= PART_OF_BOX
+        };
+        // Either way round: a detail inside its base, or an outline or frame around it.
+        if (part(lb, ub) || part(ub, lb)) && !is_text(lower) && !is_text(upper) {
             merge_down(specs, i);
         }
         i -= 1;
@@ -205,6 +209,23 @@ mod tests {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["Background", "Shape", "Card", "Icon", "Text"]);
         assert_eq!(composite(&document_of(&specs, (40, 40))), before);
+    }
+
+    #[test]
+    fn a_frame_around_its_base_joins_it_and_a_wide_panel_under_a_card_does_not() {
+        let is_text = |s: &LayerSpec| s.name.starts_with("Text");
+        let mut specs = vec![
+            square("Background", (0, 0), 60, [10, 20, 30, 255]),
+            square("Body", (5, 5), 18, [0, 0, 200, 255]),
+            square("Frame", (4, 4), 20, [250, 250, 250, 128]),
+            square("Panel", (30, 30), 30, [200, 200, 200, 255]),
+            square("Card", (32, 32), 12, [250, 0, 0, 255]),
+        ];
+        let before = composite(&document_of(&specs, (60, 60)));
+        merge_parts(&mut specs, is_text);
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Background", "Body", "Panel", "Card"]);
+        assert_eq!(composite(&document_of(&specs, (60, 60))), before);
     }
 
     #[test]
