@@ -16,6 +16,7 @@ use image::{GrayImage, Luma};
 use super::backdrop::{self, Backdrop};
 use super::field::{Field, Rgb, distance};
 use super::plan::{Kind, Plan};
+use super::shadow::is_shadow;
 use crate::decompose::segment::components;
 use crate::decompose::segment::morphology::erode;
 use crate::model::pixels::BBox;
@@ -46,6 +47,10 @@ pub struct Thresholds {
     /// seed the fit of its body (a gradient body spreads over several colour bins; shaded
     /// clip art, which is no panel, over many).
     pub panel_seed: f32,
+    /// Whether a panel's soft shadow beyond its body is left out of the elements on it, to
+    /// be given to the panel by [`super::shadow::attach`]: on a designed backdrop, whose
+    /// model is exact, not over a photograph's inpainted guess.
+    pub shadows: bool,
 }
 
 /// A rectangular window of the analysis picture: its pixels, the underlay beneath them,
@@ -62,8 +67,9 @@ pub struct Window<'a> {
 }
 
 /// Finds the elements in `window` and appends their plans, bottom first: a panel comes
-/// before what sits on it.
-pub fn find(window: &Window<'_>, t: Thresholds, depth: usize, plans: &mut Vec<Plan>) {
+/// before what sits on it. Returns the indices in `plans` of the elements that sit on the
+/// window's own underlay (not those on a panel).
+pub fn find(window: &Window<'_>, t: Thresholds, depth: usize, plans: &mut Vec<Plan>) -> Vec<usize> {
     let (w, h) = (window.picture.width, window.picture.height);
     let off = |i: usize| distance(window.picture.data[i], window.underlay.data[i]);
     let strong: Vec<bool> = (0..w * h)
@@ -80,12 +86,19 @@ pub fn find(window: &Window<'_>, t: Thresholds, depth: usize, plans: &mut Vec<Pl
     };
     grow(&mut owner, &weak, w, h, t.reach);
     let groups = join_rows(join_enclosed(&owner, w, h), w);
+    let mut own = Vec::new();
     for group in groups
         .iter()
         .filter(|g| has_crisp_edge(window.picture, &g.pixels))
     {
+        // `place` pushes the group's own plan first, then what sits on it.
+        let index = plans.len();
         place(window, group, &strong, t, depth, plans);
+        if plans.len() > index {
+            own.push(index);
+        }
     }
+    own
 }
 
 /// A step between neighbouring pixels this big counts as a drawn edge.
@@ -126,7 +139,7 @@ fn place(
     };
     if depth + 1 < MAX_DEPTH
         && !group.text
-        && let Some(panel) = panel(window, &group.pixels, bbox, strong, t.panel_seed)
+        && let Some(panel) = panel(window, &group.pixels, bbox, strong, t)
     {
         let (mut plan, _) = element(window, &panel.shape, panel.bbox, strong);
         plan.kind = Kind::Shape;
@@ -375,7 +388,7 @@ fn panel(
     pixels: &[usize],
     bbox: BBox,
     strong: &[bool],
-    min_seed: f32,
+    t: Thresholds,
 ) -> Option<Panel> {
     let w = window.picture.width;
     let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
@@ -392,7 +405,7 @@ fn panel(
     // of its edge. Most of that rim must then fit one smooth model: shaded clip art, whose
     // outline changes colour all around, is no panel.
     let (seeds, from_rim) = match dominant(&picture, &solid) {
-        Some((colour, share)) if share >= min_seed => {
+        Some((colour, share)) if share >= t.panel_seed => {
             let seeds = (0..bw * bh)
                 .map(|li| solid[li] && distance(picture.data[li], colour) < BODY_TOLERANCE)
                 .collect();
@@ -425,13 +438,25 @@ fn panel(
     let shape_local: Vec<bool> = (0..bw * bh).map(|li| mask[li] && in_box(li)).collect();
     // The panel's own edge (anti-aliased against the backdrop) stays with the panel.
     let core = interior(&shape_local, bw, bh, |_| true);
+    let outside = crop(window.underlay, w, bbox);
+    // Beyond its body, a panel's soft shadow is no element of its own: it is left out here
+    // and given to the panel's layer with the other shadows (see `shadow`).
     let rest: Vec<bool> = (0..bw * bh)
-        .map(|li| mask[li] && !fit.inlier[li] && (!shape_local[li] || core[li]))
+        .map(|li| {
+            let on_body = body_box.contains((li % bw) as u32, (li / bw) as u32);
+            let part_of_rest = if shape_local[li] {
+                // The panel's anti-aliased rim, around its body's box, is the panel's; where
+                // its shadow widens the mask, that rim is no longer at the mask's edge.
+                core[li] && (on_body || !t.shadows)
+            } else {
+                !(t.shadows && is_shadow(picture.data[li], outside.data[li]))
+            };
+            mask[li] && !fit.inlier[li] && part_of_rest
+        })
         .collect();
     if !rest.iter().any(|&r| r) {
         return None;
     }
-    let outside = crop(window.underlay, w, bbox);
     let underlay = Field::from_fn(bw, bh, |x, y| {
         let li = y * bw + x;
         if shape_local[li] {

@@ -35,6 +35,7 @@ mod graphics;
 mod overlay;
 mod photo;
 mod plan;
+mod shadow;
 mod stack;
 mod text;
 
@@ -57,6 +58,8 @@ pub const ANALYSIS_SIDE: u32 = 1024;
 pub const TEXT_SIDE: u32 = 960;
 /// A designed backdrop runs smoothly along at least this share of the picture's edge.
 const MIN_EDGE_STRETCH: f32 = 0.4;
+/// A drop shadow reaches at most the picture's longer side over this from its element.
+const SHADOW_REACH: usize = 32;
 /// Share of a designed backdrop's pixels that are smooth to the byte (measured: 0.95–1.0
 /// on drawn flat and gradient fills, 0.47–0.77 on photographs that fit a smooth model).
 const MIN_SMOOTH_BACKDROP: f32 = 0.9;
@@ -310,6 +313,7 @@ fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
         min_area: (w * h / 20_000).max(12),
         reach: (w.max(h) / 100).max(3),
         panel_seed: 0.3,
+        shadows: true,
     };
     let window = Window {
         picture: &field,
@@ -319,7 +323,8 @@ fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
         origin: (0, 0),
     };
     let mut plans = Vec::new();
-    graphics::find(&window, thresholds, 0, &mut plans);
+    let top = graphics::find(&window, thresholds, 0, &mut plans);
+    shadow::attach(&field, &mut plans, &top, (w.max(h) / SHADOW_REACH).max(3));
     Some(plans)
 }
 

@@ -83,6 +83,7 @@ pub fn elements(
         reach: (w.max(h) / 100).max(3),
         // Clip art over a photo is often shaded: only a clearly flat body makes a panel.
         panel_seed: 0.4,
+        shadows: false,
     };
     let mut plans = Vec::new();
     graphics::find(&window, thresholds, 0, &mut plans);

@@ -35,6 +35,7 @@ fn find_on_flat(picture: &Field, backdrop: Rgb) -> Vec<Plan> {
         min_area: 12,
         reach: 3,
         panel_seed: 0.3,
+        shadows: true,
     };
     let mut plans = Vec::new();
     find(&window, t, 0, &mut plans);
