@@ -20,7 +20,7 @@ pub(crate) const INV: f32 = 1.0 / 255.0;
 
 /// Largest texture feature value (a mean absolute luminance gradient by central
 /// differences, so at most half the luminance range).
-pub(crate) const TEX_MAX: f32 = 0.5;
+const TEX_MAX: f32 = 0.5;
 
 /// A stored pixel as premultiplied floats in `0..=1`.
 #[inline]

@@ -18,6 +18,35 @@ use crate::decompose::DecomposeError;
 use crate::decompose::segment::components::four_neighbours;
 use crate::model::pixels::clamp_premul;
 
+/// What Telea's method fills: a grid of four-channel values, premultiplied colours or any
+/// other signal (the texture features fill theirs in floats, which bytes would coarsen).
+pub(crate) trait Plane: Clone {
+    fn width(&self) -> usize;
+    fn height(&self) -> usize;
+    /// Value `i`, row-major.
+    fn get(&self, i: usize) -> [f32; 4];
+    /// Sets value `i` (a valid premultiplied colour: Telea clamps before it writes).
+    fn set(&mut self, i: usize, v: [f32; 4]);
+}
+
+impl Plane for Canvas {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn get(&self, i: usize) -> [f32; 4] {
+        Canvas::get(self, i)
+    }
+
+    fn set(&mut self, i: usize, v: [f32; 4]) {
+        Canvas::set(self, i, v);
+    }
+}
+
 /// Pixel state in the fast-marching method.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Flag {
@@ -56,13 +85,13 @@ impl PartialOrd for Entry {
 
 /// Fills every hole pixel of `canvas` in place; known pixels are not touched. Fails only when
 /// there is no known pixel to start from.
-pub(crate) fn telea(
-    canvas: &mut Canvas,
+pub(crate) fn telea<P: Plane>(
+    canvas: &mut P,
     hole: &Mask,
     radius: usize,
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
-    let (w, h) = (canvas.width, canvas.height);
+    let (w, h) = (canvas.width(), canvas.height());
     let total = hole.count();
     if total == 0 {
         return Ok(());
@@ -127,8 +156,8 @@ pub(crate) fn telea(
 /// `excluded`, so an object next to the hole does not bleed into it. Excluded pixels are
 /// left as they are. When every known pixel is excluded, they are used after all: a smooth
 /// fill from them beats none.
-pub(crate) fn telea_from_sources(
-    canvas: &mut Canvas,
+pub(crate) fn telea_from_sources<P: Plane>(
+    canvas: &mut P,
     hole: &Mask,
     excluded: Option<&Mask>,
     radius: usize,
@@ -145,7 +174,7 @@ pub(crate) fn telea_from_sources(
     let mut scratch = canvas.clone();
     telea(&mut scratch, &both, radius, span)?;
     for (i, _) in hole.bits.iter().enumerate().filter(|(_, b)| **b) {
-        canvas.px[i] = scratch.px[i];
+        canvas.set(i, scratch.get(i));
     }
     Ok(())
 }
@@ -237,8 +266,8 @@ fn solve(a: Option<f32>, b: Option<f32>) -> f32 {
 
 /// The value of newly reached pixel (`x`, `y`): Telea's weighted, gradient-extrapolated
 /// average of the known pixels within `radius`. `fallback` is the pixel just frozen next to it.
-fn fill_value(
-    canvas: &Canvas,
+fn fill_value<P: Plane>(
+    canvas: &P,
     flags: &[Flag],
     t: &[f32],
     x: usize,
@@ -246,7 +275,7 @@ fn fill_value(
     radius: usize,
     fallback: usize,
 ) -> [f32; 4] {
-    let (w, h) = (canvas.width, canvas.height);
+    let (w, h) = (canvas.width(), canvas.height());
     let i = y * w + x;
     let normal = level_set_normal(t, flags, x, y, w, h);
     let r2_max = (radius * radius) as i64;
@@ -317,8 +346,13 @@ fn level_set_normal(
 }
 
 /// Per-channel image gradient at known pixel (`x`, `y`), using only known neighbours.
-fn image_gradient(canvas: &Canvas, flags: &[Flag], x: usize, y: usize) -> ([f32; 4], [f32; 4]) {
-    let (w, h) = (canvas.width, canvas.height);
+fn image_gradient<P: Plane>(
+    canvas: &P,
+    flags: &[Flag],
+    x: usize,
+    y: usize,
+) -> ([f32; 4], [f32; 4]) {
+    let (w, h) = (canvas.width(), canvas.height());
     let i = y * w + x;
     let known = |j: usize| flags[j] == Flag::Known;
     let derivative = |lo: Option<usize>, hi: Option<usize>| -> [f32; 4] {

@@ -10,10 +10,10 @@
 //! are still a blur. The coarse levels inherit the full-resolution features by averaging, so
 //! they too can tell grain from flat paint they cannot resolve.
 
-use super::canvas::{Canvas, Mask, TEX_MAX, box_filter, load, store, tex_code, tex_value};
+use super::canvas::{Canvas, Mask, box_filter, tex_code, tex_value};
 use super::patchmatch::RADIUS;
 use super::span::Span;
-use super::telea::telea_from_sources;
+use super::telea::{Plane, telea_from_sources};
 use crate::decompose::DecomposeError;
 
 /// Known pixels within the smooth fill's averaging window for the features.
@@ -67,25 +67,21 @@ pub(crate) fn features(
     };
     let sub_unknown = unknown.window(at, size);
     drop(unknown);
-    // Filled in linear units (bytes over `0..=TEX_MAX`): Telea extrapolates gradients, and
-    // on the square-root code they overshoot next to an edge between flat and grainy parts.
-    let mut px = Vec::with_capacity(size.0 * size.1);
-    for y in at.1..at.1 + size.1 {
-        px.extend(tex[y * w + at.0..y * w + at.0 + size.0].iter().map(|t| {
-            store([
-                tex_value(t[0]) / TEX_MAX,
-                tex_value(t[1]) / TEX_MAX,
-                0.0,
-                1.0,
-            ])
-        }));
-    }
-    let mut sub = Canvas {
+    // Filled in floats: Telea extrapolates gradients, so on the square-root code it
+    // overshoots next to an edge between flat and grainy parts, and linear bytes would
+    // round the small features of smooth areas away (both cost texture in the bench).
+    let mut sub = Features {
         width: size.0,
         height: size.1,
-        px,
-        tex: Vec::new(),
+        values: Vec::with_capacity(size.0 * size.1),
     };
+    for y in at.1..at.1 + size.1 {
+        sub.values.extend(
+            tex[y * w + at.0..y * w + at.0 + size.0]
+                .iter()
+                .map(|t| [tex_value(t[0]), tex_value(t[1])]),
+        );
+    }
     let sub_excluded = excluded.map(|e| e.window(at, size));
     telea_from_sources(
         &mut sub,
@@ -98,13 +94,40 @@ pub(crate) fn features(
         for x in 0..size.0 {
             let k = y * size.0 + x;
             if sub_unknown.bits[k] {
-                let p = load(sub.px[k]);
-                tex[(at.1 + y) * w + at.0 + x] =
-                    [tex_code(p[0] * TEX_MAX), tex_code(p[1] * TEX_MAX)];
+                let v = sub.values[k];
+                tex[(at.1 + y) * w + at.0 + x] = [tex_code(v[0]), tex_code(v[1])];
             }
         }
     }
     Ok(tex)
+}
+
+/// Texture features in floats, as Telea's method fills them.
+#[derive(Clone)]
+struct Features {
+    width: usize,
+    height: usize,
+    values: Vec<[f32; 2]>,
+}
+
+impl Plane for Features {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn get(&self, i: usize) -> [f32; 4] {
+        let v = self.values[i];
+        // Opaque, so Telea's clamp to a valid premultiplied colour leaves them be.
+        [v[0], v[1], 0.0, 1.0]
+    }
+
+    fn set(&mut self, i: usize, v: [f32; 4]) {
+        self.values[i] = [v[0], v[1]];
+    }
 }
 
 /// The mask grown by `r` pixels (a square), by two separable passes.
@@ -195,6 +218,31 @@ mod tests {
             );
         }
         assert!(flat[0] < 0.01 && flat[1] < 0.01, "{flat:?}");
+    }
+
+    #[test]
+    fn faint_grain_survives_the_fill_of_the_features() {
+        // A one-step ripple every sixth column: features far below a byte's step on a
+        // linear scale, which a fill in bytes would round to flat.
+        let (w, h) = (40, 30);
+        let canvas = Canvas::from_fn(w, h, |i| {
+            let v = 0.5 + ((i % w) / 6 % 2) as f32 / 255.0;
+            [v, v, v, 1.0]
+        });
+        let hole = Mask {
+            width: w,
+            height: h,
+            bits: (0..w * h)
+                .map(|i| (16..24).contains(&(i % w)) && (10..20).contains(&(i / w)))
+                .collect(),
+        };
+        let progress = Progress::new();
+        let scoped = progress.scoped(0.0, 1.0);
+        let tex = features(&canvas, &hole, None, &Span::new(&scoped)).expect("features");
+        let grain = tex_value(tex[3 * w + 20][0]);
+        let inside = tex_value(tex[15 * w + 20][0]);
+        assert!(grain > 0.0 && grain < 0.5 * 0.5 / 255.0, "{grain}");
+        assert!((inside - grain).abs() < 0.5 * grain, "{inside} vs {grain}");
     }
 
     #[test]
