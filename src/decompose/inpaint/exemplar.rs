@@ -81,8 +81,6 @@ struct Rung<'a> {
 /// dropped when it is done, so only one level's worth is ever held.
 struct Level {
     patches: Patches,
-    /// Indices of the hole pixels, the only ones voting writes.
-    holes: Vec<u32>,
     /// Distance to the hole's border (capped at [`BORDER_DECAY_CAP`]) of the target patch
     /// centred on each pixel of the field's rectangle: its voting confidence is
     /// [`BORDER_DECAY`] to the minus that. A byte rather than the float weight, as the
@@ -93,10 +91,6 @@ struct Level {
 impl Level {
     fn new(hole: &Mask, excluded: Option<&Mask>) -> Self {
         let patches = Patches::new(hole, excluded);
-        let holes = (0..hole.bits.len())
-            .filter(|&i| hole.bits[i])
-            .map(|i| i as u32)
-            .collect();
         // Every pixel of the hole lies in the targets' rectangle with a frame of known
         // pixels around it (or the canvas edge), so distances measured inside it are exact.
         let rect = patches.targets;
@@ -108,7 +102,6 @@ impl Level {
             .collect();
         Self {
             patches,
-            holes,
             confidence,
         }
     }
@@ -184,7 +177,7 @@ pub(crate) fn exemplar_fill(
         let rung = &mut rungs[l];
         let level = Level::new(&rung.hole, rung.excluded.as_deref());
         let width = rung.canvas.width;
-        let ballot = (&level.holes[..], &level.confidence[..]);
+        let ballot = (&*rung.hole, &level.confidence[..]);
         let mut means = vec![[0u8; 4]; rung.canvas.px.len()];
         let mut current = match field.take() {
             None => {
@@ -195,7 +188,7 @@ pub(crate) fn exemplar_fill(
                     super::TELEA_RADIUS,
                     &level_span.sub(0.0, 0.1),
                 )?;
-                Field::random(&level.patches, width, stream)
+                Field::random(&level.patches, stream)
             }
             Some(coarse) => {
                 // Start from the smooth upsampled coarse fill: it gives the patch means that
@@ -268,54 +261,62 @@ fn schedule(l: usize, rungs: &[Rung<'_>]) -> (usize, Effort) {
     }
 }
 
-/// Hole pixels voted on per step: each step's new values are computed in parallel, then
-/// written, so no buffer of every hole pixel's new value is held.
-const VOTE_CHUNK: usize = 16 * 1024;
+/// Rows of the field voted on per step (see [`vote`]).
+const VOTE_ROWS: usize = 32;
 
 /// Re-estimates every hole pixel from the matches of all target patches covering it, each
 /// weighted by its patch similarity `exp(−d / 2σ²)` with σ² the 75th percentile of the
 /// per-pixel match errors, as Wexler et al. suggest, times the patch's `confidence` (its
 /// distance to the hole's border). Source pixels are always known pixels, which voting never
-/// writes, so the `holes` pixels can be recomputed chunk by chunk in place.
+/// writes, so the `hole` pixels can be recomputed band by band in place.
 fn vote(
     canvas: &mut Canvas,
     means: &[Px],
     field: &Field,
-    (holes, confidence): (&[u32], &[u8]),
+    (hole, confidence): (&Mask, &[u8]),
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
     let sigma2 = weight_scale(field);
     let decay: [f32; BORDER_DECAY_CAP as usize + 1] =
         std::array::from_fn(|d| BORDER_DECAY.powi(-(d as i32)));
-    // Weight of every target patch once, rather than once per covered pixel (an `exp` each).
-    let weights: Vec<f32> = field
-        .nnf
-        .par_iter()
-        .zip(&field.cost)
-        .zip(confidence)
-        .map(|((&m, &cost), &depth)| {
-            if m == NONE {
-                0.0
-            } else {
-                decay[usize::from(depth)] * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
-            }
-        })
-        .collect();
-    for chunk in holes.chunks(VOTE_CHUNK) {
-        // A cancel is noticed within one chunk's time even on huge holes.
+    let (rect, w) = (field.rect, canvas.width);
+    let r = RADIUS;
+    // Band by band of the field's rows: the weights of the patches covering a band (its rows
+    // and `RADIUS` more each side), then its hole pixels' new values, computed in parallel
+    // from the known pixels (which voting never writes) and then written. No buffer of a
+    // weight per target or a value per hole pixel for the whole hole is held.
+    for y0 in (0..rect.height).step_by(VOTE_ROWS) {
+        // A cancel is noticed within one band's time even on huge holes.
         span.check()?;
+        let y1 = (y0 + VOTE_ROWS).min(rect.height);
+        let (wy0, wy1) = (y0.saturating_sub(r), (y1 + r).min(rect.height));
+        let covering = wy0 * rect.width..wy1 * rect.width;
+        let weights: Vec<f32> = field.nnf[covering.clone()]
+            .par_iter()
+            .zip(&field.cost[covering.clone()])
+            .zip(&confidence[covering])
+            .map(|((&m, &cost), &depth)| {
+                if m == NONE {
+                    0.0
+                } else {
+                    decay[usize::from(depth)] * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
+                }
+            })
+            .collect();
+        let pixels: Vec<usize> = (rect.y0 + y0..rect.y0 + y1)
+            .flat_map(|y| (rect.x0..rect.x0 + rect.width).map(move |x| y * w + x))
+            .filter(|&i| hole.bits[i])
+            .collect();
         let ballot = Ballot {
             img: canvas,
             means,
             field,
             weights: &weights,
+            weights_from: wy0 * rect.width,
         };
-        let values: Vec<Px> = chunk
-            .par_iter()
-            .map(|&p| store(ballot.count(p as usize)))
-            .collect();
-        for (&p, v) in chunk.iter().zip(values) {
-            canvas.px[p as usize] = v;
+        let values: Vec<Px> = pixels.par_iter().map(|&p| store(ballot.count(p))).collect();
+        for (&p, v) in pixels.iter().zip(values) {
+            canvas.px[p] = v;
         }
     }
     Ok(())
@@ -327,8 +328,9 @@ struct Ballot<'a> {
     /// Patch means, for the colour shift of each match.
     means: &'a [Px],
     field: &'a Field,
-    /// Voting weight per target patch.
+    /// Voting weight per target patch, for the field's entries from `weights_from` on.
     weights: &'a [f32],
+    weights_from: usize,
 }
 
 impl Ballot<'_> {
@@ -364,7 +366,10 @@ impl Ballot<'_> {
                 }
                 // The source patch lies wholly inside the image, so this stays in bounds.
                 let s = ((m as i64 / w + dy) * w + m as i64 % w + dx) as usize;
-                let (weight, delta) = (self.weights[k], bias(self.means, q, m as usize));
+                let (weight, delta) = (
+                    self.weights[k - self.weights_from],
+                    bias(self.means, q, m as usize),
+                );
                 // In byte units (×255), scaled back once at the end.
                 let p = self.img.px[s];
                 let value = [

@@ -58,8 +58,12 @@ pub(crate) struct Patches {
     pub valid_source: Vec<bool>,
     /// How many pixels are valid sources.
     pub source_count: usize,
-    /// `true` where the patch centred on the pixel overlaps the hole.
+    /// `true` where the patch centred on the pixel overlaps the hole, over the targets'
+    /// rectangle only (row-major in it): outside it there are none by definition.
     pub is_target: Vec<bool>,
+    /// The canvas's width.
+    #[cfg(test)]
+    width: usize,
     /// How many pixels are targets.
     pub target_count: usize,
     /// The bounding rectangle of the targets: the nearest-neighbour field covers only this,
@@ -89,13 +93,33 @@ impl Patches {
         let source_count = valid_source.iter().filter(|&&v| v).count();
         let target_count = is_target.iter().filter(|&&t| t).count();
         let targets = bounds_of(&is_target, w).unwrap_or_default();
+        let is_target = super::masks::window(
+            &is_target,
+            w,
+            (targets.x0, targets.y0),
+            (targets.width, targets.height),
+        )
+        .bits;
         Self {
             valid_source,
             source_count,
             is_target,
+            #[cfg(test)]
+            width: w,
             target_count,
             targets,
         }
+    }
+
+    /// Whether the patch centred on canvas pixel `i` overlaps the hole.
+    #[cfg(test)]
+    pub fn target(&self, i: usize) -> bool {
+        let (x, y, r) = (i % self.width, i / self.width, self.targets);
+        x >= r.x0
+            && y >= r.y0
+            && x < r.x0 + r.width
+            && y < r.y0 + r.height
+            && self.is_target[(y - r.y0) * r.width + x - r.x0]
     }
 
     /// A uniformly random valid source centre, or [`NONE`] when there is none. Drawn by
@@ -182,7 +206,7 @@ impl Field {
     }
 
     /// Every target points at a uniformly random source. `patches` must have sources.
-    pub fn random(patches: &Patches, width: usize, seed: u64) -> Field {
+    pub fn random(patches: &Patches, seed: u64) -> Field {
         let rect = patches.targets;
         let mut nnf = vec![NONE; rect.width * rect.height];
         nnf.par_chunks_mut(rect.width.max(1))
@@ -191,7 +215,7 @@ impl Field {
                 let y = rect.y0 + ly;
                 let mut rng = Rng::stream(seed, 0x1000_0000 + y as u64);
                 for (lx, m) in row.iter_mut().enumerate() {
-                    if patches.is_target[y * width + rect.x0 + lx] {
+                    if patches.is_target[ly * rect.width + lx] {
                         *m = patches.random_source(&mut rng);
                     }
                 }
@@ -213,7 +237,7 @@ impl Field {
         let rect = fine.targets;
         let mut nnf = vec![NONE; rect.width * rect.height];
         let mut cost = vec![f32::INFINITY; nnf.len()];
-        let height = fine.is_target.len() / width.max(1);
+        let height = fine.valid_source.len() / width.max(1);
         nnf.par_chunks_mut(rect.width.max(1))
             .zip(cost.par_chunks_mut(rect.width.max(1)))
             .enumerate()
@@ -222,7 +246,7 @@ impl Field {
                 let mut rng = Rng::stream(seed, 0x2000_0000 + y as u64);
                 for (lx, m_out) in row.iter_mut().enumerate() {
                     let x = rect.x0 + lx;
-                    if !fine.is_target[y * width + x] {
+                    if !fine.is_target[ly * rect.width + lx] {
                         continue;
                     }
                     let parent = coarse.local(x / 2, y / 2);
@@ -358,7 +382,9 @@ pub(crate) fn search(
     for pass in 0..passes {
         span.check()?;
         let forward = forward_first == (pass % 2 == 0);
-        let snapshot = field.nnf.clone();
+        // Bands read only the row just outside each of their ends from the others, so only
+        // those rows are kept from before the pass.
+        let snapshot = band_edges(&field.nnf, rw, rect.height, band_rows);
         let ctx = Pass {
             effort,
             img,
@@ -366,6 +392,7 @@ pub(crate) fn search(
             patches,
             rect,
             snapshot: &snapshot,
+            band_rows,
             forward,
             span,
         };
@@ -383,6 +410,23 @@ pub(crate) fn search(
     Ok(())
 }
 
+/// For every band of `band_rows` rows of a field `width` wide and `height` high, the row just
+/// before it and the row just after it (NONE where there is none), in that order.
+fn band_edges(nnf: &[u32], width: usize, height: usize, band_rows: usize) -> Vec<u32> {
+    let bands = height.div_ceil(band_rows);
+    let mut edges = vec![NONE; 2 * bands * width];
+    for band in 0..bands {
+        let (y0, y1) = (band * band_rows, ((band + 1) * band_rows).min(height));
+        for (slot, row) in [(2 * band, y0.checked_sub(1)), (2 * band + 1, Some(y1))] {
+            if let Some(row) = row.filter(|&r| r < height) {
+                edges[slot * width..(slot + 1) * width]
+                    .copy_from_slice(&nnf[row * width..(row + 1) * width]);
+            }
+        }
+    }
+    edges
+}
+
 /// What every band of one pass shares.
 struct Pass<'a> {
     effort: Effort,
@@ -391,7 +435,9 @@ struct Pass<'a> {
     patches: &'a Patches,
     /// The field's rectangle of the canvas.
     rect: Rect,
+    /// Per band, the field rows just before and just after it ([`band_edges`]).
     snapshot: &'a [u32],
+    band_rows: usize,
     forward: bool,
     span: &'a Span<'a>,
 }
@@ -447,7 +493,8 @@ impl Pass<'_> {
                     let m = if ny >= y0 && ny < y0 + rows {
                         nnf[(ny - y0) * rw + lx]
                     } else {
-                        self.snapshot[ny * rw + lx]
+                        let edge = 2 * (y0 / self.band_rows) + usize::from(ny >= y0 + rows);
+                        self.snapshot[edge * rw + lx]
                     };
                     if let Some(c) = shifted(m, 0, step, w, h) {
                         consider(c, &mut best, &mut best_cost);
@@ -505,7 +552,7 @@ mod tests {
             },
             None,
         );
-        assert!(p.is_target[10 * w + 13] && !p.is_target[10 * w + 14]);
+        assert!(p.target(10 * w + 13) && !p.target(10 * w + 14));
         assert!(!p.valid_source[10 * w + 13] && p.valid_source[10 * w + 14]);
         assert!(!p.valid_source[2 * w + 2] && p.valid_source[3 * w + 3]);
     }
@@ -534,7 +581,7 @@ mod tests {
         for _ in 0..200 {
             assert!(p.valid_source[p.random_source(&mut rng) as usize]);
         }
-        assert!(p.is_target[10 * w + 13] && !p.is_target[5 * w + 15]);
+        assert!(p.target(10 * w + 13) && !p.target(5 * w + 15));
     }
 
     #[test]
@@ -554,7 +601,7 @@ mod tests {
             },
             None,
         );
-        let mut field = Field::random(&patches, w, 1);
+        let mut field = Field::random(&patches, 1);
         let progress = Progress::new();
         let scoped = progress.scoped(0.0, 1.0);
         let means = img.box_mean(RADIUS);
