@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use image::{GrayImage, Luma};
 use indicatif::{ProgressBar, ProgressStyle};
 use strata::decompose::Progress;
-use strata::decompose::inpaint::{self, Filled};
+use strata::decompose::inpaint::{self, FillNotice};
 use strata::io::{self, ExportFormat};
 use strata::model::{Document, RgbaImage, composite};
 
@@ -32,7 +32,7 @@ pub fn run(request: &InpaintRequest<'_>, limits: &io::Limits) -> Result<()> {
             output.display()
         );
     }
-    let picture = flat(request.input, limits, "picture")?;
+    let mut picture = flat(request.input, limits, "picture")?;
     let hole = read_mask(request.mask, &picture, request.input, limits)?;
     let exclude = match request.exclude {
         Some(path) => Some(read_mask(path, &picture, request.input, limits)?),
@@ -45,10 +45,11 @@ pub fn run(request: &InpaintRequest<'_>, limits: &io::Limits) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let progress = Progress::new();
-    let filled: Result<Result<Filled, _>> = std::thread::scope(|scope| {
+    // Filled in place: the picture is ours, and a copy would cost as much as the fill.
+    let filled: Result<Result<Option<FillNotice>, _>> = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
             let scoped = progress.scoped(0.0, 1.0);
-            inpaint::inpaint_excluding(&picture, &hole, exclude.as_ref(), &scoped, request.seed)
+            inpaint::inpaint_in_place(&mut picture, &hole, exclude.as_ref(), &scoped, request.seed)
         });
         while !worker.is_finished() {
             bar.set_position((progress.fraction() * 1000.0) as u64);
@@ -60,23 +61,26 @@ pub fn run(request: &InpaintRequest<'_>, limits: &io::Limits) -> Result<()> {
             .map_err(|_| anyhow::anyhow!("the fill stopped unexpectedly"))
     });
     bar.finish_and_clear();
-    let filled =
+    let notice =
         filled?.with_context(|| format!("{}: inpainting failed", request.input.display()))?;
-    if let Some(notice) = filled.notice {
+    if let Some(notice) = notice {
         eprintln!("note: {notice}");
     }
-    io::save_png(&filled.image, output)?;
+    io::save_png(&picture, output)?;
     println!("wrote {}", output.display());
     Ok(())
 }
 
 /// The picture `path` shows (its layers composited), opened within `limits`.
 fn flat(path: &Path, limits: &io::Limits, what: &str) -> Result<RgbaImage> {
-    let doc: Document =
+    let mut doc: Document =
         io::open_with_limits(path, limits).with_context(|| format!("cannot open the {what}"))?;
     Ok(
         if doc.layers.len() == 1 && doc.layers[0].offset == Default::default() {
-            doc.layers[0].pixels.as_ref().clone()
+            // Moved out rather than cloned: a second copy of a big picture is what the
+            // memory limit of `strata inpaint` cannot afford.
+            let pixels = doc.layers.swap_remove(0).pixels;
+            std::sync::Arc::try_unwrap(pixels).unwrap_or_else(|shared| (*shared).clone())
         } else {
             composite(&doc)
         },

@@ -24,6 +24,7 @@ use strata::decompose::Progress;
 use strata::decompose::eval::designs::{Assets, photo_crop};
 use strata::decompose::inpaint::{MASK_THRESHOLD, grow, inpaint};
 
+use super::inpaint_gimp::resynthesizer_column;
 use super::inpaint_metrics::{Scores, score};
 
 /// What `strata bench inpaint` runs.
@@ -44,18 +45,29 @@ pub struct InpaintBench {
 const COVERAGES: [f32; 4] = [0.06, 0.10, 0.16, 0.24];
 
 /// One picture with its hole.
-struct Case {
-    name: String,
-    truth: RgbaImage,
-    hole: GrayImage,
-    coverage: f32,
+pub(super) struct Case {
+    pub name: String,
+    pub truth: RgbaImage,
+    pub hole: GrayImage,
+    pub coverage: f32,
 }
 
 /// A method's results over every case.
-struct Column {
+pub(super) struct Column {
     name: String,
     scores: Vec<Option<Scores>>,
     missing: Option<String>,
+}
+
+impl Column {
+    /// A method that could not run, and why.
+    pub(super) fn missing(name: String, why: &str) -> Column {
+        Column {
+            name,
+            scores: Vec::new(),
+            missing: Some(why.into()),
+        }
+    }
 }
 
 /// Runs the benchmark and prints the tables.
@@ -227,7 +239,8 @@ fn damaged(case: &Case) -> RgbaImage {
     image
 }
 
-fn mpx(case: &Case) -> f64 {
+/// The picture's size in megapixels.
+pub(super) fn mpx(case: &Case) -> f64 {
     f64::from(case.truth.width()) * f64::from(case.truth.height()) / 1e6
 }
 
@@ -275,7 +288,7 @@ fn opencv_column(cases: &[Case], method: &str, scratch: &Path) -> Column {
     let name = format!("cv-{method}");
     let probe = Command::new("python3").args(["-c", "import cv2"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        return missing(
+        return Column::missing(
             name,
             "python3 with opencv-python (pip install opencv-python-headless) is not installed",
         );
@@ -293,7 +306,7 @@ fn opencv_column(cases: &[Case], method: &str, scratch: &Path) -> Column {
 
 /// A peer's column: `run` fills each case from its files (picture, mask, output path),
 /// and a case it fails on is reported and left blank.
-fn peer_column(
+pub(super) fn peer_column(
     name: String,
     cases: &[Case],
     scratch: &Path,
@@ -314,49 +327,6 @@ fn peer_column(
         scores,
         missing: None,
     }
-}
-
-/// Resynthesizer's "heal selection" through GIMP's batch mode (Script-Fu).
-fn resynthesizer_column(cases: &[Case], scratch: &Path) -> Column {
-    let name = "resynth".to_string();
-    let has_gimp = Command::new("gimp")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_gimp {
-        return missing(
-            name,
-            "GIMP is not installed (apt install gimp gimp-plugin-registry)",
-        );
-    }
-    peer_column(name, cases, scratch, |case, (src, mask, out)| {
-        let script = format!(
-            r#"(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE "{src}" "{src}")))
-                              (drawable (car (gimp-image-get-active-drawable image)))
-                              (mask (car (gimp-file-load-layer RUN-NONINTERACTIVE image "{mask}"))))
-                         (gimp-image-insert-layer image mask 0 -1)
-                         (gimp-image-select-color image CHANNEL-OP-REPLACE mask '(255 255 255))
-                         (gimp-image-remove-layer image mask)
-                         (python-fu-heal-selection RUN-NONINTERACTIVE image drawable 50 0 0)
-                         (gimp-file-save RUN-NONINTERACTIVE image drawable "{out}" "{out}")
-                         (gimp-quit 0))"#,
-            src = src.display(),
-            mask = mask.display(),
-            out = out.display()
-        );
-        let start = Instant::now();
-        let output = Command::new("gimp")
-            .args(["-i", "-b", &script])
-            .output()
-            .context("running gimp")?;
-        // GIMP reports no time of its own: its start-up is included.
-        let seconds = start.elapsed().as_secs_f64();
-        anyhow::ensure!(output.status.success(), "gimp failed ({})", output.status);
-        let filled = image::open(out)
-            .context("reading GIMP's result")?
-            .to_rgba8();
-        Ok(score(&case.truth, &filled, &case.hole, seconds / mpx(case)))
-    })
 }
 
 /// Peak memory of `strata inpaint` over that of `strata info` on the same picture (what
@@ -408,14 +378,6 @@ fn print_memory(cases: &[Case], scratch: &Path, seed: u64) {
              max {max:.1}× the picture's RGBA bytes ({} pictures)",
             ratios.len()
         );
-    }
-}
-
-fn missing(name: String, why: &str) -> Column {
-    Column {
-        name,
-        scores: Vec::new(),
-        missing: Some(why.into()),
     }
 }
 

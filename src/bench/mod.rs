@@ -13,6 +13,7 @@ mod composite;
 mod decompose;
 mod decompose_report;
 mod inpaint;
+mod inpaint_gimp;
 mod inpaint_metrics;
 mod psd_corpus;
 mod psd_open;

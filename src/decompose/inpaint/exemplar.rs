@@ -17,14 +17,15 @@
 //! the coarse fill) at a cost linear in the hole's area, which is what keeps 12-megapixel
 //! photos tractable.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
-use super::canvas::{Canvas, Mask, add, scale};
+use super::canvas::{Canvas, INV, Mask, Px, add, scale, store};
 use super::patchmatch::{self, Effort, Field, NONE, PATCH_PIXELS, Patches, RADIUS, bias};
 use super::span::Span;
-use super::telea::telea_from_sources;
+use super::telea::telea_window;
 use crate::decompose::DecomposeError;
-use crate::model::pixels::clamp_premul;
 
 /// Most target patches a level may have and still be searched.
 const SEARCH_TARGETS: usize = 80_000;
@@ -66,41 +67,42 @@ const POLISH_EFFORT: Effort = Effort {
     global: false,
 };
 
-/// One pyramid level.
-struct Level {
+/// One rung of the pyramid: what building it keeps for every level until that level's turn.
+struct Rung<'a> {
     canvas: Canvas,
-    hole: Mask,
+    hole: Cow<'a, Mask>,
     /// Known pixels no patch may be copied from.
-    excluded: Option<Mask>,
-    patches: Patches,
-    /// Indices of the hole pixels, the only ones voting writes.
-    holes: Vec<u32>,
-    /// Voting confidence of the target patch centred on each pixel ([`BORDER_DECAY`]).
-    confidence: Vec<f32>,
+    excluded: Option<Cow<'a, Mask>>,
+    /// Patches overlapping the hole.
     targets: usize,
 }
 
+/// What filling one level needs besides its rung: built when the level's turn comes and
+/// dropped when it is done, so only one level's worth is ever held.
+struct Level {
+    patches: Patches,
+    /// Distance to the hole's border (capped at [`BORDER_DECAY_CAP`]) of the target patch
+    /// centred on each pixel of the field's rectangle: its voting confidence is
+    /// [`BORDER_DECAY`] to the minus that. A byte rather than the float weight, as the
+    /// rectangle can be a good part of the picture.
+    confidence: Vec<u8>,
+}
+
 impl Level {
-    fn new(canvas: Canvas, hole: Mask, excluded: Option<Mask>) -> Self {
-        let patches = Patches::new(&hole, excluded.as_ref());
-        let holes = (0..hole.bits.len())
-            .filter(|&i| hole.bits[i])
-            .map(|i| i as u32)
-            .collect();
-        let targets = patches.is_target.iter().filter(|&&t| t).count();
+    fn new(hole: &Mask, excluded: Option<&Mask>) -> Self {
+        let patches = Patches::new(hole, excluded);
+        // Every pixel of the hole lies in the targets' rectangle with a frame of known
+        // pixels around it (or the canvas edge), so distances measured inside it are exact.
+        let rect = patches.targets;
         let confidence = hole
+            .window((rect.x0, rect.y0), (rect.width, rect.height))
             .distance_to_known()
             .into_iter()
-            .map(|d| BORDER_DECAY.powi(-(d.min(BORDER_DECAY_CAP) as i32)))
+            .map(|d| d.min(BORDER_DECAY_CAP) as u8)
             .collect();
         Self {
-            canvas,
-            hole,
-            excluded,
             patches,
-            holes,
             confidence,
-            targets,
         }
     }
 }
@@ -118,75 +120,90 @@ pub(crate) fn exemplar_fill(
     seed: u64,
     span: &Span<'_>,
 ) -> Result<Result<Canvas, Canvas>, DecomposeError> {
+    let first = Patches::new(hole, excluded);
+    if first.source_count == 0 {
+        return Ok(Err(canvas));
+    }
+    let targets = first.target_count;
+    drop(first);
     // Texture features steer the search away from smooth sources (see `texture`).
     canvas.tex = super::texture::features(&canvas, hole, excluded, span)?;
-    let mut levels = vec![Level::new(canvas, hole.clone(), excluded.cloned())];
-    if levels[0].patches.sources.is_empty() {
-        return Ok(Err(levels.remove(0).canvas));
-    }
-    while let Some(last) = levels.last() {
-        let level_radius = radius >> (levels.len() - 1);
+    let mut rungs = vec![Rung {
+        canvas,
+        hole: Cow::Borrowed(hole),
+        excluded: excluded.map(Cow::Borrowed),
+        targets,
+    }];
+    while let Some(last) = rungs.last() {
+        let level_radius = radius >> (rungs.len() - 1);
         let wants_coarser = level_radius > COARSE_HOLE_RADIUS || last.targets > SEARCH_TARGETS;
         let side = last.canvas.width.min(last.canvas.height);
-        if !wants_coarser || side / 2 < MIN_LEVEL_SIDE || levels.len() >= 12 {
+        if !wants_coarser || side / 2 < MIN_LEVEL_SIDE || rungs.len() >= 12 {
             break;
         }
         span.check()?;
         // A coarse pixel is excluded when any of its children is, so a coarse source never
         // summarises an excluded pixel.
-        let coarse = Level::new(
-            last.canvas.downsample(&last.hole),
-            last.hole.downsample(),
-            last.excluded.as_ref().map(Mask::downsample),
-        );
-        if coarse.patches.sources.len() < 16 {
+        let hole = last.hole.downsample();
+        let excluded = last.excluded.as_deref().map(Mask::downsample);
+        let patches = Patches::new(&hole, excluded.as_ref());
+        if patches.source_count < 16 {
             break;
         }
-        levels.push(coarse);
+        let rung = Rung {
+            canvas: last.canvas.downsample(&last.hole),
+            hole: Cow::Owned(hole),
+            excluded: excluded.map(Cow::Owned),
+            targets: patches.target_count,
+        };
+        rungs.push(rung);
     }
 
-    let plan: Vec<(usize, Effort)> = (0..levels.len()).map(|l| schedule(l, &levels)).collect();
+    let plan: Vec<(usize, Effort)> = (0..rungs.len()).map(|l| schedule(l, &rungs)).collect();
     // Share of the progress bar per level, by estimated work.
-    let work: Vec<f32> = (0..levels.len())
-        .map(|l| levels[l].targets as f32 * (plan[l].0 as f32 + 0.2) + 1.0)
+    let work: Vec<f32> = (0..rungs.len())
+        .map(|l| rungs[l].targets as f32 * (plan[l].0 as f32 + 0.2) + 1.0)
         .collect();
     let total: f32 = work.iter().sum();
     let mut done = 0.0f32;
 
-    let coarsest = levels.len() - 1;
+    let coarsest = rungs.len() - 1;
     let mut field: Option<Field> = None;
     let mut coarser: Option<Canvas> = None;
-    for l in (0..levels.len()).rev() {
+    for l in (0..rungs.len()).rev() {
         let level_span = span.sub(done / total, (done + work[l]) / total);
         done += work[l];
         let stream = seed.wrapping_add((l as u64) << 40);
-        let level = &mut levels[l];
-        let width = level.canvas.width;
+        let rung = &mut rungs[l];
+        let level = Level::new(&rung.hole, rung.excluded.as_deref());
+        let width = rung.canvas.width;
+        let ballot = (&*rung.hole, &level.confidence[..]);
+        let mut means = vec![[0u8; 4]; rung.canvas.px.len()];
         let mut current = match field.take() {
             None => {
-                telea_from_sources(
-                    &mut level.canvas,
-                    &level.hole,
-                    level.excluded.as_ref(),
+                telea_window(
+                    &mut rung.canvas,
+                    &rung.hole,
+                    rung.excluded.as_deref(),
                     super::TELEA_RADIUS,
                     &level_span.sub(0.0, 0.1),
                 )?;
-                Field::random(&level.patches, width, stream)
+                Field::random(&level.patches, stream)
             }
             Some(coarse) => {
                 // Start from the smooth upsampled coarse fill: it gives the patch means that
                 // bias-corrected voting keeps, while the inherited matches add detail.
                 if let Some(coarse_canvas) = coarser.take() {
-                    level.canvas.fill_from_coarse(&coarse_canvas, &level.hole);
+                    rung.canvas.fill_from_coarse(&coarse_canvas, &rung.hole);
                 }
                 level_span.check()?;
                 let coarse_width = width.div_ceil(2);
                 let f = Field::upsample(&coarse, coarse_width, &level.patches, width, stream);
+                drop(coarse);
                 level_span.check()?;
-                let means = level.canvas.box_mean(RADIUS);
+                rung.canvas.box_mean_into(RADIUS, &mut means);
                 level_span.check()?;
-                let ballot = (&level.holes[..], &level.confidence[..]);
-                vote(&mut level.canvas, &means, &f, ballot, &level_span)?;
+                vote(&mut rung.canvas, &means, &f, ballot, &level_span)?;
                 f
             }
         };
@@ -197,9 +214,9 @@ pub(crate) fn exemplar_fill(
                 0.1 + 0.9 * (it + 1) as f32 / iters as f32,
             );
             level_span.check()?;
-            let means = level.canvas.box_mean(RADIUS);
+            rung.canvas.box_mean_into(RADIUS, &mut means);
             patchmatch::search(
-                &level.canvas,
+                &rung.canvas,
                 &means,
                 &level.patches,
                 &mut current,
@@ -208,8 +225,7 @@ pub(crate) fn exemplar_fill(
                 stream.wrapping_add(it as u64 * 7919),
                 &it_span,
             )?;
-            let ballot = (&level.holes[..], &level.confidence[..]);
-            vote(&mut level.canvas, &means, &current, ballot, &it_span)?;
+            vote(&mut rung.canvas, &means, &current, ballot, &it_span)?;
         }
         level_span.set(
             1.0,
@@ -221,12 +237,12 @@ pub(crate) fn exemplar_fill(
         );
         field = Some(current);
         if l > 0 {
-            // Keep only the filled canvas of this level; its masks and patches are done with.
-            coarser = levels.pop().map(|level| level.canvas);
+            // Keep only the filled canvas of this level; its masks are done with.
+            coarser = rungs.pop().map(|rung| rung.canvas);
         }
     }
-    match levels.pop() {
-        Some(level) => Ok(Ok(level.canvas)),
+    match rungs.pop() {
+        Some(rung) => Ok(Ok(rung.canvas)),
         None => Err(DecomposeError::Compute {
             stage: "filling the background".into(),
             message: "the image pyramid came out empty".into(),
@@ -235,60 +251,73 @@ pub(crate) fn exemplar_fill(
 }
 
 /// EM iterations and search effort for level `l`.
-fn schedule(l: usize, levels: &[Level]) -> (usize, Effort) {
-    if l == levels.len() - 1 {
+fn schedule(l: usize, rungs: &[Rung<'_>]) -> (usize, Effort) {
+    if l == rungs.len() - 1 {
         (COARSEST_ITERATIONS, COARSEST_EFFORT)
-    } else if levels[l].targets <= SEARCH_TARGETS {
+    } else if rungs[l].targets <= SEARCH_TARGETS {
         (ITERATIONS, REFINE_EFFORT)
     } else {
         (1, POLISH_EFFORT)
     }
 }
 
+/// Rows of the field voted on per step (see [`vote`]).
+const VOTE_ROWS: usize = 32;
+
 /// Re-estimates every hole pixel from the matches of all target patches covering it, each
 /// weighted by its patch similarity `exp(−d / 2σ²)` with σ² the 75th percentile of the
 /// per-pixel match errors, as Wexler et al. suggest, times the patch's `confidence` (its
-/// distance to the hole's border). Source pixels are always known pixels, so the new values
-/// of the `holes` pixels can be computed in parallel from the current canvas.
+/// distance to the hole's border). Source pixels are always known pixels, which voting never
+/// writes, so the `hole` pixels can be recomputed band by band in place.
 fn vote(
     canvas: &mut Canvas,
-    means: &[[f32; 4]],
+    means: &[Px],
     field: &Field,
-    (holes, confidence): (&[u32], &[f32]),
+    (hole, confidence): (&Mask, &[u8]),
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
     let sigma2 = weight_scale(field);
-    // Weight of every target patch once, rather than once per covered pixel (an `exp` each).
-    let weights: Vec<f32> = field
-        .nnf
-        .par_iter()
-        .zip(&field.cost)
-        .zip(confidence)
-        .map(|((&m, &cost), &trust)| {
-            if m == NONE {
-                0.0
-            } else {
-                trust * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
-            }
-        })
-        .collect();
-    span.check()?;
-    let ballot = Ballot {
-        img: canvas,
-        means,
-        field,
-        weights: &weights,
-    };
-    // Chunks so a cancel is noticed within one chunk's time even on huge holes.
-    let values: Vec<Vec<[f32; 4]>> = holes
-        .par_chunks(16 * 1024)
-        .map(|chunk| {
-            span.check()?;
-            Ok(chunk.iter().map(|&p| ballot.count(p as usize)).collect())
-        })
-        .collect::<Result<_, DecomposeError>>()?;
-    for (&p, v) in holes.iter().zip(values.into_iter().flatten()) {
-        canvas.px[p as usize] = v;
+    let decay: [f32; BORDER_DECAY_CAP as usize + 1] =
+        std::array::from_fn(|d| BORDER_DECAY.powi(-(d as i32)));
+    let (rect, w) = (field.rect, canvas.width);
+    let r = RADIUS;
+    // Band by band of the field's rows: the weights of the patches covering a band (its rows
+    // and `RADIUS` more each side), then its hole pixels' new values, computed in parallel
+    // from the known pixels (which voting never writes) and then written. No buffer of a
+    // weight per target or a value per hole pixel for the whole hole is held.
+    for y0 in (0..rect.height).step_by(VOTE_ROWS) {
+        // A cancel is noticed within one band's time even on huge holes.
+        span.check()?;
+        let y1 = (y0 + VOTE_ROWS).min(rect.height);
+        let (wy0, wy1) = (y0.saturating_sub(r), (y1 + r).min(rect.height));
+        let covering = wy0 * rect.width..wy1 * rect.width;
+        let weights: Vec<f32> = field.nnf[covering.clone()]
+            .par_iter()
+            .zip(&field.cost[covering.clone()])
+            .zip(&confidence[covering])
+            .map(|((&m, &cost), &depth)| {
+                if m == NONE {
+                    0.0
+                } else {
+                    decay[usize::from(depth)] * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
+                }
+            })
+            .collect();
+        let pixels: Vec<usize> = (rect.y0 + y0..rect.y0 + y1)
+            .flat_map(|y| (rect.x0..rect.x0 + rect.width).map(move |x| y * w + x))
+            .filter(|&i| hole.bits[i])
+            .collect();
+        let ballot = Ballot {
+            img: canvas,
+            means,
+            field,
+            weights: &weights,
+            weights_from: wy0 * rect.width,
+        };
+        let values: Vec<Px> = pixels.par_iter().map(|&p| store(ballot.count(p))).collect();
+        for (&p, v) in pixels.iter().zip(values) {
+            canvas.px[p] = v;
+        }
     }
     Ok(())
 }
@@ -297,44 +326,58 @@ fn vote(
 struct Ballot<'a> {
     img: &'a Canvas,
     /// Patch means, for the colour shift of each match.
-    means: &'a [[f32; 4]],
+    means: &'a [Px],
     field: &'a Field,
-    /// Voting weight per target patch.
+    /// Voting weight per target patch, for the field's entries from `weights_from` on.
     weights: &'a [f32],
+    weights_from: usize,
 }
 
 impl Ballot<'_> {
     /// The new value of hole pixel `p`.
     fn count(&self, p: usize) -> [f32; 4] {
         let w = self.img.width as i64;
-        let h = self.img.height as i64;
         let r = RADIUS as i64;
         let (px, py) = (p as i64 % w, p as i64 / w);
         let mut weighted = [0.0f32; 4];
         let mut plain = [0.0f32; 4];
         let (mut weight_sum, mut count) = (0.0f32, 0.0f32);
+        // Every patch covering a hole pixel is a target, so it lies in the field's rectangle;
+        // the clipping below only guards the canvas edges.
+        let rect = self.field.rect;
+        let (rx0, ry0) = (rect.x0 as i64, rect.y0 as i64);
+        let (rx1, ry1) = (rx0 + rect.width as i64, ry0 + rect.height as i64);
         for dy in -r..=r {
             let qy = py - dy;
-            if qy < 0 || qy >= h {
+            if qy < ry0 || qy >= ry1 {
                 continue;
             }
+            let row = (qy - ry0) * rect.width as i64 - rx0;
             for dx in -r..=r {
                 let qx = px - dx;
-                if qx < 0 || qx >= w {
+                if qx < rx0 || qx >= rx1 {
                     continue;
                 }
                 let q = (qy * w + qx) as usize;
-                let m = self.field.nnf[q];
+                let k = (row + qx) as usize;
+                let m = self.field.nnf[k];
                 if m == NONE {
                     continue;
                 }
                 // The source patch lies wholly inside the image, so this stays in bounds.
                 let s = ((m as i64 / w + dy) * w + m as i64 % w + dx) as usize;
-                let (weight, delta) = (self.weights[q], bias(self.means, q, m as usize));
-                let mut value = self.img.px[s];
-                for c in 0..4 {
-                    value[c] += delta[c];
-                }
+                let (weight, delta) = (
+                    self.weights[k - self.weights_from],
+                    bias(self.means, q, m as usize),
+                );
+                // In byte units (×255), scaled back once at the end.
+                let p = self.img.px[s];
+                let value = [
+                    f32::from(p[0]) + delta[0] * 255.0,
+                    f32::from(p[1]) + delta[1] * 255.0,
+                    f32::from(p[2]) + delta[2] * 255.0,
+                    f32::from(p[3]) + delta[3] * 255.0,
+                ];
                 add(&mut weighted, value, weight);
                 add(&mut plain, value, 1.0);
                 weight_sum += weight;
@@ -342,14 +385,15 @@ impl Ballot<'_> {
             }
         }
         let v = if weight_sum > 1e-20 {
-            scale(weighted, 1.0 / weight_sum)
+            scale(weighted, INV / weight_sum)
         } else if count > 0.0 {
-            scale(plain, 1.0 / count)
+            scale(plain, INV / count)
         } else {
-            self.img.px[p]
+            self.img.get(p)
         };
-        // Colour shifts can leave the valid range; keep a valid premultiplied colour.
-        clamp_premul(v)
+        // Colour shifts can leave the valid range: `store` clamps to a valid premultiplied
+        // colour when the caller writes it.
+        v
     }
 }
 

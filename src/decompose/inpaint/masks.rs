@@ -44,6 +44,26 @@ pub(crate) fn window(
     }
 }
 
+/// The `width`×`height` window at (`x0`, `y0`) of a picture-sized plane whose rows are
+/// `stride` long and whose pixel `i` is `inside(i)`: cut straight from the caller's masks,
+/// so no picture-sized plane of booleans is built first.
+pub(crate) fn window_of(
+    inside: impl Fn(usize) -> bool,
+    stride: usize,
+    (x0, y0): (usize, usize),
+    (width, height): (usize, usize),
+) -> Mask {
+    let mut bits = Vec::with_capacity(width * height);
+    for y in y0..y0 + height {
+        bits.extend((y * stride + x0..y * stride + x0 + width).map(&inside));
+    }
+    Mask {
+        width,
+        height,
+        bits,
+    }
+}
+
 /// `a` or `b`, per pixel (same size).
 pub(crate) fn union(a: &Mask, b: &Mask) -> Mask {
     Mask {

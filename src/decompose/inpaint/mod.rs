@@ -35,7 +35,7 @@ use image::GrayImage;
 
 use self::canvas::{Canvas, Mask};
 use self::span::Span;
-use self::telea::telea_from_sources;
+use self::telea::telea_window;
 use crate::decompose::DecomposeError;
 use crate::decompose::progress::ScopedProgress;
 use crate::decompose::segment::components;
@@ -129,6 +129,23 @@ pub fn inpaint_excluding(
     progress: &ScopedProgress<'_>,
     seed: u64,
 ) -> Result<Filled, DecomposeError> {
+    let mut out = image.clone();
+    let notice = inpaint_in_place(&mut out, hole, exclude, progress, seed)?;
+    Ok(Filled { image: out, notice })
+}
+
+/// [`inpaint_excluding`] writing into `image` itself and returning only the notice: for
+/// callers that own the picture (the CLI), so the fill needs no second copy of it.
+///
+/// # Errors
+/// As [`inpaint_excluding`]; `image` is then partly filled or untouched.
+pub fn inpaint_in_place(
+    image: &mut RgbaImage,
+    hole: &GrayImage,
+    exclude: Option<&GrayImage>,
+    progress: &ScopedProgress<'_>,
+    seed: u64,
+) -> Result<Option<FillNotice>, DecomposeError> {
     for (what, mask) in [("hole", Some(hole)), ("exclusion", exclude)] {
         if let Some(mask) = mask.filter(|m| m.dimensions() != image.dimensions()) {
             return Err(DecomposeError::InvalidInput(format!(
@@ -145,36 +162,36 @@ pub fn inpaint_excluding(
     // biggest hole would make a small one's patches at the coarse levels almost all context
     // (a dot next to text gets filled with text). Biggest first, so smaller holes nearby can
     // already use its fill as a source.
-    let labels = components::label(hole, MASK_THRESHOLD);
-    let total: usize = labels.components.iter().map(|c| c.area).sum();
+    let components::Labels {
+        components, map, ..
+    } = components::label(hole, MASK_THRESHOLD);
+    let total: usize = components.iter().map(|c| c.area).sum();
     if total == 0 {
         span.set(1.0, "nothing to fill");
-        return Ok(Filled {
-            image: image.clone(),
-            notice: None,
-        });
+        return Ok(None);
     }
-    if total == labels.map.len() {
+    if total == map.len() {
         return Err(DecomposeError::InvalidInput(
             "the hole covers the whole image; there is nothing to fill it from".into(),
         ));
     }
-    let excluded: Option<Vec<bool>> =
-        exclude.map(|m| m.as_raw().iter().map(|&v| v > MASK_THRESHOLD).collect());
-    let usable = labels
-        .map
+    let excluded = exclude.map(|m| m.as_raw().as_slice());
+    let usable = map
         .iter()
         .enumerate()
-        .filter(|&(i, &l)| l == 0 && !excluded.as_ref().is_some_and(|e| e[i]))
+        .filter(|&(i, &l)| l == 0 && excluded.is_none_or(|e| e[i] <= MASK_THRESHOLD))
         .count();
-    let source_share = usable as f32 / labels.map.len() as f32;
+    let source_share = usable as f32 / map.len() as f32;
     let smooth_only = source_share < MIN_SOURCE_SHARE;
     let mut notice = smooth_only.then_some(FillNotice::AlmostEverything { source_share });
+    // The label map (four bytes a pixel) is done with: free it before the fill's buffers.
+    // Which hole pixels are still unknown is the mask less the holes already filled, kept
+    // as one bit a pixel.
+    drop(map);
+    let mut filled = Bits::new(hole.as_raw().len());
 
-    let mut order: Vec<&components::Component> = labels.components.iter().collect();
+    let mut order: Vec<&components::Component> = components.iter().collect();
     order.sort_by_key(|c| (std::cmp::Reverse(c.area), c.label));
-    let mut pending: Vec<bool> = labels.map.iter().map(|&l| l != 0).collect();
-    let mut out = image.clone();
     let mut done = 0usize;
     for (k, component) in order.into_iter().enumerate() {
         let part = span.sub(
@@ -182,31 +199,34 @@ pub fn inpaint_excluding(
             (done + component.area) as f32 / total as f32,
         );
         let job = HoleJob {
-            pending: &pending,
-            excluded: excluded.as_deref(),
+            hole: hole.as_raw(),
+            filled: &filled,
+            excluded,
             component,
             seed: seed.wrapping_add((k as u64).wrapping_mul(0x9E37_79B9)),
             smooth_only,
         };
-        let fell_back = job.fill(&mut out, &part)?;
+        let fell_back = job.fill(image, &part)?;
         if fell_back && notice.is_none() {
             notice = Some(FillNotice::NoPatches);
         }
         for &i in &component.pixels {
-            pending[i as usize] = false;
+            filled.set(i as usize);
         }
         done += component.area;
     }
     span.set(1.0, "filled");
-    Ok(Filled { image: out, notice })
+    Ok(notice)
 }
 
 /// One connected hole to fill, and what it is filled from.
 struct HoleJob<'a> {
-    /// Picture-sized: hole pixels not yet filled (unknown to this fill).
-    pending: &'a [bool],
-    /// Picture-sized: pixels never copied from.
-    excluded: Option<&'a [bool]>,
+    /// Picture-sized: the hole mask (above [`MASK_THRESHOLD`] is hole) ...
+    hole: &'a [u8],
+    /// ... less the pixels of the holes filled already: the rest is unknown to this fill.
+    filled: &'a Bits,
+    /// Picture-sized: pixels never copied from (above [`MASK_THRESHOLD`]).
+    excluded: Option<&'a [u8]>,
     component: &'a components::Component,
     seed: u64,
     /// Use the smooth fill whatever the hole's size.
@@ -231,16 +251,17 @@ impl HoleJob<'_> {
         let canvas = Canvas::from_window(out, cx0, cy0, cw, ch);
         let at = (cx0 as usize, cy0 as usize);
         let size = (cw as usize, ch as usize);
-        let mask = masks::window(self.pending, width as usize, at, size);
+        let pending = |i: usize| self.hole[i] > MASK_THRESHOLD && !self.filled.get(i);
+        let mask = masks::window_of(pending, width as usize, at, size);
         let excluded = self
             .excluded
-            .map(|e| masks::window(e, width as usize, at, size))
+            .map(|e| masks::window_of(|i| e[i] > MASK_THRESHOLD, width as usize, at, size))
             .filter(|e| e.bits.iter().any(|&b| b));
         span.check()?;
 
         let radius = component_radius(component, width);
         let smooth = |mut canvas: Canvas| -> Result<Canvas, DecomposeError> {
-            telea_from_sources(&mut canvas, &mask, excluded.as_ref(), TELEA_RADIUS, span)?;
+            telea_window(&mut canvas, &mask, excluded.as_ref(), TELEA_RADIUS, span)?;
             Ok(canvas)
         };
         let (filled, fell_back) = if self.smooth_only || radius <= THIN_RADIUS {
@@ -262,9 +283,26 @@ impl HoleJob<'_> {
         for &i in &component.pixels {
             let (x, y) = (i % width, i / width);
             let local = (y - cy0) as usize * cw as usize + (x - cx0) as usize;
-            out.put_pixel(x, y, image::Rgba(unpremultiply(filled.px[local])));
+            out.put_pixel(x, y, image::Rgba(unpremultiply(filled.get(local))));
         }
         Ok(fell_back)
+    }
+}
+
+/// A picture-sized set of pixels, one bit each.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Self {
+        Self(vec![0; len.div_ceil(64)])
+    }
+
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
     }
 }
 

@@ -21,7 +21,7 @@
 
 use rayon::prelude::*;
 
-use super::canvas::{Canvas, Mask, Rng};
+use super::canvas::{Canvas, INV, Mask, Px, Rng, TEX_VALUES};
 use super::span::Span;
 use crate::decompose::DecomposeError;
 
@@ -38,17 +38,37 @@ const BIAS_SHRINK: f32 = 1.0 / (1.0 + BIAS_PRICE);
 /// Weight of the texture features (see `texture`) against colour in the patch distance:
 /// a grainy target patch must not prefer a smooth source of the right colour.
 const TEXTURE_WEIGHT: f32 = 0.5;
+/// [`TEXTURE_WEIGHT`] for distances summed in byte units (×255).
+const TEX_WEIGHT_BYTES: f32 = TEXTURE_WEIGHT * 255.0 * 255.0;
 /// Marks a pixel that is not a target.
 pub(crate) const NONE: u32 = u32::MAX;
+
+/// A rectangle of the canvas, in pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rect {
+    pub x0: usize,
+    pub y0: usize,
+    pub width: usize,
+    pub height: usize,
+}
 
 /// Where patches may come from, and which patches need a match.
 pub(crate) struct Patches {
     /// `true` where the patch centred on the pixel lies inside the image and has no hole pixel.
     pub valid_source: Vec<bool>,
-    /// The valid source centres, for uniform sampling.
-    pub sources: Vec<u32>,
-    /// `true` where the patch centred on the pixel overlaps the hole.
+    /// How many pixels are valid sources.
+    pub source_count: usize,
+    /// `true` where the patch centred on the pixel overlaps the hole, over the targets'
+    /// rectangle only (row-major in it): outside it there are none by definition.
     pub is_target: Vec<bool>,
+    /// The canvas's width.
+    #[cfg(test)]
+    width: usize,
+    /// How many pixels are targets.
+    pub target_count: usize,
+    /// The bounding rectangle of the targets: the nearest-neighbour field covers only this,
+    /// not the whole canvas, whose context part is far bigger than the hole.
+    pub targets: Rect,
 }
 
 impl Patches {
@@ -58,85 +78,150 @@ impl Patches {
     pub fn new(hole: &Mask, excluded: Option<&Mask>) -> Self {
         let (w, h) = (hole.width, hole.height);
         let r = RADIUS;
-        let in_hole = window_counts(&hole.bits, w, h, r);
-        let forbidden = excluded.map(|e| {
-            let both: Vec<bool> = hole
-                .bits
-                .iter()
-                .zip(&e.bits)
-                .map(|(&a, &b)| a || b)
-                .collect();
-            window_counts(&both, w, h, r)
-        });
-        let forbidden = forbidden.as_ref().unwrap_or(&in_hole);
-        let mut valid_source = vec![false; w * h];
-        let mut is_target = vec![false; w * h];
+        let is_target = window_any(|i| hole.bits[i], w, h, r);
+        let forbidden = match excluded {
+            Some(e) => window_any(|i| hole.bits[i] || e.bits[i], w, h, r),
+            None => is_target.clone(),
+        };
+        let mut valid_source = forbidden;
         for y in 0..h {
             for x in 0..w {
-                let i = y * w + x;
-                is_target[i] = in_hole[i] > 0;
-                valid_source[i] = forbidden[i] == 0 && x >= r && y >= r && x + r < w && y + r < h;
+                let v = &mut valid_source[y * w + x];
+                *v = !*v && x >= r && y >= r && x + r < w && y + r < h;
             }
         }
-        let sources = (0..w * h)
-            .filter(|&i| valid_source[i])
-            .map(|i| i as u32)
-            .collect();
+        let source_count = valid_source.iter().filter(|&&v| v).count();
+        let target_count = is_target.iter().filter(|&&t| t).count();
+        let targets = bounds_of(&is_target, w).unwrap_or_default();
+        let is_target = super::masks::window(
+            &is_target,
+            w,
+            (targets.x0, targets.y0),
+            (targets.width, targets.height),
+        )
+        .bits;
         Self {
             valid_source,
-            sources,
+            source_count,
             is_target,
+            #[cfg(test)]
+            width: w,
+            target_count,
+            targets,
         }
+    }
+
+    /// Whether the patch centred on canvas pixel `i` overlaps the hole.
+    #[cfg(test)]
+    pub fn target(&self, i: usize) -> bool {
+        let (x, y, r) = (i % self.width, i / self.width, self.targets);
+        x >= r.x0
+            && y >= r.y0
+            && x < r.x0 + r.width
+            && y < r.y0 + r.height
+            && self.is_target[(y - r.y0) * r.width + x - r.x0]
+    }
+
+    /// A uniformly random valid source centre, or [`NONE`] when there is none. Drawn by
+    /// rejection (sources are most of a canvas), then, should many draws miss, the first
+    /// source after a random place: no list of every source is kept, which would cost four
+    /// bytes a pixel.
+    pub fn random_source(&self, rng: &mut Rng) -> u32 {
+        let n = self.valid_source.len();
+        if self.source_count == 0 {
+            return NONE;
+        }
+        for _ in 0..64 {
+            let i = rng.below(n);
+            if self.valid_source[i] {
+                return i as u32;
+            }
+        }
+        let start = rng.below(n);
+        (start..n)
+            .chain(0..start)
+            .find(|&i| self.valid_source[i])
+            .map_or(NONE, |i| i as u32)
     }
 }
 
-/// For every pixel, how many `bits` are set in the (2`r`+1)² window around it (clipped at
+/// The bounding rectangle of the set pixels of a row-major plane `width` wide.
+fn bounds_of(bits: &[bool], width: usize) -> Option<Rect> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b) {
+        let (x, y) = (i % width, i / width);
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    (x0 != usize::MAX).then(|| Rect {
+        x0,
+        y0,
+        width: x1 + 1 - x0,
+        height: y1 + 1 - y0,
+    })
+}
+
+/// For every pixel, whether any `bit` is set in the (2`r`+1)² window around it (clipped at
 /// the edges), by one summed-area table.
-fn window_counts(bits: &[bool], w: usize, h: usize, r: usize) -> Vec<u32> {
+fn window_any(bit: impl Fn(usize) -> bool, w: usize, h: usize, r: usize) -> Vec<bool> {
     let mut sat = vec![0u32; (w + 1) * (h + 1)];
     for y in 0..h {
         let mut row = 0u32;
         for x in 0..w {
-            row += u32::from(bits[y * w + x]);
+            row += u32::from(bit(y * w + x));
             sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
         }
     }
-    let mut counts = vec![0u32; w * h];
+    let mut any = vec![false; w * h];
     for y in 0..h {
         for x in 0..w {
             let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
             let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
-            counts[y * w + x] = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0]
-                - sat[y0 * (w + 1) + x1]
-                - sat[y1 * (w + 1) + x0];
+            any[y * w + x] = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0]
+                > sat[y0 * (w + 1) + x1] + sat[y1 * (w + 1) + x0];
         }
     }
-    counts
+    any
 }
 
-/// The nearest-neighbour field: for each pixel, the centre of its best source patch (or
-/// [`NONE`]) and the sum of squared differences to it.
+/// The nearest-neighbour field over the targets' rectangle: for each of its pixels, the
+/// centre of its best source patch (a canvas index, or [`NONE`]) and the sum of squared
+/// differences to it.
 #[derive(Clone, Debug)]
 pub(crate) struct Field {
+    pub rect: Rect,
     pub nnf: Vec<u32>,
     pub cost: Vec<f32>,
 }
 
 impl Field {
-    /// Every target points at a uniformly random source. `patches.sources` must not be empty.
-    pub fn random(patches: &Patches, width: usize, seed: u64) -> Field {
-        let mut nnf = vec![NONE; patches.is_target.len()];
-        let n = patches.sources.len();
-        nnf.par_chunks_mut(width).enumerate().for_each(|(y, row)| {
-            let mut rng = Rng::stream(seed, 0x1000_0000 + y as u64);
-            for (x, m) in row.iter_mut().enumerate() {
-                if patches.is_target[y * width + x] {
-                    *m = patches.sources[rng.below(n)];
+    /// The index into `nnf` of canvas pixel (`x`, `y`), if the field covers it.
+    #[inline]
+    pub fn local(&self, x: usize, y: usize) -> Option<usize> {
+        let r = self.rect;
+        (x >= r.x0 && y >= r.y0 && x < r.x0 + r.width && y < r.y0 + r.height)
+            .then(|| (y - r.y0) * r.width + x - r.x0)
+    }
+
+    /// Every target points at a uniformly random source. `patches` must have sources.
+    pub fn random(patches: &Patches, seed: u64) -> Field {
+        let rect = patches.targets;
+        let mut nnf = vec![NONE; rect.width * rect.height];
+        nnf.par_chunks_mut(rect.width.max(1))
+            .enumerate()
+            .for_each(|(ly, row)| {
+                let y = rect.y0 + ly;
+                let mut rng = Rng::stream(seed, 0x1000_0000 + y as u64);
+                for (lx, m) in row.iter_mut().enumerate() {
+                    if patches.is_target[ly * rect.width + lx] {
+                        *m = patches.random_source(&mut rng);
+                    }
                 }
-            }
-        });
+            });
         let cost = vec![f32::INFINITY; nnf.len()];
-        Field { nnf, cost }
+        Field { rect, nnf, cost }
     }
 
     /// Lifts a field one pyramid level up: each fine target inherits its parent's match,
@@ -149,59 +234,64 @@ impl Field {
         width: usize,
         seed: u64,
     ) -> Field {
-        let mut nnf = vec![NONE; fine.is_target.len()];
+        let rect = fine.targets;
+        let mut nnf = vec![NONE; rect.width * rect.height];
         let mut cost = vec![f32::INFINITY; nnf.len()];
-        let height = nnf.len() / width.max(1);
-        let n = fine.sources.len();
-        nnf.par_chunks_mut(width)
-            .zip(cost.par_chunks_mut(width))
+        let height = fine.valid_source.len() / width.max(1);
+        nnf.par_chunks_mut(rect.width.max(1))
+            .zip(cost.par_chunks_mut(rect.width.max(1)))
             .enumerate()
-            .for_each(|(y, (row, row_cost))| {
+            .for_each(|(ly, (row, row_cost))| {
+                let y = rect.y0 + ly;
                 let mut rng = Rng::stream(seed, 0x2000_0000 + y as u64);
-                for x in 0..width {
-                    if !fine.is_target[y * width + x] {
+                for (lx, m_out) in row.iter_mut().enumerate() {
+                    let x = rect.x0 + lx;
+                    if !fine.is_target[ly * rect.width + lx] {
                         continue;
                     }
-                    let parent = (y / 2) * coarse_width + x / 2;
-                    let m = coarse.nnf.get(parent).copied().unwrap_or(NONE);
+                    let parent = coarse.local(x / 2, y / 2);
+                    let m = parent.map_or(NONE, |k| coarse.nnf[k]);
                     let mut chosen = None;
-                    if m != NONE {
+                    if let (Some(k), true) = (parent, m != NONE) {
                         let sx = 2 * (m as usize % coarse_width) + x % 2;
                         let sy = 2 * (m as usize / coarse_width) + y % 2;
                         if sx < width && sy < height && fine.valid_source[sy * width + sx] {
                             chosen = Some(sy * width + sx);
-                            row_cost[x] = coarse.cost[parent];
+                            row_cost[lx] = coarse.cost[k];
                         }
                     }
-                    row[x] = match chosen {
+                    *m_out = match chosen {
                         Some(s) => s as u32,
-                        None => fine.sources[rng.below(n)],
+                        None => fine.random_source(&mut rng),
                     };
                 }
             });
-        Field { nnf, cost }
+        Field { rect, nnf, cost }
     }
 }
 
 /// The colour shift δ applied to source patch `s` when it stands in for target patch `t`;
 /// `means` holds every pixel's patch mean ([`Canvas::box_mean`]).
 #[inline]
-pub(crate) fn bias(means: &[[f32; 4]], t: usize, s: usize) -> [f32; 4] {
+pub(crate) fn bias(means: &[Px], t: usize, s: usize) -> [f32; 4] {
     let (a, b) = (means[t], means[s]);
+    const K: f32 = INV * BIAS_SHRINK;
     [
-        (a[0] - b[0]) * BIAS_SHRINK,
-        (a[1] - b[1]) * BIAS_SHRINK,
-        (a[2] - b[2]) * BIAS_SHRINK,
-        (a[3] - b[3]) * BIAS_SHRINK,
+        (i32::from(a[0]) - i32::from(b[0])) as f32 * K,
+        (i32::from(a[1]) - i32::from(b[1])) as f32 * K,
+        (i32::from(a[2]) - i32::from(b[2])) as f32 * K,
+        (i32::from(a[3]) - i32::from(b[3])) as f32 * K,
     ]
 }
 
 /// Bias-corrected sum of squared differences between the patches centred at `t` and `s`,
 /// over the part of the target patch inside the image. Stops early once above `cutoff`.
 #[inline]
-pub(crate) fn distance(img: &Canvas, means: &[[f32; 4]], t: usize, s: usize, cutoff: f32) -> f32 {
+pub(crate) fn distance(img: &Canvas, means: &[Px], t: usize, s: usize, cutoff: f32) -> f32 {
     let w = img.width;
-    let delta = bias(means, t, s);
+    // Summed in byte units (×255) so the inner loop needs no scaling; scaled back at the end.
+    let delta = bias(means, t, s).map(|v| v * 255.0);
+    let cutoff = cutoff * 255.0 * 255.0;
     let r = RADIUS as i64;
     let (tx, ty) = ((t % w) as i64, (t / w) as i64);
     let (sx, sy) = ((s % w) as i64, (s / w) as i64);
@@ -213,27 +303,31 @@ pub(crate) fn distance(img: &Canvas, means: &[[f32; 4]], t: usize, s: usize, cut
     let mut sum = BIAS_PRICE
         * PATCH_PIXELS
         * (delta[0] * delta[0] + delta[1] * delta[1] + delta[2] * delta[2] + delta[3] * delta[3]);
+    let textured = !img.tex.is_empty();
     for dy in dy0..=dy1 {
         let a = ((ty + dy) * w as i64 + tx + dx0) as usize;
         let b = ((sy + dy) * w as i64 + sx + dx0) as usize;
+        // Spelled out per channel: the dev profile's light optimisation leaves small
+        // closures here as calls, which doubled the time of the whole fill.
         for (p, q) in img.px[a..a + len].iter().zip(&img.px[b..b + len]) {
-            let d0 = p[0] - q[0] - delta[0];
-            let d1 = p[1] - q[1] - delta[1];
-            let d2 = p[2] - q[2] - delta[2];
-            let d3 = p[3] - q[3] - delta[3];
+            let d0 = (i32::from(p[0]) - i32::from(q[0])) as f32 - delta[0];
+            let d1 = (i32::from(p[1]) - i32::from(q[1])) as f32 - delta[1];
+            let d2 = (i32::from(p[2]) - i32::from(q[2])) as f32 - delta[2];
+            let d3 = (i32::from(p[3]) - i32::from(q[3])) as f32 - delta[3];
             sum += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
         }
-        if !img.tex.is_empty() {
+        if textured {
             for (p, q) in img.tex[a..a + len].iter().zip(&img.tex[b..b + len]) {
-                let (e0, e1) = (p[0] - q[0], p[1] - q[1]);
-                sum += TEXTURE_WEIGHT * (e0 * e0 + e1 * e1);
+                let e0 = TEX_VALUES[usize::from(p[0])] - TEX_VALUES[usize::from(q[0])];
+                let e1 = TEX_VALUES[usize::from(p[1])] - TEX_VALUES[usize::from(q[1])];
+                sum += TEX_WEIGHT_BYTES * (e0 * e0 + e1 * e1);
             }
         }
         if sum >= cutoff {
-            return sum;
+            return sum * (INV * INV);
         }
     }
-    sum
+    sum * (INV * INV)
 }
 
 /// How hard one [`search`] tries.
@@ -253,7 +347,7 @@ pub(crate) struct Effort {
 #[allow(clippy::too_many_arguments)] // One call site; a parameter struct would only rename them.
 pub(crate) fn search(
     img: &Canvas,
-    means: &[[f32; 4]],
+    means: &[Px],
     patches: &Patches,
     field: &mut Field,
     effort: Effort,
@@ -261,10 +355,11 @@ pub(crate) fn search(
     seed: u64,
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
-    let w = img.width;
+    let (w, rect) = (img.width, field.rect);
+    let rw = rect.width.max(1);
     // In chunks of rows, checking for cancellation: on a 12-megapixel canvas this alone is a
     // noticeable fraction of a second.
-    let chunk = 16 * w;
+    let chunk = 16 * rw;
     field
         .nnf
         .par_chunks(chunk)
@@ -274,31 +369,37 @@ pub(crate) fn search(
             span.check()?;
             for (j, (&s, c)) in nnf.iter().zip(cost.iter_mut()).enumerate() {
                 if s != NONE {
-                    *c = distance(img, means, k * chunk + j, s as usize, f32::INFINITY);
+                    let local = k * chunk + j;
+                    let t = (rect.y0 + local / rw) * w + rect.x0 + local % rw;
+                    *c = distance(img, means, t, s as usize, f32::INFINITY);
                 }
             }
             Ok(())
         })?;
-    // Fixed band height (a function of the image only) keeps results thread-count independent.
-    let band_rows = img.height.div_ceil(16).max(16);
+    // Fixed band height (a function of the field only) keeps results thread-count independent.
+    let band_rows = rect.height.div_ceil(16).max(16);
     let passes = effort.passes;
     for pass in 0..passes {
         span.check()?;
         let forward = forward_first == (pass % 2 == 0);
-        let snapshot = field.nnf.clone();
+        // Bands read only the row just outside each of their ends from the others, so only
+        // those rows are kept from before the pass.
+        let snapshot = band_edges(&field.nnf, rw, rect.height, band_rows);
         let ctx = Pass {
             effort,
             img,
             means,
             patches,
+            rect,
             snapshot: &snapshot,
+            band_rows,
             forward,
             span,
         };
         field
             .nnf
-            .par_chunks_mut(band_rows * w)
-            .zip(field.cost.par_chunks_mut(band_rows * w))
+            .par_chunks_mut(band_rows * rw)
+            .zip(field.cost.par_chunks_mut(band_rows * rw))
             .enumerate()
             .try_for_each(|(band, (nnf, cost))| {
                 let mut rng = Rng::stream(seed, ((pass as u64) << 32) | band as u64);
@@ -309,19 +410,40 @@ pub(crate) fn search(
     Ok(())
 }
 
+/// For every band of `band_rows` rows of a field `width` wide and `height` high, the row just
+/// before it and the row just after it (NONE where there is none), in that order.
+fn band_edges(nnf: &[u32], width: usize, height: usize, band_rows: usize) -> Vec<u32> {
+    let bands = height.div_ceil(band_rows);
+    let mut edges = vec![NONE; 2 * bands * width];
+    for band in 0..bands {
+        let (y0, y1) = (band * band_rows, ((band + 1) * band_rows).min(height));
+        for (slot, row) in [(2 * band, y0.checked_sub(1)), (2 * band + 1, Some(y1))] {
+            if let Some(row) = row.filter(|&r| r < height) {
+                edges[slot * width..(slot + 1) * width]
+                    .copy_from_slice(&nnf[row * width..(row + 1) * width]);
+            }
+        }
+    }
+    edges
+}
+
 /// What every band of one pass shares.
 struct Pass<'a> {
     effort: Effort,
     img: &'a Canvas,
-    means: &'a [[f32; 4]],
+    means: &'a [Px],
     patches: &'a Patches,
+    /// The field's rectangle of the canvas.
+    rect: Rect,
+    /// Per band, the field rows just before and just after it ([`band_edges`]).
     snapshot: &'a [u32],
+    band_rows: usize,
     forward: bool,
     span: &'a Span<'a>,
 }
 
 impl Pass<'_> {
-    /// Searches the rows `y0..` held in `nnf`/`cost` (whole rows of the field).
+    /// Searches the field rows `y0..` held in `nnf`/`cost` (whole rows of the field).
     fn band(
         &self,
         y0: usize,
@@ -329,21 +451,22 @@ impl Pass<'_> {
         cost: &mut [f32],
         rng: &mut Rng,
     ) -> Result<(), DecomposeError> {
-        let w = self.img.width;
-        let rows = nnf.len() / w;
+        let (w, h) = (self.img.width, self.img.height);
+        let rw = self.rect.width;
+        let rows = nnf.len() / rw;
         let step: i64 = if self.forward { 1 } else { -1 };
         for k in 0..rows {
             if k % 8 == 0 {
                 self.span.check()?;
             }
             let ly = if self.forward { k } else { rows - 1 - k };
-            for j in 0..w {
-                let x = if self.forward { j } else { w - 1 - j };
-                let local = ly * w + x;
+            for j in 0..rw {
+                let lx = if self.forward { j } else { rw - 1 - j };
+                let local = ly * rw + lx;
                 if nnf[local] == NONE {
                     continue;
                 }
-                let t = (y0 + ly) * w + x;
+                let t = (self.rect.y0 + y0 + ly) * w + self.rect.x0 + lx;
                 let mut best = nnf[local];
                 let mut best_cost = cost[local];
                 let consider = |cand: usize, best: &mut u32, best_cost: &mut f32| {
@@ -356,39 +479,42 @@ impl Pass<'_> {
                     }
                 };
                 // Propagation from the horizontal neighbour already visited in this pass.
-                let nx = x as i64 - step;
-                if nx >= 0 && nx < w as i64 {
-                    let m = nnf[ly * w + nx as usize];
-                    if let Some(c) = shifted(m, step, 0, w, self.img.height) {
+                let nx = lx as i64 - step;
+                if nx >= 0 && nx < rw as i64 {
+                    let m = nnf[ly * rw + nx as usize];
+                    if let Some(c) = shifted(m, step, 0, w, h) {
                         consider(c, &mut best, &mut best_cost);
                     }
                 }
                 // Propagation from the vertical neighbour (from the snapshot across bands).
                 let ny = (y0 + ly) as i64 - step;
-                if ny >= 0 && ny < self.img.height as i64 {
+                if ny >= 0 && ny < self.rect.height as i64 {
                     let ny = ny as usize;
                     let m = if ny >= y0 && ny < y0 + rows {
-                        nnf[(ny - y0) * w + x]
+                        nnf[(ny - y0) * rw + lx]
                     } else {
-                        self.snapshot[ny * w + x]
+                        let edge = 2 * (y0 / self.band_rows) + usize::from(ny >= y0 + rows);
+                        self.snapshot[edge * rw + lx]
                     };
-                    if let Some(c) = shifted(m, 0, step, w, self.img.height) {
+                    if let Some(c) = shifted(m, 0, step, w, h) {
                         consider(c, &mut best, &mut best_cost);
                     }
                 }
                 // Random search around the current best, radius halving each time.
-                let mut radius = self.effort.radius.min(w.max(self.img.height)) as i64;
+                let mut radius = self.effort.radius.min(w.max(h)) as i64;
                 while radius >= 1 {
                     let bx = (best as usize % w) as i64 + rng.offset(radius);
                     let by = (best as usize / w) as i64 + rng.offset(radius);
-                    if bx >= 0 && by >= 0 && bx < w as i64 && by < self.img.height as i64 {
+                    if bx >= 0 && by >= 0 && bx < w as i64 && by < h as i64 {
                         consider(by as usize * w + bx as usize, &mut best, &mut best_cost);
                     }
                     radius /= 2;
                 }
                 if self.effort.global {
-                    let global = self.patches.sources[rng.below(self.patches.sources.len())];
-                    consider(global as usize, &mut best, &mut best_cost);
+                    let global = self.patches.random_source(rng);
+                    if global != NONE {
+                        consider(global as usize, &mut best, &mut best_cost);
+                    }
                 }
                 nnf[local] = best;
                 cost[local] = best_cost;
@@ -426,7 +552,7 @@ mod tests {
             },
             None,
         );
-        assert!(p.is_target[10 * w + 13] && !p.is_target[10 * w + 14]);
+        assert!(p.target(10 * w + 13) && !p.target(10 * w + 14));
         assert!(!p.valid_source[10 * w + 13] && p.valid_source[10 * w + 14]);
         assert!(!p.valid_source[2 * w + 2] && p.valid_source[3 * w + 3]);
     }
@@ -447,26 +573,25 @@ mod tests {
         let p = Patches::new(&hole, Some(&excluded));
         assert!(!p.valid_source[5 * w + 12] && !p.valid_source[8 * w + 16]);
         assert!(p.valid_source[5 * w + 11] && p.valid_source[9 * w + 15]);
-        assert!(p.sources.iter().all(|&s| p.valid_source[s as usize]));
-        assert!(p.is_target[10 * w + 13] && !p.is_target[5 * w + 15]);
+        assert_eq!(
+            p.source_count,
+            p.valid_source.iter().filter(|&&v| v).count()
+        );
+        let mut rng = Rng::stream(3, 0);
+        for _ in 0..200 {
+            assert!(p.valid_source[p.random_source(&mut rng) as usize]);
+        }
+        assert!(p.target(10 * w + 13) && !p.target(5 * w + 15));
     }
 
     #[test]
     fn search_finds_an_exact_copy() {
         // A periodic image: the patch over the hole has exact twins one period away.
         let (w, h) = (40usize, 40usize);
-        let px = (0..w * h)
-            .map(|i| {
-                let v = ((i % w + 2 * (i / w)) % 10) as f32 / 10.0;
-                [v, 1.0 - v, 0.5, 1.0]
-            })
-            .collect();
-        let img = Canvas {
-            tex: Vec::new(),
-            width: w,
-            height: h,
-            px,
-        };
+        let img = Canvas::from_fn(w, h, |i| {
+            let v = ((i % w + 2 * (i / w)) % 10) as f32 / 10.0;
+            [v, 1.0 - v, 0.5, 1.0]
+        });
         let bits = (0..w * h).map(|i| i == 20 * w + 20).collect();
         let patches = Patches::new(
             &Mask {
@@ -476,7 +601,7 @@ mod tests {
             },
             None,
         );
-        let mut field = Field::random(&patches, w, 1);
+        let mut field = Field::random(&patches, 1);
         let progress = Progress::new();
         let scoped = progress.scoped(0.0, 1.0);
         let means = img.box_mean(RADIUS);
@@ -487,6 +612,7 @@ mod tests {
             global: true,
         };
         search(&img, &means, &patches, &mut field, effort, true, 1, &span).unwrap();
-        assert!(field.cost[20 * w + 20] < 1e-6);
+        let at = field.local(20, 20).unwrap();
+        assert!(field.cost[at] < 1e-6);
     }
 }

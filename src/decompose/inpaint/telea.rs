@@ -18,6 +18,35 @@ use crate::decompose::DecomposeError;
 use crate::decompose::segment::components::four_neighbours;
 use crate::model::pixels::clamp_premul;
 
+/// What Telea's method fills: a grid of four-channel values, premultiplied colours or any
+/// other signal (the texture features fill theirs in floats, which bytes would coarsen).
+pub(crate) trait Plane: Clone {
+    fn width(&self) -> usize;
+    fn height(&self) -> usize;
+    /// Value `i`, row-major.
+    fn get(&self, i: usize) -> [f32; 4];
+    /// Sets value `i` (a valid premultiplied colour: Telea clamps before it writes).
+    fn set(&mut self, i: usize, v: [f32; 4]);
+}
+
+impl Plane for Canvas {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn get(&self, i: usize) -> [f32; 4] {
+        Canvas::get(self, i)
+    }
+
+    fn set(&mut self, i: usize, v: [f32; 4]) {
+        Canvas::set(self, i, v);
+    }
+}
+
 /// Pixel state in the fast-marching method.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Flag {
@@ -56,13 +85,13 @@ impl PartialOrd for Entry {
 
 /// Fills every hole pixel of `canvas` in place; known pixels are not touched. Fails only when
 /// there is no known pixel to start from.
-pub(crate) fn telea(
-    canvas: &mut Canvas,
+pub(crate) fn telea<P: Plane>(
+    canvas: &mut P,
     hole: &Mask,
     radius: usize,
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
-    let (w, h) = (canvas.width, canvas.height);
+    let (w, h) = (canvas.width(), canvas.height());
     let total = hole.count();
     if total == 0 {
         return Ok(());
@@ -109,7 +138,8 @@ pub(crate) fn telea(
             t[n] = t[n].min(tn);
             flags[n] = Flag::Band;
             if was_inside {
-                canvas.px[n] = fill_value(canvas, &flags, &t, nx, ny, radius, index);
+                let v = fill_value(canvas, &flags, &t, nx, ny, radius, index);
+                canvas.set(n, v);
                 filled += 1;
                 if filled.is_multiple_of(4096) {
                     span.check()?;
@@ -126,8 +156,8 @@ pub(crate) fn telea(
 /// `excluded`, so an object next to the hole does not bleed into it. Excluded pixels are
 /// left as they are. When every known pixel is excluded, they are used after all: a smooth
 /// fill from them beats none.
-pub(crate) fn telea_from_sources(
-    canvas: &mut Canvas,
+pub(crate) fn telea_from_sources<P: Plane>(
+    canvas: &mut P,
     hole: &Mask,
     excluded: Option<&Mask>,
     radius: usize,
@@ -144,7 +174,42 @@ pub(crate) fn telea_from_sources(
     let mut scratch = canvas.clone();
     telea(&mut scratch, &both, radius, span)?;
     for (i, _) in hole.bits.iter().enumerate().filter(|(_, b)| **b) {
-        canvas.px[i] = scratch.px[i];
+        canvas.set(i, scratch.get(i));
+    }
+    Ok(())
+}
+
+/// [`telea_from_sources`] on the part of `canvas` around the hole only: the hole's bounding
+/// box grown by the averaging `radius` and a little more, which is all Telea's front ever
+/// reads. Its buffers (distances, flags, a scratch copy) are then as big as that window
+/// rather than the whole canvas, which matters when a small hole sits in a large crop.
+pub(crate) fn telea_window(
+    canvas: &mut Canvas,
+    hole: &Mask,
+    excluded: Option<&Mask>,
+    radius: usize,
+    span: &Span<'_>,
+) -> Result<(), DecomposeError> {
+    let Some((at, size)) = hole.bounds(radius + 2) else {
+        return Ok(());
+    };
+    if size.0 * size.1 * 2 > canvas.width * canvas.height {
+        return telea_from_sources(canvas, hole, excluded, radius, span);
+    }
+    let sub_hole = hole.window(at, size);
+    if sub_hole.bits.iter().all(|&b| b) {
+        // No known pixel around it inside the window: only the whole canvas has sources.
+        return telea_from_sources(canvas, hole, excluded, radius, span);
+    }
+    let mut sub = canvas.window(at, size);
+    let sub_excluded = excluded.map(|e| e.window(at, size));
+    telea_from_sources(&mut sub, &sub_hole, sub_excluded.as_ref(), radius, span)?;
+    for y in 0..size.1 {
+        for x in 0..size.0 {
+            if sub_hole.bits[y * size.0 + x] {
+                canvas.px[(at.1 + y) * canvas.width + at.0 + x] = sub.px[y * size.0 + x];
+            }
+        }
     }
     Ok(())
 }
@@ -201,8 +266,8 @@ fn solve(a: Option<f32>, b: Option<f32>) -> f32 {
 
 /// The value of newly reached pixel (`x`, `y`): Telea's weighted, gradient-extrapolated
 /// average of the known pixels within `radius`. `fallback` is the pixel just frozen next to it.
-fn fill_value(
-    canvas: &Canvas,
+fn fill_value<P: Plane>(
+    canvas: &P,
     flags: &[Flag],
     t: &[f32],
     x: usize,
@@ -210,7 +275,7 @@ fn fill_value(
     radius: usize,
     fallback: usize,
 ) -> [f32; 4] {
-    let (w, h) = (canvas.width, canvas.height);
+    let (w, h) = (canvas.width(), canvas.height());
     let i = y * w + x;
     let normal = level_set_normal(t, flags, x, y, w, h);
     let r2_max = (radius * radius) as i64;
@@ -240,7 +305,7 @@ fn fill_value(
             let lev = 1.0 / (1.0 + (t[i] - t[q]).abs());
             let weight = dir * dst * lev;
             let (gx, gy) = image_gradient(canvas, flags, qx, qy);
-            let mut value = canvas.px[q];
+            let mut value = canvas.get(q);
             for c in 0..4 {
                 value[c] += gx[c] * rx + gy[c] * ry;
             }
@@ -249,7 +314,7 @@ fn fill_value(
         }
     }
     if weight_sum <= 0.0 {
-        return canvas.px[fallback];
+        return canvas.get(fallback);
     }
     // The gradient extrapolation may overshoot; keep the result a valid premultiplied colour.
     clamp_premul(acc.map(|v| v / weight_sum))
@@ -281,8 +346,13 @@ fn level_set_normal(
 }
 
 /// Per-channel image gradient at known pixel (`x`, `y`), using only known neighbours.
-fn image_gradient(canvas: &Canvas, flags: &[Flag], x: usize, y: usize) -> ([f32; 4], [f32; 4]) {
-    let (w, h) = (canvas.width, canvas.height);
+fn image_gradient<P: Plane>(
+    canvas: &P,
+    flags: &[Flag],
+    x: usize,
+    y: usize,
+) -> ([f32; 4], [f32; 4]) {
+    let (w, h) = (canvas.width(), canvas.height());
     let i = y * w + x;
     let known = |j: usize| flags[j] == Flag::Known;
     let derivative = |lo: Option<usize>, hi: Option<usize>| -> [f32; 4] {
@@ -293,7 +363,7 @@ fn image_gradient(canvas: &Canvas, flags: &[Flag], x: usize, y: usize) -> ([f32;
             (Some(a), None) => (a, i, 1.0),
             (None, None) => return [0.0; 4],
         };
-        let (pa, pb) = (canvas.px[a], canvas.px[b]);
+        let (pa, pb) = (canvas.get(a), canvas.get(b));
         [
             (pb[0] - pa[0]) / div,
             (pb[1] - pa[1]) / div,
@@ -317,18 +387,10 @@ mod tests {
     fn fills_a_linear_ramp_almost_exactly() {
         let (w, h) = (32usize, 24usize);
         let value = |x: usize, y: usize| (x as f32 * 0.02 + y as f32 * 0.01).min(1.0);
-        let px = (0..w * h)
-            .map(|i| {
-                let v = value(i % w, i / w);
-                [v, v * 0.5, 0.2, 1.0]
-            })
-            .collect();
-        let mut canvas = Canvas {
-            tex: Vec::new(),
-            width: w,
-            height: h,
-            px,
-        };
+        let mut canvas = Canvas::from_fn(w, h, |i| {
+            let v = value(i % w, i / w);
+            [v, v * 0.5, 0.2, 1.0]
+        });
         let truth = canvas.clone();
         let bits = (0..w * h)
             .map(|i| (10..16).contains(&(i % w)) && (8..14).contains(&(i / w)))
@@ -340,7 +402,7 @@ mod tests {
         };
         for i in 0..w * h {
             if hole.bits[i] {
-                canvas.px[i] = [0.0; 4];
+                canvas.set(i, [0.0; 4]);
             }
         }
         let progress = Progress::new();
@@ -348,7 +410,10 @@ mod tests {
         telea(&mut canvas, &hole, 4, &Span::new(&scoped)).unwrap();
         for i in 0..w * h {
             for c in 0..4 {
-                assert!((canvas.px[i][c] - truth.px[i][c]).abs() < 0.02, "pixel {i}");
+                assert!(
+                    (canvas.get(i)[c] - truth.get(i)[c]).abs() < 0.02,
+                    "pixel {i}"
+                );
             }
         }
     }

@@ -10,71 +10,124 @@
 //! are still a blur. The coarse levels inherit the full-resolution features by averaging, so
 //! they too can tell grain from flat paint they cannot resolve.
 
-use super::canvas::{Canvas, Mask};
+use super::canvas::{Canvas, Mask, box_filter, tex_code, tex_value};
 use super::patchmatch::RADIUS;
 use super::span::Span;
-use super::telea::telea_from_sources;
+use super::telea::{Plane, telea_from_sources};
 use crate::decompose::DecomposeError;
 
 /// Known pixels within the smooth fill's averaging window for the features.
 const FEATURE_TELEA_RADIUS: usize = 5;
 
-/// The texture features of `canvas` (one `[∂x, ∂y]` pair per pixel), measured where the
-/// window holds no hole pixel and filled smoothly elsewhere.
+/// The texture features of `canvas` (one `[∂x, ∂y]` pair per pixel, coded by
+/// [`tex_code`]), measured where the window holds no hole pixel and filled smoothly
+/// elsewhere. The gradients are box-filtered as they are computed and the smooth fill runs
+/// on the hole's surroundings only, so the only picture-sized buffer is the result's two
+/// bytes a pixel.
 pub(crate) fn features(
     canvas: &Canvas,
     hole: &Mask,
     excluded: Option<&Mask>,
     span: &Span<'_>,
-) -> Result<Vec<[f32; 2]>, DecomposeError> {
+) -> Result<Vec<[u8; 2]>, DecomposeError> {
     let (w, h) = (canvas.width, canvas.height);
     let luma = |i: usize| {
-        let p = canvas.px[i];
+        let p = canvas.get(i);
         0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
     };
     // Central differences; a difference touching the hole is unknown (0 here, and the whole
     // window around it is re-filled below).
-    let mut grads = Canvas {
-        width: w,
-        height: h,
-        px: vec![[0.0; 4]; w * h],
-        tex: Vec::new(),
+    let gradient = |i: usize| -> [f32; 2] {
+        let (x, y) = (i % w, i / w);
+        let known = |j: usize| !hole.bits[j];
+        let gx = if x > 0 && x + 1 < w && known(i - 1) && known(i + 1) {
+            (luma(i + 1) - luma(i - 1)).abs() * 0.5
+        } else {
+            0.0
+        };
+        let gy = if y > 0 && y + 1 < h && known(i - w) && known(i + w) {
+            (luma(i + w) - luma(i - w)).abs() * 0.5
+        } else {
+            0.0
+        };
+        [gx, gy]
     };
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
-            let known = |j: usize| !hole.bits[j];
-            let gx = if x > 0 && x + 1 < w && known(i - 1) && known(i + 1) {
-                (luma(i + 1) - luma(i - 1)).abs() * 0.5
-            } else {
-                0.0
-            };
-            let gy = if y > 0 && y + 1 < h && known(i - w) && known(i + w) {
-                (luma(i + w) - luma(i - w)).abs() * 0.5
-            } else {
-                0.0
-            };
-            grads.px[i] = [gx, gy, 0.0, 1.0];
-        }
-    }
+    let mut tex = vec![[0u8; 2]; w * h];
+    box_filter(w, h, RADIUS, gradient, &mut tex, |v| {
+        [tex_code(v[0]), tex_code(v[1])]
+    });
     span.check()?;
-    let mut averaged = Canvas {
-        px: grads.box_mean(RADIUS),
-        ..grads
-    };
     // A window reaching into the hole measured garbage: fill it from the clean ones.
     let unknown = dilate(hole, RADIUS + 1);
     if unknown.bits.iter().all(|&b| b) {
-        return Ok(vec![[0.0; 2]; w * h]);
+        return Ok(vec![[0; 2]; w * h]);
     }
+    let Some((at, size)) = unknown.bounds(FEATURE_TELEA_RADIUS + 2) else {
+        return Ok(tex);
+    };
+    let sub_unknown = unknown.window(at, size);
+    drop(unknown);
+    // Filled in floats: Telea extrapolates gradients, so on the square-root code it
+    // overshoots next to an edge between flat and grainy parts, and linear bytes would
+    // round the small features of smooth areas away (both cost texture in the bench).
+    let mut sub = Features {
+        width: size.0,
+        height: size.1,
+        values: Vec::with_capacity(size.0 * size.1),
+    };
+    for y in at.1..at.1 + size.1 {
+        sub.values.extend(
+            tex[y * w + at.0..y * w + at.0 + size.0]
+                .iter()
+                .map(|t| [tex_value(t[0]), tex_value(t[1])]),
+        );
+    }
+    let sub_excluded = excluded.map(|e| e.window(at, size));
     telea_from_sources(
-        &mut averaged,
-        &unknown,
-        excluded,
+        &mut sub,
+        &sub_unknown,
+        sub_excluded.as_ref(),
         FEATURE_TELEA_RADIUS,
         span,
     )?;
-    Ok(averaged.px.iter().map(|p| [p[0], p[1]]).collect())
+    for y in 0..size.1 {
+        for x in 0..size.0 {
+            let k = y * size.0 + x;
+            if sub_unknown.bits[k] {
+                let v = sub.values[k];
+                tex[(at.1 + y) * w + at.0 + x] = [tex_code(v[0]), tex_code(v[1])];
+            }
+        }
+    }
+    Ok(tex)
+}
+
+/// Texture features in floats, as Telea's method fills them.
+#[derive(Clone)]
+struct Features {
+    width: usize,
+    height: usize,
+    values: Vec<[f32; 2]>,
+}
+
+impl Plane for Features {
+    fn width(&self) -> usize {
+        self.width
+    }
+
+    fn height(&self) -> usize {
+        self.height
+    }
+
+    fn get(&self, i: usize) -> [f32; 4] {
+        let v = self.values[i];
+        // Opaque, so Telea's clamp to a valid premultiplied colour leaves them be.
+        [v[0], v[1], 0.0, 1.0]
+    }
+
+    fn set(&mut self, i: usize, v: [f32; 4]) {
+        self.values[i] = [v[0], v[1]];
+    }
 }
 
 /// The mask grown by `r` pixels (a square), by two separable passes.
@@ -132,23 +185,15 @@ mod tests {
     fn features_carry_the_borders_grain_into_the_hole() {
         // Left half flat, right half a fine diagonal grain; a hole in the grainy half.
         let (w, h) = (40, 30);
-        let px = (0..w * h)
-            .map(|i| {
-                let (x, y) = (i % w, i / w);
-                let v = if x < 20 {
-                    0.5
-                } else {
-                    0.2 + 0.3 * ((x + 2 * y) % 3) as f32
-                };
-                [v, v, v, 1.0]
-            })
-            .collect();
-        let canvas = Canvas {
-            width: w,
-            height: h,
-            px,
-            tex: Vec::new(),
-        };
+        let canvas = Canvas::from_fn(w, h, |i| {
+            let (x, y) = (i % w, i / w);
+            let v = if x < 20 {
+                0.5
+            } else {
+                0.2 + 0.3 * ((x + 2 * y) % 3) as f32
+            };
+            [v, v, v, 1.0]
+        });
         let bits = (0..w * h)
             .map(|i| (26..34).contains(&(i % w)) && (10..20).contains(&(i / w)))
             .collect();
@@ -161,9 +206,10 @@ mod tests {
         let scoped = progress.scoped(0.0, 1.0);
         let span = Span::new(&scoped);
         let tex = features(&canvas, &hole, None, &span).expect("features");
-        let inside = tex[15 * w + 30];
-        let flat = tex[15 * w + 5];
-        let grain = tex[5 * w + 30]; // measured above the hole
+        let value = |i: usize| tex[i].map(tex_value);
+        let inside = value(15 * w + 30);
+        let flat = value(15 * w + 5);
+        let grain = value(5 * w + 30); // measured above the hole
         assert!(grain[0] > 0.1 && grain[1] > 0.1, "{grain:?}");
         for c in 0..2 {
             assert!(
@@ -172,6 +218,31 @@ mod tests {
             );
         }
         assert!(flat[0] < 0.01 && flat[1] < 0.01, "{flat:?}");
+    }
+
+    #[test]
+    fn faint_grain_survives_the_fill_of_the_features() {
+        // A one-step ripple every sixth column: features far below a byte's step on a
+        // linear scale, which a fill in bytes would round to flat.
+        let (w, h) = (40, 30);
+        let canvas = Canvas::from_fn(w, h, |i| {
+            let v = 0.5 + ((i % w) / 6 % 2) as f32 / 255.0;
+            [v, v, v, 1.0]
+        });
+        let hole = Mask {
+            width: w,
+            height: h,
+            bits: (0..w * h)
+                .map(|i| (16..24).contains(&(i % w)) && (10..20).contains(&(i / w)))
+                .collect(),
+        };
+        let progress = Progress::new();
+        let scoped = progress.scoped(0.0, 1.0);
+        let tex = features(&canvas, &hole, None, &Span::new(&scoped)).expect("features");
+        let grain = tex_value(tex[3 * w + 20][0]);
+        let inside = tex_value(tex[15 * w + 20][0]);
+        assert!(grain > 0.0 && grain < 0.5 * 0.5 / 255.0, "{grain}");
+        assert!((inside - grain).abs() < 0.5 * grain, "{inside} vs {grain}");
     }
 
     #[test]
