@@ -6,11 +6,12 @@
 //! recolouring it recolours the text.
 
 use super::backdrop::{self, border_ring};
-use super::field::{Field, Rgb, distance};
+use super::field::{Field, Rgb, distance, push_pull};
 use super::plan::{Kind, Plan, unmix};
 use crate::decompose::DecomposeError;
 use crate::decompose::nn::{dbnet, ocr_rec};
 use crate::decompose::segment::components;
+use crate::decompose::segment::morphology::erode;
 use crate::model::RgbaImage;
 use crate::model::pixels::BBox;
 
@@ -161,13 +162,23 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)
     let field = Field::from_image(&crop);
     let (w, h) = (field.width, field.height);
     let fit = backdrop::fit(&field, &vec![true; w * h], &border_ring(w, h, 2));
-    let colour = text_colour(&field, &fit.model, &fit.inlier)?;
+    let (colour, block_colour) = text_colour(&field, &fit.model, &fit.inlier)?;
+    let underlay = match block_colour {
+        // The block the words sit on is what lies beneath them, not the page around it.
+        Some(block) => {
+            let known: Vec<bool> = (0..w * h)
+                .map(|i| fit.inlier[i] || distance(field.data[i], block) < NEAR_COLOUR)
+                .collect();
+            push_pull(&field, &known, true)
+        }
+        None => fit.model,
+    };
     let alphas: Vec<f32> = (0..w * h)
         .map(|i| {
             if fit.inlier[i] {
                 0.0
             } else {
-                unmix(field.data[i], fit.model.data[i], colour)
+                unmix(field.data[i], underlay.data[i], colour)
             }
         })
         .collect();
@@ -177,7 +188,7 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)
     }
     let contrast = (0..w * h)
         .filter(|&i| !fit.inlier[i])
-        .map(|i| distance(colour, fit.model.data[i]))
+        .map(|i| distance(colour, underlay.data[i]))
         .fold(0.0f32, f32::max);
     if contrast < MIN_CONTRAST {
         return None;
@@ -189,7 +200,7 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)
         mask: alphas.iter().map(|&a| a > 0.0).collect(),
         solid: vec![false; w * h],
         colour: Field::filled(w, h, colour),
-        underlay: fit.model,
+        underlay,
         words: None,
         alpha: None,
     };
@@ -197,12 +208,13 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)
 }
 
 /// The text's colour: the commonest colour among the block's pixels that stand clearly off
-/// the background, as the median of the pixels near it.
+/// the background, as the median of the pixels near it; and, where the text sits on a
+/// solid block of another colour that fills its box, that block's colour.
 ///
 /// The commonest, not the strongest: glyphs are drawn in one colour, while on a photograph
 /// the texture around them (grass across a sky) can stand further off the smooth background
 /// model than the glyphs do, but spreads over many colours.
-fn text_colour(field: &Field, model: &Field, inlier: &[bool]) -> Option<Rgb> {
+fn text_colour(field: &Field, model: &Field, inlier: &[bool]) -> Option<(Rgb, Option<Rgb>)> {
     let off: Vec<(f32, Rgb)> = (0..field.data.len())
         .filter(|&i| !inlier[i])
         .map(|i| (distance(field.data[i], model.data[i]), field.data[i]))
@@ -226,20 +238,100 @@ fn text_colour(field: &Field, model: &Field, inlier: &[bool]) -> Option<Rgb> {
             *acc += v;
         }
     }
-    let (n, sum) = counts.iter().max_by_key(|(n, _)| *n).copied()?;
-    if n == 0 {
-        return None;
-    }
-    let mode = sum.map(|s| s / n as f32);
+    let mut ranked: Vec<(usize, Rgb)> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, sum)| (*n, sum.map(|s| s / *n as f32)))
+        .collect();
+    ranked.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let &(top_count, top) = ranked.first()?;
+    // Glyphs are strokes. When the commonest colour is a solid block instead (white words
+    // on a dark box that fills the text's box, the page around it), a clearly thinner,
+    // common enough colour is the text's, and the block is its local background.
+    let thickness = |colour: Rgb| solid_share(field, inlier, colour);
+    let top_thickness = thickness(top);
+    let page = median_colour(model, inlier);
+    let thinner = ranked
+        .iter()
+        .skip(1)
+        .take(3)
+        .filter(|(n, _)| *n * 4 >= top_count)
+        // Not an anti-aliased mixture of the block and the page around it.
+        .filter(|(_, c)| mixture_distance(*c, top, page) > NEAR_COLOUR)
+        .map(|&(_, c)| (thickness(c), c))
+        .filter(|&(t, _)| top_thickness >= SOLID && t < THINNER * top_thickness)
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let (mode, block) = match thinner {
+        Some((_, c)) => (c, Some(top)),
+        None => (top, None),
+    };
     let near: Vec<Rgb> = clear
         .into_iter()
-        .filter(|c| distance(*c, mode) < 0.08)
+        .filter(|c| distance(*c, mode) < NEAR_COLOUR)
         .collect();
-    Some(std::array::from_fn(|c| {
+    let colour = std::array::from_fn(|c| {
         let mut v: Vec<f32> = near.iter().map(|p| p[c]).collect();
         v.sort_by(f32::total_cmp);
         v[v.len() / 2]
-    }))
+    });
+    Some((colour, block))
+}
+
+/// Pixels within this distance of a colour are that colour's (anti-aliasing aside).
+const NEAR_COLOUR: f32 = 0.08;
+/// Radius of the erosion that tells strokes from solid blocks, in analysis pixels: it
+/// removes strokes up to four pixels wide, those of text 24 pixels tall and more.
+const STROKE_PROBE: usize = 2;
+/// A colour whose pixels survive the erosion less than this share as often as the
+/// commonest colour's are strokes on a block of that colour.
+const THINNER: f32 = 0.5;
+
+/// The commonest colour's erosion survival above which it is a solid block, not strokes.
+const SOLID: f32 = 0.3;
+
+/// Median of the `inlier` pixels of `model`, per channel (the page around the text).
+fn median_colour(model: &Field, inlier: &[bool]) -> Rgb {
+    std::array::from_fn(|c| {
+        let mut v: Vec<f32> = model
+            .data
+            .iter()
+            .zip(inlier)
+            .filter(|(_, i)| **i)
+            .map(|(p, _)| p[c])
+            .collect();
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    })
+}
+
+/// Distance of `c` from the nearest mixture of `a` and `b`.
+fn mixture_distance(c: Rgb, a: Rgb, b: Rgb) -> f32 {
+    let e: Rgb = std::array::from_fn(|k| b[k] - a[k]);
+    let ee: f32 = e.iter().map(|v| v * v).sum();
+    let t = if ee < 1e-6 {
+        0.0
+    } else {
+        ((0..3).map(|k| (c[k] - a[k]) * e[k]).sum::<f32>() / ee).clamp(0.0, 1.0)
+    };
+    distance(c, std::array::from_fn(|k| a[k] + t * e[k]))
+}
+
+/// Share of the off-backdrop pixels near `colour` that survive an erosion by
+/// [`STROKE_PROBE`]: small for glyph strokes, large for a solid block.
+fn solid_share(field: &Field, inlier: &[bool], colour: Rgb) -> f32 {
+    let (w, h) = (field.width, field.height);
+    let mask: Vec<bool> = (0..w * h)
+        .map(|i| !inlier[i] && distance(field.data[i], colour) < NEAR_COLOUR)
+        .collect();
+    let total = mask.iter().filter(|&&m| m).count();
+    if total == 0 {
+        return 1.0;
+    }
+    let kept = erode(&mask, w, h, STROKE_PROBE)
+        .iter()
+        .filter(|&&m| m)
+        .count();
+    kept as f32 / total as f32
 }
 
 #[cfg(test)]
@@ -272,6 +364,35 @@ mod tests {
             &block(&[BBox::new(0, 0, 700, 170)]),
             picture
         ));
+    }
+
+    /// White strokes (eight bars, like letters) on a dark box that fills most of the text's
+    /// box, the pink page showing around it.
+    fn words_on_a_box() -> RgbaImage {
+        RgbaImage::from_fn(120, 60, |x, y| {
+            let on_box = (14..106).contains(&x) && (8..52).contains(&y);
+            let stroke =
+                (16..44).contains(&y) && (22..=92).step_by(10).any(|s| (s..s + 4).contains(&x));
+            image::Rgba(match (on_box, stroke) {
+                (true, true) => [250, 250, 250, 255],
+                (true, false) => [20, 20, 24, 255],
+                _ => [230, 150, 200, 255],
+            })
+        })
+    }
+
+    #[test]
+    fn words_on_a_box_filling_their_block_are_the_strokes_over_the_box() {
+        let picture = words_on_a_box();
+        let (plan, _) = plan(&picture, 1.0, BBox::new(16, 10, 104, 50)).expect("text");
+        let b = plan.bbox;
+        let at = |x: u32, y: u32| ((y - b.y0) * b.width() + (x - b.x0)) as usize;
+        let colour = plan.colour.data[at(23, 30)];
+        assert!(colour.iter().all(|&v| v > 0.9), "text colour {colour:?}");
+        let under = plan.underlay.data[at(23, 30)];
+        assert!(under.iter().all(|&v| v < 0.2), "underlay {under:?}");
+        assert!(plan.mask[at(23, 30)], "a stroke is the text's");
+        assert!(!plan.mask[at(29, 30)], "the box is not");
     }
 
     #[test]
