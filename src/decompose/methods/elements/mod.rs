@@ -155,6 +155,7 @@ impl Decomposer for ElementsDecomposer {
         }));
         let is_text = |s: &LayerSpec| s.name.starts_with("Text");
         stack::merge_parts(&mut specs, is_text);
+        stack::merge_rim_pieces(&mut specs, is_text);
         if over_photo {
             // Art over a photograph is separated against an inpainted guess of the photo,
             // whose errors come out as specks of "elements"; art that small was not
