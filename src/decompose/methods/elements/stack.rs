@@ -71,13 +71,7 @@ pub fn merge_parts(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec) -> b
         let (lower, upper) = (&specs[i - 1], &specs[i]);
         let (lb, ub) = (bounds(lower), bounds(upper));
         let part = |outer: BBox<i32>, inner: BBox<i32>| {
-            let slack = BBox::new(
-                outer.x0 - INSIDE_SLACK,
-                outer.y0 - INSIDE_SLACK,
-                outer.x1 + INSIDE_SLACK,
-                outer.y1 + INSIDE_SLACK,
-            );
-            slack.encloses(&inner) && area(inner) / area(outer).max(1.0) >= PART_OF_BOX
+            with_slack(outer).encloses(&inner) && area(inner) / area(outer).max(1.0) >= PART_OF_BOX
         };
         // Either way round: a detail inside its base, or an outline or frame around it.
         if (part(lb, ub) || part(ub, lb)) && !is_text(lower) && !is_text(upper) {
@@ -131,17 +125,12 @@ pub fn merge_rim_pieces(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec)
             .find(|&j| !bounds(&specs[j]).intersect(piece).is_empty());
         if let Some(j) = target.filter(|&j| j >= 1 && !is_text(&specs[j]) && !is_text(&specs[i])) {
             let base = bounds(&specs[j]);
-            let slack = BBox::new(
-                base.x0 - INSIDE_SLACK,
-                base.y0 - INSIDE_SLACK,
-                base.x1 + INSIDE_SLACK,
-                base.y1 + INSIDE_SLACK,
-            );
             let touches = piece.x0 - base.x0 <= INSIDE_SLACK
                 || piece.y0 - base.y0 <= INSIDE_SLACK
                 || base.x1 - piece.x1 <= INSIDE_SLACK
                 || base.y1 - piece.y1 <= INSIDE_SLACK;
-            if slack.encloses(&piece) && touches && area(piece) < RIM_PIECE * area(base) {
+            if with_slack(base).encloses(&piece) && touches && area(piece) < RIM_PIECE * area(base)
+            {
                 let moved = specs.remove(i);
                 specs.insert(j + 1, moved);
                 merge_down(specs, j + 1);
@@ -149,6 +138,16 @@ pub fn merge_rim_pieces(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec)
         }
         i -= 1;
     }
+}
+
+/// `b` grown by [`INSIDE_SLACK`] on every side.
+fn with_slack(b: BBox<i32>) -> BBox<i32> {
+    BBox::new(
+        b.x0 - INSIDE_SLACK,
+        b.y0 - INSIDE_SLACK,
+        b.x1 + INSIDE_SLACK,
+        b.y1 + INSIDE_SLACK,
+    )
 }
 
 /// A layer's box on the picture.
