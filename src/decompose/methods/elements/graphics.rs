@@ -197,7 +197,7 @@ fn label_seeds(seeds: &[bool], w: usize, h: usize, min_area: usize) -> Vec<u32> 
 
 /// Grows labelled pixels over `allowed` pixels, at most `reach` steps (breadth first, so a
 /// contested pixel goes to the nearer element).
-fn grow(owner: &mut [u32], allowed: &[bool], w: usize, h: usize, reach: usize) {
+pub(super) fn grow(owner: &mut [u32], allowed: &[bool], w: usize, h: usize, reach: usize) {
     let mut queue: VecDeque<(usize, usize)> = (0..w * h)
         .filter(|&i| owner[i] != 0)
         .map(|i| (i, 0))

@@ -46,21 +46,26 @@ pub struct Plan {
     pub alpha: Option<Field>,
 }
 
+/// Where `p` lies on the segment from `from` to `to`: the share `a` (`0..=1`) of the way
+/// whose point is nearest, and the squared distance from `p` to that point. `(0, ∞)` when
+/// the two ends coincide.
+pub fn project(p: Rgb, from: Rgb, to: Rgb) -> (f32, f32) {
+    let d: Rgb = std::array::from_fn(|c| p[c] - from[c]);
+    let e: Rgb = std::array::from_fn(|c| to[c] - from[c]);
+    let ee: f32 = e.iter().map(|v| v * v).sum();
+    if ee < 1e-6 {
+        return (0.0, f32::INFINITY);
+    }
+    let a = (d.iter().zip(&e).map(|(x, y)| x * y).sum::<f32>() / ee).clamp(0.0, 1.0);
+    let r: f32 = (0..3).map(|c| (d[c] - a * e[c]).powi(2)).sum();
+    (a, r)
+}
+
 /// Alpha of picture colour `p` as a mixture of element colour `f` over underlay `u`, and
 /// whether the pixel reads better as a shadow (black over `u`).
 pub fn unmix(p: Rgb, u: Rgb, f: Rgb) -> f32 {
-    let d: Rgb = std::array::from_fn(|c| p[c] - u[c]);
-    let project = |e: Rgb| -> (f32, f32) {
-        let ee: f32 = e.iter().map(|v| v * v).sum();
-        if ee < 1e-6 {
-            return (0.0, f32::INFINITY);
-        }
-        let a = (d.iter().zip(&e).map(|(x, y)| x * y).sum::<f32>() / ee).clamp(0.0, 1.0);
-        let r: f32 = (0..3).map(|c| (d[c] - a * e[c]).powi(2)).sum();
-        (a, r)
-    };
-    let (a_f, r_f) = project(std::array::from_fn(|c| f[c] - u[c]));
-    let (a_s, r_s) = project(u.map(|v| -v));
+    let (a_f, r_f) = project(p, u, f);
+    let (a_s, r_s) = project(p, u, [0.0; 3]);
     if r_f.is_infinite() && r_s.is_infinite() {
         return 0.0;
     }

@@ -3,16 +3,16 @@
 //! as backdrop: the element comes out without it and a dark ghost of it stays in the
 //! background (a card's shadow under a card that has been moved away).
 //!
-//! So the backdrop is fitted again without a band around the elements: continued into the
-//! band from beyond it, it is the page without the shadows. Band pixels that read as that
-//! page darkened towards black (the colour of a shadow, whatever the page's colour) join the
-//! nearest element, with the shadow-free page as their underlay; peeling then unmixes them
+//! So around each element the page is fitted again on a ring beyond the shadow's reach:
+//! continued into the band inside that ring, it is the page without the shadow. Band pixels
+//! that read as that page darkened towards black (the colour of a shadow, whatever the
+//! page's colour) and connect to the element join it, with the shadow-free page as their
+//! underlay (a pixel two elements could claim goes to the first); peeling then unmixes them
 //! as a shadow of the element's own layer, as a designer would have drawn it.
 
-use std::collections::VecDeque;
-
 use super::field::{Field, Rgb};
-use super::plan::Plan;
+use super::graphics::grow;
+use super::plan::{Plan, project};
 use crate::decompose::segment::morphology::dilate;
 use crate::model::pixels::BBox;
 
@@ -27,19 +27,17 @@ const MAX_HUE_SHIFT: f32 = 0.35;
 const MIN_SHADOW_EXTENT: f32 = 1.0;
 
 /// Gives the plans at indices `top` (the elements on the page of `picture`) the shadows
-/// around them, up to `reach` analysis pixels from their pixels. Returns how many elements
-/// got one.
-pub fn attach(picture: &Field, plans: &mut [Plan], top: &[usize], reach: usize) -> usize {
+/// around them, up to `reach` analysis pixels from their pixels.
+pub fn attach(picture: &Field, plans: &mut [Plan], top: &[usize], reach: usize) {
     let (w, h) = (picture.width, picture.height);
     if w == 0 || h == 0 || reach == 0 {
-        return 0;
+        return;
     }
     // Pixels of any element, and pixels already given to a shadow: never another's shadow.
     let mut taken = vec![false; w * h];
     for plan in plans.iter() {
         for_mask(plan, w, |g| taken[g] = true);
     }
-    let mut attached = 0;
     for &index in top {
         let Some((shadow, page)) = find_shadow(picture, &plans[index], &taken, reach) else {
             continue;
@@ -48,9 +46,7 @@ pub fn attach(picture: &Field, plans: &mut [Plan], top: &[usize], reach: usize) 
             taken[g] = true;
         }
         extend(&mut plans[index], &shadow, &page, w);
-        attached += 1;
     }
-    attached
 }
 
 /// The shadow of `plan` (picture indices) and the page beneath it, a box of the picture
@@ -89,7 +85,11 @@ fn find_shadow(
             near[li] && !taken[global(li)] && is_shadow(picture.data[global(li)], page.at(li))
         })
         .collect();
-    let shadow = reached(&own, &candidate, aw, ah, reach);
+    let mut owner: Vec<u32> = own.iter().map(|&o| u32::from(o)).collect();
+    grow(&mut owner, &candidate, aw, ah, reach);
+    let shadow: Vec<usize> = (0..aw * ah)
+        .filter(|&li| owner[li] != 0 && !own[li])
+        .collect();
     let extent = MIN_SHADOW_EXTENT * (b.width() + b.height()) as f32;
     if (shadow.len() as f32) < extent {
         return None;
@@ -103,16 +103,9 @@ pub(super) fn is_shadow(p: Rgb, page: Rgb) -> bool {
     if uu < 1e-4 {
         return false;
     }
-    // p = (1 − a)·page: a is the share taken away, the rest is a change of hue.
-    let a = 1.0 - p.iter().zip(&page).map(|(x, y)| x * y).sum::<f32>() / uu;
-    if !(MIN_DARKENING..=1.0).contains(&a) {
-        return false;
-    }
-    let off: f32 = (0..3)
-        .map(|c| (p[c] - (1.0 - a) * page[c]).powi(2))
-        .sum::<f32>()
-        .sqrt();
-    off <= MAX_HUE_SHIFT * a * uu.sqrt()
+    // p ≈ (1 − a)·page: a is the share taken away, the rest is a change of hue.
+    let (a, off) = project(p, page, [0.0; 3]);
+    a >= MIN_DARKENING && off.sqrt() <= MAX_HUE_SHIFT * a * uu.sqrt()
 }
 
 /// Calls `f` with the picture index of every mask pixel of `plan` (`w`: picture width).
@@ -122,32 +115,6 @@ fn for_mask(plan: &Plan, w: usize, mut f: impl FnMut(usize)) {
     for (li, _) in plan.mask.iter().enumerate().filter(|(_, m)| **m) {
         f((b.y0 as usize + li / bw) * w + b.x0 as usize + li % bw);
     }
-}
-
-/// The `allowed` pixels reached from `from` in at most `reach` steps through allowed
-/// pixels (indices into the `w`×`h` grid).
-fn reached(from: &[bool], allowed: &[bool], w: usize, h: usize, reach: usize) -> Vec<usize> {
-    let mut seen = from.to_vec();
-    let mut queue: VecDeque<(usize, usize)> =
-        (0..w * h).filter(|&i| from[i]).map(|i| (i, 0)).collect();
-    let mut out = Vec::new();
-    while let Some((i, steps)) = queue.pop_front() {
-        if steps >= reach {
-            continue;
-        }
-        let (x, y) = (i % w, i / w);
-        for ny in y.saturating_sub(1)..(y + 2).min(h) {
-            for nx in x.saturating_sub(1)..(x + 2).min(w) {
-                let j = ny * w + nx;
-                if !seen[j] && allowed[j] {
-                    seen[j] = true;
-                    out.push(j);
-                    queue.push_back((j, steps + 1));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Adds the `shadow` pixels (picture indices) to `plan`, growing its box: they are unmixed

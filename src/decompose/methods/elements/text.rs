@@ -7,7 +7,7 @@
 
 use super::backdrop::{self, border_ring};
 use super::field::{Field, Rgb, distance, push_pull};
-use super::plan::{Kind, Plan, unmix};
+use super::plan::{Kind, Plan, project, unmix};
 use crate::decompose::DecomposeError;
 use crate::decompose::nn::{dbnet, ocr_rec};
 use crate::decompose::segment::components;
@@ -306,14 +306,8 @@ fn median_colour(model: &Field, inlier: &[bool]) -> Rgb {
 
 /// Distance of `c` from the nearest mixture of `a` and `b`.
 fn mixture_distance(c: Rgb, a: Rgb, b: Rgb) -> f32 {
-    let e: Rgb = std::array::from_fn(|k| b[k] - a[k]);
-    let ee: f32 = e.iter().map(|v| v * v).sum();
-    let t = if ee < 1e-6 {
-        0.0
-    } else {
-        ((0..3).map(|k| (c[k] - a[k]) * e[k]).sum::<f32>() / ee).clamp(0.0, 1.0)
-    };
-    distance(c, std::array::from_fn(|k| a[k] + t * e[k]))
+    let (t, _) = project(c, a, b);
+    distance(c, std::array::from_fn(|k| a[k] + t * (b[k] - a[k])))
 }
 
 /// Share of the off-backdrop pixels near `colour` that survive an erosion by
