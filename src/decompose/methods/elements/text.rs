@@ -3,7 +3,10 @@
 //! two colours: the text's own colour and the local background, a smooth field fitted to the
 //! block's rim and to the pixels between the glyphs. Alpha is the pixel's position between
 //! the two, so anti-aliased glyph edges come out soft, and the layer keeps one colour, so
-//! recolouring it recolours the text.
+//! recolouring it recolours the text. Where the words sit on a solid block that fills their
+//! box (a button's label), the local background is that block, continued under the glyphs.
+
+use std::cell::LazyCell;
 
 use super::backdrop::{self, border_ring};
 use super::field::{Field, Rgb, distance, push_pull};
@@ -248,18 +251,21 @@ fn text_colour(field: &Field, model: &Field, inlier: &[bool]) -> Option<(Rgb, Op
     // Glyphs are strokes. When the commonest colour is a solid block instead (white words
     // on a dark box that fills the text's box, the page around it), a clearly thinner,
     // common enough colour is the text's, and the block is its local background.
+    // Measured only when some colour is common enough to be asked about: most blocks
+    // have one colour of glyphs and none.
     let thickness = |colour: Rgb| solid_share(field, inlier, colour);
-    let top_thickness = thickness(top);
-    let page = median_colour(model, inlier);
+    let top_thickness = LazyCell::new(|| thickness(top));
+    let page = LazyCell::new(|| median_colour(model, inlier));
     let thinner = ranked
         .iter()
         .skip(1)
         .take(3)
         .filter(|(n, _)| *n * 4 >= top_count)
         // Not an anti-aliased mixture of the block and the page around it.
-        .filter(|(_, c)| mixture_distance(*c, top, page) > NEAR_COLOUR)
+        .filter(|(_, c)| mixture_distance(*c, top, *page) > NEAR_COLOUR)
+        .filter(|_| *top_thickness >= SOLID)
         .map(|&(_, c)| (thickness(c), c))
-        .filter(|&(t, _)| top_thickness >= SOLID && t < THINNER * top_thickness)
+        .filter(|&(t, _)| t < THINNER * *top_thickness)
         .min_by(|a, b| a.0.total_cmp(&b.0));
     let (mode, block) = match thinner {
         Some((_, c)) => (c, Some(top)),
