@@ -33,15 +33,7 @@ pub(crate) fn window(
     (x0, y0): (usize, usize),
     (width, height): (usize, usize),
 ) -> Mask {
-    let mut out = Vec::with_capacity(width * height);
-    for y in y0..y0 + height {
-        out.extend_from_slice(&bits[y * stride + x0..y * stride + x0 + width]);
-    }
-    Mask {
-        width,
-        height,
-        bits: out,
-    }
+    window_of(|i| bits[i], stride, (x0, y0), (width, height))
 }
 
 /// The `width`×`height` window at (`x0`, `y0`) of a picture-sized plane whose rows are
