@@ -148,15 +148,11 @@ impl Canvas {
     }
 
     /// The `width`×`height` window at (`x0`, `y0`), pixels only.
-    pub fn window(&self, (x0, y0): (usize, usize), (width, height): (usize, usize)) -> Canvas {
-        let mut px = Vec::with_capacity(width * height);
-        for y in y0..y0 + height {
-            px.extend_from_slice(&self.px[y * self.width + x0..y * self.width + x0 + width]);
-        }
+    pub fn window(&self, at: (usize, usize), (width, height): (usize, usize)) -> Canvas {
         Canvas {
             width,
             height,
-            px,
+            px: super::masks::rows_window(&self.px, self.width, at, (width, height)),
             tex: Vec::new(),
         }
     }

@@ -33,7 +33,26 @@ pub(crate) fn window(
     (x0, y0): (usize, usize),
     (width, height): (usize, usize),
 ) -> Mask {
-    window_of(|i| bits[i], stride, (x0, y0), (width, height))
+    Mask {
+        width,
+        height,
+        bits: rows_window(bits, stride, (x0, y0), (width, height)),
+    }
+}
+
+/// The `width`×`height` window at (`x0`, `y0`) of a row-major plane `data` whose rows are
+/// `stride` long, copied row by row: for masks and canvases alike.
+pub(crate) fn rows_window<T: Copy>(
+    data: &[T],
+    stride: usize,
+    (x0, y0): (usize, usize),
+    (width, height): (usize, usize),
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(width * height);
+    for y in y0..y0 + height {
+        out.extend_from_slice(&data[y * stride + x0..y * stride + x0 + width]);
+    }
+    out
 }
 
 /// The `width`×`height` window at (`x0`, `y0`) of a picture-sized plane whose rows are
