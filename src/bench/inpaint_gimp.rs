@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use wait_timeout::ChildExt;
 
 use super::inpaint::{Case, Column, mpx, peer_column};
 use super::inpaint_metrics::score;
@@ -163,20 +164,16 @@ fn run_gimp(scripts: &[&str]) -> Result<Output> {
     };
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().context("waiting for gimp")? {
-            break status;
-        }
-        if start.elapsed() > GIMP_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!(
-                "gimp took over {} s and was stopped",
-                GIMP_TIMEOUT.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let Some(status) = child
+        .wait_timeout(GIMP_TIMEOUT)
+        .context("waiting for gimp")?
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!(
+            "gimp took over {} s and was stopped",
+            GIMP_TIMEOUT.as_secs()
+        );
     };
     Ok(Output {
         status,
