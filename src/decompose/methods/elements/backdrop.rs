@@ -7,6 +7,12 @@
 //! backdrop's, the model is refitted on them alone. The tolerance shrinks each round, so a
 //! gradient that the first, border-only guess misses in the middle is still taken in, while
 //! an element's flat fill, which differs from the backdrop, never is.
+//!
+//! A page's backdrop is also what connects to the seeds or to the region's edge
+//! ([`Reach::Connected`]): a smooth patch shut inside an element (the dark screen of a drawn
+//! television, close enough to a dark page to pass a tolerance) is the element's, not a
+//! window onto the page. A panel's body may be cut apart by what is drawn on it (the faces
+//! of an outlined box), so its fit takes in close pixels anywhere ([`Reach::Anywhere`]).
 
 use super::field::{Field, distance, push_pull};
 
@@ -105,21 +111,42 @@ pub fn edge_seeds(picture: &Field) -> (Vec<bool>, f32) {
     (seeds, best_len as f32 / n as f32)
 }
 
+/// Which pixels close to the model a fit may take in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Only those connected to a seed or to the region's edge through close pixels.
+    Connected,
+    /// Any of them.
+    Anywhere,
+}
+
 /// Fits the backdrop of `picture` inside `region`, starting from `seeds` (pixels expected
 /// to be backdrop: the picture's border, a panel's rim).
-pub fn fit(picture: &Field, region: &[bool], seeds: &[bool]) -> Backdrop {
+pub fn fit(picture: &Field, region: &[bool], seeds: &[bool], reach: Reach) -> Backdrop {
     let n = picture.data.len();
     let start: Vec<bool> = (0..n).map(|i| seeds[i] && region[i]).collect();
     let mut model = push_pull(picture, &start, false);
     let mut inlier = start.clone();
     for tolerance in ROUNDS {
-        inlier = (0..n)
+        let close: Vec<bool> = (0..n)
             .map(|i| region[i] && distance(picture.data[i], model.data[i]) < tolerance)
             .collect();
+        inlier = match reach {
+            Reach::Connected => reachable(&close, &start, region, picture.width),
+            Reach::Anywhere => close,
+        };
         if !inlier.iter().any(|&v| v) {
             break;
         }
         model = push_pull(picture, &inlier, false);
+    }
+    if reach == Reach::Connected {
+        // What is shut in but matches the backdrop continued across it (the page inside a
+        // ring, a panel seen through a basket's handle) is backdrop seen through a gap.
+        let tolerance = ROUNDS[ROUNDS.len() - 1];
+        for (i, v) in inlier.iter_mut().enumerate() {
+            *v |= region[i] && distance(picture.data[i], model.data[i]) < tolerance;
+        }
     }
     let mut seed_distances: Vec<f32> = (0..n)
         .filter(|&i| start[i])
@@ -143,6 +170,42 @@ pub fn fit(picture: &Field, region: &[bool], seeds: &[bool]) -> Backdrop {
     }
 }
 
+/// The `close` pixels connected (4-neighbours, through `close` pixels) to a seed or to the
+/// edge of `region` (a pixel with a neighbour outside it or outside the grid).
+fn reachable(close: &[bool], seeds: &[bool], region: &[bool], w: usize) -> Vec<bool> {
+    let n = close.len();
+    let h = n / w.max(1);
+    let neighbours = |i: usize| {
+        let (x, y) = (i % w, i / w);
+        [
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
+        ]
+    };
+    let on_edge = |i: usize| {
+        let n = neighbours(i);
+        n.iter().any(|j| j.is_none_or(|j| !region[j]))
+    };
+    let mut out = vec![false; n];
+    let mut stack: Vec<usize> = (0..n)
+        .filter(|&i| close[i] && (seeds[i] || on_edge(i)))
+        .collect();
+    for &i in &stack {
+        out[i] = true;
+    }
+    while let Some(i) = stack.pop() {
+        for j in neighbours(i).into_iter().flatten() {
+            if close[j] && !out[j] {
+                out[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,7 +226,12 @@ mod tests {
     fn a_gradient_backdrop_is_found_and_continued_under_a_card() {
         let (w, h) = (96, 64);
         let f = card_on_gradient(w, h);
-        let fit = fit(&f, &vec![true; w * h], &border_ring(w, h, 2));
+        let fit = fit(
+            &f,
+            &vec![true; w * h],
+            &border_ring(w, h, 2),
+            Reach::Connected,
+        );
         assert!(fit.is_designed(), "{fit:?}");
         for y in 15..40 {
             for x in 20..60 {
@@ -186,7 +254,52 @@ mod tests {
         for p in &mut f.data {
             *p = [rng.unit(), rng.unit(), rng.unit()].map(|v| 0.3 + 0.4 * v);
         }
-        let fit = fit(&f, &vec![true; w * h], &border_ring(w, h, 2));
+        let fit = fit(
+            &f,
+            &vec![true; w * h],
+            &border_ring(w, h, 2),
+            Reach::Connected,
+        );
         assert!(!fit.is_designed(), "{fit:?}");
+    }
+
+    /// A brown page with a dark ring drawn on it, the ring's inside a dark grey screen close
+    /// to the page's colour, and a second ring showing the page through its hole.
+    fn rings_on_a_page(w: usize, h: usize) -> Field {
+        let page = [0.35, 0.28, 0.2];
+        Field::from_fn(w, h, |x, y| {
+            let ring = |cx: usize, fill: Option<[f32; 3]>| {
+                let d = x.abs_diff(cx).max(y.abs_diff(32));
+                match d {
+                    0..=9 => fill,
+                    10..=12 => Some([0.05, 0.05, 0.05]),
+                    _ => None,
+                }
+            };
+            ring(24, Some([0.3, 0.3, 0.3]))
+                .or_else(|| ring(70, None))
+                .unwrap_or(page)
+        })
+    }
+
+    #[test]
+    fn a_patch_shut_inside_an_element_is_no_backdrop_but_a_hole_onto_it_is() {
+        let (w, h) = (96, 64);
+        let f = rings_on_a_page(w, h);
+        let all = vec![true; w * h];
+        let seeds = border_ring(w, h, 2);
+        let connected = fit(&f, &all, &seeds, Reach::Connected);
+        assert!(
+            !connected.inlier[32 * w + 24],
+            "the screen is the element's"
+        );
+        assert!(distance(connected.model.at(24, 32), [0.35, 0.28, 0.2]) < 0.01);
+        assert!(
+            connected.inlier[32 * w + 70],
+            "the page seen through a ring"
+        );
+        // Fitted anywhere, the screen passes for backdrop.
+        let anywhere = fit(&f, &all, &seeds, Reach::Anywhere);
+        assert!(anywhere.inlier[32 * w + 24]);
     }
 }

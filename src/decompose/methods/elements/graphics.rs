@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use image::{GrayImage, Luma};
 
-use super::backdrop::{self, Backdrop};
+use super::backdrop::{self, Backdrop, Reach};
 use super::field::{Field, Rgb, distance};
 use super::plan::{Kind, Plan};
 use super::shadow::is_shadow;
@@ -413,7 +413,7 @@ fn panel(
         }
         _ => (rim(&solid, bw, bh), true),
     };
-    let fit: Backdrop = backdrop::fit(&picture, &mask, &seeds);
+    let fit: Backdrop = body_fit(&picture, &mask, &seeds);
     if from_rim && fit.seed_share < SMOOTH_RIM_SHARE {
         return None;
     }
@@ -473,6 +473,26 @@ fn panel(
         underlay,
         rest,
     })
+}
+
+/// Share of a panel's body, fitted anywhere, that must connect to its seeds or its edge for
+/// the body to be one surface.
+const CONNECTED_BODY: f32 = 0.9;
+
+/// A panel's body. A card's body is one surface, and what is shut inside a child drawn on it
+/// (the pale faces of an outlined icon on a pale card) is the child's, however close its
+/// colour. But shaded clip art that passes for a panel (an outlined box in perspective) is
+/// cut into faces by its own strokes; its body, fitted connected, would lose whole faces to
+/// "children". So the connected fit is taken when it keeps nearly all of the body.
+fn body_fit(picture: &Field, mask: &[bool], seeds: &[bool]) -> Backdrop {
+    let anywhere = backdrop::fit(picture, mask, seeds, Reach::Anywhere);
+    let connected = backdrop::fit(picture, mask, seeds, Reach::Connected);
+    let count = |b: &Backdrop| b.inlier.iter().filter(|&&v| v).count() as f32;
+    if count(&connected) >= CONNECTED_BODY * count(&anywhere) {
+        connected
+    } else {
+        anywhere
+    }
 }
 
 /// Each pixel's element colour: its own where it is a seed, else that of the nearest seed.

@@ -291,7 +291,7 @@ fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
     if stretch < MIN_EDGE_STRETCH {
         return None;
     }
-    let fit = backdrop::fit(&field, &all, &seeds);
+    let fit = backdrop::fit(&field, &all, &seeds, backdrop::Reach::Connected);
     if !fit.is_designed() {
         return None;
     }

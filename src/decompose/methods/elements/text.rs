@@ -164,7 +164,12 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)
     let crop = image::imageops::crop_imm(picture, x0, y0, x1 - x0, y1 - y0).to_image();
     let field = Field::from_image(&crop);
     let (w, h) = (field.width, field.height);
-    let fit = backdrop::fit(&field, &vec![true; w * h], &border_ring(w, h, 2));
+    let fit = backdrop::fit(
+        &field,
+        &vec![true; w * h],
+        &border_ring(w, h, 2),
+        backdrop::Reach::Connected,
+    );
     let (colour, block_colour) = text_colour(&field, &fit.model, &fit.inlier)?;
     let underlay = match block_colour {
         // The block the words sit on is what lies beneath them, not the page around it.

@@ -87,3 +87,36 @@ fn an_icon_on_a_gradient_badge_is_a_child_of_the_badge() {
     assert_eq!(plans[0].kind, Kind::Shape, "{boxes:?}");
     assert_eq!(plans[1].bbox, BBox::new(52, 52, 76, 76), "{boxes:?}");
 }
+
+/// A pale icon on a pale card: a dark outline around a near-white face, on a mint card. The
+/// face is close enough to the card's colour to pass the body fit's first tolerances, but it
+/// is shut inside the icon's outline, so it is the icon's, not the card's.
+#[test]
+fn a_pale_icon_on_a_pale_card_keeps_its_face() {
+    let (w, h) = (120, 90);
+    let backdrop = [0.15, 0.3, 0.2];
+    let mut picture = Field::filled(w, h, backdrop);
+    for y in 10..80 {
+        for x in 10..110 {
+            picture.data[y * w + x] = [0.88, 0.97, 0.92];
+        }
+    }
+    for y in 30..50 {
+        for x in 40..60 {
+            let edge = x == 40 || x == 59 || y == 30 || y == 49;
+            picture.data[y * w + x] = if edge {
+                [0.3, 0.3, 0.3]
+            } else {
+                [0.95, 0.95, 0.95]
+            };
+        }
+    }
+    let plans = find_on_flat(&picture, backdrop);
+    let boxes: Vec<BBox> = plans.iter().map(|p| p.bbox).collect();
+    assert_eq!(plans.len(), 2, "{boxes:?}");
+    assert_eq!(plans[0].kind, Kind::Shape, "{boxes:?}");
+    let icon = &plans[1];
+    assert_eq!(icon.bbox, BBox::new(40, 30, 60, 50), "{boxes:?}");
+    let face = icon.mask.iter().filter(|&&m| m).count();
+    assert_eq!(face, 400, "the icon's face must be in its mask");
+}
