@@ -116,10 +116,12 @@ pub fn merge_rim_pieces(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec)
         let target = lying_on(specs, i);
         if let Some(j) = target.filter(|&j| j >= 1 && !is_text(&specs[j]) && !is_text(&specs[i])) {
             let base = bounds(&specs[j]);
-            let touches = piece.x0 - base.x0 <= INSIDE_SLACK
-                || piece.y0 - base.y0 <= INSIDE_SLACK
-                || base.x1 - piece.x1 <= INSIDE_SLACK
-                || base.y1 - piece.y1 <= INSIDE_SLACK;
+            // The edge of its body, not of its soft shadow's reach.
+            let body = solid_bounds(&specs[j]).unwrap_or(base);
+            let touches = piece.x0 - body.x0 <= INSIDE_SLACK
+                || piece.y0 - body.y0 <= INSIDE_SLACK
+                || body.x1 - piece.x1 <= INSIDE_SLACK
+                || body.y1 - piece.y1 <= INSIDE_SLACK;
             if with_slack(base).encloses(&piece) && touches && area(piece) < RIM_PIECE * area(base)
             {
                 merge_into(specs, i, j);
@@ -163,6 +165,25 @@ fn bounds(spec: &LayerSpec) -> BBox<i32> {
         spec.pixels.width() as i32,
         spec.pixels.height() as i32,
     )
+}
+
+/// The canvas box of the pixels of `spec` above half alpha; `None` when it has none.
+fn solid_bounds(spec: &LayerSpec) -> Option<BBox<i32>> {
+    let (w, _) = spec.pixels.dimensions();
+    let b = BBox::enclosing(
+        spec.pixels
+            .as_raw()
+            .chunks_exact(4)
+            .enumerate()
+            .filter(|(_, p)| p[3] > 127)
+            .map(|(i, _)| (i as u32 % w, i as u32 / w)),
+    )?;
+    Some(BBox::at(
+        spec.offset.x + b.x0 as i32,
+        spec.offset.y + b.y0 as i32,
+        b.width() as i32,
+        b.height() as i32,
+    ))
 }
 
 fn area(b: BBox<i32>) -> f64 {
@@ -289,6 +310,32 @@ mod tests {
         merge_rim_pieces(&mut specs, is_text);
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["Background", "Button", "Icon", "Text"]);
+        assert_eq!(composite(&document_of(&specs, (60, 60))), before);
+    }
+
+    #[test]
+    fn a_piece_at_the_edge_of_a_buttons_body_joins_it_beyond_its_shadow() {
+        let is_text = |s: &LayerSpec| s.name.starts_with("Text");
+        // A 40×12 body with a soft shadow 6 px wide all round: the layer's box is the
+        // shadow's, 6 px beyond the body's edge where the end piece lies.
+        let button = RgbaImage::from_fn(52, 24, |x, y| {
+            let body = (6..46).contains(&x) && (6..18).contains(&y);
+            image::Rgba(if body {
+                [40, 40, 200, 255]
+            } else {
+                [0, 0, 0, 60]
+            })
+        });
+        let mut specs = vec![
+            square("Background", (0, 0), 60, [10, 20, 30, 255]),
+            LayerSpec::new("Button", button, Offset::new(4, 14)),
+            square("End", (47, 28), 3, [30, 30, 150, 255]),
+            square("Icon", (14, 23), 3, [250, 250, 0, 255]),
+        ];
+        let before = composite(&document_of(&specs, (60, 60)));
+        merge_rim_pieces(&mut specs, is_text);
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Background", "Button", "Icon"]);
         assert_eq!(composite(&document_of(&specs, (60, 60))), before);
     }
 
