@@ -75,7 +75,7 @@ pub fn write<W: Write>(doc: &Document, w: W) -> Result<(), PsdError> {
 pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Result<(), PsdError> {
     check_document(doc, version)?;
     let layer_info = write_records::layer_info(doc, version)?;
-    let info_len = version.length(layer_info.len(), "layer info")?;
+    let info_len = version.length(layer_info.byte_len(), "layer info")?;
     // Layer and mask section: the layer info, an empty global layer mask info, then the
     // document-level blocks kept from the file the document was read from.
     let mut trailer = 0u32.to_be_bytes().to_vec(); // global layer mask info (a u32 in PSB too)
@@ -86,7 +86,7 @@ pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Re
         Padding::UncountedFour,
     );
     let section_len = version.length(
-        info_len.len() + layer_info.len() + trailer.len(),
+        info_len.len() + layer_info.byte_len() + trailer.len(),
         "layer and mask section",
     )?;
 
@@ -95,9 +95,8 @@ pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Re
     w.write_all(&length_prefixed(&image_resources(), "image resources")?)?;
     w.write_all(&section_len)?;
     w.write_all(&info_len)?;
-    w.write_all(&layer_info)?;
+    layer_info.write_to(&mut w)?;
     w.write_all(&trailer)?;
-    drop(layer_info);
     let flat = crate::model::composite(doc);
     w.write_all(&composite::encode_matted(&flat, version.large()))?;
     w.flush()?;
