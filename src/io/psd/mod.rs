@@ -43,6 +43,7 @@ mod channels;
 mod color;
 mod composite;
 mod kept;
+mod layer_data;
 mod layers;
 mod mask_data;
 pub mod packbits;

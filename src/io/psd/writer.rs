@@ -98,7 +98,7 @@ pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Re
     layer_info.write_to(&mut w)?;
     w.write_all(&trailer)?;
     let flat = crate::model::composite(doc);
-    w.write_all(&composite::encode_matted(&flat, version.large()))?;
+    composite::write_matted(&flat, version.large(), &mut w)?;
     w.flush()?;
     Ok(())
 }
