@@ -13,7 +13,7 @@ use super::bytes::Cursor;
 use super::channels::{Compression, decode_rle_rows, decode_unpacked, read_count};
 use super::color::{self, Plane};
 use super::reader::{Header, split};
-use super::{PsdError, packbits};
+use super::{PsdError, rows};
 use crate::io::Limits;
 use crate::model::RgbaImage;
 use crate::model::pixels::{matte_white, unmatte_white};
@@ -161,34 +161,32 @@ fn is_matted(image: &RgbaImage) -> bool {
 
 /// Writes the whole Image Data section for a straight-alpha composite: matted over white,
 /// RGBA planar, RLE (or raw if RLE would be larger), with all row counts first (`u32` in
-/// PSB, `large`). The row counts come before any row, so the channels are sized in one pass
-/// and encoded again, one at a time, as they are written: besides `image`, only one plane
-/// and its code are held, never all four (about 100 MB at 12 Mpx).
+/// PSB, `large`). The channels are sized, then coded again as they are written, row by row
+/// from `image` (see [`rows`]), so saving holds no planes nor codes of the composite.
 pub(super) fn write_matted<W: Write>(image: &RgbaImage, large: bool, w: &mut W) -> io::Result<()> {
-    let width = image.width() as usize;
-    let plane = |c: usize| -> Vec<u8> { image.pixels().map(|p| matte_white(p.0)[c]).collect() };
-    let sized: Vec<(Vec<u8>, usize)> = (0..4)
-        .into_par_iter()
-        .map(|c| {
-            let (counts, code) = packbits::encode_plane(&plane(c), width, large);
-            (counts, code.len())
-        })
-        .collect();
-    let rle_len: usize = sized.iter().map(|(counts, len)| counts.len() + len).sum();
-    let raw_len = image.as_raw().len();
-    if rle_len > raw_len {
-        w.write_all(&0u16.to_be_bytes())?;
-        for c in 0..4 {
-            w.write_all(&plane(c))?;
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let rgba = image.as_raw();
+    let channel = |c: usize| {
+        move |y: usize, out: &mut [u8]| {
+            let row = &rgba[y * width * 4..][..width * 4];
+            for (o, p) in out.iter_mut().zip(row.chunks_exact(4)) {
+                *o = matte_white([p[0], p[1], p[2], p[3]])[c];
+            }
         }
-        return Ok(());
-    }
-    w.write_all(&1u16.to_be_bytes())?;
-    for (counts, _) in &sized {
-        w.write_all(counts)?;
+    };
+    let sized: Vec<rows::Sized> = (0..4)
+        .into_par_iter()
+        .map(|c| rows::size(width, height, large, &channel(c)))
+        .collect();
+    let raw = sized.iter().map(rows::Sized::rle_len).sum::<usize>() > rgba.len();
+    w.write_all(&u16::from(!raw).to_be_bytes())?;
+    if !raw {
+        for s in &sized {
+            w.write_all(&s.counts)?;
+        }
     }
     for c in 0..4 {
-        w.write_all(&packbits::encode_plane(&plane(c), width, large).1)?;
+        rows::write(width, height, raw, &channel(c), w)?;
     }
     Ok(())
 }

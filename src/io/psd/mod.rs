@@ -50,6 +50,7 @@ pub mod packbits;
 mod reader;
 mod records;
 mod resources;
+mod rows;
 mod write_records;
 mod writer;
 

@@ -86,7 +86,7 @@ impl LayerInfo<'_> {
     }
 
     /// Writes the section.
-    pub fn write_to<W: Write>(self, w: &mut W) -> io::Result<()> {
+    pub fn write_to<W: Write>(&self, w: &mut W) -> io::Result<()> {
         let pad = self.byte_len() - self.unpadded_len();
         w.write_all(&self.head)?;
         self.data.write_to(w)?;
