@@ -95,9 +95,9 @@ impl U2Netp {
     /// `d0` before the sigmoid.
     ///
     /// Each stage's inputs are handed over and dropped once read, and each decoder output
-    /// is reduced to its one-channel side output as soon as it exists, so at most two
-    /// full-size 64-channel tensors are alive at once rather than five (about 60 MB less
-    /// at 320×320).
+    /// is reduced to its one-channel side output as soon as it exists, so at most three
+    /// full-size 64-channel tensors (26 MB each at 320×320) are alive at once, while the
+    /// last stage's first convolution reads its two inputs, rather than five.
     pub fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
         // Encoder: stage, pool, stage, pool, …, stage6 (no pool after it).
         let mut skips: Vec<Tensor> = Vec::with_capacity(6);
