@@ -96,9 +96,9 @@ fn decomposing_and_saving_a_photo_peaks_below_twice_the_document_plus_the_model(
         doc.layers.len() >= 2,
         "the ladybird is an object of its own"
     );
-    // Saving holds the composite (one canvas) and a few rows: channels are coded row by row
-    // as they are written. Holding every encoded channel, or the composite's four planes
-    // with their codes and a copy of the section, took over four canvases.
+    // Saving holds the composite (one canvas) and one channel's code (a quarter): channels
+    // are coded from the pixels as they are written. Holding every encoded channel, or the
+    // composite's four planes with their codes and a copy of the section, took over four.
     let canvas = 4 * w as usize * h as usize;
     println!("saving: {:.2} canvases", saving as f64 / canvas as f64);
     assert!(

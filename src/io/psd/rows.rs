@@ -1,9 +1,11 @@
 //! Channels coded row by row from their pixels, never as a whole plane: PSD puts every
 //! row's byte count before the rows, so a channel is sized in one pass (keeping only the
 //! counts) and coded again as it is written. Saving then needs no planar copy of a layer
-//! or of the composite, nor its code, each a quarter of the canvas's RGBA bytes per channel.
+//! or of the composite, and holds the code of one channel at a time, not of all.
 
 use std::io::{self, Write};
+
+use rayon::prelude::*;
 
 use super::packbits;
 
@@ -32,28 +34,65 @@ impl Sized {
     }
 }
 
-/// Sizes the PackBits code of a `width × height` channel.
-pub fn size(width: usize, height: usize, large: bool, source: &impl RowSource) -> Sized {
+/// Rows coded together by one worker: enough to keep both cores busy on a large channel,
+/// few enough that a band's code stays small.
+const BAND_ROWS: usize = 64;
+
+/// Bands of rows `0..height`, each as its row range.
+fn bands(height: usize) -> impl IndexedParallelIterator<Item = std::ops::Range<usize>> {
+    (0..height.div_ceil(BAND_ROWS))
+        .into_par_iter()
+        .map(move |b| b * BAND_ROWS..((b + 1) * BAND_ROWS).min(height))
+}
+
+/// Codes rows `ys` of a channel (or copies them, when `raw`) into one buffer, calling
+/// `counted` with each row's code length.
+fn code_rows(
+    width: usize,
+    ys: std::ops::Range<usize>,
+    raw: bool,
+    source: &impl RowSource,
+    mut counted: impl FnMut(usize),
+) -> Vec<u8> {
     let mut row = vec![0u8; width];
-    let mut code = Vec::with_capacity(packbits::worst_case_len(width));
-    let mut counts = Vec::with_capacity(height * if large { 4 } else { 2 });
-    let mut code_len = 0;
-    for y in 0..height {
+    let mut code = Vec::with_capacity(ys.len() * packbits::worst_case_len(width));
+    for y in ys {
         source.row(y, &mut row);
-        code.clear();
-        packbits::encode_row(&row, &mut code);
-        if large {
-            counts.extend_from_slice(&(code.len() as u32).to_be_bytes());
+        let before = code.len();
+        if raw {
+            code.extend_from_slice(&row);
         } else {
-            counts.extend_from_slice(&(code.len() as u16).to_be_bytes());
+            packbits::encode_row(&row, &mut code);
         }
-        code_len += code.len();
+        counted(code.len() - before);
     }
-    Sized { counts, code_len }
+    code
+}
+
+/// Sizes the PackBits code of a `width × height` channel, bands of rows in parallel.
+pub fn size(width: usize, height: usize, large: bool, source: &impl RowSource) -> Sized {
+    let bands: Vec<(Vec<u8>, usize)> = bands(height)
+        .map(|ys| {
+            let mut counts = Vec::with_capacity(ys.len() * if large { 4 } else { 2 });
+            let code = code_rows(width, ys, false, source, |len| {
+                if large {
+                    counts.extend_from_slice(&(len as u32).to_be_bytes());
+                } else {
+                    counts.extend_from_slice(&(len as u16).to_be_bytes());
+                }
+            });
+            (counts, code.len())
+        })
+        .collect();
+    Sized {
+        counts: bands.iter().flat_map(|(c, _)| c.iter().copied()).collect(),
+        code_len: bands.iter().map(|(_, len)| len).sum(),
+    }
 }
 
 /// Writes the rows of a `width × height` channel, PackBits-coded or, when `raw`, as they
-/// are; the counts and compression word are the caller's.
+/// are; the counts and compression word are the caller's. Bands are coded in parallel, so
+/// one channel's code (a quarter of the canvas's RGBA bytes at most) is held at a time.
 pub fn write<W: Write>(
     width: usize,
     height: usize,
@@ -61,17 +100,11 @@ pub fn write<W: Write>(
     source: &impl RowSource,
     w: &mut W,
 ) -> io::Result<()> {
-    let mut row = vec![0u8; width];
-    let mut code = Vec::with_capacity(packbits::worst_case_len(width));
-    for y in 0..height {
-        source.row(y, &mut row);
-        if raw {
-            w.write_all(&row)?;
-        } else {
-            code.clear();
-            packbits::encode_row(&row, &mut code);
-            w.write_all(&code)?;
-        }
+    let bands: Vec<Vec<u8>> = bands(height)
+        .map(|ys| code_rows(width, ys, raw, source, |_| ()))
+        .collect();
+    for band in bands {
+        w.write_all(&band)?;
     }
     Ok(())
 }
