@@ -152,7 +152,12 @@ impl Jobs {
                     });
                 }
                 validate(&image, &options)?;
-                decomposer.decompose(&image, &options, &progress)
+                // The CLI's picture is the job's alone, and can be handed over; the
+                // editor's is still the document's, and is only lent.
+                match Arc::try_unwrap(image) {
+                    Ok(image) => decomposer.decompose_owned(image, &options, &progress),
+                    Err(image) => decomposer.decompose(&image, &options, &progress),
+                }
             }
         };
         let worker = Worker::spawn("strata-decompose", work, wake).unwrap_or_else(|err| {
@@ -259,6 +264,36 @@ mod tests {
         }
     }
 
+    /// Names the layer after how it was given the picture.
+    struct Tells;
+    impl Decomposer for Tells {
+        fn decompose(
+            &self,
+            image: &RgbaImage,
+            _: &Options,
+            _: &Progress,
+        ) -> Result<Vec<LayerSpec>, DecomposeError> {
+            Ok(vec![LayerSpec::new(
+                "lent",
+                image.clone(),
+                Offset::default(),
+            )])
+        }
+
+        fn decompose_owned(
+            &self,
+            image: RgbaImage,
+            _: &Options,
+            _: &Progress,
+        ) -> Result<Vec<LayerSpec>, DecomposeError> {
+            Ok(vec![LayerSpec::new(
+                "handed over",
+                image,
+                Offset::default(),
+            )])
+        }
+    }
+
     fn request() -> JobRequest {
         JobRequest {
             image: Arc::new(RgbaImage::new(4, 4)),
@@ -281,6 +316,21 @@ mod tests {
         assert_eq!(done.id, id);
         assert_eq!(done.result.expect("ok").len(), 1);
         assert!(jobs.running().is_none());
+    }
+
+    #[test]
+    fn a_picture_only_the_job_holds_is_handed_over() {
+        let name = |request: JobRequest| {
+            let mut jobs = Jobs::default();
+            jobs.start_with(request, Box::new(Tells), || ());
+            let done = jobs.wait(LONG).expect("finished");
+            done.result.expect("ok")[0].name.clone()
+        };
+        assert_eq!(name(request()), "handed over");
+        let shared = request();
+        let document_copy = Arc::clone(&shared.image);
+        assert_eq!(name(shared), "lent");
+        drop(document_copy);
     }
 
     #[test]

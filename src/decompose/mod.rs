@@ -242,6 +242,18 @@ pub trait Decomposer: Send + Sync {
         options: &Options,
         progress: &Progress,
     ) -> Result<Vec<LayerSpec>, DecomposeError>;
+
+    /// [`Decomposer::decompose`] for a caller that hands the picture over: a method that
+    /// would copy it to work on (peeling layers off a full-size copy) can reuse its buffer
+    /// instead, which on a 12-megapixel picture is 48 MB less at the peak.
+    fn decompose_owned(
+        &self,
+        image: RgbaImage,
+        options: &Options,
+        progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError> {
+        self.decompose(&image, options, progress)
+    }
 }
 
 /// Checks the request before any work starts.

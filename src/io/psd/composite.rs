@@ -5,13 +5,15 @@
 //! The layout differs from layer channels: one compression word for all channels, and for
 //! RLE the row counts of every channel come first, then every channel's rows.
 
+use std::io::{self, Write};
+
 use rayon::prelude::*;
 
 use super::bytes::Cursor;
 use super::channels::{Compression, decode_rle_rows, decode_unpacked, read_count};
 use super::color::{self, Plane};
 use super::reader::{Header, split};
-use super::{PsdError, packbits};
+use super::{PsdError, rows};
 use crate::io::Limits;
 use crate::model::RgbaImage;
 use crate::model::pixels::{matte_white, unmatte_white};
@@ -157,36 +159,34 @@ fn is_matted(image: &RgbaImage) -> bool {
         .all(|p| p[0] == 255 && p[1] == 255 && p[2] == 255)
 }
 
-/// The whole Image Data section for a straight-alpha composite: matted over white, RGBA
-/// planar, RLE (or raw if RLE would be larger), with all row counts first (`u32` in PSB,
-/// `large`).
-pub(super) fn encode_matted(image: &RgbaImage, large: bool) -> Vec<u8> {
-    let width = image.width() as usize;
-    let planes: Vec<Vec<u8>> = (0..4)
+/// Writes the whole Image Data section for a straight-alpha composite: matted over white,
+/// RGBA planar, RLE (or raw if RLE would be larger), with all row counts first (`u32` in
+/// PSB, `large`). The channels are sized, then coded again as they are written, row by row
+/// from `image` (see [`rows`]), so saving holds no planes nor codes of the composite.
+pub(super) fn write_matted<W: Write>(image: &RgbaImage, large: bool, w: &mut W) -> io::Result<()> {
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let rgba = image.as_raw();
+    let channel = |c: usize| {
+        move |y: usize, out: &mut [u8]| {
+            let row = &rgba[y * width * 4..][..width * 4];
+            for (o, p) in out.iter_mut().zip(row.chunks_exact(4)) {
+                *o = matte_white([p[0], p[1], p[2], p[3]])[c];
+            }
+        }
+    };
+    let sized: Vec<rows::Sized> = (0..4)
         .into_par_iter()
-        .map(|c| image.pixels().map(|p| matte_white(p.0)[c]).collect())
+        .map(|c| rows::size(width, height, large, &channel(c)))
         .collect();
-    let encoded: Vec<(Vec<u8>, Vec<u8>)> = planes
-        .par_iter()
-        .map(|plane| packbits::encode_plane(plane, width, large))
-        .collect();
-    let rle_len: usize = encoded
-        .iter()
-        .map(|(counts, rows)| counts.len() + rows.len())
-        .sum();
-    let raw_len: usize = planes.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(2 + rle_len.min(raw_len));
-    if rle_len > raw_len {
-        out.extend_from_slice(&0u16.to_be_bytes());
-        planes.iter().for_each(|plane| out.extend_from_slice(plane));
-        return out;
+    let raw = sized.iter().map(rows::Sized::rle_len).sum::<usize>() > rgba.len();
+    w.write_all(&u16::from(!raw).to_be_bytes())?;
+    if !raw {
+        for s in &sized {
+            w.write_all(&s.counts)?;
+        }
     }
-    out.extend_from_slice(&1u16.to_be_bytes());
-    encoded
-        .iter()
-        .for_each(|(counts, _)| out.extend_from_slice(counts));
-    encoded
-        .iter()
-        .for_each(|(_, rows)| out.extend_from_slice(rows));
-    out
+    for c in 0..4 {
+        rows::write(width, height, raw, &channel(c), w)?;
+    }
+    Ok(())
 }

@@ -43,12 +43,14 @@ mod channels;
 mod color;
 mod composite;
 mod kept;
+mod layer_data;
 mod layers;
 mod mask_data;
 pub mod packbits;
 mod reader;
 mod records;
 mod resources;
+mod rows;
 mod write_records;
 mod writer;
 

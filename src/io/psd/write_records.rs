@@ -6,12 +6,13 @@
 //! collapsed) with the group's name and properties, whose blend key is `pass` for a
 //! pass-through group. Both have an empty rectangle, so their channels hold nothing.
 
-use rayon::prelude::*;
+use std::io::{self, Write};
 
 use super::PsdError;
 use super::kept::Padding;
+use super::layer_data::{Channel, LayerData};
 use super::mask_data::{self, MaskHeader};
-use super::writer::{Version, encode_channel, unicode_string};
+use super::writer::{Version, unicode_string};
 use crate::model::{BBox, Document, Group, KeptBlock, KeptFormat, Layer, Mask, Node};
 
 /// Layer flags bit 3: "bit 4 is meaningful" (Photoshop 5+), always set.
@@ -24,22 +25,28 @@ const LOCK_ALL: u32 = 0x8000_0000;
 /// (0.3.5, used by viewers) computes `length + 1` in a `u8`, which panics on 255 in debug
 /// builds.
 const MAX_PASCAL_NAME: usize = 254;
-/// Channel ids in the order Photoshop writes them: transparency first, then R, G, B, and
-/// the user mask last.
-const CHANNEL_IDS: [i16; 4] = [-1, 0, 1, 2];
-/// Where each of [`CHANNEL_IDS`] sits in an RGBA pixel.
-const RGBA_INDEX: [usize; 4] = [3, 0, 1, 2];
 /// The name Photoshop gives a group's end marker.
 const GROUP_END_NAME: &str = "</Layer group>";
 
 /// One record to write, bottom-first.
 #[derive(Clone, Copy)]
-enum Entry<'a> {
+pub(super) enum Entry<'a> {
     Layer(&'a Layer),
     /// The end marker below a group's members.
     GroupEnd,
     /// The folder record above them.
     GroupStart(&'a Group),
+}
+
+impl<'a> Entry<'a> {
+    /// The user mask of the layer or group the record stands for.
+    pub(super) fn mask(self) -> Option<&'a Mask> {
+        match self {
+            Entry::Layer(layer) => layer.mask.as_ref(),
+            Entry::GroupEnd => None,
+            Entry::GroupStart(group) => group.mask.as_ref(),
+        }
+    }
 }
 
 /// The records of `doc` in file order: a group's end marker, its members, its folder.
@@ -61,25 +68,44 @@ fn entries(doc: &Document) -> Vec<Entry<'_>> {
     out
 }
 
+/// The encoded layer info of a document: the layer count and records, then each record's
+/// channel data, which [`LayerInfo::write_to`] encodes as it writes (see [`LayerData`]).
+pub struct LayerInfo<'a> {
+    head: Vec<u8>,
+    data: LayerData<'a>,
+}
+
+impl LayerInfo<'_> {
+    /// Bytes the section takes in the file, padding included.
+    pub fn byte_len(&self) -> usize {
+        self.unpadded_len().next_multiple_of(4)
+    }
+
+    fn unpadded_len(&self) -> usize {
+        self.head.len() + self.data.byte_len()
+    }
+
+    /// Writes the section.
+    pub fn write_to<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let pad = self.byte_len() - self.unpadded_len();
+        w.write_all(&self.head)?;
+        self.data.write_to(w)?;
+        w.write_all(&[0u8; 4][..pad])
+    }
+}
+
 /// Layer info: negative layer count (the composite's 4th channel is its transparency),
 /// all records bottom-first, then all channel data in the same order, padded to 4.
-pub fn layer_info(doc: &Document, version: Version) -> Result<Vec<u8>, PsdError> {
+pub fn layer_info(doc: &Document, version: Version) -> Result<LayerInfo<'_>, PsdError> {
     let entries = entries(doc);
     let count = i16::try_from(entries.len()).map_err(|_| PsdError::TooManyLayers(entries.len()))?;
-    let channels: Vec<Vec<(i16, Vec<u8>)>> = entries
-        .par_iter()
-        .map(|entry| encode_channels(*entry, version.large()))
-        .collect();
-    let mut out = Vec::new();
-    out.extend_from_slice(&(-count).to_be_bytes());
-    for (entry, blobs) in entries.iter().zip(&channels) {
-        record(&mut out, &describe(*entry), blobs, version)?;
+    let data = LayerData::size(&entries, version.large());
+    let mut head = Vec::new();
+    head.extend_from_slice(&(-count).to_be_bytes());
+    for (entry, channels) in entries.iter().zip(data.channels()) {
+        record(&mut head, &describe(*entry), channels, version)?;
     }
-    for (_, blob) in channels.iter().flatten() {
-        out.extend_from_slice(blob);
-    }
-    out.resize(out.len().next_multiple_of(4), 0);
-    Ok(out)
+    Ok(LayerInfo { head, data })
 }
 
 /// What one record says, whatever it stands for.
@@ -166,40 +192,11 @@ fn mask_header(mask: &Mask) -> MaskHeader {
     }
 }
 
-/// The channel blobs of a record with their ids, each starting with its compression word.
-fn encode_channels(entry: Entry<'_>, large: bool) -> Vec<(i16, Vec<u8>)> {
-    let (pixels, mask) = match entry {
-        Entry::Layer(layer) => (Some(layer), layer.mask.as_ref()),
-        Entry::GroupEnd => (None, None),
-        Entry::GroupStart(group) => (None, group.mask.as_ref()),
-    };
-    let mut out: Vec<(i16, Vec<u8>)> = match pixels {
-        Some(layer) => {
-            let (width, height) = (layer.width() as usize, layer.height() as usize);
-            let raw = layer.pixels.as_raw();
-            CHANNEL_IDS
-                .iter()
-                .zip(RGBA_INDEX)
-                .map(|(&id, index)| {
-                    let plane: Vec<u8> = raw.iter().skip(index).step_by(4).copied().collect();
-                    (id, encode_channel(&plane, width, height, large))
-                })
-                .collect()
-        }
-        None => CHANNEL_IDS.iter().map(|&id| (id, vec![0, 0])).collect(),
-    };
-    if let Some(mask) = mask {
-        let (w, h) = (mask.pixels.width() as usize, mask.pixels.height() as usize);
-        out.push((-2, encode_channel(mask.pixels.as_raw(), w, h, large)));
-    }
-    out
-}
-
 /// One layer record (Adobe: "Layer records").
 fn record(
     out: &mut Vec<u8>,
     what: &Description<'_>,
-    blobs: &[(i16, Vec<u8>)],
+    channels: &[Channel],
     version: Version,
 ) -> Result<(), PsdError> {
     let BBox { x0, y0, x1, y1 } = what.bounds;
@@ -207,10 +204,10 @@ fn record(
         // check_document made sure every edge fits.
         out.extend_from_slice(&(edge as i32).to_be_bytes());
     }
-    out.extend_from_slice(&(blobs.len() as u16).to_be_bytes());
-    for (id, blob) in blobs {
-        out.extend_from_slice(&id.to_be_bytes());
-        out.extend_from_slice(&version.length(blob.len(), "layer channel")?);
+    out.extend_from_slice(&(channels.len() as u16).to_be_bytes());
+    for channel in channels {
+        out.extend_from_slice(&channel.id.to_be_bytes());
+        out.extend_from_slice(&version.length(channel.len, "layer channel")?);
     }
     out.extend_from_slice(b"8BIM");
     out.extend_from_slice(&what.blend_key);

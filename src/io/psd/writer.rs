@@ -10,7 +10,7 @@
 use std::io::Write;
 
 use super::kept::{self, Padding};
-use super::{MAX_SIDE, MAX_SIDE_PSB, PsdError, composite, packbits, write_records};
+use super::{MAX_SIDE, MAX_SIDE_PSB, PsdError, composite, write_records};
 use crate::io::LimitError;
 use crate::model::{BBox, Document, Layer, Mask};
 
@@ -75,7 +75,7 @@ pub fn write<W: Write>(doc: &Document, w: W) -> Result<(), PsdError> {
 pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Result<(), PsdError> {
     check_document(doc, version)?;
     let layer_info = write_records::layer_info(doc, version)?;
-    let info_len = version.length(layer_info.len(), "layer info")?;
+    let info_len = version.length(layer_info.byte_len(), "layer info")?;
     // Layer and mask section: the layer info, an empty global layer mask info, then the
     // document-level blocks kept from the file the document was read from.
     let mut trailer = 0u32.to_be_bytes().to_vec(); // global layer mask info (a u32 in PSB too)
@@ -86,7 +86,7 @@ pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Re
         Padding::UncountedFour,
     );
     let section_len = version.length(
-        info_len.len() + layer_info.len() + trailer.len(),
+        info_len.len() + layer_info.byte_len() + trailer.len(),
         "layer and mask section",
     )?;
 
@@ -95,11 +95,10 @@ pub fn write_version<W: Write>(doc: &Document, mut w: W, version: Version) -> Re
     w.write_all(&length_prefixed(&image_resources(), "image resources")?)?;
     w.write_all(&section_len)?;
     w.write_all(&info_len)?;
-    w.write_all(&layer_info)?;
+    layer_info.write_to(&mut w)?;
     w.write_all(&trailer)?;
-    drop(layer_info);
     let flat = crate::model::composite(doc);
-    w.write_all(&composite::encode_matted(&flat, version.large()))?;
+    composite::write_matted(&flat, version.large(), &mut w)?;
     w.flush()?;
     Ok(())
 }
@@ -220,53 +219,5 @@ pub(super) fn unicode_string(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(&(units.len() as u32).to_be_bytes());
     for unit in units {
         out.extend_from_slice(&unit.to_be_bytes());
-    }
-}
-
-/// One channel: RLE (`1`, row counts, rows), or raw (`0`, bytes) when RLE would be larger
-/// (noise) or there are no pixels at all (a zero-size layer is just `00 00`). `large`: PSB,
-/// whose row counts are `u32`.
-pub(super) fn encode_channel(plane: &[u8], width: usize, height: usize, large: bool) -> Vec<u8> {
-    if width == 0 || height == 0 {
-        return vec![0, 0];
-    }
-    debug_assert_eq!(plane.len(), width * height);
-    // Rows of at most 30000 px (check_document) code to at most 30235 bytes: PSD's u16
-    // counts hold them; PSB rows of up to 300000 px need its u32 counts.
-    let (counts, rows) = packbits::encode_plane(plane, width, large);
-    if counts.len() + rows.len() > plane.len() {
-        let mut out = Vec::with_capacity(2 + plane.len());
-        out.extend_from_slice(&0u16.to_be_bytes());
-        out.extend_from_slice(plane);
-        return out;
-    }
-    let mut out = Vec::with_capacity(2 + counts.len() + rows.len());
-    out.extend_from_slice(&1u16.to_be_bytes());
-    out.extend_from_slice(&counts);
-    out.extend_from_slice(&rows);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn channels_fall_back_to_raw_when_rle_is_larger() {
-        let noise: Vec<u8> = (0..16u8).map(|i| i.wrapping_mul(37)).collect();
-        assert_eq!(encode_channel(&noise, 4, 4, false)[..2], [0, 0]);
-        assert_eq!(encode_channel(&noise, 4, 4, false).len(), 18);
-        let flat = [9u8; 16];
-        assert_eq!(
-            encode_channel(&flat, 4, 4, false),
-            [
-                0, 1, 0, 2, 0, 2, 0, 2, 0, 2, 0xFD, 9, 0xFD, 9, 0xFD, 9, 0xFD, 9
-            ]
-        );
-        assert_eq!(
-            encode_channel(&flat, 8, 2, true),
-            [0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0xF9, 9, 0xF9, 9]
-        );
-        assert_eq!(encode_channel(&[], 0, 7, false), [0, 0]);
     }
 }

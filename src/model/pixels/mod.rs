@@ -23,6 +23,7 @@ mod alpha;
 mod bbox;
 mod compare;
 mod convert;
+mod crop;
 mod unblend;
 
 pub use alpha::{AlphaStats, visible_bounds};
@@ -32,4 +33,5 @@ pub use convert::{
     Premul, alpha_to_u8_up, clamp_premul, matte_white, premultiply, to_u8, unit, unmatte_white,
     unpremultiply,
 };
+pub use crop::crop_in_place;
 pub use unblend::{min_unblend_alpha, unblend};

@@ -39,6 +39,8 @@ mod shadow;
 mod stack;
 mod text;
 
+use std::borrow::Cow;
+
 use self::field::Field;
 use self::graphics::{Thresholds, Window};
 use self::plan::{Kind, Plan};
@@ -83,24 +85,46 @@ impl Decomposer for ElementsDecomposer {
         options: &Options,
         progress: &Progress,
     ) -> Result<Vec<LayerSpec>, DecomposeError> {
-        validate(image, options)?;
-        if !AlphaStats::of(image).is_opaque() {
-            return RegionsDecomposer::default().decompose(image, options, progress);
+        self.run(Cow::Borrowed(image), options, progress)
+    }
+
+    fn decompose_owned(
+        &self,
+        image: RgbaImage,
+        options: &Options,
+        progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError> {
+        self.run(Cow::Owned(image), options, progress)
+    }
+}
+
+impl ElementsDecomposer {
+    /// The decomposition. The layers are peeled off a full-size picture: `image` itself
+    /// when it was handed over, else a copy.
+    fn run(
+        &self,
+        image: Cow<'_, RgbaImage>,
+        options: &Options,
+        progress: &Progress,
+    ) -> Result<Vec<LayerSpec>, DecomposeError> {
+        validate(&image, options)?;
+        if !AlphaStats::of(&image).is_opaque() {
+            return RegionsDecomposer::default().decompose(&image, options, progress);
         }
         if options.layers == LayerCount::AtMost(1) {
-            return Ok(vec![whole(image)]);
+            return Ok(vec![whole(&image)]);
         }
         progress.check()?;
         progress.set(0.0, "finding text");
-        let lines = text::detect(image, TEXT_SIDE)?;
+        let lines = text::detect(&image, TEXT_SIDE)?;
         progress.check()?;
         progress.set(0.3, "finding elements");
-        let (small, scale) = analysis_copy(image);
+        let (small, scale) = analysis_copy(&image);
         let mut text_plans: Vec<Plan> = Vec::new();
         let mut textured = Vec::new();
         for block in text::blocks(&lines) {
             if let Some((mut plan, on_texture)) = text::plan(&small, scale, block.bbox) {
-                plan.words = text::read(image, &block)?;
+                plan.words = text::read(&image, &block)?;
                 if plan.words.is_none() && text::unread_not_text(&block, image.dimensions()) {
                     continue;
                 }
@@ -133,7 +157,8 @@ impl Decomposer for ElementsDecomposer {
         progress.check()?;
 
         progress.set(0.5, "solving layers");
-        let mut picture = image.clone();
+        let (width, height) = image.dimensions();
+        let mut picture = image.into_owned();
         let mut texts = Vec::new();
         for plan in text_plans.iter().rev() {
             if let Some(layer) = plan::peel(plan, &mut picture, scale) {
@@ -160,7 +185,7 @@ impl Decomposer for ElementsDecomposer {
             // Art over a photograph is separated against an inpainted guess of the photo,
             // whose errors come out as specks of "elements"; art that small was not
             // worth separating in the first place (see `overlay::MIN_ART_SHARE`).
-            let area = f64::from(image.width()) * f64::from(image.height());
+            let area = f64::from(width) * f64::from(height);
             let min_solid = (f64::from(overlay::MIN_ART_SHARE) * area) as usize;
             stack::merge_specks(&mut specs, min_solid, is_text);
         }

@@ -10,7 +10,9 @@
 //! next picture down gives `P` again: the stack reproduces the input whatever the estimates.
 
 use super::field::{Field, Rgb};
-use crate::model::pixels::{BBox, alpha_to_u8_up, min_unblend_alpha, to_u8, unblend, unit};
+use crate::model::pixels::{
+    BBox, alpha_to_u8_up, crop_in_place, min_unblend_alpha, to_u8, unblend, unit,
+};
 use crate::model::{Offset, RgbaImage};
 
 /// What kind of thing a layer holds; it names the layer.
@@ -145,14 +147,8 @@ pub fn peel(plan: &Plan, picture: &mut RgbaImage, scale: f32) -> Option<(RgbaIma
         }
     }
     let c = covered?;
-    let crop = image::imageops::crop_imm(
-        &layer,
-        c.x0 - x0 as u32,
-        c.y0 - y0 as u32,
-        c.width(),
-        c.height(),
-    )
-    .to_image();
+    let (dx, dy) = (c.x0 - x0 as u32, c.y0 - y0 as u32);
+    let crop = crop_in_place(layer, BBox::at(dx, dy, c.width(), c.height()));
     Some((crop, Offset::new(c.x0 as i32, c.y0 as i32)))
 }
 

@@ -29,8 +29,8 @@ impl Stage {
         })
     }
 
-    /// The stage applied to the channel-wise concatenation of `xs`.
-    fn forward(&self, xs: &[&Tensor]) -> Result<Tensor> {
+    /// The stage applied to the channel-wise concatenation of `xs`, which it consumes.
+    fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
         match self {
             Stage::Deep(rsu) => rsu.forward(xs),
             Stage::Flat(rsu) => rsu.forward(xs),
@@ -93,6 +93,11 @@ impl U2Netp {
     }
 
     /// `d0` before the sigmoid.
+    ///
+    /// Each stage's inputs are handed over and dropped once read, and each decoder output
+    /// is reduced to its one-channel side output as soon as it exists, so at most three
+    /// full-size 64-channel tensors (26 MB each at 320×320) are alive at once, while the
+    /// last stage's first convolution reads its two inputs, rather than five.
     pub fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
         // Encoder: stage, pool, stage, pool, …, stage6 (no pool after it).
         let mut skips: Vec<Tensor> = Vec::with_capacity(6);
@@ -101,26 +106,25 @@ impl U2Netp {
             if i > 0 {
                 hx = pool_ceil(&hx)?;
             }
-            hx = stage.forward(&[&hx])?;
+            hx = stage.forward(vec![hx])?;
             skips.push(hx.clone());
         }
+        drop(hx);
         let missing = || candle::Error::Msg("U2Netp: stage output missing".into());
-        // Decoder outputs, deepest first: hx6, hx5d, hx4d, …, hx1d.
+        // Decoder, deepest first: hx6, hx5d, hx4d, …, hx1d, each turned into its side
+        // output (`side6` … `side1`) at the input's size.
         let mut deeper = skips.pop().ok_or_else(missing)?;
-        let mut decoded = vec![deeper.clone()];
-        for stage in &self.decoder {
+        let mut sides = Vec::with_capacity(6);
+        for (stage, conv) in self.decoder.iter().zip(self.sides.iter().rev()) {
+            sides.push(upsample_like(&conv.forward(&deeper, false)?, x)?);
             let skip = skips.pop().ok_or_else(missing)?;
             let up = upsample_like(&deeper, &skip)?;
-            deeper = stage.forward(&[&up, &skip])?;
-            decoded.push(deeper.clone());
+            drop(deeper);
+            deeper = stage.forward(vec![up, skip])?;
         }
-        // Side outputs d1 … d6, all brought to the size of d1 (the input size).
-        decoded.reverse(); // hx1d, hx2d, …, hx6
-        let d1 = self.sides[0].forward(&decoded[0], false)?;
-        let mut sides = vec![d1.clone()];
-        for (conv, hx) in self.sides.iter().zip(&decoded).skip(1) {
-            sides.push(upsample_like(&conv.forward(hx, false)?, &d1)?);
-        }
+        sides.push(self.sides[0].forward(&deeper, false)?);
+        drop(deeper);
+        sides.reverse(); // d1, d2, …, d6
         let sides: Vec<&Tensor> = sides.iter().collect();
         self.outconv.forward_cat(&sides, false)
     }

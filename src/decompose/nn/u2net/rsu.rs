@@ -30,6 +30,19 @@ impl RebnConv {
     pub fn forward_cat(&self, xs: &[&Tensor]) -> Result<Tensor> {
         self.conv.forward_cat(xs, true)
     }
+
+    /// [`RebnConv::forward_cat`] plus `residual`, summed in the output's buffer.
+    pub fn forward_cat_plus(&self, xs: &[&Tensor], residual: &Tensor) -> Result<Tensor> {
+        self.conv.forward_cat_plus(xs, residual)
+    }
+}
+
+/// The input convolution of a residual U-block over the concatenation of `xs`, which are
+/// dropped as soon as it has read them: a decoder stage's inputs are two of the network's
+/// widest tensors, and nothing after this convolution needs them.
+fn conv_in(conv: &RebnConv, xs: Vec<Tensor>) -> Result<Tensor> {
+    let refs: Vec<&Tensor> = xs.iter().collect();
+    conv.forward_cat(&refs)
 }
 
 /// 2×2 max-pool with stride 2 and PyTorch's `ceil_mode=True`: an odd trailing row/column
@@ -95,9 +108,9 @@ impl Rsu {
         })
     }
 
-    /// The block applied to the channel-wise concatenation of `xs`.
-    pub fn forward(&self, xs: &[&Tensor]) -> Result<Tensor> {
-        let hx_in = self.conv_in.forward_cat(xs)?;
+    /// The block applied to the channel-wise concatenation of `xs`, which it consumes.
+    pub fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
+        let hx_in = conv_in(&self.conv_in, xs)?;
         // Encoder: conv, pool, conv, pool, …; the last two convs run at the same size.
         let levels = self.encoder.len();
         let mut skips: Vec<Tensor> = Vec::with_capacity(levels);
@@ -113,14 +126,19 @@ impl Rsu {
         let mut deeper = skips
             .pop()
             .ok_or_else(|| candle::Error::Msg("empty RSU".into()))?;
-        for conv in &self.decoder {
+        let last = self.decoder.len() - 1;
+        for (i, conv) in self.decoder.iter().enumerate() {
             let skip = skips
                 .pop()
                 .ok_or_else(|| candle::Error::Msg("RSU skip missing".into()))?;
             let up = upsample_like(&deeper, &skip)?;
-            deeper = conv.forward_cat(&[&up, &skip])?;
+            deeper = if i == last {
+                conv.forward_cat_plus(&[&up, &skip], &hx_in)?
+            } else {
+                conv.forward_cat(&[&up, &skip])?
+            };
         }
-        deeper + hx_in
+        Ok(deeper)
     }
 }
 
@@ -151,16 +169,15 @@ impl Rsu4F {
         })
     }
 
-    /// The block applied to the channel-wise concatenation of `xs`.
-    pub fn forward(&self, xs: &[&Tensor]) -> Result<Tensor> {
-        let hx_in = self.conv_in.forward_cat(xs)?;
+    /// The block applied to the channel-wise concatenation of `xs`, which it consumes.
+    pub fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
+        let hx_in = conv_in(&self.conv_in, xs)?;
         let hx1 = self.encoder[0].forward(&hx_in)?;
         let hx2 = self.encoder[1].forward(&hx1)?;
         let hx3 = self.encoder[2].forward(&hx2)?;
         let hx4 = self.encoder[3].forward(&hx3)?;
         let hx3d = self.decoder[0].forward_cat(&[&hx4, &hx3])?;
         let hx2d = self.decoder[1].forward_cat(&[&hx3d, &hx2])?;
-        let hx1d = self.decoder[2].forward_cat(&[&hx2d, &hx1])?;
-        hx1d + hx_in
+        self.decoder[2].forward_cat_plus(&[&hx2d, &hx1], &hx_in)
     }
 }
