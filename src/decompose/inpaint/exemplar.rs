@@ -11,6 +11,10 @@
 //! ("voting"). The coarsest level starts from Telea's smooth fill; finer levels start from
 //! the coarser field, doubled.
 //!
+//! After the finest level, the fill is re-solved in the gradient domain against its known
+//! border (see `blend`): the voted patches' gradients are kept, their disagreement about
+//! the overall level is not, so the fill meets its border without a seam.
+//!
 //! Cost grows with the number of patches touching the hole, so levels with more of them than
 //! [`SEARCH_TARGETS`] get only a cheap, local polish of the inherited field and one vote.
 //! That copies real full-resolution texture from the matched places (sharper than upsampling
@@ -21,6 +25,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
+use super::blend::poisson_blend;
 use super::canvas::{Canvas, INV, Mask, Px, add, scale, store};
 use super::patchmatch::{self, Effort, Field, NONE, PATCH_PIXELS, Patches, RADIUS, bias};
 use super::span::Span;
@@ -227,6 +232,13 @@ pub(crate) fn exemplar_fill(
             )?;
             vote(&mut rung.canvas, &means, &current, ballot, &it_span)?;
         }
+        if l == 0 {
+            // Seams and colour blotches of the voted fill are removed in the gradient
+            // domain, against the known border (see `blend`).
+            let sigma2 = weight_scale(&current);
+            let weights = |range| patch_weights(&current, &level.confidence, range, sigma2);
+            poisson_blend(&mut rung.canvas, &rung.hole, &current, weights, &level_span)?;
+        }
         level_span.set(
             1.0,
             if l == coarsest {
@@ -277,8 +289,6 @@ fn vote(
     span: &Span<'_>,
 ) -> Result<(), DecomposeError> {
     let sigma2 = weight_scale(field);
-    let decay: [f32; BORDER_DECAY_CAP as usize + 1] =
-        std::array::from_fn(|d| BORDER_DECAY.powi(-(d as i32)));
     let (rect, w) = (field.rect, canvas.width);
     let r = RADIUS;
     // Band by band of the field's rows: the weights of the patches covering a band (its rows
@@ -291,18 +301,7 @@ fn vote(
         let y1 = (y0 + VOTE_ROWS).min(rect.height);
         let (wy0, wy1) = (y0.saturating_sub(r), (y1 + r).min(rect.height));
         let covering = wy0 * rect.width..wy1 * rect.width;
-        let weights: Vec<f32> = field.nnf[covering.clone()]
-            .par_iter()
-            .zip(&field.cost[covering.clone()])
-            .zip(&confidence[covering])
-            .map(|((&m, &cost), &depth)| {
-                if m == NONE {
-                    0.0
-                } else {
-                    decay[usize::from(depth)] * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
-                }
-            })
-            .collect();
+        let weights = patch_weights(field, confidence, covering, sigma2);
         let pixels: Vec<usize> = (rect.y0 + y0..rect.y0 + y1)
             .flat_map(|y| (rect.x0..rect.x0 + rect.width).map(move |x| y * w + x))
             .filter(|&i| hole.bits[i])
@@ -320,6 +319,31 @@ fn vote(
         }
     }
     Ok(())
+}
+
+/// Voting weight of the target patches `range` of `field` (indices into it): similarity
+/// `exp(−d / 2σ²)` times the border confidence `BORDER_DECAY^−depth`; 0 where there is no
+/// match.
+fn patch_weights(
+    field: &Field,
+    confidence: &[u8],
+    range: std::ops::Range<usize>,
+    sigma2: f32,
+) -> Vec<f32> {
+    let decay: [f32; BORDER_DECAY_CAP as usize + 1] =
+        std::array::from_fn(|d| BORDER_DECAY.powi(-(d as i32)));
+    field.nnf[range.clone()]
+        .par_iter()
+        .zip(&field.cost[range.clone()])
+        .zip(&confidence[range])
+        .map(|((&m, &cost), &depth)| {
+            if m == NONE {
+                0.0
+            } else {
+                decay[usize::from(depth)] * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
+            }
+        })
+        .collect()
 }
 
 /// What voting for one pixel reads.
