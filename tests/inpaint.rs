@@ -365,8 +365,11 @@ fn it_never_samples_from_masked_sources() {
     let (image, hole, excluded) = noise_with_a_repeat();
     let free = run_excluding(&image, &hole, None, 4).unwrap().image;
     let free_error = error_to_excluded_copy(&free, &image, &hole);
+    // Not exactly 0: the gradient-domain blend carries the gradients of the few patches at
+    // the hole's ends that match something else into their neighbours (2.05 with it, under
+    // 2 without); any other source of this noise would be about 85 off.
     assert!(
-        free_error < 2.0,
+        free_error < 4.0,
         "unrestricted, the exact copy is found: {free_error}"
     );
     let fenced = run_excluding(&image, &hole, Some(&excluded), 4).unwrap();

@@ -35,14 +35,10 @@ pub(crate) const PATCH_PIXELS: f32 = ((2 * RADIUS + 1) * (2 * RADIUS + 1)) as f3
 const BIAS_PRICE: f32 = 0.05;
 /// 1 / (1 + λ).
 const BIAS_SHRINK: f32 = 1.0 / (1.0 + BIAS_PRICE);
-/// Weight of the texture features (see `texture`) against colour in the patch distance:
-/// a grainy target patch must not prefer a smooth source of the right colour. Since the
-/// gradient-domain blend (see `blend`) took over the colour seams, 0.5 kept too much grain
-/// (bench inpaint, 640×480: texture ratio 0.98, PSNR 19.90 dB); 0.25 gives 0.80 and
-/// 20.24 dB, 0.1 falls below the 0.7.
-const TEXTURE_WEIGHT: f32 = 0.25;
-/// [`TEXTURE_WEIGHT`] for distances summed in byte units (×255).
-const TEX_WEIGHT_BYTES: f32 = TEXTURE_WEIGHT * 255.0 * 255.0;
+/// Weight of the texture features (see `texture`) against colour in the patch distance
+/// where the fill's structure is decided (the coarsest level): a grainy target patch must not
+/// prefer a smooth source of the right colour. Finer levels use less (see `exemplar`).
+pub(crate) const TEXTURE_WEIGHT: f32 = 0.5;
 /// Marks a pixel that is not a target.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -290,7 +286,13 @@ pub(crate) fn bias(means: &[Px], t: usize, s: usize) -> [f32; 4] {
 /// Bias-corrected sum of squared differences between the patches centred at `t` and `s`,
 /// over the part of the target patch inside the image. Stops early once above `cutoff`.
 #[inline]
-pub(crate) fn distance(img: &Canvas, means: &[Px], t: usize, s: usize, cutoff: f32) -> f32 {
+pub(crate) fn distance(
+    img: &Canvas,
+    means: &[Px],
+    (t, s): (usize, usize),
+    texture_weight: f32,
+    cutoff: f32,
+) -> f32 {
     let w = img.width;
     // Summed in byte units (×255) so the inner loop needs no scaling; scaled back at the end.
     let delta = bias(means, t, s).map(|v| v * 255.0);
@@ -307,6 +309,7 @@ pub(crate) fn distance(img: &Canvas, means: &[Px], t: usize, s: usize, cutoff: f
         * PATCH_PIXELS
         * (delta[0] * delta[0] + delta[1] * delta[1] + delta[2] * delta[2] + delta[3] * delta[3]);
     let textured = !img.tex.is_empty();
+    let tw = texture_weight * 255.0 * 255.0;
     for dy in dy0..=dy1 {
         let a = ((ty + dy) * w as i64 + tx + dx0) as usize;
         let b = ((sy + dy) * w as i64 + sx + dx0) as usize;
@@ -323,7 +326,7 @@ pub(crate) fn distance(img: &Canvas, means: &[Px], t: usize, s: usize, cutoff: f
             for (p, q) in img.tex[a..a + len].iter().zip(&img.tex[b..b + len]) {
                 let e0 = TEX_VALUES[usize::from(p[0])] - TEX_VALUES[usize::from(q[0])];
                 let e1 = TEX_VALUES[usize::from(p[1])] - TEX_VALUES[usize::from(q[1])];
-                sum += TEX_WEIGHT_BYTES * (e0 * e0 + e1 * e1);
+                sum += tw * (e0 * e0 + e1 * e1);
             }
         }
         if sum >= cutoff {
@@ -342,6 +345,8 @@ pub(crate) struct Effort {
     pub radius: usize,
     /// Also try one uniformly random source per pixel and pass (for random starts).
     pub global: bool,
+    /// Weight of the texture features against colour in the patch distance.
+    pub texture: f32,
 }
 
 /// Runs `effort.passes` PatchMatch passes over every target of `field` against `img`, starting in
@@ -374,7 +379,7 @@ pub(crate) fn search(
                 if s != NONE {
                     let local = k * chunk + j;
                     let t = (rect.y0 + local / rw) * w + rect.x0 + local % rw;
-                    *c = distance(img, means, t, s as usize, f32::INFINITY);
+                    *c = distance(img, means, (t, s as usize), effort.texture, f32::INFINITY);
                 }
             }
             Ok(())
@@ -474,7 +479,13 @@ impl Pass<'_> {
                 let mut best_cost = cost[local];
                 let consider = |cand: usize, best: &mut u32, best_cost: &mut f32| {
                     if cand as u32 != *best && self.patches.valid_source[cand] {
-                        let d = distance(self.img, self.means, t, cand, *best_cost);
+                        let d = distance(
+                            self.img,
+                            self.means,
+                            (t, cand),
+                            self.effort.texture,
+                            *best_cost,
+                        );
                         if d < *best_cost {
                             *best = cand as u32;
                             *best_cost = d;
@@ -613,6 +624,7 @@ mod tests {
             passes: 6,
             radius: 40,
             global: true,
+            texture: TEXTURE_WEIGHT,
         };
         search(&img, &means, &patches, &mut field, effort, true, 1, &span).unwrap();
         let at = field.local(20, 20).unwrap();
