@@ -27,6 +27,11 @@ const MAX_ITERATIONS: usize = 400;
 /// The solve stops once the residual's norm falls below this share of its start.
 const TOLERANCE: f32 = 1e-3;
 
+/// A neighbour that is a known pixel, in a hole pixel's links.
+const KNOWN: u32 = NONE - 1;
+/// No neighbour (the canvas ends), in a hole pixel's links.
+const OUTSIDE: u32 = NONE;
+
 /// Rows of the field whose guidance is computed per step, so that only their patches'
 /// weights are held at a time.
 const BAND_ROWS: usize = 32;
@@ -90,20 +95,35 @@ pub(crate) fn poisson_blend(
         rhs.par_extend(band.par_iter().map(|&p| guide.rhs(p as usize, h)));
     }
     span.check()?;
-    let cell_of = |q: usize| -> u32 { field.local(q % w, q / w).map_or(NONE, |k| cell[k]) };
-    // The Laplacian restricted to the hole: degree (neighbours inside the canvas) times the
-    // value, less the neighbours that are hole pixels.
+    let cell_of = |q: usize| -> u32 { field.local(q % w, q / w).map_or(KNOWN, |k| cell[k]) };
+    // Each hole pixel's neighbours inside the canvas, in `neighbours` order: a hole pixel's
+    // number, or KNOWN; OUTSIDE pads the rest. Worked out once, not in every iteration.
+    let links: Vec<[u32; 4]> = cells
+        .par_iter()
+        .map(|&p| {
+            let p = p as usize;
+            let mut out = [OUTSIDE; 4];
+            for (slot, (q, _, _)) in neighbours(p % w, p / w, w, h).enumerate() {
+                out[slot] = match cell_of(q) {
+                    NONE => KNOWN,
+                    j => j,
+                };
+            }
+            out
+        })
+        .collect();
+    drop(cell);
+    // The Laplacian restricted to the hole: per neighbour inside the canvas the value, less
+    // the neighbour's where that is a hole pixel.
     let apply = |v: &[f32], out: &mut [f32]| {
         out.par_iter_mut()
-            .zip(&cells)
+            .zip(&links)
             .enumerate()
-            .for_each(|(i, (o, &p))| {
-                let p = p as usize;
+            .for_each(|(i, (o, link))| {
                 let mut s = 0.0;
-                for (q, _, _) in neighbours(p % w, p / w, w, h) {
+                for &j in link.iter().take_while(|&&j| j != OUTSIDE) {
                     s += v[i];
-                    let j = cell_of(q);
-                    if j != NONE {
+                    if j != KNOWN {
                         s -= v[j as usize];
                     }
                 }
