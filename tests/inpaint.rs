@@ -199,6 +199,59 @@ fn transparent_surroundings_give_transparent_fill() {
     assert!(out.pixels().all(|p| p.0[3] == 0));
 }
 
+/// A sloped edge between two grainy regions, crossing a disc-shaped hole: the fill must
+/// carry the edge through, not bend it or smear it. In every column of the hole the edge's
+/// row (where the fill turns from dark to light) stays within a pixel or two of the line.
+#[test]
+fn a_straight_edge_continues_through_the_hole() {
+    let (w, h) = (120u32, 100u32);
+    let line = |x: f32| 30.0 + 0.4 * x;
+    let grain = noise(w, h, 5);
+    let image = RgbaImage::from_fn(w, h, |x, y| {
+        let g = i32::from(grain.get_pixel(x, y).0[0] % 24) - 12;
+        let base = if (y as f32 + 0.5) < line(x as f32 + 0.5) {
+            60
+        } else {
+            190
+        };
+        let v = (base + g).clamp(0, 255) as u8;
+        Rgba([v, v, v, 255])
+    });
+    let (cx, cy, r) = (60.0, line(60.0), 18.0);
+    let hole = mask(w, h, disc(cx, cy, r));
+    let out = run(&image, &hole, 3).unwrap();
+    let (mut worst, mut sum, mut columns) = (0.0f32, 0.0f32, 0);
+    for x in 0..w {
+        let rows: Vec<u32> = (0..h)
+            .filter(|&y| hole.get_pixel(x, y).0[0] > 127)
+            .collect();
+        let (Some(&top), Some(&bottom)) = (rows.first(), rows.last()) else {
+            continue;
+        };
+        let truth = line(x as f32 + 0.5);
+        // Only columns where the line really crosses the hole with room on both sides.
+        if truth < top as f32 + 3.0 || truth > bottom as f32 - 2.0 {
+            continue;
+        }
+        // The edge row: the hole's top plus its dark pixels in this column.
+        let dark = rows
+            .iter()
+            .filter(|&&y| out.get_pixel(x, y).0[0] < 125)
+            .count();
+        let found = (top as usize + dark) as f32;
+        let error = (found - truth).abs();
+        worst = worst.max(error);
+        sum += error;
+        columns += 1;
+    }
+    assert!(columns > 20, "{columns} columns");
+    let mean = sum / columns as f32;
+    assert!(
+        mean <= 1.0 && worst <= 2.5,
+        "edge off by {mean:.2} on average, {worst:.2} at worst"
+    );
+}
+
 #[test]
 fn same_seed_same_result() {
     let image = stripes(96, 80);
@@ -312,8 +365,11 @@ fn it_never_samples_from_masked_sources() {
     let (image, hole, excluded) = noise_with_a_repeat();
     let free = run_excluding(&image, &hole, None, 4).unwrap().image;
     let free_error = error_to_excluded_copy(&free, &image, &hole);
+    // Not exactly 0: the gradient-domain blend carries the gradients of the few patches at
+    // the hole's ends that match something else into their neighbours (2.05 with it, under
+    // 2 without); any other source of this noise would be about 85 off.
     assert!(
-        free_error < 2.0,
+        free_error < 4.0,
         "unrestricted, the exact copy is found: {free_error}"
     );
     let fenced = run_excluding(&image, &hole, Some(&excluded), 4).unwrap();

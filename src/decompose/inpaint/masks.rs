@@ -4,6 +4,7 @@
 use image::GrayImage;
 
 use super::canvas::Mask;
+use super::patchmatch::Rect;
 use crate::decompose::segment::morphology;
 
 /// Values above this count as "in" a caller's mask (hole or excluded source).
@@ -82,6 +83,47 @@ pub(crate) fn union(a: &Mask, b: &Mask) -> Mask {
         height: a.height,
         bits: a.bits.iter().zip(&b.bits).map(|(&x, &y)| x || y).collect(),
     }
+}
+
+/// The bounding rectangle of the set pixels of a row-major plane `width` wide.
+pub(crate) fn bounds_of(bits: &[bool], width: usize) -> Option<Rect> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b) {
+        let (x, y) = (i % width, i / width);
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    (x0 != usize::MAX).then(|| Rect {
+        x0,
+        y0,
+        width: x1 + 1 - x0,
+        height: y1 + 1 - y0,
+    })
+}
+
+/// For every pixel, whether any `bit` is set in the (2`r`+1)² window around it (clipped at
+/// the edges), by one summed-area table.
+pub(crate) fn window_any(bit: impl Fn(usize) -> bool, w: usize, h: usize, r: usize) -> Vec<bool> {
+    let mut sat = vec![0u32; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0u32;
+        for x in 0..w {
+            row += u32::from(bit(y * w + x));
+            sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let mut any = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
+            let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
+            any[y * w + x] = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0]
+                > sat[y0 * (w + 1) + x1] + sat[y1 * (w + 1) + x0];
+        }
+    }
+    any
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //!   most [`THIN_RADIUS`] pixels from known pixels), and the initial guess of the other one.
 //! * `exemplar` — exemplar-based fill for object-sized holes: PatchMatch (Barnes et al.
 //!   2009) nearest-neighbour fields inside Wexler et al.'s (2007) EM iteration, coarse to fine
-//!   on an image pyramid. It copies texture, so stripes stay stripes.
+//!   on an image pyramid. It copies texture, so stripes stay stripes. Its result is then
+//!   blended in the gradient domain (`blend`, Pérez et al. 2003), so it joins the known
+//!   border without a seam.
 //!
 //! Each connected hole is filled on its own (largest first), on its bounding box plus a
 //! margin, with a pyramid as deep as that hole needs. Levels with too many patches to search
@@ -21,6 +23,7 @@
 //! exclusion mask ([`inpaint_excluding`], [`grow`]): no patch is ever copied from there, so no
 //! object (nor its halo) is duplicated into a hole.
 
+mod blend;
 mod canvas;
 mod exemplar;
 mod masks;

@@ -22,6 +22,7 @@
 use rayon::prelude::*;
 
 use super::canvas::{Canvas, INV, Mask, Px, Rng, TEX_VALUES};
+use super::masks::{bounds_of, window_any};
 use super::span::Span;
 use crate::decompose::DecomposeError;
 
@@ -35,11 +36,10 @@ pub(crate) const PATCH_PIXELS: f32 = ((2 * RADIUS + 1) * (2 * RADIUS + 1)) as f3
 const BIAS_PRICE: f32 = 0.05;
 /// 1 / (1 + λ).
 const BIAS_SHRINK: f32 = 1.0 / (1.0 + BIAS_PRICE);
-/// Weight of the texture features (see `texture`) against colour in the patch distance:
-/// a grainy target patch must not prefer a smooth source of the right colour.
-const TEXTURE_WEIGHT: f32 = 0.5;
-/// [`TEXTURE_WEIGHT`] for distances summed in byte units (×255).
-const TEX_WEIGHT_BYTES: f32 = TEXTURE_WEIGHT * 255.0 * 255.0;
+/// Weight of the texture features (see `texture`) against colour in the patch distance
+/// where the fill's structure is decided (the coarsest level): a grainy target patch must not
+/// prefer a smooth source of the right colour. Finer levels use less (see `exemplar`).
+pub(crate) const TEXTURE_WEIGHT: f32 = 0.5;
 /// Marks a pixel that is not a target.
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -145,47 +145,6 @@ impl Patches {
     }
 }
 
-/// The bounding rectangle of the set pixels of a row-major plane `width` wide.
-fn bounds_of(bits: &[bool], width: usize) -> Option<Rect> {
-    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    for (i, _) in bits.iter().enumerate().filter(|(_, b)| **b) {
-        let (x, y) = (i % width, i / width);
-        x0 = x0.min(x);
-        y0 = y0.min(y);
-        x1 = x1.max(x);
-        y1 = y1.max(y);
-    }
-    (x0 != usize::MAX).then(|| Rect {
-        x0,
-        y0,
-        width: x1 + 1 - x0,
-        height: y1 + 1 - y0,
-    })
-}
-
-/// For every pixel, whether any `bit` is set in the (2`r`+1)² window around it (clipped at
-/// the edges), by one summed-area table.
-fn window_any(bit: impl Fn(usize) -> bool, w: usize, h: usize, r: usize) -> Vec<bool> {
-    let mut sat = vec![0u32; (w + 1) * (h + 1)];
-    for y in 0..h {
-        let mut row = 0u32;
-        for x in 0..w {
-            row += u32::from(bit(y * w + x));
-            sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
-        }
-    }
-    let mut any = vec![false; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let (x0, y0) = (x.saturating_sub(r), y.saturating_sub(r));
-            let (x1, y1) = ((x + r + 1).min(w), (y + r + 1).min(h));
-            any[y * w + x] = sat[y1 * (w + 1) + x1] + sat[y0 * (w + 1) + x0]
-                > sat[y0 * (w + 1) + x1] + sat[y1 * (w + 1) + x0];
-        }
-    }
-    any
-}
-
 /// The nearest-neighbour field over the targets' rectangle: for each of its pixels, the
 /// centre of its best source patch (a canvas index, or [`NONE`]) and the sum of squared
 /// differences to it.
@@ -287,7 +246,13 @@ pub(crate) fn bias(means: &[Px], t: usize, s: usize) -> [f32; 4] {
 /// Bias-corrected sum of squared differences between the patches centred at `t` and `s`,
 /// over the part of the target patch inside the image. Stops early once above `cutoff`.
 #[inline]
-pub(crate) fn distance(img: &Canvas, means: &[Px], t: usize, s: usize, cutoff: f32) -> f32 {
+pub(crate) fn distance(
+    img: &Canvas,
+    means: &[Px],
+    (t, s): (usize, usize),
+    texture_weight: f32,
+    cutoff: f32,
+) -> f32 {
     let w = img.width;
     // Summed in byte units (×255) so the inner loop needs no scaling; scaled back at the end.
     let delta = bias(means, t, s).map(|v| v * 255.0);
@@ -304,6 +269,7 @@ pub(crate) fn distance(img: &Canvas, means: &[Px], t: usize, s: usize, cutoff: f
         * PATCH_PIXELS
         * (delta[0] * delta[0] + delta[1] * delta[1] + delta[2] * delta[2] + delta[3] * delta[3]);
     let textured = !img.tex.is_empty();
+    let tw = texture_weight * 255.0 * 255.0;
     for dy in dy0..=dy1 {
         let a = ((ty + dy) * w as i64 + tx + dx0) as usize;
         let b = ((sy + dy) * w as i64 + sx + dx0) as usize;
@@ -320,7 +286,7 @@ pub(crate) fn distance(img: &Canvas, means: &[Px], t: usize, s: usize, cutoff: f
             for (p, q) in img.tex[a..a + len].iter().zip(&img.tex[b..b + len]) {
                 let e0 = TEX_VALUES[usize::from(p[0])] - TEX_VALUES[usize::from(q[0])];
                 let e1 = TEX_VALUES[usize::from(p[1])] - TEX_VALUES[usize::from(q[1])];
-                sum += TEX_WEIGHT_BYTES * (e0 * e0 + e1 * e1);
+                sum += tw * (e0 * e0 + e1 * e1);
             }
         }
         if sum >= cutoff {
@@ -339,6 +305,8 @@ pub(crate) struct Effort {
     pub radius: usize,
     /// Also try one uniformly random source per pixel and pass (for random starts).
     pub global: bool,
+    /// Weight of the texture features against colour in the patch distance.
+    pub texture: f32,
 }
 
 /// Runs `effort.passes` PatchMatch passes over every target of `field` against `img`, starting in
@@ -371,7 +339,7 @@ pub(crate) fn search(
                 if s != NONE {
                     let local = k * chunk + j;
                     let t = (rect.y0 + local / rw) * w + rect.x0 + local % rw;
-                    *c = distance(img, means, t, s as usize, f32::INFINITY);
+                    *c = distance(img, means, (t, s as usize), effort.texture, f32::INFINITY);
                 }
             }
             Ok(())
@@ -471,7 +439,13 @@ impl Pass<'_> {
                 let mut best_cost = cost[local];
                 let consider = |cand: usize, best: &mut u32, best_cost: &mut f32| {
                     if cand as u32 != *best && self.patches.valid_source[cand] {
-                        let d = distance(self.img, self.means, t, cand, *best_cost);
+                        let d = distance(
+                            self.img,
+                            self.means,
+                            (t, cand),
+                            self.effort.texture,
+                            *best_cost,
+                        );
                         if d < *best_cost {
                             *best = cand as u32;
                             *best_cost = d;
@@ -610,6 +584,7 @@ mod tests {
             passes: 6,
             radius: 40,
             global: true,
+            texture: TEXTURE_WEIGHT,
         };
         search(&img, &means, &patches, &mut field, effort, true, 1, &span).unwrap();
         let at = field.local(20, 20).unwrap();
