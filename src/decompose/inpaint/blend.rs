@@ -22,8 +22,9 @@ use super::span::Span;
 use crate::decompose::DecomposeError;
 
 /// Most conjugate-gradient iterations per channel. The correction is smooth and largest at
-/// the border, where the first iterations already settle it.
-const MAX_ITERATIONS: usize = 400;
+/// the border, where the first iterations already settle it: measured on `strata bench
+/// inpaint`, 400 iterations gain about 0.1 dB over 100 and cost most of the fill's time.
+const MAX_ITERATIONS: usize = 100;
 /// The solve stops once the residual's norm falls below this share of its start.
 const TOLERANCE: f32 = 1e-3;
 
