@@ -125,7 +125,9 @@ impl ElementsDecomposer {
         for block in text::blocks(&lines) {
             if let Some((mut plan, on_texture)) = text::plan(&small, scale, block.bbox) {
                 plan.words = text::read(&image, &block)?;
-                if plan.words.is_none() && text::unread_not_text(&block, image.dimensions()) {
+                if text::weakly_read(plan.words.as_deref())
+                    && text::unread_not_text(&block, image.dimensions())
+                {
                     continue;
                 }
                 textured.push(on_texture);

@@ -106,6 +106,13 @@ pub fn unread_not_text(block: &Block, (width, height): (u32, u32)) -> bool {
     too_tall || !runs_on
 }
 
+/// Whether a block's reading says little about whether it is text at all: none, or a single
+/// letter or digit. A ring reads as "O", a bar as "I" or "l", so a one-character reading of
+/// a graphic is no evidence; such a block is judged as an unread one ([`unread_not_text`]).
+pub fn weakly_read(words: Option<&str>) -> bool {
+    words.is_none_or(|w| w.chars().filter(|c| c.is_alphanumeric()).count() < 2)
+}
+
 /// An unread line taller than this fraction (1/n) of the picture's shorter side is not
 /// taken for text.
 const MAX_UNREAD_LINE_SHARE_INV: u32 = 6;
@@ -342,6 +349,15 @@ fn solid_share(field: &Field, inlier: &[bool], colour: Rgb) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_one_character_reading_is_no_evidence_of_text() {
+        assert!(weakly_read(None));
+        assert!(weakly_read(Some("O")));
+        assert!(weakly_read(Some("“I”")));
+        assert!(!weakly_read(Some("Go")));
+        assert!(!weakly_read(Some("7 pm")));
+    }
 
     #[test]
     fn an_unread_block_is_text_only_if_it_runs_on_and_is_not_huge() {
