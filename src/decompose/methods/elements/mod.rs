@@ -122,7 +122,7 @@ impl ElementsDecomposer {
         let (small, scale) = analysis_copy(&image);
         let mut text_plans: Vec<Plan> = Vec::new();
         let mut textured = Vec::new();
-        for block in text::blocks(&lines) {
+        for block in text::blocks(&lines, &image) {
             if let Some((mut plan, on_texture)) = text::plan(&small, scale, block.bbox) {
                 plan.words = text::read(&image, &block)?;
                 if text::weakly_read(plan.words.as_deref())

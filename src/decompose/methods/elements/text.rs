@@ -47,23 +47,79 @@ pub struct Block {
     pub lines: Vec<BBox>,
 }
 
-/// Groups detected lines (picture pixels) into blocks: lines of similar height stacked
-/// closely and aligned (left, centre or overlapping), and words of one line side by side.
-pub fn blocks(lines: &[BBox]) -> Vec<Block> {
-    let mut blocks: Vec<Block> =
-        components::clusters(lines.len(), |i, j| same_block(lines[i], lines[j]))
-            .into_iter()
-            .filter_map(|set| {
-                let lines: Vec<BBox> = set.iter().map(|&i| lines[i]).collect();
-                let bbox = lines.iter().copied().reduce(BBox::union)?;
-                Some(Block { bbox, lines })
-            })
-            .collect();
+/// Groups detected lines (picture pixels of `image`) into blocks: lines of similar height
+/// and one ink colour stacked closely and aligned (left, centre or overlapping), and words of
+/// one line side by side. A green title over a grey subtitle is two blocks even where the
+/// detector's padded boxes make their heights look alike.
+pub fn blocks(lines: &[BBox], image: &RgbaImage) -> Vec<Block> {
+    let inks: Vec<Rgb> = lines.iter().map(|&l| ink(image, l)).collect();
+    let mut blocks: Vec<Block> = components::clusters(lines.len(), |i, j| {
+        same_block(lines[i], lines[j]) && distance(inks[i], inks[j]) <= INK_TOLERANCE
+    })
+    .into_iter()
+    .filter_map(|set| {
+        let lines: Vec<BBox> = set.iter().map(|&i| lines[i]).collect();
+        let bbox = lines.iter().copied().reduce(BBox::union)?;
+        Some(Block { bbox, lines })
+    })
+    .collect();
     for b in &mut blocks {
         b.lines.sort_by_key(|l| (l.y0, l.x0));
     }
     blocks.sort_by_key(|b| (b.bbox.y0, b.bbox.x0));
     blocks
+}
+
+/// Largest difference between the ink colours of two lines of one block.
+const INK_TOLERANCE: f32 = 0.2;
+/// Share of a line box's pixels, the farthest from its rim's colour, taken as its ink.
+const INK_SHARE: f32 = 0.1;
+/// Most pixels of a line box sampled for its ink.
+const INK_SAMPLES: u32 = 20_000;
+
+/// The colour of a line's ink: the mean of the [`INK_SHARE`] of its box's pixels farthest
+/// from the colour of the box's rim (per-channel median), which the detector's padding puts
+/// on the background.
+fn ink(image: &RgbaImage, line: BBox) -> Rgb {
+    let (w, h) = image.dimensions();
+    let b = BBox::new(
+        line.x0.min(w),
+        line.y0.min(h),
+        line.x1.min(w),
+        line.y1.min(h),
+    );
+    if b.width() == 0 || b.height() == 0 {
+        return [0.0; 3];
+    }
+    let area = u64::from(b.width()) * u64::from(b.height());
+    let stride = ((area as f64 / f64::from(INK_SAMPLES)).sqrt().ceil() as u32).max(1);
+    let at = |x: u32, y: u32| {
+        let p = image.get_pixel(x, y).0;
+        [p[0], p[1], p[2]].map(|v| f32::from(v) / 255.0)
+    };
+    let mut rim: Vec<Rgb> = Vec::new();
+    let mut inside: Vec<Rgb> = Vec::new();
+    for y in (b.y0..b.y1).step_by(stride as usize) {
+        for x in (b.x0..b.x1).step_by(stride as usize) {
+            let edge =
+                x < b.x0 + stride || y < b.y0 + stride || x + stride >= b.x1 || y + stride >= b.y1;
+            if edge {
+                rim.push(at(x, y));
+            }
+            inside.push(at(x, y));
+        }
+    }
+    let background: Rgb = std::array::from_fn(|c| {
+        let mut v: Vec<f32> = rim.iter().map(|p| p[c]).collect();
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    });
+    inside.sort_by(|p, q| distance(*q, background).total_cmp(&distance(*p, background)));
+    let n = ((inside.len() as f32 * INK_SHARE).ceil() as usize).clamp(1, inside.len());
+    let sum = inside[..n]
+        .iter()
+        .fold([0.0f32; 3], |acc, p| std::array::from_fn(|c| acc[c] + p[c]));
+    sum.map(|v| v / n as f32)
 }
 
 /// The words of a block, read line by line from `image` (at most [`READ_LINES`] lines,
@@ -423,7 +479,10 @@ mod tests {
             BBox::new(70, 11, 120, 30),
             BBox::new(10, 36, 110, 56),
         ];
-        let found = blocks(&lines);
+        let found = blocks(
+            &lines,
+            &RgbaImage::from_pixel(1200, 800, image::Rgba([255; 4])),
+        );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].bbox, BBox::new(10, 10, 120, 56));
         assert_eq!(found[0].lines.len(), 3);
@@ -432,12 +491,52 @@ mod tests {
     #[test]
     fn a_title_and_a_smaller_subtitle_are_two_blocks() {
         let lines = [BBox::new(10, 10, 200, 50), BBox::new(10, 56, 150, 72)];
-        assert_eq!(blocks(&lines).len(), 2);
+        assert_eq!(
+            blocks(
+                &lines,
+                &RgbaImage::from_pixel(1200, 800, image::Rgba([255; 4]))
+            )
+            .len(),
+            2
+        );
+    }
+
+    /// Two lines of bars on white, 8 px apart and alike in height: the upper in `upper`, the
+    /// lower in `lower`; and their boxes, padded as the detector pads them.
+    fn two_lines(upper: [u8; 3], lower: [u8; 3]) -> (RgbaImage, Vec<BBox>) {
+        let image = RgbaImage::from_fn(200, 80, |x, y| {
+            let bar = (x / 6) % 2 == 0 && (20..180).contains(&x);
+            let c = match y {
+                14..=26 if bar => upper,
+                44..=56 if bar => lower,
+                _ => [255, 255, 255],
+            };
+            image::Rgba([c[0], c[1], c[2], 255])
+        });
+        (
+            image,
+            vec![BBox::new(14, 8, 186, 33), BBox::new(14, 38, 186, 63)],
+        )
+    }
+
+    #[test]
+    fn lines_in_two_ink_colours_are_two_blocks() {
+        let (same, lines) = two_lines([30, 90, 40], [30, 90, 40]);
+        assert_eq!(blocks(&lines, &same).len(), 1);
+        let (two, lines) = two_lines([30, 90, 40], [120, 120, 120]);
+        assert_eq!(blocks(&lines, &two).len(), 2);
     }
 
     #[test]
     fn far_apart_labels_are_two_blocks() {
         let lines = [BBox::new(10, 10, 60, 30), BBox::new(300, 10, 360, 30)];
-        assert_eq!(blocks(&lines).len(), 2);
+        assert_eq!(
+            blocks(
+                &lines,
+                &RgbaImage::from_pixel(1200, 800, image::Rgba([255; 4]))
+            )
+            .len(),
+            2
+        );
     }
 }
