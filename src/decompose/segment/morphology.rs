@@ -43,25 +43,31 @@ pub fn erode(bits: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
 
 /// `mask` with every unset region that does not reach the picture's border set.
 pub fn fill_holes(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
-    let mut outside = vec![false; w * h];
-    let mut stack: Vec<usize> = (0..w * h)
-        .filter(|&i| {
-            let (x, y) = (i % w, i / w);
-            !mask[i] && (x == 0 || y == 0 || x + 1 == w || y + 1 == h)
-        })
-        .collect();
+    let open: Vec<bool> = mask.iter().map(|&m| !m).collect();
+    let border = |i: usize| {
+        let (x, y) = (i % w, i / w);
+        x == 0 || y == 0 || x + 1 == w || y + 1 == h
+    };
+    flood(&open, border, w, h).into_iter().map(|o| !o).collect()
+}
+
+/// The `open` pixels of a `w`×`h` grid connected (4-neighbours, through `open` pixels) to an
+/// `open` pixel where `start` holds.
+pub fn flood(open: &[bool], start: impl Fn(usize) -> bool, w: usize, h: usize) -> Vec<bool> {
+    let mut reached = vec![false; w * h];
+    let mut stack: Vec<usize> = (0..w * h).filter(|&i| open[i] && start(i)).collect();
     for &i in &stack {
-        outside[i] = true;
+        reached[i] = true;
     }
     while let Some(i) = stack.pop() {
         for j in four_neighbours(i, w, h) {
-            if !mask[j] && !outside[j] {
-                outside[j] = true;
+            if open[j] && !reached[j] {
+                reached[j] = true;
                 stack.push(j);
             }
         }
     }
-    outside.into_iter().map(|o| !o).collect()
+    reached
 }
 
 /// `dst[i]` = any of `src[i−r..=i+r]`, by prefix counts.

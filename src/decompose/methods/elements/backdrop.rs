@@ -15,6 +15,8 @@
 //! of an outlined box), so its fit takes in close pixels anywhere ([`Reach::Anywhere`]).
 
 use super::field::{Field, distance, push_pull};
+use crate::decompose::segment::components::four_neighbours;
+use crate::decompose::segment::morphology::flood;
 
 /// Tolerances of the refitting rounds (largest per-channel difference, `0..=1`).
 const ROUNDS: [f32; 6] = [0.12, 0.08, 0.05, 0.035, 0.025, 0.02];
@@ -173,37 +175,18 @@ pub fn fit(picture: &Field, region: &[bool], seeds: &[bool], reach: Reach) -> Ba
 /// The `close` pixels connected (4-neighbours, through `close` pixels) to a seed or to the
 /// edge of `region` (a pixel with a neighbour outside it or outside the grid).
 fn reachable(close: &[bool], seeds: &[bool], region: &[bool], w: usize) -> Vec<bool> {
-    let n = close.len();
-    let h = n / w.max(1);
-    let neighbours = |i: usize| {
-        let (x, y) = (i % w, i / w);
-        [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
-        ]
-    };
+    let h = close.len() / w.max(1);
     let on_edge = |i: usize| {
-        let n = neighbours(i);
-        n.iter().any(|j| j.is_none_or(|j| !region[j]))
-    };
-    let mut out = vec![false; n];
-    let mut stack: Vec<usize> = (0..n)
-        .filter(|&i| close[i] && (seeds[i] || on_edge(i)))
-        .collect();
-    for &i in &stack {
-        out[i] = true;
-    }
-    while let Some(i) = stack.pop() {
-        for j in neighbours(i).into_iter().flatten() {
-            if close[j] && !out[j] {
-                out[j] = true;
-                stack.push(j);
+        let mut inside = 0;
+        for j in four_neighbours(i, w, h) {
+            if !region[j] {
+                return true;
             }
+            inside += 1;
         }
-    }
-    out
+        inside < 4
+    };
+    flood(close, |i| seeds[i] || on_edge(i), w, h)
 }
 
 #[cfg(test)]
