@@ -88,6 +88,16 @@ pub fn distance(a: Rgb, b: Rgb) -> f32 {
         .max((a[2] - b[2]).abs())
 }
 
+/// The per-channel median of `colours` (the upper one of an even count); black when there
+/// are none.
+pub fn median(colours: &[Rgb]) -> Rgb {
+    std::array::from_fn(|c| {
+        let mut v: Vec<f32> = colours.iter().map(|p| p[c]).collect();
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    })
+}
+
 /// Continues `field` from the pixels where `known` holds into the others, smoothly.
 ///
 /// Push–pull (Gortler et al. 1996): averages of the known pixels are pushed down an image

@@ -9,7 +9,7 @@
 use std::cell::LazyCell;
 
 use super::backdrop::{self, border_ring};
-use super::field::{Field, Rgb, distance, push_pull};
+use super::field::{Field, Rgb, distance, median, push_pull};
 use super::plan::{Kind, Plan, project, unmix};
 use crate::decompose::DecomposeError;
 use crate::decompose::nn::{dbnet, ocr_rec};
@@ -109,11 +109,7 @@ fn ink(image: &RgbaImage, line: BBox) -> Rgb {
             inside.push(at(x, y));
         }
     }
-    let background: Rgb = std::array::from_fn(|c| {
-        let mut v: Vec<f32> = rim.iter().map(|p| p[c]).collect();
-        v.sort_by(f32::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(0.0)
-    });
+    let background = median(&rim);
     inside.sort_by(|p, q| distance(*q, background).total_cmp(&distance(*p, background)));
     let n = ((inside.len() as f32 * INK_SHARE).ceil() as usize).clamp(1, inside.len());
     let sum = inside[..n]
@@ -343,12 +339,7 @@ fn text_colour(field: &Field, model: &Field, inlier: &[bool]) -> Option<(Rgb, Op
         .into_iter()
         .filter(|c| distance(*c, mode) < NEAR_COLOUR)
         .collect();
-    let colour = std::array::from_fn(|c| {
-        let mut v: Vec<f32> = near.iter().map(|p| p[c]).collect();
-        v.sort_by(f32::total_cmp);
-        v[v.len() / 2]
-    });
-    Some((colour, block))
+    Some((median(&near), block))
 }
 
 /// Pixels within this distance of a colour are that colour's (anti-aliasing aside).
@@ -365,17 +356,14 @@ const SOLID: f32 = 0.3;
 
 /// Median of the `inlier` pixels of `model`, per channel (the page around the text).
 fn median_colour(model: &Field, inlier: &[bool]) -> Rgb {
-    std::array::from_fn(|c| {
-        let mut v: Vec<f32> = model
-            .data
-            .iter()
-            .zip(inlier)
-            .filter(|(_, i)| **i)
-            .map(|(p, _)| p[c])
-            .collect();
-        v.sort_by(f32::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(0.0)
-    })
+    let page: Vec<Rgb> = model
+        .data
+        .iter()
+        .zip(inlier)
+        .filter(|(_, i)| **i)
+        .map(|(p, _)| *p)
+        .collect();
+    median(&page)
 }
 
 /// Distance of `c` from the nearest mixture of `a` and `b`.
