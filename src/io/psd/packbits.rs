@@ -62,8 +62,11 @@ pub fn encode_row(row: &[u8], out: &mut Vec<u8>) {
 
 /// Encodes a plane row by row: returns the big-endian byte count of every row (`u16`, or
 /// `u32` for PSB when `large`) and the concatenated rows. Without `large`, `width` must be
-/// at most 30000 so that every count fits.
-pub fn encode_plane(plane: &[u8], width: usize, large: bool) -> (Vec<u8>, Vec<u8>) {
+/// at most 30000 so that every count fits. The writer codes channels row by row from their
+/// pixels instead ([`super::rows`]); this whole-plane form is the reference its tests hold
+/// it to.
+#[cfg(test)]
+pub(crate) fn encode_plane(plane: &[u8], width: usize, large: bool) -> (Vec<u8>, Vec<u8>) {
     let rows = plane.len().checked_div(width).unwrap_or(0);
     let mut counts = Vec::with_capacity(rows * if large { 4 } else { 2 });
     let mut code = Vec::with_capacity(plane.len() / 2);
