@@ -51,10 +51,16 @@ impl AlphaStats {
 
 /// The bounding box of the visible pixels of `image`, or `None` when all are transparent.
 pub fn visible_bounds(image: &RgbaImage) -> Option<BBox<u32>> {
+    bounds_above(image, 0)
+}
+
+/// The bounding box of the pixels of `image` whose alpha is above `alpha`, or `None` when
+/// there are none.
+pub fn bounds_above(image: &RgbaImage, alpha: u8) -> Option<BBox<u32>> {
     BBox::enclosing(
         image
             .enumerate_pixels()
-            .filter(|(_, _, p)| p[3] > 0)
+            .filter(|(_, _, p)| p[3] > alpha)
             .map(|(x, y, _)| (x, y)),
     )
 }

@@ -26,7 +26,7 @@ mod convert;
 mod crop;
 mod unblend;
 
-pub use alpha::{AlphaStats, visible_bounds};
+pub use alpha::{AlphaStats, bounds_above, visible_bounds};
 pub use bbox::{BBox, Coord};
 pub use compare::mean_premultiplied_difference;
 pub use convert::{

@@ -5,7 +5,7 @@
 
 use crate::decompose::LayerSpec;
 use crate::model::composite_cpu::blend_pixel;
-use crate::model::pixels::{BBox, Premul, unpremultiply};
+use crate::model::pixels::{BBox, Premul, bounds_above, unpremultiply};
 use crate::model::{BlendMode, Offset, RgbaImage};
 
 /// A layer needs at least this share of its pixels above half alpha (issue #14: "no layer
@@ -107,8 +107,8 @@ pub fn merge_specks(
 pub const RIM_PIECE: f64 = 0.05;
 
 /// Merges every layer other than text that lies inside the box of the highest layer beneath
-/// it that it overlaps, touches that box's edge and is under [`RIM_PIECE`] of its size,
-/// into that layer. Never into the bottom layer or into text. Exact, as [`merge_specks`].
+/// it that it overlaps, touches the edge of that layer's body (its pixels above half alpha,
+/// not its soft shadow's reach) and is under [`RIM_PIECE`] of its box, into that layer. Never into the bottom layer or into text. Exact, as [`merge_specks`].
 pub fn merge_rim_pieces(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec) -> bool) {
     let mut i = specs.len().saturating_sub(1);
     while i >= 2 {
@@ -169,15 +169,7 @@ fn bounds(spec: &LayerSpec) -> BBox<i32> {
 
 /// The canvas box of the pixels of `spec` above half alpha; `None` when it has none.
 fn solid_bounds(spec: &LayerSpec) -> Option<BBox<i32>> {
-    let (w, _) = spec.pixels.dimensions();
-    let b = BBox::enclosing(
-        spec.pixels
-            .as_raw()
-            .chunks_exact(4)
-            .enumerate()
-            .filter(|(_, p)| p[3] > 127)
-            .map(|(i, _)| (i as u32 % w, i as u32 / w)),
-    )?;
+    let b = bounds_above(&spec.pixels, 127)?;
     Some(BBox::at(
         spec.offset.x + b.x0 as i32,
         spec.offset.y + b.y0 as i32,
@@ -291,31 +283,38 @@ mod tests {
         assert_eq!(composite(&document_of(&specs, (60, 60))), before);
     }
 
+    /// The names left after [`merge_rim_pieces`] on a 60×60 canvas, whose composite it
+    /// must leave as it was.
+    fn rim_pieces_merged(mut specs: Vec<LayerSpec>) -> Vec<String> {
+        let is_text = |s: &LayerSpec| s.name.starts_with("Text");
+        let before = composite(&document_of(&specs, (60, 60)));
+        merge_rim_pieces(&mut specs, is_text);
+        assert_eq!(composite(&document_of(&specs, (60, 60))), before);
+        specs.into_iter().map(|s| s.name).collect()
+    }
+
     #[test]
     fn a_piece_at_a_buttons_edge_joins_it_and_an_icon_clear_of_the_edge_does_not() {
-        let is_text = |s: &LayerSpec| s.name.starts_with("Text");
         let button = LayerSpec::new(
             "Button",
             RgbaImage::from_pixel(40, 12, image::Rgba([40, 40, 200, 255])),
             Offset::new(10, 20),
         );
-        let mut specs = vec![
+        let specs = vec![
             square("Background", (0, 0), 60, [10, 20, 30, 255]),
             button,
             square("End", (47, 28), 3, [30, 30, 150, 255]),
             square("Icon", (14, 23), 3, [250, 250, 0, 255]),
             square("Text", (20, 22), 6, [255, 255, 255, 255]),
         ];
-        let before = composite(&document_of(&specs, (60, 60)));
-        merge_rim_pieces(&mut specs, is_text);
-        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["Background", "Button", "Icon", "Text"]);
-        assert_eq!(composite(&document_of(&specs, (60, 60))), before);
+        assert_eq!(
+            rim_pieces_merged(specs),
+            ["Background", "Button", "Icon", "Text"]
+        );
     }
 
     #[test]
     fn a_piece_at_the_edge_of_a_buttons_body_joins_it_beyond_its_shadow() {
-        let is_text = |s: &LayerSpec| s.name.starts_with("Text");
         // A 40×12 body with a soft shadow 6 px wide all round: the layer's box is the
         // shadow's, 6 px beyond the body's edge where the end piece lies.
         let button = RgbaImage::from_fn(52, 24, |x, y| {
@@ -326,17 +325,13 @@ mod tests {
                 [0, 0, 0, 60]
             })
         });
-        let mut specs = vec![
+        let specs = vec![
             square("Background", (0, 0), 60, [10, 20, 30, 255]),
             LayerSpec::new("Button", button, Offset::new(4, 14)),
             square("End", (47, 28), 3, [30, 30, 150, 255]),
             square("Icon", (14, 23), 3, [250, 250, 0, 255]),
         ];
-        let before = composite(&document_of(&specs, (60, 60)));
-        merge_rim_pieces(&mut specs, is_text);
-        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["Background", "Button", "Icon"]);
-        assert_eq!(composite(&document_of(&specs, (60, 60))), before);
+        assert_eq!(rim_pieces_merged(specs), ["Background", "Button", "Icon"]);
     }
 
     #[test]
