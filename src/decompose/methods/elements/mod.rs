@@ -162,9 +162,9 @@ impl ElementsDecomposer {
         let (width, height) = image.dimensions();
         let mut picture = image.into_owned();
         let mut texts = Vec::new();
-        for plan in text_plans.iter().rev() {
+        for (plan, &on_texture) in text_plans.iter().zip(&textured).rev() {
             if let Some(layer) = plan::peel(plan, &mut picture, scale) {
-                texts.push((plan, layer));
+                texts.push((plan, layer, on_texture));
             }
         }
         texts.reverse();
@@ -173,7 +173,12 @@ impl ElementsDecomposer {
             Analysis::Photo(specs) => photo::solve(specs, picture, scale, progress)?,
         };
         progress.check()?;
-        specs.extend(texts.into_iter().map(|(plan, (pixels, offset))| {
+        let first_text = specs.len();
+        let lettering: Vec<usize> = (0..texts.len())
+            .filter(|&k| !texts[k].2)
+            .map(|k| first_text + k)
+            .collect();
+        specs.extend(texts.into_iter().map(|(plan, (pixels, offset), _)| {
             let name = match &plan.words {
                 Some(words) => format!("Text: {words}"),
                 None => "Text".to_string(),
@@ -181,6 +186,7 @@ impl ElementsDecomposer {
             LayerSpec::new(name, pixels, offset)
         }));
         let is_text = |s: &LayerSpec| s.name.starts_with("Text");
+        stack::merge_lettering(&mut specs, &lettering, |s| s.name.starts_with("Object"));
         stack::merge_parts(&mut specs, is_text);
         stack::merge_rim_pieces(&mut specs, is_text);
         if over_photo {

@@ -131,6 +131,59 @@ pub fn merge_rim_pieces(specs: &mut Vec<LayerSpec>, is_text: impl Fn(&LayerSpec)
     }
 }
 
+/// Share of a text layer's box that the artwork beneath must cover with solid pixels for
+/// the words to be drawn on it rather than placed beside or across it.
+pub const ON_ART: f64 = 0.75;
+
+/// Merges each text layer of `lettering` (indices into `specs`) into the artwork it is
+/// drawn on: the highest layer beneath it that its box overlaps, when that layer is
+/// multi-colour art (`is_art`: clip art, a logo, an illustration, not a one-colour shape
+/// or panel), encloses the text's box and covers at least [`ON_ART`] of it with solid
+/// pixels. Lettering painted on a drawing (a slogan on a recycling bin, a brand on a
+/// product) belongs to the drawing, as it does in the file it came from, while words a
+/// designer sets on a card, a button or a banner (one-colour or smooth shapes) stay text.
+/// The caller passes only text on flat colour: words across a photograph are set on it,
+/// not part of it. Exact, as [`merge_specks`].
+pub fn merge_lettering(
+    specs: &mut Vec<LayerSpec>,
+    lettering: &[usize],
+    is_art: impl Fn(&LayerSpec) -> bool,
+) {
+    let mut order = lettering.to_vec();
+    order.sort_unstable_by(|a, b| b.cmp(a));
+    // Highest first: merging layer i into j leaves the indices of the layers below i as
+    // they were (it is removed above them and put back, merged, at j).
+    for i in order {
+        let Some(j) = lying_on(specs, i).filter(|&j| j >= 1 && is_art(&specs[j])) else {
+            continue;
+        };
+        let text = bounds(&specs[i]);
+        if with_slack(bounds(&specs[j])).encloses(&text) && solid_share(&specs[j], text) >= ON_ART {
+            merge_into(specs, i, j);
+        }
+    }
+}
+
+/// Share of the canvas box `area` that `spec`'s pixels above half alpha cover.
+fn solid_share(spec: &LayerSpec, area: BBox<i32>) -> f64 {
+    let total = area.width().max(0) as usize * area.height().max(0) as usize;
+    if total == 0 {
+        return 0.0;
+    }
+    let covered = (area.y0..area.y1)
+        .flat_map(|y| (area.x0..area.x1).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let (lx, ly) = (x - spec.offset.x, y - spec.offset.y);
+            lx >= 0
+                && ly >= 0
+                && (lx as u32) < spec.pixels.width()
+                && (ly as u32) < spec.pixels.height()
+                && spec.pixels.get_pixel(lx as u32, ly as u32).0[3] > 127
+        })
+        .count();
+    covered as f64 / total as f64
+}
+
 /// The highest layer beneath layer `i` whose box overlaps its box.
 fn lying_on(specs: &[LayerSpec], i: usize) -> Option<usize> {
     let b = bounds(&specs[i]);
@@ -365,5 +418,42 @@ mod tests {
         ];
         drop_ghosts(&mut specs);
         assert_eq!(specs.len(), 1);
+    }
+
+    #[test]
+    fn lettering_on_art_joins_it_and_words_on_a_shape_or_across_an_edge_stay_text() {
+        let is_art = |s: &LayerSpec| s.name.starts_with("Object");
+        let specs = vec![
+            square("Background", (0, 0), 60, [10, 20, 30, 255]),
+            square("Object", (2, 2), 20, [0, 0, 0, 255]),
+            square("Shape", (30, 2), 20, [250, 250, 250, 255]),
+            square("Object", (2, 30), 20, [200, 0, 0, 255]),
+            // On the art, well inside it.
+            square("Text: on art", (6, 6), 8, [255, 255, 255, 255]),
+            // On a one-colour shape: words set on a button.
+            square("Text: on shape", (34, 6), 8, [0, 0, 0, 255]),
+            // Across the edge of the art: half of its box is on the page.
+            square("Text: across", (16, 36), 10, [255, 255, 255, 255]),
+        ];
+        let before = composite(&document_of(&specs, (60, 60)));
+        let mut merged = specs.clone();
+        merge_lettering(&mut merged, &[4, 5, 6], is_art);
+        let names: Vec<&str> = merged.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Background",
+                "Object",
+                "Shape",
+                "Object",
+                "Text: on shape",
+                "Text: across"
+            ]
+        );
+        assert_eq!(composite(&document_of(&merged, (60, 60))), before);
+        // Only the listed layers are candidates: words on textured fill are not passed.
+        let mut untouched = specs.clone();
+        merge_lettering(&mut untouched, &[5, 6], is_art);
+        assert_eq!(untouched.len(), specs.len());
     }
 }
