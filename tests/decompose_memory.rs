@@ -117,4 +117,57 @@ fn decomposing_and_saving_a_photo_peaks_below_twice_the_document_plus_the_model(
         mib(weights),
         mib(model)
     );
+    #[cfg(target_os = "linux")]
+    command_line_stays_within(&picture, 2 * document + weights + model);
+}
+
+/// The same budget (`budget`, the heap's) for the command line decomposing `picture`, as
+/// resident memory. On top of the heap, that counts what the allocator keeps of freed
+/// blocks (glibc's per-thread arenas held 60 MiB more before `main` asked for one arena)
+/// and the program's own pages, which `strata info` on a tiny picture measures.
+#[cfg(target_os = "linux")]
+fn command_line_stays_within(picture: &RgbaImage, budget: usize) {
+    let mib = |b: usize| b as f64 / f64::from(1 << 20);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("photo.png");
+    picture.save(&input).unwrap();
+    let output = dir.path().join("photo.psd");
+    let tiny = dir.path().join("tiny.png");
+    RgbaImage::new(4, 4).save(&tiny).unwrap();
+    let program = cli_peak_kib(&["info", tiny.to_str().unwrap()]) << 10;
+    let resident = cli_peak_kib(&[
+        "decompose",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]) << 10;
+    println!(
+        "command line: peak resident {:.1} MiB, of which the program {:.1} MiB",
+        mib(resident),
+        mib(program)
+    );
+    assert!(
+        resident <= budget + program,
+        "peak resident {:.1} MiB over the budget {:.1} MiB + the program {:.1} MiB",
+        mib(resident),
+        mib(budget),
+        mib(program)
+    );
+}
+
+/// The peak resident memory, in KiB, that `strata ARGS` logs at `info` on its way out.
+#[cfg(target_os = "linux")]
+fn cli_peak_kib(args: &[&str]) -> usize {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .env_remove("MALLOC_ARENA_MAX")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    log.lines()
+        .find_map(|l| l.split("peak resident memory: ").nth(1))
+        .and_then(|v| v.trim().trim_end_matches("KiB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak memory in the log: {log}"))
 }
