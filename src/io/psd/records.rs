@@ -342,7 +342,20 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
 /// A vector mask that Photoshop also stored as pixels (the user mask channel, -2, when
 /// the layer has no pixel mask of its own; or the real mask, -3) is drawn from those
 /// pixels, so it is kept but not reported as undrawn.
+///
+/// Effects that Strata draws (all the enabled ones of the `lmfx` block, or else of the
+/// `lfx2` block) are kept but not reported either; the legacy `lrFX` block describes the
+/// same effects and goes with them.
 fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>]) -> Vec<KeptBlock> {
+    let effects = effects_block(&kept);
+    // The angle does not decide what is drawn.
+    if effects.is_some_and(|data| !super::effects::read(data, 0.0).undrawn) {
+        for block in &mut kept {
+            if block.undrawn == Some(Undrawn::Effects) {
+                block.undrawn = None;
+            }
+        }
+    }
     let has_raster_mask = channels.iter().any(|c| c.id == -2 || c.id == -3);
     if has_raster_mask {
         for block in &mut kept {
@@ -352,6 +365,15 @@ fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>]) -> Vec<KeptBl
         }
     }
     kept
+}
+
+/// The data of the block the effects are read from: `lmfx` (several effects of a kind)
+/// when there is one, else `lfx2`.
+pub fn effects_block(kept: &[KeptBlock]) -> Option<&[u8]> {
+    let find = |key: &[u8; 4]| kept.iter().find(|b| &b.key == key);
+    find(b"lmfx")
+        .or_else(|| find(b"lfx2"))
+        .map(|b| b.data.as_slice())
 }
 
 /// The Unicode name: `u32` count of UTF-16 units, then UTF-16BE. Krita counts a trailing
