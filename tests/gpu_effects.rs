@@ -74,6 +74,7 @@ fn style() -> Style {
         scale: 1.0,
         reverse: false,
         interpolation: Interpolation::Perceptual,
+        smoothness: 1.0,
     };
     let shadow = EffectKind::DropShadow {
         angle: 120.0,

@@ -49,6 +49,8 @@ pub fn read(d: &Descriptor) -> Option<Gradient> {
             Some("Lnr ") => Interpolation::Linear,
             _ => Interpolation::Classic,
         },
+        // `Intr`, smoothness from 0 to 4096; Photoshop's default is the full 4096.
+        smoothness: (grad.number("Intr").unwrap_or(4096.0) / 4096.0) as f32,
     })
 }
 

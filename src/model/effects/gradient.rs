@@ -44,6 +44,9 @@ pub struct Gradient {
     pub scale: f32,
     pub reverse: bool,
     pub interpolation: Interpolation,
+    /// Photoshop's "Smoothness" (`0.0..=1.0`): how far each blend between two stops eases
+    /// in and out instead of running linearly.
+    pub smoothness: f32,
 }
 
 /// Entries of [`Gradient::table`]: finer than 8-bit output can show.
@@ -89,18 +92,29 @@ impl Gradient {
         (0..TABLE_SIZE)
             .map(|i| {
                 let t = i as f32 / (TABLE_SIZE - 1) as f32;
+                let smooth = |u: f32| ease(u, self.smoothness);
                 let color = interpolate(&colors, t, [0.0; 3], |a, b, u| {
+                    let u = smooth(u);
                     [
                         a[0] + (b[0] - a[0]) * u,
                         a[1] + (b[1] - a[1]) * u,
                         a[2] + (b[2] - a[2]) * u,
                     ]
                 });
-                let opacity = interpolate(&self.opacities, t, 1.0, |a, b, u| a + (b - a) * u);
+                let opacity =
+                    interpolate(&self.opacities, t, 1.0, |a, b, u| a + (b - a) * smooth(u));
                 (from_space(color, space), opacity)
             })
             .collect()
     }
+}
+
+/// `u` eased by `smoothness`: at full smoothness halfway between linear and smoothstep,
+/// which is what the composite of ag-psd's read-write/gradient-mode file shows (fitted
+/// along its gradient; smoothstep alone overshoots).
+fn ease(u: f32, smoothness: f32) -> f32 {
+    let smoothstep = u * u * (3.0 - 2.0 * u);
+    u + 0.5 * smoothness.clamp(0.0, 1.0) * (smoothstep - u)
 }
 
 /// sRGB (`0.0..=1.0`) to the interpolation space.
@@ -216,6 +230,7 @@ mod tests {
             scale: 1.0,
             reverse: false,
             interpolation: Interpolation::Classic,
+            smoothness: 0.0,
         }
     }
 
@@ -246,6 +261,19 @@ mod tests {
         g.colors[0].midpoint = 0.25;
         let quarter = at(&g, 50.0, 50.0 - 12.5, bx).0[0];
         assert!((quarter - 0.5).abs() < 0.02, "{quarter}");
+    }
+
+    #[test]
+    fn smoothness_eases_halfway_to_smoothstep() {
+        let mut g = two_stops(GradientShape::Linear);
+        let bx = (0.0, 0.0, 10.0, 100.0);
+        // A quarter of the way up from the bottom: t = 0.25.
+        let linear = at(&g, 5.0, 75.0, bx).0[0];
+        g.smoothness = 1.0;
+        let smooth = at(&g, 5.0, 75.0, bx).0[0];
+        assert!((linear - 0.25).abs() < 0.01, "{linear}");
+        // 0.25 + (0.15625 - 0.25) / 2
+        assert!((smooth - 0.203).abs() < 0.01, "{smooth}");
     }
 
     #[test]
