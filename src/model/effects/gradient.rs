@@ -53,28 +53,20 @@ pub struct Gradient {
 pub const TABLE_SIZE: usize = 1024;
 
 impl Gradient {
-    /// Where canvas point (`x`, `y`) (pixel centres) falls along the gradient laid over
-    /// the box `(x0, y0, x1, y1)`: `0.0` at the first stop, `1.0` at the last.
-    pub fn position(&self, x: f32, y: f32, (x0, y0, x1, y1): (f32, f32, f32, f32)) -> f32 {
-        let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let (w, h) = (x1 - x0, y1 - y0);
+    /// The gradient laid over the box `(x0, y0, x1, y1)` (the layer's, on the canvas).
+    pub fn over(&self, (x0, y0, x1, y1): (f32, f32, f32, f32)) -> Layout {
         let radians = self.angle.to_radians();
         let (dx, dy) = (radians.cos(), -radians.sin());
+        let (w, h) = (x1 - x0, y1 - y0);
         // The box's extent along the direction: a linear gradient spans it end to end.
         let length = ((w * dx).abs() + (h * dy).abs()).max(1.0) * self.scale.max(0.01);
-        let (px, py) = (x - cx, y - cy);
-        let along = px * dx + py * dy;
-        let t = match self.shape {
-            GradientShape::Linear => 0.5 + along / length,
-            GradientShape::Reflected => (along / (length / 2.0)).abs(),
-            GradientShape::Radial => (px * px + py * py).sqrt() / (length / 2.0),
-            GradientShape::Diamond => {
-                let across = -px * dy + py * dx;
-                (along.abs() + across.abs()) / (length / 2.0)
-            }
-        };
-        let t = t.clamp(0.0, 1.0);
-        if self.reverse { 1.0 - t } else { t }
+        Layout {
+            center: ((x0 + x1) / 2.0, (y0 + y1) / 2.0),
+            direction: (dx, dy),
+            length,
+            shape: self.shape,
+            reverse: self.reverse,
+        }
     }
 
     /// Colour (sRGB, `0.0..=1.0`) and opacity at [`TABLE_SIZE`] even steps of the
@@ -106,6 +98,38 @@ impl Gradient {
                 (from_space(color, space), opacity)
             })
             .collect()
+    }
+}
+
+/// A gradient placed over a box: what [`Layout::position`] needs per pixel, computed once.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    center: (f32, f32),
+    direction: (f32, f32),
+    length: f32,
+    shape: GradientShape,
+    reverse: bool,
+}
+
+impl Layout {
+    /// Where canvas point (`x`, `y`) (pixel centres) falls along the gradient: `0.0` at
+    /// the first stop, `1.0` at the last.
+    pub fn position(&self, x: f32, y: f32) -> f32 {
+        let (dx, dy) = self.direction;
+        let (px, py) = (x - self.center.0, y - self.center.1);
+        let along = px * dx + py * dy;
+        let half = self.length / 2.0;
+        let t = match self.shape {
+            GradientShape::Linear => 0.5 + along / self.length,
+            GradientShape::Reflected => (along / half).abs(),
+            GradientShape::Radial => (px * px + py * py).sqrt() / half,
+            GradientShape::Diamond => {
+                let across = -px * dy + py * dx;
+                (along.abs() + across.abs()) / half
+            }
+        };
+        let t = t.clamp(0.0, 1.0);
+        if self.reverse { 1.0 - t } else { t }
     }
 }
 
@@ -237,7 +261,7 @@ mod tests {
     /// The colour at canvas point (`x`, `y`), through the table.
     fn at(g: &Gradient, x: f32, y: f32, bx: (f32, f32, f32, f32)) -> ([f32; 3], f32) {
         let table = g.table();
-        let t = g.position(x, y, bx);
+        let t = g.over(bx).position(x, y);
         table[(t * (TABLE_SIZE - 1) as f32).round() as usize]
     }
 

@@ -17,7 +17,7 @@ mod gradient;
 mod planes;
 mod raster;
 
-pub use gradient::{Gradient, GradientShape, Interpolation, Stop, TABLE_SIZE};
+pub use gradient::{Gradient, GradientShape, Interpolation, Layout, Stop, TABLE_SIZE};
 
 use std::sync::Arc;
 

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::raster::Field;
 use super::{Effect, EffectKind, Planes, StrokePosition, Style, TABLE_SIZE, plane_id};
 use crate::model::pixels::{to_u8, unit};
@@ -158,11 +160,19 @@ fn plane(
     origin: Offset,
 ) -> Option<Layer> {
     let (w, h) = (alpha.width, alpha.height);
-    let covered = |x: usize, y: usize| to_u8(alpha.values[y * w + x]) > 0;
-    let rows: Vec<usize> = (0..h).filter(|&y| (0..w).any(|x| covered(x, y))).collect();
+    let covered = |v: &f32| to_u8(*v) > 0;
+    let rows: Vec<usize> = (0..h)
+        .filter(|&y| alpha.values[y * w..(y + 1) * w].iter().any(covered))
+        .collect();
     let (&y0, &y1) = (rows.first()?, rows.last()?);
-    let x0 = (0..w).find(|&x| (y0..=y1).any(|y| covered(x, y)))?;
-    let x1 = (0..w).rev().find(|&x| (y0..=y1).any(|y| covered(x, y)))?;
+    let (mut x0, mut x1) = (w, 0);
+    for y in y0..=y1 {
+        let row = &alpha.values[y * w..(y + 1) * w];
+        if let Some(first) = row.iter().position(covered) {
+            x0 = x0.min(first);
+            x1 = x1.max(row.iter().rposition(covered).unwrap_or(first));
+        }
+    }
     let bounds = layer.bounds();
     let layer_box = (
         bounds.x0 as f32,
@@ -170,27 +180,34 @@ fn plane(
         bounds.x1 as f32,
         bounds.y1 as f32,
     );
-    let table = match &effect.kind {
-        EffectKind::GradientOverlay(gradient) => gradient.table(),
-        _ => Vec::new(),
+    let gradient = match &effect.kind {
+        EffectKind::GradientOverlay(gradient) => Some((gradient.over(layer_box), gradient.table())),
+        _ => None,
     };
-    let pixels = RgbaImage::from_fn((x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32, |x, y| {
-        let (fx, fy) = (x as usize + x0, y as usize + y0);
-        let a = alpha.values[fy * w + fx].clamp(0.0, 1.0);
-        let ([r, g, b], a) = match &effect.kind {
-            EffectKind::GradientOverlay(gradient) => {
-                // Pixel centres on the canvas.
-                let cx = origin.x as f32 + fx as f32 + 0.5;
-                let cy = origin.y as f32 + fy as f32 + 0.5;
-                let t = gradient.position(cx, cy, layer_box);
-                let index = (t * (TABLE_SIZE - 1) as f32).round() as usize;
-                let (rgb, opacity) = table.get(index).copied().unwrap_or(([0.0; 3], 0.0));
-                (rgb.map(to_u8), a * opacity)
-            }
-            _ => (effect.color, a),
-        };
-        image::Rgba([r, g, b, to_u8(a)])
+    let (pw, ph) = (x1 - x0 + 1, y1 - y0 + 1);
+    let mut raw = vec![0u8; pw * ph * 4];
+    // Rows are independent; a full-canvas overlay is millions of pixels.
+    raw.par_chunks_mut(pw * 4).enumerate().for_each(|(y, row)| {
+        let fy = y + y0;
+        for (x, px) in row.chunks_exact_mut(4).enumerate() {
+            let fx = x + x0;
+            let a = alpha.values[fy * w + fx].clamp(0.0, 1.0);
+            let ([r, g, b], a) = match &gradient {
+                Some((layout, table)) => {
+                    // Pixel centres on the canvas.
+                    let cx = origin.x as f32 + fx as f32 + 0.5;
+                    let cy = origin.y as f32 + fy as f32 + 0.5;
+                    let t = layout.position(cx, cy);
+                    let index = (t * (TABLE_SIZE - 1) as f32).round() as usize;
+                    let (rgb, opacity) = table.get(index).copied().unwrap_or(([0.0; 3], 0.0));
+                    (rgb.map(to_u8), a * opacity)
+                }
+                None => (effect.color, a),
+            };
+            px.copy_from_slice(&[r, g, b, to_u8(a)]);
+        }
     });
+    let pixels = RgbaImage::from_raw(pw as u32, ph as u32, raw)?;
     let mut plane = Layer::new(plane_id(layer.id, index), "effect", pixels);
     plane.blend = effect.blend;
     plane.opacity = effect.opacity;
