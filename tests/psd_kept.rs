@@ -1,7 +1,8 @@
-//! What Strata keeps but does not draw: a PSD's effects, adjustment and fill settings,
-//! editable text, smart objects (with their embedded files), vector masks and unknown
-//! tagged blocks survive a round trip byte for byte, are announced once per file, and are
-//! listed by `strata info`. Fixtures: four Photoshop files from ag-psd's test suite
+//! What Strata keeps but does not draw: a PSD's effects (those it does not draw),
+//! adjustment and fill settings, editable text, smart objects (with their embedded files),
+//! vector masks and unknown tagged blocks survive a round trip byte for byte, are announced
+//! once per file, and are listed by `strata info`. Effects Strata draws are kept the same
+//! way but not announced. Fixtures: Photoshop files from ag-psd's test suite
 //! (`tests/data/psd-kept/`, MIT).
 
 mod common;
@@ -15,7 +16,7 @@ use strata::model::{Document, Kept, KeptBlock, Node, Undrawn, kept};
 
 /// Each fixture and the kind of undrawn data it must be found to hold.
 const FIXTURES: [(&str, Undrawn); 4] = [
-    ("effects-stroke.psd", Undrawn::Effects),
+    ("effects-pattern.psd", Undrawn::Effects),
     ("smart-object.psd", Undrawn::SmartObject),
     ("text-layer.psd", Undrawn::Type),
     ("vector-layer.psd", Undrawn::Adjustment),
@@ -130,7 +131,7 @@ fn psb_keeps_the_blocks_too() {
 
 #[test]
 fn undrawn_data_is_announced_once_per_file() {
-    let bytes = std::fs::read(fixture("effects-stroke.psd")).expect("read fixture");
+    let bytes = std::fs::read(fixture("effects-pattern.psd")).expect("read fixture");
     let (_, notices) = psd::read_with_notices(&bytes, &Limits::default()).expect("read");
     let about: Vec<&str> = notices
         .iter()
@@ -165,13 +166,45 @@ fn undrawn_data_is_announced_once_per_file() {
 }
 
 #[test]
+fn drawn_effects_are_kept_byte_for_byte_but_not_announced() {
+    for name in ["effects-stroke.psd", "effects-drawn.psd"] {
+        let original = std::fs::read(fixture(name)).expect("read fixture");
+        let (first, notices) = psd::read_with_notices(&original, &Limits::default()).expect("read");
+        assert!(
+            notices.iter().all(|n| !n.text.contains("effects")),
+            "{name}: {notices:?}"
+        );
+        let styled: Vec<_> = first
+            .layers
+            .iter()
+            .filter(|l| l.effects.is_some())
+            .collect();
+        assert!(!styled.is_empty(), "{name}: no layer's effects were read");
+        for layer in styled {
+            assert!(
+                kept::undrawn(&layer.kept).is_empty(),
+                "{name}: {}",
+                layer.name
+            );
+            let lfx2 = layer.kept.iter().find(|b| &b.key == b"lfx2");
+            assert!(
+                lfx2.is_some_and(|b| contains(&original, &b.data)),
+                "{name}: lfx2 is not the file's bytes"
+            );
+        }
+        let written = write(&first);
+        assert_same_blocks(&read(&written), &first, name);
+    }
+}
+
+#[test]
 fn a_copy_gets_no_layer_id_and_a_merge_keeps_nothing() {
     let bytes = std::fs::read(fixture("effects-stroke.psd")).expect("read fixture");
     let mut doc = read(&bytes);
     let styled = doc
         .layers
         .iter()
-        .find(|l| kept::undrawn(&l.kept).contains(&Undrawn::Effects))
+        .find(|l| l.kept.iter().any(|b| &b.key == b"lfx2"))
         .map(|l| l.id)
         .expect("a layer with effects");
     let source = doc.layer(styled).expect("layer").kept.clone();
@@ -184,7 +217,12 @@ fn a_copy_gets_no_layer_id_and_a_merge_keeps_nothing() {
     assert!(copied.iter().all(|b| &b.key != b"lyid"));
     assert_eq!(copied.len(), source.len() - 1, "everything else is copied");
     let merged = doc.merge_down(copy).expect("merge down");
-    assert!(doc.layer(merged).expect("merged").kept.is_empty());
+    let merged = doc.layer(merged).expect("merged");
+    assert!(merged.kept.is_empty());
+    assert!(
+        merged.effects.is_none(),
+        "the effects are in the merged pixels"
+    );
 }
 
 #[test]

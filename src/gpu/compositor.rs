@@ -269,8 +269,9 @@ impl Compositor {
             self.drag = None;
         }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let drawable: Vec<&Layer> = doc.drawable_layers().collect();
         self.layers
-            .sync(&self.device, &self.queue, &doc.layers, self.max_side, None);
+            .sync(&self.device, &self.queue, &drawable, self.max_side, None);
         if let Some(error) = pollster::block_on(scope.pop()) {
             return Err(GpuError::OutOfMemory(error.to_string()));
         }

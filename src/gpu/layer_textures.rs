@@ -43,18 +43,20 @@ pub struct LayerTextures {
 impl LayerTextures {
     /// Uploads new or changed layers and drops textures of layers no longer present. With
     /// `mips`, every layer gets a full mip chain (generated on the GPU, submitted here).
+    /// `layers` are all the layers a plan may draw: the document's and their effect planes
+    /// ([`crate::model::Document::drawable_layers`]).
     pub fn sync(
         &mut self,
         device: &wgpu::Device,
         queue: &wgpu::Queue,
-        layers: &[Layer],
+        layers: &[&Layer],
         max_side: u32,
         mips: Option<&MipGenerator>,
     ) {
         self.entries
             .retain(|id, _| layers.iter().any(|l| l.id == *id));
         let mut encoder = None;
-        for layer in layers {
+        for &layer in layers {
             let current = self.entries.get(&layer.id).is_some_and(|e| {
                 Arc::ptr_eq(&e.pixels, &layer.pixels) && (e.mipmapped || mips.is_none())
             });

@@ -233,10 +233,11 @@ impl Compositor {
             .pipelines
             .get_or_insert_with(|| ViewPipelines::new(&self.device, self.pipelines.canvas_format))
             .mips;
+        let drawable: Vec<&Layer> = doc.drawable_layers().collect();
         self.layers.sync(
             &self.device,
             &self.queue,
-            &doc.layers,
+            &drawable,
             self.max_side,
             Some(mips),
         );

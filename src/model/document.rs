@@ -126,6 +126,27 @@ impl Document {
                 .all(|(a, b)| a.is_same_state(b))
     }
 
+    /// Rasterises the effects of every layer whose effect planes are stale (its pixels,
+    /// mask or position changed other than by [`Layer::translate`]); a stale layer's
+    /// effects are not drawn until this runs. Returns how many layers were redone.
+    pub fn refresh_effects(&mut self) -> usize {
+        let mut redone = 0;
+        for layer in &mut self.layers {
+            if let Some(mut effects) = layer.effects.take() {
+                redone += usize::from(effects.refresh(layer));
+                layer.effects = Some(effects);
+            }
+        }
+        redone
+    }
+
+    /// Every layer a compositor may draw: the document's layers and their effect planes.
+    pub fn drawable_layers(&self) -> impl Iterator<Item = &Layer> {
+        self.layers.iter().flat_map(|layer| {
+            std::iter::once(layer).chain(layer.effects.iter().flat_map(|e| e.all_planes()))
+        })
+    }
+
     /// Bytes of pixel storage held by all layers and masks.
     pub fn pixel_bytes(&self) -> usize {
         let masks = self.groups.iter().filter_map(|g| g.mask.as_ref());

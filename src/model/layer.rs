@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::effects::LayerEffects;
 use super::group::same_mask;
 use super::{BBox, BlendMode, Kept, Mask, RgbaImage};
 
@@ -33,9 +34,8 @@ pub struct Layer {
     /// Layer opacity in `0.0..=1.0`, multiplied into every pixel's alpha when compositing.
     pub opacity: f32,
     /// Photoshop's fill opacity in `0.0..=1.0`: the opacity of the layer's own pixels but
-    /// not of its effects. Strata draws no effects, so for most modes it multiplies with
-    /// `opacity`; the "special eight" modes use it differently (see
-    /// [`BlendMode::fill_neutral`]).
+    /// not of its effects. Without effects, for most modes it multiplies with `opacity`;
+    /// the "special eight" modes use it differently (see [`BlendMode::fill_neutral`]).
     pub fill_opacity: f32,
     pub blend: BlendMode,
     pub offset: Offset,
@@ -50,6 +50,9 @@ pub struct Layer {
     /// What the file held for this layer that Strata does not draw, written back on save
     /// (see [`super::kept`]).
     pub kept: Kept,
+    /// The layer effects Strata draws, with their rasterised planes (see
+    /// [`super::effects`]); the file's own effect data stays in `kept`.
+    pub effects: Option<LayerEffects>,
     pub pixels: Arc<RgbaImage>,
 }
 
@@ -69,6 +72,7 @@ impl Layer {
             clipped: false,
             mask: None,
             kept: Kept::default(),
+            effects: None,
             pixels: Arc::new(pixels),
         }
     }
@@ -116,6 +120,10 @@ impl Layer {
 
     /// Moves the layer by (`dx`, `dy`), and its mask with it when the two are linked.
     pub fn translate(&mut self, dx: i32, dy: i32) {
+        if let Some(mut effects) = self.effects.take() {
+            effects.translate(self, dx, dy, true);
+            self.effects = Some(effects);
+        }
         self.offset = Offset::new(
             self.offset.x.saturating_add(dx),
             self.offset.y.saturating_add(dy),
@@ -126,6 +134,18 @@ impl Layer {
                 mask.offset.y.saturating_add(dy),
             );
         }
+    }
+
+    /// Puts the layer's top-left pixel at `offset`, leaving its mask where it is; its
+    /// effect planes move with it.
+    pub fn set_offset(&mut self, offset: Offset) {
+        if let Some(mut effects) = self.effects.take() {
+            let dx = offset.x.wrapping_sub(self.offset.x);
+            let dy = offset.y.wrapping_sub(self.offset.y);
+            effects.translate(self, dx, dy, false);
+            self.effects = Some(effects);
+        }
+        self.offset = offset;
     }
 
     /// The layer's rectangle on the canvas, right and bottom exclusive (it may reach past

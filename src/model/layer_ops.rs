@@ -112,7 +112,8 @@ impl Document {
                 x: (i64::from(o.x) - left) as i32,
                 y: (i64::from(o.y) - top) as i32,
             };
-            layer.offset = to_union(layer.offset);
+            // Through set_offset, so that its effect planes move along and are merged too.
+            layer.set_offset(to_union(layer.offset));
             if let Some(mask) = layer.mask.as_mut() {
                 mask.offset = to_union(mask.offset);
             }
@@ -145,6 +146,7 @@ impl Document {
         // Photoshop's merge rasterises: text, smart object, effects and the rest no longer
         // describe the merged pixels, so none of the lower layer's kept blocks stay.
         merged.kept = Kept::default();
+        merged.effects = None;
         Ok(lower_id)
     }
 

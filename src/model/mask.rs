@@ -155,8 +155,15 @@ fn feathered(mask: &Mask) -> (Arc<GrayImage>, Offset) {
     (Arc::new(out), offset)
 }
 
-/// A running-sum box blur of every row; samples past the ends read `outside`.
-fn box_blur_rows(values: &mut [f32], width: usize, height: usize, radius: usize, outside: f32) {
+/// A running-sum box blur of every row; samples past the ends read `outside`. Shared with
+/// the layer effects' blur.
+pub(super) fn box_blur_rows(
+    values: &mut [f32],
+    width: usize,
+    height: usize,
+    radius: usize,
+    outside: f32,
+) {
     let span = (2 * radius + 1) as f32;
     let mut row = vec![0.0f32; width];
     for y in 0..height {
@@ -179,7 +186,7 @@ fn box_blur_rows(values: &mut [f32], width: usize, height: usize, radius: usize,
     }
 }
 
-fn transpose(values: &mut Vec<f32>, width: usize, height: usize) {
+pub(super) fn transpose(values: &mut Vec<f32>, width: usize, height: usize) {
     let mut out = vec![0.0f32; values.len()];
     for y in 0..height {
         for x in 0..width {

@@ -12,6 +12,7 @@ pub mod composite_cpu;
 #[cfg(test)]
 mod composite_tree_tests;
 mod document;
+pub mod effects;
 mod group;
 mod history;
 pub mod kept;

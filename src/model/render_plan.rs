@@ -19,6 +19,16 @@
 //!   with the base's mode and opacity. This is Photoshop's default "Blend Clipped Layers as
 //!   Group". A hidden base hides its clipped layers; a clipped layer with no base below it
 //!   in its group draws as an ordinary layer.
+//! - **Layer effects** ([`super::effects`]) are planes drawn like layers, each with its own
+//!   mode, in Photoshop's order: shadows and outer glows, an outside stroke, the layer's
+//!   pixels (with its mode and fill), then overlays, inner effects and other strokes. The
+//!   effects blend with what lies below, not into the layer first: Photoshop's default
+//!   ("Blend Interior Effects as Group" off), which the stored composites confirm (a colour
+//!   burn overlay on a colour burn layer burns the backdrop twice). Fill opacity fades the
+//!   pixels, not the effects; below full opacity, the layer and its effects form a
+//!   pass-through canvas that opacity fades. Clipped layers draw theirs atop the clipping
+//!   canvas. Effects whose planes are stale (see
+//!   [`super::effects::LayerEffects::current`]) are not drawn.
 //! - Hidden layers and groups, and those at zero opacity, emit nothing.
 
 use super::tree::Node;
@@ -136,12 +146,7 @@ fn emit_node<'a>(node: &Node<'a>, steps: &mut Vec<Step<'a>>) {
     match node {
         Node::Layer(layer) => {
             if draws(layer) {
-                steps.push(Step::Draw {
-                    layer,
-                    blend: layer.blend,
-                    opacity: layer.opacity,
-                    clip: false,
-                });
+                emit_layer(layer, false, steps);
             }
         }
         Node::Group(group, children) => {
@@ -183,12 +188,23 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
                 steps.truncate(start);
                 return;
             }
+            let planes = layer.effects.as_ref().and_then(|e| e.current(layer));
+            if let Some(planes) = planes {
+                // The base's shadows fall on the backdrop, outside the clipping canvas.
+                steps.splice(
+                    start..start,
+                    draw_planes(planes.below, layer.opacity, false),
+                );
+            }
+            let (under, over) = planes.map_or((&[][..], &[][..]), |p| (p.under, p.over));
+            steps.extend(draw_planes(under, 1.0, false));
             steps.push(Step::Draw {
                 layer,
                 blend: BlendMode::Normal,
                 opacity: 1.0,
                 clip: false,
             });
+            steps.extend(draw_planes(over, 1.0, false));
             Merge {
                 blend: Some(layer.blend),
                 opacity: layer.opacity,
@@ -210,14 +226,60 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
         return;
     }
     for layer in clipped {
-        steps.push(Step::Draw {
-            layer,
-            blend: layer.blend,
-            opacity: layer.opacity,
-            clip: true,
-        });
+        emit_layer(layer, true, steps);
     }
     steps.push(Step::End(merge));
+}
+
+/// Draws of `planes` at their own mode and opacity scaled by `opacity`.
+fn draw_planes<'a>(
+    planes: &'a [Layer],
+    opacity: f32,
+    clip: bool,
+) -> impl Iterator<Item = Step<'a>> + 'a {
+    planes.iter().map(move |plane| Step::Draw {
+        layer: plane,
+        blend: plane.blend,
+        opacity: plane.opacity * opacity,
+        clip,
+    })
+}
+
+/// A visible layer with its effects (see the module's rules). `clip`: drawn atop the
+/// clipping canvas.
+fn emit_layer<'a>(layer: &'a Layer, clip: bool, steps: &mut Vec<Step<'a>>) {
+    let own = |opacity: f32| Step::Draw {
+        layer,
+        blend: layer.blend,
+        opacity,
+        clip,
+    };
+    let Some(planes) = layer.effects.as_ref().and_then(|e| e.current(layer)) else {
+        steps.push(own(layer.opacity));
+        return;
+    };
+    steps.extend(draw_planes(planes.below, layer.opacity, clip));
+    if planes.under.is_empty() && planes.over.is_empty() {
+        steps.push(own(layer.opacity));
+        return;
+    }
+    if clip || layer.opacity >= 1.0 {
+        // A canvas of its own would lose the clipping; at full opacity it changes nothing.
+        steps.extend(draw_planes(planes.under, layer.opacity, clip));
+        steps.push(own(layer.opacity));
+        steps.extend(draw_planes(planes.over, layer.opacity, clip));
+        return;
+    }
+    // Opacity fades the layer and its effects together, as one pass-through group does.
+    steps.push(Step::Begin { backdrop: true });
+    steps.extend(draw_planes(planes.under, 1.0, false));
+    steps.push(own(1.0));
+    steps.extend(draw_planes(planes.over, 1.0, false));
+    steps.push(Step::End(Merge {
+        blend: None,
+        opacity: layer.opacity,
+        mask: None,
+    }));
 }
 
 #[cfg(test)]
@@ -298,6 +360,41 @@ mod tests {
         doc.layers[1].clipped = true; // first in its group: no base there
         doc.group_mut(g).unwrap().pass_through = false;
         assert_eq!(shape(&render_plan(&doc)), "bg [i g1 ]");
+    }
+
+    #[test]
+    fn effects_draw_around_their_layer_while_current() {
+        use crate::model::effects::{Effect, EffectKind, LayerEffects, Style};
+        let effect = |kind| Effect {
+            kind,
+            color: [0, 0, 0],
+            blend: BlendMode::Multiply,
+            opacity: 1.0,
+        };
+        let mut doc = doc_with(&["a"]);
+        doc.layers[0].pixels =
+            std::sync::Arc::new(RgbaImage::from_pixel(2, 2, image::Rgba([9, 9, 9, 255])));
+        let shadow = EffectKind::OuterGlow {
+            spread: 0.0,
+            size: 1.0,
+        };
+        let style = Style {
+            effects: vec![effect(shadow), effect(EffectKind::ColorOverlay)],
+        };
+        doc.layers[0].effects = Some(LayerEffects::new(style));
+        assert_eq!(shape(&render_plan(&doc)), "a", "not rasterised yet");
+        doc.refresh_effects();
+        assert_eq!(shape(&render_plan(&doc)), "effect a effect");
+        doc.layers[0].opacity = 0.5;
+        assert_eq!(shape(&render_plan(&doc)), "effect [p a effect ]");
+        doc.layers[0].translate(3, 1);
+        assert_eq!(
+            shape(&render_plan(&doc)),
+            "effect [p a effect ]",
+            "moved along"
+        );
+        doc.layers[0].pixels = std::sync::Arc::new(RgbaImage::new(2, 2));
+        assert_eq!(shape(&render_plan(&doc)), "a", "stale after an edit");
     }
 
     #[test]

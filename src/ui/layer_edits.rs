@@ -99,7 +99,7 @@ impl StrataApp {
         };
         self.gesture_edit(applying, label, gesture, |doc| {
             if let Some(layer) = doc.layer_mut(id) {
-                layer.offset = offset;
+                layer.set_offset(offset);
             }
         });
     }

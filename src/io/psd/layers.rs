@@ -12,6 +12,7 @@ use crate::io::Limits;
 use crate::model::pixels::unit;
 use image::GrayImage;
 
+use crate::model::effects::LayerEffects;
 use crate::model::{BlendMode, Document, Group, LayerId, Mask, Offset, RgbaImage};
 
 /// Deepest nesting of groups kept as groups. Photoshop itself allows 10 levels; deeper
@@ -119,6 +120,7 @@ pub fn build(
     records: &[Record<'_>],
     tree: &Tree,
     limits: &Limits,
+    global_angle: f32,
 ) -> Result<(Document, usize), PsdError> {
     let mut total = 0u64;
     for plan in &tree.layers {
@@ -184,6 +186,12 @@ pub fn build(
         layer.clipped = record.clipped;
         layer.mask = mask;
         layer.kept = std::sync::Arc::new(record.kept.clone());
+        if let Some(data) = super::records::effects_block(&record.kept) {
+            let read = super::effects::read(data, global_angle);
+            if !read.style.effects.is_empty() {
+                layer.effects = Some(LayerEffects::new(read.style));
+            }
+        }
         if layer.blend == BlendMode::HardMix && record.fill_opacity < u8::MAX {
             tracing::warn!(
                 "layer '{}': hard mix at reduced fill is drawn as reduced opacity; \
@@ -192,6 +200,7 @@ pub fn build(
             );
         }
     }
+    doc.refresh_effects();
     let before = doc.groups.len();
     doc.prune_empty_groups();
     let dropped = before - doc.groups.len();

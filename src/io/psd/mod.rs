@@ -22,7 +22,10 @@
 //!   default colour, disabled flag, density and feather (`mask_data`); a vector mask is
 //!   drawn through the rasterised copy Photoshop stores, where there is one.
 //! - Clipping: the record's clipping byte, both ways.
-//! - Everything else a layer, group or the document holds in tagged blocks (effects,
+//! - Effects: drop and inner shadows, outer and inner glows, colour and gradient overlays
+//!   and solid strokes are read from the `lmfx`/`lfx2` descriptor (`effects`, `descriptor`) and
+//!   drawn (see `model::effects`); the blocks themselves are kept.
+//! - Everything else a layer, group or the document holds in tagged blocks (other effects,
 //!   adjustment and fill settings, text, smart objects and their embedded files, vector
 //!   masks, newer keys) is kept byte for byte and written back (`kept`), and one notice says
 //!   what of it is not drawn.
@@ -42,6 +45,9 @@ mod bytes;
 mod channels;
 mod color;
 mod composite;
+mod descriptor;
+mod effects;
+mod gradient;
 mod kept;
 mod layer_data;
 mod layers;

@@ -164,7 +164,9 @@ pub fn read_with_notices(
     }
     // A layered file must still be whole: a cut-off composite means a damaged file.
     composite::verify(&header, sections.image_data, limits)?;
-    let (mut doc, dropped) = layers::build(&header, &records, &tree, limits)?;
+    let angle = resources::global_angle(sections.resources.clone())
+        .unwrap_or(super::effects::DEFAULT_GLOBAL_ANGLE);
+    let (mut doc, dropped) = layers::build(&header, &records, &tree, limits, angle)?;
     doc.kept = std::sync::Arc::new(document_blocks);
     if tree.folded > 0 {
         notices.push(Notice::new(format!(

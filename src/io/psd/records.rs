@@ -172,7 +172,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
     let mut extra = c.section(extra_len, "the layer's extra data")?;
     let has_real_mask = channels.iter().any(|ch| ch.id == -3);
     let extra = parse_extra(&mut extra, large, has_real_mask)?;
-    let mut kept = finish_kept(extra.kept, &channels);
+    let mut kept = finish_kept(extra.kept, &channels, extra.kind);
     let other_flags = flags & !(FLAG_HIDDEN | FLAG_PS5);
     if other_flags != 0 {
         kept.insert(
@@ -342,7 +342,21 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
 /// A vector mask that Photoshop also stored as pixels (the user mask channel, -2, when
 /// the layer has no pixel mask of its own; or the real mask, -3) is drawn from those
 /// pixels, so it is kept but not reported as undrawn.
-fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>]) -> Vec<KeptBlock> {
+///
+/// Effects that Strata draws (all the enabled ones of the `lmfx` block, or else of the
+/// `lfx2` block) of a layer with pixels are kept but not reported either; the legacy
+/// `lrFX` block describes the same effects and goes with them. A group's effects are not
+/// drawn (they apply to the group's composite), so they stay reported.
+fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>], kind: Kind) -> Vec<KeptBlock> {
+    let effects = effects_block(&kept).filter(|_| kind == Kind::Pixels);
+    // The angle does not decide what is drawn.
+    if effects.is_some_and(|data| !super::effects::read(data, 0.0).undrawn) {
+        for block in &mut kept {
+            if block.undrawn == Some(Undrawn::Effects) {
+                block.undrawn = None;
+            }
+        }
+    }
     let has_raster_mask = channels.iter().any(|c| c.id == -2 || c.id == -3);
     if has_raster_mask {
         for block in &mut kept {
@@ -352,6 +366,15 @@ fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>]) -> Vec<KeptBl
         }
     }
     kept
+}
+
+/// The data of the block the effects are read from: `lmfx` (several effects of a kind)
+/// when there is one, else `lfx2`.
+pub fn effects_block(kept: &[KeptBlock]) -> Option<&[u8]> {
+    let find = |key: &[u8; 4]| kept.iter().find(|b| &b.key == key);
+    find(b"lmfx")
+        .or_else(|| find(b"lfx2"))
+        .map(|b| b.data.as_slice())
 }
 
 /// The Unicode name: `u32` count of UTF-16 units, then UTF-16BE. Krita counts a trailing
@@ -417,6 +440,27 @@ mod tests {
         assert_eq!(decode_luni(&mut data).as_deref(), Some("Re"));
         let mut short = Cursor::new(b"\0\0\x10\0\0A");
         assert_eq!(decode_luni(&mut short).as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn drawn_effects_are_not_reported_on_layers_but_are_on_groups() {
+        use super::super::descriptor::tests::{put_bool, put_header, put_object};
+        let mut data = vec![0, 0, 0, 0, 0, 0, 0, 16];
+        put_header(&mut data, "null", 1);
+        put_object(&mut data, "SoFi", "SoFi", 2);
+        put_bool(&mut data, "enab", true);
+        put_object(&mut data, "Clr ", "Gry ", 1);
+        super::super::descriptor::tests::put_double(&mut data, "Gry ", 50.0);
+        let block = KeptBlock {
+            format: KeptFormat::Psd,
+            key: *b"lfx2",
+            data,
+            undrawn: Some(Undrawn::Effects),
+        };
+        let layer = finish_kept(vec![block.clone()], &[], Kind::Pixels);
+        assert_eq!(layer[0].undrawn, None, "a grey colour overlay is drawn");
+        let group = finish_kept(vec![block], &[], Kind::Folder);
+        assert_eq!(group[0].undrawn, Some(Undrawn::Effects));
     }
 
     #[test]

@@ -22,6 +22,20 @@ pub fn has_real_composite(mut resources: Cursor<'_>) -> bool {
     true
 }
 
+/// Resource 1037, Global Angle: the light angle of effects that "use global light".
+const GLOBAL_ANGLE: u16 = 1037;
+
+/// The document's global light angle in degrees, if its resources say.
+pub fn global_angle(mut resources: Cursor<'_>) -> Option<f32> {
+    while resources.remaining() >= 12 {
+        let (id, mut data) = next_resource(&mut resources)?;
+        if id == GLOBAL_ANGLE {
+            return data.i32("global angle").ok().map(|a| a as f32);
+        }
+    }
+    None
+}
+
 /// One resource block: `8BIM`, `u16` id, Pascal name padded to even, `u32` size, data
 /// padded to even (the padding not counted in the size).
 fn next_resource<'a>(c: &mut Cursor<'a>) -> Option<(u16, Cursor<'a>)> {

@@ -78,6 +78,9 @@ impl StrataApp {
         // recomposites the canvas nor clears the status line.
         group_edits::refold(&mut before, &group_edits::folded(&self.doc));
         if !before.is_same_state(&self.doc) {
+            // Effect planes are a cache of pixels and positions; edits, undo and opened
+            // files leave them stale, and stale planes are not drawn.
+            self.doc.edit(&Applying(())).refresh_effects();
             self.doc.revision += 1;
             // After undo, redo, delete or open, the selected layer may be gone.
             self.keep_selection_valid();
