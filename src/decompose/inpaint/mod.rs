@@ -28,6 +28,7 @@ mod canvas;
 mod exemplar;
 mod masks;
 mod patchmatch;
+mod poisson;
 mod span;
 mod telea;
 mod texture;

@@ -254,9 +254,9 @@ pub(crate) fn distance(
     cutoff: f32,
 ) -> f32 {
     let w = img.width;
-    // Summed in byte units (×255) so the inner loop needs no scaling; scaled back at the end.
-    let delta = bias(means, t, s).map(|v| v * 255.0);
-    let cutoff = cutoff * 255.0 * 255.0;
+    // In byte units (×255) so the inner loop needs no scaling; scaled back at the end.
+    let delta = bias(means, t, s).map(|v| f64::from(v) * 255.0);
+    let cutoff = f64::from(cutoff) * 255.0 * 255.0;
     let r = RADIUS as i64;
     let (tx, ty) = ((t % w) as i64, (t / w) as i64);
     let (sx, sy) = ((s % w) as i64, (s / w) as i64);
@@ -265,35 +265,52 @@ pub(crate) fn distance(
     let dy0 = (-r).max(-ty);
     let dy1 = r.min(img.height as i64 - 1 - ty);
     let len = (dx1 - dx0 + 1) as usize;
-    let mut sum = BIAS_PRICE
-        * PATCH_PIXELS
-        * (delta[0] * delta[0] + delta[1] * delta[1] + delta[2] * delta[2] + delta[3] * delta[3]);
+    let shift2 = delta.iter().map(|d| d * d).sum::<f64>();
+    let base = f64::from(BIAS_PRICE * PATCH_PIXELS) * shift2;
     let textured = !img.tex.is_empty();
-    let tw = texture_weight * 255.0 * 255.0;
+    let tw = f64::from(texture_weight) * 255.0 * 255.0;
+    // Σ(d − δ)² over a patch is Σd² − 2δ·Σd + n|δ|², with d the integer byte differences:
+    // the inner loop then sums integers only (no conversions to float per pixel), and the
+    // float combination runs once a row. Sums stay far below i32's range (49 pixels of at
+    // most 4·255²).
+    let (mut squares, mut sums, mut count) = (0i32, [0i32; 4], 0usize);
+    let mut texture = 0.0f32;
     for dy in dy0..=dy1 {
         let a = ((ty + dy) * w as i64 + tx + dx0) as usize;
         let b = ((sy + dy) * w as i64 + sx + dx0) as usize;
         // Spelled out per channel: the dev profile's light optimisation leaves small
         // closures here as calls, which doubled the time of the whole fill.
         for (p, q) in img.px[a..a + len].iter().zip(&img.px[b..b + len]) {
-            let d0 = (i32::from(p[0]) - i32::from(q[0])) as f32 - delta[0];
-            let d1 = (i32::from(p[1]) - i32::from(q[1])) as f32 - delta[1];
-            let d2 = (i32::from(p[2]) - i32::from(q[2])) as f32 - delta[2];
-            let d3 = (i32::from(p[3]) - i32::from(q[3])) as f32 - delta[3];
-            sum += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+            let d0 = i32::from(p[0]) - i32::from(q[0]);
+            let d1 = i32::from(p[1]) - i32::from(q[1]);
+            let d2 = i32::from(p[2]) - i32::from(q[2]);
+            let d3 = i32::from(p[3]) - i32::from(q[3]);
+            squares += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+            sums[0] += d0;
+            sums[1] += d1;
+            sums[2] += d2;
+            sums[3] += d3;
         }
+        count += len;
         if textured {
             for (p, q) in img.tex[a..a + len].iter().zip(&img.tex[b..b + len]) {
                 let e0 = TEX_VALUES[usize::from(p[0])] - TEX_VALUES[usize::from(q[0])];
                 let e1 = TEX_VALUES[usize::from(p[1])] - TEX_VALUES[usize::from(q[1])];
-                sum += tw * (e0 * e0 + e1 * e1);
+                texture += e0 * e0 + e1 * e1;
             }
         }
-        if sum >= cutoff {
-            return sum * (INV * INV);
+        let cross = delta[0] * f64::from(sums[0])
+            + delta[1] * f64::from(sums[1])
+            + delta[2] * f64::from(sums[2])
+            + delta[3] * f64::from(sums[3]);
+        let sum = base + f64::from(squares) - 2.0 * cross
+            + count as f64 * shift2
+            + tw * f64::from(texture);
+        if sum >= cutoff || dy == dy1 {
+            return (sum * f64::from(INV * INV)) as f32;
         }
     }
-    sum * (INV * INV)
+    (base * f64::from(INV * INV)) as f32
 }
 
 /// How hard one [`search`] tries.
