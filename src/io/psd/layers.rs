@@ -165,6 +165,8 @@ pub fn build(
         group.kept = std::sync::Arc::new(record.kept.clone());
         group.parent = plan.parent.map(|p| group_ids[p]);
         group.mask = decode_mask(record, header, &context)?;
+        group.artboard =
+            super::artboard::read(&record.kept, group.id, (header.width, header.height));
         let key = record.section_key.unwrap_or(record.blend_key);
         group.pass_through = &key == b"pass";
         if !group.pass_through {
