@@ -14,14 +14,18 @@ use crate::model::{Artboard, BBox, KeptBlock, LayerId};
 /// `None` when it has no artboard block or the block cannot be read (the group is then
 /// drawn as a plain group, as before).
 pub fn read(kept: &[KeptBlock], group: LayerId, canvas: (u32, u32)) -> Option<Artboard> {
-    let block = kept
-        .iter()
-        .find(|b| matches!(&b.key, b"artb" | b"artd" | b"abdd"))?;
+    let block = find(kept)?;
     let mut c = Cursor::new(&block.data);
     c.u32("artboard descriptor version").ok()?;
     let root = descriptor::read(&mut c).ok()?;
     let (rect, background) = from_descriptor(&root)?;
     Some(Artboard::new(group, rect, background, canvas))
+}
+
+/// The artboard block among a record's kept blocks.
+pub fn find(kept: &[KeptBlock]) -> Option<&KeptBlock> {
+    kept.iter()
+        .find(|b| matches!(&b.key, b"artb" | b"artd" | b"abdd"))
 }
 
 /// The rectangle and background colour (`None`: transparent) a descriptor holds.
