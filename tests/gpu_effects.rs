@@ -13,7 +13,7 @@ use strata::model::effects::{
     Effect, EffectKind, Gradient, GradientShape, Interpolation, LayerEffects, Stop, StrokePosition,
     Style,
 };
-use strata::model::{BlendMode, Document, Offset, composite};
+use strata::model::{Artboard, BBox, BlendMode, Document, Offset, composite};
 
 fn compositor() -> Option<Compositor> {
     match HeadlessGpu::new() {
@@ -189,5 +189,40 @@ fn effect_layers_match_the_cpu_reference() {
         gpu.render_dragging(&doc, dragged).expect("drag render");
         let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
         assert!(diff <= 1, "drag step {step} differs by {diff}/255");
+    }
+}
+
+/// An artboard (background layer and clip mask made in the model) draws the same on the GPU:
+/// the styled layers grouped into an artboard smaller than the canvas.
+#[test]
+fn artboards_match_the_cpu_reference() {
+    let Some(gpu) = compositor() else { return };
+    let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
+    let mut gpu = gpu;
+    let mut tiled = Compositor::new(device, queue).with_max_tile_side(24);
+    let mut doc = styled_document();
+    let group = doc.group_node(doc.layers[1].id).expect("group");
+    // The layers are neighbours, so the second joins the group by its parent alone.
+    doc.layers[2].parent = Some(group);
+    doc.check_tree().expect("a valid tree");
+    let rect = BBox::new(8, 6, 70, 50);
+    let board = Artboard::new(group, rect, Some([240, 230, 10]), (doc.width, doc.height));
+    doc.group_mut(group).expect("group").artboard = Some(board);
+    for (name, board_doc) in [
+        ("coloured", doc.clone()),
+        ("transparent", {
+            let mut d = doc.clone();
+            let clear = Artboard::new(group, rect, None, (d.width, d.height));
+            d.group_mut(group).expect("group").artboard = Some(clear);
+            d
+        }),
+    ] {
+        let reference = composite(&board_doc);
+        gpu.render(&board_doc).expect("render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
+        assert!(diff <= 1, "{name}: full path differs by {diff}/255");
+        tiled.render(&board_doc).expect("tiled render");
+        let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
+        assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
     }
 }

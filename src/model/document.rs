@@ -140,18 +140,28 @@ impl Document {
         redone
     }
 
-    /// Every layer a compositor may draw: the document's layers and their effect planes.
+    /// Every layer a compositor may draw: the document's layers, their effect planes and
+    /// the groups' artboard backgrounds.
     pub fn drawable_layers(&self) -> impl Iterator<Item = &Layer> {
-        self.layers.iter().flat_map(|layer| {
-            std::iter::once(layer).chain(layer.effects.iter().flat_map(|e| e.all_planes()))
-        })
+        let fills = self
+            .groups
+            .iter()
+            .filter_map(|g| g.artboard.as_ref()?.fill());
+        self.layers
+            .iter()
+            .flat_map(|layer| {
+                std::iter::once(layer).chain(layer.effects.iter().flat_map(|e| e.all_planes()))
+            })
+            .chain(fills)
     }
 
     /// Bytes of pixel storage held by all layers and masks.
     pub fn pixel_bytes(&self) -> usize {
         let masks = self.groups.iter().filter_map(|g| g.mask.as_ref());
+        let boards = self.groups.iter().filter_map(|g| g.artboard.as_ref());
         self.layers.iter().map(Layer::pixel_bytes).sum::<usize>()
             + masks.map(super::Mask::pixel_bytes).sum::<usize>()
+            + boards.map(super::Artboard::pixel_bytes).sum::<usize>()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Layer groups: Photoshop's groups (PSD section dividers), OpenRaster's nested stacks.
 
-use super::{BlendMode, Kept, LayerId, Mask};
+use super::{Artboard, BlendMode, Kept, LayerId, Mask};
 
 /// A group of layers and groups. Its members are the layers whose parent chain reaches it;
 /// they sit next to each other in [`super::Document::layers`], so the document stays one
@@ -29,6 +29,9 @@ pub struct Group {
     pub mask: Option<Mask>,
     /// What the file held for this group that Strata does not draw (see [`super::kept`]).
     pub kept: Kept,
+    /// The artboard this group stands for (read from the kept artboard block), drawn as
+    /// its background and clip.
+    pub artboard: Option<Artboard>,
 }
 
 impl Group {
@@ -46,6 +49,7 @@ impl Group {
             parent: None,
             mask: None,
             kept: Kept::default(),
+            artboard: None,
         }
     }
 
@@ -74,6 +78,7 @@ impl Group {
             && self.parent == other.parent
             && same_mask(&self.mask, &other.mask)
             && super::kept::same_kept(&self.kept, &other.kept)
+            && self.artboard.as_ref().map(|a| a.rect) == other.artboard.as_ref().map(|a| a.rect)
     }
 }
 

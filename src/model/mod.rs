@@ -5,6 +5,7 @@
 //! decomposition, the wgpu compositor, the editor) reads and writes these types, and every other
 //! compositing path is tested against [`composite_cpu`].
 
+mod artboard;
 mod blend;
 pub mod blend_math;
 mod blend_pixel;
@@ -23,6 +24,7 @@ pub mod pixels;
 pub mod render_plan;
 pub mod tree;
 
+pub use artboard::Artboard;
 pub use blend::BlendMode;
 pub use composite_cpu::{composite, composite_into};
 pub use document::Document;

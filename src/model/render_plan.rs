@@ -29,10 +29,13 @@
 //!   pass-through canvas that opacity fades. Clipped layers draw theirs atop the clipping
 //!   canvas. Effects whose planes are stale (see
 //!   [`super::effects::LayerEffects::current`]) are not drawn.
+//! - **Artboards** ([`super::Artboard`]): the group's members draw on a canvas of their
+//!   own over the artboard's background, which merges through a mask of the artboard's
+//!   rectangle; the group's own opacity, mask and mode then apply as for any group.
 //! - Hidden layers and groups, and those at zero opacity, emit nothing.
 
 use super::tree::Node;
-use super::{BlendMode, Document, Layer, Mask};
+use super::{Artboard, BlendMode, Document, Layer, Mask};
 
 /// One instruction of the compositing program.
 #[derive(Clone, Copy, Debug)]
@@ -156,6 +159,9 @@ fn emit_node<'a>(node: &Node<'a>, steps: &mut Vec<Step<'a>>) {
             let mask = enabled_mask(group.mask.as_ref());
             let mut inner = Vec::new();
             emit_stack(children, &mut inner);
+            if let Some(board) = &group.artboard {
+                inner = artboard_canvas(board, inner);
+            }
             if inner.is_empty() {
                 return;
             }
@@ -174,6 +180,30 @@ fn emit_node<'a>(node: &Node<'a>, steps: &mut Vec<Step<'a>>) {
             }));
         }
     }
+}
+
+/// An artboard's members (`inner`) on a canvas of their own over the artboard's
+/// background, merged through the artboard's clip: nothing shows outside its rectangle.
+fn artboard_canvas<'a>(board: &'a Artboard, inner: Vec<Step<'a>>) -> Vec<Step<'a>> {
+    let fill = board.fill().map(|layer| Step::Draw {
+        layer,
+        blend: BlendMode::Normal,
+        opacity: 1.0,
+        clip: false,
+    });
+    if fill.is_none() && inner.is_empty() {
+        return inner;
+    }
+    let mut steps = Vec::with_capacity(inner.len() + 3);
+    steps.push(Step::Begin { backdrop: false });
+    steps.extend(fill);
+    steps.extend(inner);
+    steps.push(Step::End(Merge {
+        blend: Some(BlendMode::Normal),
+        opacity: 1.0,
+        mask: Some(board.clip()),
+    }));
+    steps
 }
 
 /// A base and its clipped layers on their own canvas, merged with the base's mode and
@@ -395,6 +425,21 @@ mod tests {
         );
         doc.layers[0].pixels = std::sync::Arc::new(RgbaImage::new(2, 2));
         assert_eq!(shape(&render_plan(&doc)), "a", "stale after an edit");
+    }
+
+    #[test]
+    fn an_artboard_draws_its_background_under_its_members_and_clips_them() {
+        use crate::model::{Artboard, BBox};
+        let mut doc = doc_with(&["a", "b"]);
+        let g = doc.group_node(doc.layers[1].id).unwrap();
+        let board = Artboard::new(g, BBox::new(0, 0, 1, 2), Some([9, 9, 9]), (2, 2));
+        doc.group_mut(g).unwrap().artboard = Some(board);
+        let plan = render_plan(&doc);
+        assert_eq!(shape(&plan), "a [i artboard b ]");
+        assert!(matches!(plan.last(), Some(Step::End(m)) if m.mask.is_some()));
+        let clear = Artboard::new(g, BBox::new(0, 0, 1, 2), None, (2, 2));
+        doc.group_mut(g).unwrap().artboard = Some(clear);
+        assert_eq!(shape(&render_plan(&doc)), "a [i b ]");
     }
 
     #[test]

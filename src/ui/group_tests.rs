@@ -374,3 +374,63 @@ fn a_new_layer_over_a_selected_group_goes_on_top_inside_it_and_shows() {
     assert_eq!(doc.index_of(beside), doc.index_of(ids.base).map(|i| i + 1));
     doc.check_tree().unwrap();
 }
+
+#[test]
+fn moving_a_layer_moves_its_linked_mask_in_one_step() {
+    let (mut app, ids) = grouped();
+    let mask_at = |app: &StrataApp| app.document().layer(ids.top).unwrap().mask.clone().unwrap();
+    let drag = [
+        (Offset::new(1, 0), Gesture::Begin),
+        (Offset::new(3, -1), Gesture::Update),
+        (Offset::new(4, 2), Gesture::End),
+    ];
+    for (offset, gesture) in drag {
+        app.apply(Command::SetOffset {
+            id: ids.top,
+            offset,
+            gesture,
+        });
+    }
+    assert_eq!(
+        app.document().layer(ids.top).unwrap().offset,
+        Offset::new(4, 2)
+    );
+    assert_eq!(
+        mask_at(&app).offset,
+        Offset::new(5, 3),
+        "the mask went along"
+    );
+    assert_eq!(app.history().undo_len(), 1);
+    app.apply(Command::Undo);
+    assert_eq!(mask_at(&app).offset, Offset::new(1, 1));
+    // A nudge too; an unlinked mask stays where it is.
+    app.apply(Command::SetOffset {
+        id: ids.top,
+        offset: Offset::new(0, 1),
+        gesture: Gesture::Once,
+    });
+    assert_eq!(mask_at(&app).offset, Offset::new(1, 2));
+    app.apply(Command::Undo);
+    let mut doc = app.document().clone();
+    doc.layer_mut(ids.top)
+        .unwrap()
+        .mask
+        .as_mut()
+        .unwrap()
+        .linked = false;
+    let mut app = StrataApp::new(doc);
+    app.apply(Command::SetOffset {
+        id: ids.top,
+        offset: Offset::new(2, 2),
+        gesture: Gesture::Once,
+    });
+    assert_eq!(
+        app.document().layer(ids.top).unwrap().offset,
+        Offset::new(2, 2)
+    );
+    assert_eq!(
+        mask_at(&app).offset,
+        Offset::new(1, 1),
+        "unlinked: not moved"
+    );
+}

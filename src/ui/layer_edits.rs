@@ -99,6 +99,13 @@ impl StrataApp {
         };
         self.gesture_edit(applying, label, gesture, |doc| {
             if let Some(layer) = doc.layer_mut(id) {
+                // A move, not a re-placing: by the step, so that a linked mask goes along
+                // as Photoshop moves it (`set_offset` alone would leave it behind). The
+                // `set_offset` after it only matters where the step saturated at i32's
+                // ends, to land exactly on `offset`.
+                let dx = offset.x.saturating_sub(layer.offset.x);
+                let dy = offset.y.saturating_sub(layer.offset.y);
+                layer.translate(dx, dy);
                 layer.set_offset(offset);
             }
         });

@@ -42,6 +42,10 @@ struct Planned {
     parent: Option<usize>,
     visible: bool,
     opacity: f32,
+    /// An empty layer standing in for the members of an artboard that has none (`index`
+    /// is then its folder's record): the model keeps no empty group, and Photoshop draws
+    /// an empty artboard's background.
+    placeholder: bool,
 }
 
 /// One open folder during the walk: the group its members join (itself, or for a folded
@@ -52,6 +56,9 @@ struct Open {
     visible: bool,
     opacity: f32,
     real: bool,
+    /// The folder's record, and how many layers were planned when it opened.
+    folder: usize,
+    layers_before: usize,
 }
 
 /// Finds the tree the records describe. Records are bottom-first and a group's folder
@@ -72,12 +79,15 @@ pub fn plan_tree(records: &[Record<'_>]) -> Tree {
             visible: true,
             opacity: 1.0,
             real: true,
+            folder: index,
+            layers_before: 0,
         });
         let planned = Planned {
             index,
             parent: here.parent,
             visible: here.visible,
             opacity: here.opacity,
+            placeholder: false,
         };
         match record.kind {
             Kind::Folder if depth < MAX_GROUP_DEPTH => {
@@ -86,6 +96,8 @@ pub fn plan_tree(records: &[Record<'_>]) -> Tree {
                 open.push(Open {
                     parent: Some(tree.groups.len() - 1),
                     real: true,
+                    folder: index,
+                    layers_before: tree.layers.len(),
                     ..here
                 });
             }
@@ -96,10 +108,24 @@ pub fn plan_tree(records: &[Record<'_>]) -> Tree {
                     visible: here.visible && !record.hidden,
                     opacity: here.opacity * unit(record.opacity),
                     real: false,
+                    folder: index,
+                    layers_before: tree.layers.len(),
                 });
             }
             Kind::Divider => match open.pop() {
-                Some(closed) => depth -= usize::from(closed.real),
+                Some(closed) => {
+                    depth -= usize::from(closed.real);
+                    let empty = tree.layers.len() == closed.layers_before;
+                    if closed.real && empty && is_artboard(&records[closed.folder]) {
+                        tree.layers.push(Planned {
+                            index: closed.folder,
+                            parent: closed.parent,
+                            visible: true,
+                            opacity: 1.0,
+                            placeholder: true,
+                        });
+                    }
+                }
                 None => {
                     tracing::warn!("group end marker (record {index}) without a group; ignored")
                 }
@@ -109,6 +135,11 @@ pub fn plan_tree(records: &[Record<'_>]) -> Tree {
     }
     tree.layers.reverse();
     tree
+}
+
+/// True when the record holds an artboard block (see `super::artboard`).
+fn is_artboard(record: &Record<'_>) -> bool {
+    super::artboard::find(&record.kept).is_some()
 }
 
 /// Turns the planned records into a document, with its groups, masks and clipping. Sizes
@@ -145,6 +176,9 @@ pub fn build(
         .map(|plan| {
             let record = &records[plan.index];
             let context = format!("layer record {} ('{}')", plan.index, record.name);
+            if plan.placeholder {
+                return Ok((RgbaImage::new(0, 0), None));
+            }
             Ok((
                 decode_pixels(record, header, &context)?,
                 decode_mask(record, header, &context)?,
@@ -165,6 +199,8 @@ pub fn build(
         group.kept = std::sync::Arc::new(record.kept.clone());
         group.parent = plan.parent.map(|p| group_ids[p]);
         group.mask = decode_mask(record, header, &context)?;
+        group.artboard =
+            super::artboard::read(&record.kept, group.id, (header.width, header.height));
         let key = record.section_key.unwrap_or(record.blend_key);
         group.pass_through = &key == b"pass";
         if !group.pass_through {
@@ -175,6 +211,12 @@ pub fn build(
     }
     for (plan, (image, mask)) in tree.layers.iter().zip(images) {
         let record = &records[plan.index];
+        if plan.placeholder {
+            // Empty and plain: the artboard group it stands in for holds the properties.
+            let layer = doc.push_layer(format!("{} (empty)", record.name), image);
+            layer.parent = plan.parent.map(|p| group_ids[p]);
+            continue;
+        }
         let layer = doc.push_layer(record.name.clone(), image);
         layer.offset = Offset::new(record.left, record.top);
         layer.visible = plan.visible && !record.hidden;

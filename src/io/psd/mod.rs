@@ -25,6 +25,8 @@
 //! - Effects: drop and inner shadows, outer and inner glows, colour and gradient overlays
 //!   and solid strokes are read from the `lmfx`/`lfx2` descriptor (`effects`, `descriptor`) and
 //!   drawn (see `model::effects`); the blocks themselves are kept.
+//! - Artboards: a group's `artb` block gives its rectangle and background (`artboard`),
+//!   drawn as `model::Artboard`; the block itself is kept.
 //! - Everything else a layer, group or the document holds in tagged blocks (other effects,
 //!   adjustment and fill settings, text, smart objects and their embedded files, vector
 //!   masks, newer keys) is kept byte for byte and written back (`kept`), and one notice says
@@ -41,6 +43,7 @@
 //! Reading never trusts a length: every declared size is checked against the bytes present
 //! and against [`Limits`](super::Limits) before anything is allocated (see `bytes::Cursor`).
 
+mod artboard;
 mod bytes;
 mod channels;
 mod color;
