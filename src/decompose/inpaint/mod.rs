@@ -27,6 +27,7 @@ mod blend;
 mod canvas;
 mod exemplar;
 mod masks;
+mod patch_distance;
 mod patchmatch;
 mod poisson;
 mod span;
