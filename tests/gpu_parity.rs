@@ -5,34 +5,11 @@
 
 mod common;
 
+use common::gpu::{compositor, max_diff};
 use common::{Rng, patterned_image};
 use image::{GrayImage, Luma, RgbaImage};
-use strata::gpu::{Compositor, HeadlessGpu, ViewTransform};
+use strata::gpu::{Compositor, ViewTransform};
 use strata::model::{BlendMode, Document, LayerId, Mask, Offset, composite};
-
-fn compositor() -> Option<Compositor> {
-    match HeadlessGpu::new() {
-        Ok(gpu) => Some(Compositor::new(gpu.device, gpu.queue)),
-        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI needs a GPU adapter: {err}")
-        }
-        Err(err) => {
-            eprintln!("skipping GPU test: {err}");
-            None
-        }
-    }
-}
-
-/// Largest per-channel difference, ignoring colour where both pixels are fully transparent.
-fn max_diff(a: &RgbaImage, b: &RgbaImage) -> u8 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    a.pixels()
-        .zip(b.pixels())
-        .filter(|(p, q)| p[3] != 0 || q[3] != 0)
-        .map(|(p, q)| (0..4).map(|c| p[c].abs_diff(q[c])).max().unwrap_or(0))
-        .max()
-        .unwrap_or(0)
-}
 
 /// A backdrop plus `count` random layers with partial alpha, offsets and `mode`.
 fn random_document(seed: u64, mode: BlendMode, count: usize) -> Document {

@@ -4,23 +4,11 @@
 
 mod common;
 
+use common::gpu::compositor;
 use common::{Rng, patterned_image};
 use image::{Rgba, RgbaImage};
-use strata::gpu::{Compositor, HeadlessGpu, ViewTransform};
+use strata::gpu::{Compositor, ViewTransform};
 use strata::model::{BlendMode, Document, Offset, composite};
-
-fn compositor() -> Option<Compositor> {
-    match HeadlessGpu::new() {
-        Ok(gpu) => Some(Compositor::new(gpu.device, gpu.queue)),
-        Err(err) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI needs a GPU adapter: {err}")
-        }
-        Err(err) => {
-            eprintln!("skipping GPU test: {err}");
-            None
-        }
-    }
-}
 
 fn view(size: (u32, u32), origin: (f32, f32), zoom: f32) -> ViewTransform {
     ViewTransform {

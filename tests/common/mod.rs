@@ -5,6 +5,7 @@ pub mod ora;
 
 use std::path::PathBuf;
 
+pub mod gpu;
 pub mod grouped;
 pub mod psd_tools;
 
