@@ -124,10 +124,7 @@ impl Coverage {
 /// about two standard deviations; three box blurs of matching variance approximate it. The
 /// rectangle grows by the blur's reach so the background value bleeds in at the edges.
 fn feathered(mask: &Mask) -> (Arc<GrayImage>, Offset) {
-    let sigma = f64::from(mask.feather) / 2.0;
-    // Box width w gives variance (w² − 1)/12 per pass; three passes sum their variances.
-    let width = ((4.0 * sigma * sigma + 1.0).sqrt().round() as usize).max(1) | 1;
-    let radius = width / 2;
+    let radius = box_radius(f64::from(mask.feather) / 2.0);
     let reach = (radius * 3) as u32;
     let (w, h) = (
         mask.pixels.width() + 2 * reach,
@@ -138,13 +135,7 @@ fn feathered(mask: &Mask) -> (Arc<GrayImage>, Offset) {
         values[((y + reach) * w + x + reach) as usize] = f32::from(p.0[0]);
     }
     let (wu, hu) = (w as usize, h as usize);
-    let background = f32::from(mask.background);
-    for _ in 0..3 {
-        box_blur_rows(&mut values, wu, hu, radius, background);
-        transpose(&mut values, wu, hu);
-        box_blur_rows(&mut values, hu, wu, radius, background);
-        transpose(&mut values, hu, wu);
-    }
+    gaussian_by_boxes(&mut values, wu, hu, radius, f32::from(mask.background));
     let out = GrayImage::from_fn(w, h, |x, y| {
         image::Luma([values[(y * w + x) as usize].round().clamp(0.0, 255.0) as u8])
     });
@@ -155,15 +146,33 @@ fn feathered(mask: &Mask) -> (Arc<GrayImage>, Offset) {
     (Arc::new(out), offset)
 }
 
-/// A running-sum box blur of every row; samples past the ends read `outside`. Shared with
+/// Radius of the box whose three passes blur like a Gaussian of standard deviation `sigma`:
+/// box width w gives variance (w² − 1)/12 per pass, and three passes sum their variances.
+pub(super) fn box_radius(sigma: f64) -> usize {
+    let width = ((4.0 * sigma * sigma + 1.0).sqrt().round() as usize).max(1) | 1;
+    width / 2
+}
+
+/// Blurs the `width`×`height` field `values` with three box passes of `radius` each way
+/// (see [`box_radius`]); samples past the edges read `outside`. Serves mask feathering and
 /// the layer effects' blur.
-pub(super) fn box_blur_rows(
-    values: &mut [f32],
+pub(super) fn gaussian_by_boxes(
+    values: &mut Vec<f32>,
     width: usize,
     height: usize,
     radius: usize,
     outside: f32,
 ) {
+    for _ in 0..3 {
+        box_blur_rows(values, width, height, radius, outside);
+        transpose(values, width, height);
+        box_blur_rows(values, height, width, radius, outside);
+        transpose(values, height, width);
+    }
+}
+
+/// A running-sum box blur of every row; samples past the ends read `outside`.
+fn box_blur_rows(values: &mut [f32], width: usize, height: usize, radius: usize, outside: f32) {
     let span = (2 * radius + 1) as f32;
     let mut row = vec![0.0f32; width];
     for y in 0..height {
@@ -186,7 +195,7 @@ pub(super) fn box_blur_rows(
     }
 }
 
-pub(super) fn transpose(values: &mut Vec<f32>, width: usize, height: usize) {
+fn transpose(values: &mut Vec<f32>, width: usize, height: usize) {
     let mut out = vec![0.0f32; values.len()];
     for y in 0..height {
         for x in 0..width {

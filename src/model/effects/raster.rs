@@ -1,7 +1,7 @@
 //! Operations on alpha fields, the building blocks of every effect: spread (dilation) and
 //! choke (erosion) by an exact Euclidean distance, blur, and integer shifts.
 
-use super::super::mask::{box_blur_rows, transpose};
+use super::super::mask::{box_radius, gaussian_by_boxes};
 
 /// Blur standard deviation per pixel of an effect's "size". Photoshop's size is the reach
 /// of its blur, and a Gaussian fades out at about 2.5 σ: of 0.3, 0.4 and 0.5, 0.4 came
@@ -97,21 +97,13 @@ impl Field {
     /// The field blurred for an effect of `size` pixels; pixels beyond the rectangle read
     /// `outside`.
     pub fn blurred(&self, size: f32, outside: f32) -> Self {
-        let sigma = f64::from(size * SIGMA_PER_SIZE);
-        // Box width w gives variance (w² − 1)/12 per pass; three passes sum their variances.
-        let width = ((4.0 * sigma * sigma + 1.0).sqrt().round() as usize).max(1) | 1;
-        let radius = width / 2;
+        let radius = box_radius(f64::from(size * SIGMA_PER_SIZE));
         if radius == 0 {
             return self.clone();
         }
         let mut values = self.values.clone();
         let (w, h) = (self.width, self.height);
-        for _ in 0..3 {
-            box_blur_rows(&mut values, w, h, radius, outside);
-            transpose(&mut values, w, h);
-            box_blur_rows(&mut values, h, w, radius, outside);
-            transpose(&mut values, h, w);
-        }
+        gaussian_by_boxes(&mut values, w, h, radius, outside);
         Self {
             width: w,
             height: h,
