@@ -116,7 +116,9 @@ impl ElementsDecomposer {
         }
         progress.check()?;
         progress.set(0.0, "finding text");
+        let mut clock = StageClock::start();
         let lines = text::detect(&image, TEXT_SIDE)?;
+        clock.lap("text detection");
         progress.check()?;
         progress.set(0.3, "finding elements");
         let (small, scale) = analysis_copy(&image);
@@ -135,7 +137,9 @@ impl ElementsDecomposer {
                 progress.check()?;
             }
         }
+        clock.lap("text blocks and reading");
         fill_under_textured_text(&small, &mut text_plans, &textured, options.seed, progress)?;
+        clock.lap("fill under textured text");
         // The text is peeled off the analysis copy itself: nothing needs it with the text.
         let mut bare = small;
         for plan in text_plans.iter().rev() {
@@ -157,6 +161,11 @@ impl ElementsDecomposer {
         };
         drop(bare);
         progress.check()?;
+        clock.lap(match &found {
+            Analysis::Elements(_) if over_photo => "art over a photograph",
+            Analysis::Elements(_) => "designed elements",
+            Analysis::Photo(_) => "photographic objects",
+        });
 
         progress.set(0.5, "solving layers");
         let (width, height) = image.dimensions();
@@ -202,8 +211,30 @@ impl ElementsDecomposer {
             stack::limit(&mut specs, n);
         }
         number_names(&mut specs);
+        clock.lap("solving layers at full size");
         progress.set(1.0, "done");
         Ok(specs)
+    }
+}
+
+/// Logs (at debug level) how long each stage of a decomposition took, to see where the
+/// time of a slow picture goes without a profiler.
+struct StageClock(std::time::Instant);
+
+impl StageClock {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    /// Logs the time since the last lap (or the start) under `stage`.
+    fn lap(&mut self, stage: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            stage,
+            seconds = (now - self.0).as_secs_f64(),
+            "elements stage"
+        );
+        self.0 = now;
     }
 }
 

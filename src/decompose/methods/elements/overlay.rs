@@ -20,6 +20,7 @@ use crate::decompose::segment::components;
 use crate::decompose::segment::morphology::{dilate, erode, fill_holes};
 use crate::decompose::{DecomposeError, Progress};
 use crate::model::RgbaImage;
+use crate::model::pixels::BBox;
 
 /// Largest second difference (per channel, in units of a full channel) of a flat pixel:
 /// a little over one byte step, so byte rounding of a gradient passes and grain does not.
@@ -111,41 +112,145 @@ fn drawn_art(field: &Field) -> Option<Vec<bool>> {
     let close = (w.max(h) / 96).max(3);
     let grown = dilate(&art, w, h, FLAT_RADIUS + close);
     let closed = fill_holes(&erode(&grown, w, h, close), w, h);
-    let hulls = hulls(&closed, w, h);
+    let hulls = hulls(&closed, w, h, close as f32);
     let area = hulls.iter().filter(|&&a| a).count();
     (area as f32 >= MIN_ART_SHARE * (w * h) as f32).then_some(hulls)
 }
 
-/// Each connected part of `mask` replaced by its orthogonally convex hull (the pixels
-/// between its leftmost and rightmost pixel on their row and between its top and bottom
-/// pixel in their column): a shaded icon whose flat parts were found piecemeal (a globe's
-/// highlights and rim) is covered whole, so no part of it is left to be copied into the
-/// hole beneath it.
-fn hulls(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
+/// `mask` with its parts covered whole. Parts whose boxes lie within `join` pixels of one
+/// another are taken as one piece of art: a shaded icon whose flat parts were found
+/// piecemeal (a globe's continents and rim, between which its shaded ocean is not flat
+/// enough to count) is covered by their convex hull, so no part of it is left in the photo
+/// to be copied into the hole beneath it, and it comes out as one element. A lone part is
+/// covered by its orthogonally convex hull, which keeps its outline's notches. Separate
+/// pieces of art on a design rarely come that close.
+fn hulls(mask: &[bool], w: usize, h: usize, join: f32) -> Vec<bool> {
     let labels = components::label(&to_mask(mask, w, h), 127);
-    let mut out = mask.to_vec();
-    for c in &labels.components {
-        let (x0, y0) = (c.bbox.x0 as usize, c.bbox.y0 as usize);
-        let (bw, bh) = (c.bbox.width() as usize, c.bbox.height() as usize);
-        let mut rows = vec![(usize::MAX, 0usize); bh];
-        let mut cols = vec![(usize::MAX, 0usize); bw];
-        for &p in &c.pixels {
-            let (x, y) = (p as usize % w, p as usize / w);
-            let r = &mut rows[y - y0];
-            *r = (r.0.min(x), r.1.max(x));
-            let k = &mut cols[x - x0];
-            *k = (k.0.min(y), k.1.max(y));
-        }
-        for y in y0..y0 + bh {
-            for x in x0..x0 + bw {
-                let (r, k) = (rows[y - y0], cols[x - x0]);
-                if (r.0..=r.1).contains(&x) && (k.0..=k.1).contains(&y) {
-                    out[y * w + x] = true;
+    let parts = &labels.components;
+    let mut group: Vec<usize> = (0..parts.len()).collect();
+    let mut boxes: Vec<_> = parts.iter().map(|c| c.bbox).collect();
+    // Joining two parts grows their box, which may then meet a third: repeat until stable.
+    let mut joined = true;
+    while joined {
+        joined = false;
+        for a in 0..parts.len() {
+            for b in a + 1..parts.len() {
+                let (ga, gb) = (group[a], group[b]);
+                if ga != gb && boxes[ga].gap(&boxes[gb]) <= join {
+                    boxes[ga] = boxes[ga].union(boxes[gb]);
+                    for g in group.iter_mut().filter(|g| **g == gb) {
+                        *g = ga;
+                    }
+                    joined = true;
                 }
             }
         }
     }
+    let mut out = mask.to_vec();
+    for g in (0..parts.len()).filter(|&g| group[g] == g) {
+        let members: Vec<usize> = (0..parts.len()).filter(|&k| group[k] == g).collect();
+        let pixels = members
+            .iter()
+            .flat_map(|&k| &parts[k].pixels)
+            .map(|&p| p as usize);
+        if members.len() == 1 {
+            orthogonal_hull(pixels, boxes[g], w, &mut out);
+        } else {
+            convex_hull(pixels, boxes[g], w, &mut out);
+        }
+    }
     out
+}
+
+/// Sets the orthogonally convex hull of `pixels` (inside `bbox`) in `out`: one part of art
+/// keeps its own outline, concave notches and all, with only its inner gaps filled.
+fn orthogonal_hull(pixels: impl Iterator<Item = usize>, bbox: BBox, w: usize, out: &mut [bool]) {
+    let (x0, y0) = (bbox.x0 as usize, bbox.y0 as usize);
+    let (bw, bh) = (bbox.width() as usize, bbox.height() as usize);
+    let mut rows = vec![(usize::MAX, 0usize); bh];
+    let mut cols = vec![(usize::MAX, 0usize); bw];
+    for p in pixels {
+        let (x, y) = (p % w, p / w);
+        let r = &mut rows[y - y0];
+        *r = (r.0.min(x), r.1.max(x));
+        let k = &mut cols[x - x0];
+        *k = (k.0.min(y), k.1.max(y));
+    }
+    for y in y0..y0 + bh {
+        for x in x0..x0 + bw {
+            let (r, k) = (rows[y - y0], cols[x - x0]);
+            if (r.0..=r.1).contains(&x) && (k.0..=k.1).contains(&y) {
+                out[y * w + x] = true;
+            }
+        }
+    }
+}
+
+/// Sets the convex hull of `pixels` (inside `bbox`) in `out`: parts of one piece of art
+/// found apart (a globe's continents around its shaded ocean) are spread around what joins
+/// them, which their orthogonal hull would leave out wherever no part lies above or below.
+fn convex_hull(pixels: impl Iterator<Item = usize>, bbox: BBox, w: usize, out: &mut [bool]) {
+    let (x0, y0) = (bbox.x0 as usize, bbox.y0 as usize);
+    let bh = bbox.height() as usize;
+    // Each row's two extreme pixels carry the hull.
+    let mut rows = vec![(usize::MAX, 0usize); bh];
+    for p in pixels {
+        let (x, y) = (p % w, p / w);
+        let r = &mut rows[y - y0];
+        *r = (r.0.min(x), r.1.max(x));
+    }
+    let mut points: Vec<(i64, i64)> = Vec::new();
+    for (dy, &(a, b)) in rows.iter().enumerate().filter(|(_, r)| r.0 <= r.1) {
+        points.push((a as i64, (y0 + dy) as i64));
+        points.push((b as i64, (y0 + dy) as i64));
+    }
+    let hull = monotone_chain(points);
+    let inside = |x: i64, y: i64| {
+        hull.len() >= 3
+            && (0..hull.len()).all(|k| {
+                let (a, b) = (hull[k], hull[(k + 1) % hull.len()]);
+                (b.0 - a.0) * (y - a.1) - (b.1 - a.1) * (x - a.0) >= 0
+            })
+    };
+    for y in y0..y0 + bh {
+        for x in x0..bbox.x1 as usize {
+            if inside(x as i64, y as i64) {
+                out[y * w + x] = true;
+            }
+        }
+    }
+}
+
+/// The convex hull of `points`, counter-clockwise in a y-down frame read as y-up (Andrew's
+/// monotone chain), without collinear points.
+fn monotone_chain(mut points: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    points.sort_unstable();
+    points.dedup();
+    if points.len() < 3 {
+        return points;
+    }
+    let cross = |o: (i64, i64), a: (i64, i64), b: (i64, i64)| {
+        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    };
+    let mut hull: Vec<(i64, i64)> = Vec::with_capacity(points.len() + 1);
+    for pass in 0..2 {
+        let start = hull.len();
+        let ordered: Box<dyn Iterator<Item = &(i64, i64)>> = if pass == 0 {
+            Box::new(points.iter())
+        } else {
+            Box::new(points.iter().rev())
+        };
+        for &p in ordered {
+            while hull.len() >= start + 2
+                && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0
+            {
+                hull.pop();
+            }
+            hull.push(p);
+        }
+        hull.pop();
+    }
+    hull
 }
 
 /// `set` as a mask image (255 where set).
@@ -256,5 +361,35 @@ mod tests {
         let at = |x: usize, y: usize| art[y * 240 + x];
         assert!(at(100, 70) && at(61, 41) && at(148, 98));
         assert!(!at(20, 20) && !at(200, 130) && !at(100, 120));
+    }
+
+    #[test]
+    fn parts_close_together_are_covered_as_one_and_a_lone_part_keeps_its_notch() {
+        let (w, h) = (160usize, 80usize);
+        let mut mask = vec![false; w * h];
+        let mut fill = |x0: usize, x1: usize, y0: usize, y1: usize| {
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    mask[y * w + x] = true;
+                }
+            }
+        };
+        // A "globe" found piecemeal: two blobs at the top and an arc at the bottom.
+        fill(10, 20, 10, 20);
+        fill(40, 50, 10, 20);
+        fill(10, 50, 45, 50);
+        // An L-shaped part far away.
+        fill(100, 150, 10, 20);
+        fill(100, 110, 20, 60);
+        let covered = hulls(&mask, w, h, 30.0);
+        let at = |x: usize, y: usize| covered[y * w + x];
+        // Between the parts of the globe: covered, though no part lies above or below it.
+        assert!(at(30, 30) && at(30, 15) && at(15, 35));
+        // The L keeps its notch, and nothing between the two pieces is covered.
+        assert!(at(105, 50) && at(140, 15));
+        assert!(!at(130, 45) && !at(75, 30) && !at(5, 5));
+        // Apart (join too small), the globe's middle stays open.
+        let apart = hulls(&mask, w, h, 5.0);
+        assert!(!apart[30 * w + 30]);
     }
 }
