@@ -330,23 +330,23 @@ pub(super) fn peer_column(
 }
 
 /// Peak memory of `strata inpaint` over that of `strata info` on the same picture (what
-/// opening it costs), in units of the picture's RGBA bytes, measured by `/usr/bin/time`.
+/// opening it costs), in units of the picture's RGBA bytes, and the whole process's peak in
+/// the same units. Each command logs its peak resident memory (`VmHWM`) at `info` level as
+/// its last act, so the figure is read from that line: no `/usr/bin/time` is needed.
 fn print_memory(cases: &[Case], scratch: &Path, seed: u64) {
     let Ok(exe) = std::env::current_exe() else {
         return println!("peak memory: cannot find the strata executable");
     };
     let peak_kib = |args: &[&std::ffi::OsStr]| -> Option<f64> {
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "%M"])
-            .arg(&exe)
+        let out = Command::new(&exe)
             .args(args)
+            .env("RUST_LOG", "info")
             .output()
             .ok()?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
         out.status.success().then_some(())?;
-        stderr.lines().last()?.trim().parse().ok()
+        peak_from_log(&String::from_utf8_lossy(&out.stderr))
     };
-    let mut ratios = Vec::new();
+    let (mut beyond, mut whole) = (Vec::new(), Vec::new());
     for (k, case) in cases.iter().enumerate() {
         let Ok((src, mask, out)) = files(scratch, k, case) else {
             continue;
@@ -365,20 +365,32 @@ fn print_memory(cases: &[Case], scratch: &Path, seed: u64) {
         let open = peak_kib(&["info".as_ref(), src.as_os_str()]);
         if let (Some(fill), Some(open)) = (fill, open) {
             let bytes = 4.0 * mpx(case) * 1e6;
-            ratios.push((fill - open).max(0.0) * 1024.0 / bytes);
+            beyond.push((fill - open).max(0.0) * 1024.0 / bytes);
+            whole.push(fill * 1024.0 / bytes);
         }
     }
-    if ratios.is_empty() {
-        println!("peak memory: not measured (needs /usr/bin/time)");
-    } else {
-        let max = ratios.iter().copied().fold(0.0, f64::max);
-        let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
-        println!(
-            "strata inpaint peak memory beyond opening the picture: mean {mean:.1}×, \
-             max {max:.1}× the picture's RGBA bytes ({} pictures)",
-            ratios.len()
-        );
+    if beyond.is_empty() {
+        println!("peak memory: not measured (no peak resident memory line in the log)");
+        return;
     }
+    let stats = |v: &[f64]| {
+        let max = v.iter().copied().fold(0.0, f64::max);
+        (v.iter().sum::<f64>() / v.len() as f64, max)
+    };
+    let ((mean, max), (whole_mean, whole_max)) = (stats(&beyond), stats(&whole));
+    println!(
+        "strata inpaint peak memory beyond opening the picture: mean {mean:.1}×, max {max:.1}× \
+         the picture's RGBA bytes; whole process: mean {whole_mean:.1}×, max {whole_max:.1}× \
+         ({} pictures)",
+        beyond.len()
+    );
+}
+
+/// The KiB of the `peak resident memory: N KiB` line a command logs at `info` level.
+fn peak_from_log(stderr: &str) -> Option<f64> {
+    let (_, rest) = stderr.rsplit_once("peak resident memory: ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// Writes case `k`'s damaged picture and mask as PNGs; returns them and the output path.
