@@ -2,6 +2,8 @@
 //! networks work in, and the peak resident memory of a process. The budget is at most twice
 //! the document's pixels plus the model (its weights and its working memory).
 
+#![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
+
 use image::RgbaImage;
 use image::imageops::{self, FilterType};
 use peak_alloc::PeakAlloc;
