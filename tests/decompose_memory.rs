@@ -4,60 +4,18 @@
 //! nothing else allocates while it measures.
 #![allow(clippy::unwrap_used)] // Tests may unwrap: a panic is a failure report.
 
+mod common;
+
 use image::RgbaImage;
-use image::imageops::{self, FilterType};
 use peak_alloc::PeakAlloc;
-use strata::decompose::methods::elements::{ANALYSIS_SIDE, ElementsDecomposer, TEXT_SIDE};
-use strata::decompose::nn::{dbnet, u2net};
+use strata::decompose::methods::elements::ElementsDecomposer;
 use strata::decompose::{Decomposer as _, Options, Progress, apply};
 use strata::model::Document;
 
+use common::memory::{mib, model_working_set, photo, working_set};
+
 #[global_allocator]
 static HEAP: PeakAlloc = PeakAlloc;
-
-/// A real photograph (a ladybird on a leaf), scaled up to `w`×`h`: larger than the
-/// decomposer's analysis copy, so its layers are solved again at full size.
-fn photo(w: u32, h: u32) -> RgbaImage {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/assets/bench/designs/photos/ladybird.jpg"
-    );
-    let small = image::open(path).unwrap().to_rgba8();
-    imageops::resize(&small, w, h, FilterType::Triangle)
-}
-
-/// Peak heap bytes that `run` adds to what is live when it starts.
-fn working_set(run: impl FnOnce()) -> usize {
-    let before = HEAP.current_usage();
-    HEAP.reset_peak_usage();
-    run();
-    HEAP.peak_usage().saturating_sub(before)
-}
-
-/// The networks' working memory, on pictures already at the sizes they analyse, so that
-/// nothing in it grows with the picture being decomposed: the larger of the text detector's
-/// and the saliency network's.
-fn model_working_set(picture: &RgbaImage) -> usize {
-    let fit = |side: u32| {
-        let s = f64::from(side) / f64::from(picture.width().max(picture.height()));
-        let (w, h) = (picture.width(), picture.height());
-        let scaled = |v: u32| (f64::from(v) * s).round() as u32;
-        imageops::resize(picture, scaled(w), scaled(h), FilterType::Triangle)
-    };
-    let (text_size, analysis) = (fit(TEXT_SIDE), fit(ANALYSIS_SIDE));
-    let text = working_set(|| {
-        dbnet::text_map(&text_size, TEXT_SIDE).unwrap();
-    });
-    let saliency = working_set(|| {
-        u2net::saliency_raw(&analysis).unwrap();
-    });
-    println!(
-        "working set: text detector {} KiB, saliency {} KiB",
-        text >> 10,
-        saliency >> 10
-    );
-    text.max(saliency)
-}
 
 #[test]
 fn decomposing_and_saving_a_photo_peaks_below_twice_the_document_plus_the_model() {
@@ -65,7 +23,7 @@ fn decomposing_and_saving_a_photo_peaks_below_twice_the_document_plus_the_model(
     let picture = photo(w, h);
     // The networks' weights are loaded here, once for the process, and are part of the
     // model in the issue's budget, as is their working memory.
-    let model = model_working_set(&picture);
+    let model = model_working_set(&HEAP, &picture);
 
     let before = HEAP.current_usage();
     HEAP.reset_peak_usage();
@@ -75,14 +33,15 @@ fn decomposing_and_saving_a_photo_peaks_below_twice_the_document_plus_the_model(
     let mut doc = Document::new(w, h);
     apply::replace_document(&mut doc, specs);
     let decomposing = HEAP.peak_usage();
-    let saving = working_set(|| strata::io::psd::write(&doc, std::io::sink()).unwrap());
+    let saving = working_set(&HEAP, || {
+        strata::io::psd::write(&doc, std::io::sink()).unwrap()
+    });
     let peak = decomposing.max(HEAP.peak_usage());
 
     let document: usize = doc.layers.iter().map(|l| l.pixels.as_raw().len()).sum();
     // What was live before, less the picture (which the peak counts as the document's):
     // the networks' weights and the process's own state.
     let weights = before.saturating_sub(picture.as_raw().len());
-    let mib = |b: usize| b as f64 / f64::from(1 << 20);
     println!(
         "{} layers, document {:.1} MiB, weights and state {:.1} MiB, networks' working set \
          {:.1} MiB, peak {:.1} MiB",
@@ -127,7 +86,6 @@ fn decomposing_and_saving_a_photo_peaks_below_twice_the_document_plus_the_model(
 /// and the program's own pages, which `strata info` on a tiny picture measures.
 #[cfg(target_os = "linux")]
 fn command_line_stays_within(picture: &RgbaImage, budget: usize) {
-    let mib = |b: usize| b as f64 / f64::from(1 << 20);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("photo.png");
     picture.save(&input).unwrap();

@@ -53,14 +53,26 @@ impl LayerTextures {
         max_side: u32,
         mips: Option<&MipGenerator>,
     ) {
-        self.entries
-            .retain(|id, _| layers.iter().any(|l| l.id == *id));
+        // Textures of layers that are gone, or whose pixels changed, go before anything is
+        // uploaded, and the device is waited on so that their memory really is returned
+        // first: on a software rasteriser (lavapipe) it is the process's own, and the
+        // texture of a 12-megapixel layer with its levels is 64 MB. Replacing a picture's
+        // layers then never holds the old and the new textures at once.
+        let count = self.entries.len();
+        self.entries.retain(|id, entry| {
+            layers.iter().any(|l| {
+                l.id == *id
+                    && Arc::ptr_eq(&entry.pixels, &l.pixels)
+                    && (entry.mipmapped || mips.is_none())
+            })
+        });
+        if self.entries.len() < count {
+            wait_for_device(device);
+        }
         let mut encoder = None;
+        let mut staged = 0;
         for &layer in layers {
-            let current = self.entries.get(&layer.id).is_some_and(|e| {
-                Arc::ptr_eq(&e.pixels, &layer.pixels) && (e.mipmapped || mips.is_none())
-            });
-            if current {
+            if self.entries.contains_key(&layer.id) {
                 continue;
             }
             let textures = upload(device, queue, &layer.pixels, max_side, mips.is_some());
@@ -83,6 +95,14 @@ impl LayerTextures {
                     mipmapped: mips.is_some(),
                 },
             );
+            // write_texture stages a copy of the pixels until its submission is done; with
+            // many large layers those copies would add up to the document once more.
+            staged += layer.pixels.as_raw().len();
+            if staged >= MAX_STAGED {
+                queue.submit(encoder.take().map(wgpu::CommandEncoder::finish));
+                wait_for_device(device);
+                staged = 0;
+            }
         }
         if let Some(encoder) = encoder {
             // write_texture's copies are ordered before this submission.
@@ -98,6 +118,18 @@ impl LayerTextures {
     /// How many layer uploads happened since creation (for tests and stats).
     pub fn upload_count(&self) -> u64 {
         self.uploads
+    }
+}
+
+/// Bytes of pixels staged for upload after which the device is waited on, so that the
+/// staging copies are freed before more are made.
+const MAX_STAGED: usize = 32 << 20;
+
+/// Waits until the device has done all submitted work, which frees what only that work
+/// still held (dropped textures, staging copies).
+fn wait_for_device(device: &wgpu::Device) {
+    if let Err(err) = device.poll(wgpu::PollType::wait_indefinitely()) {
+        tracing::warn!("waiting for the GPU failed: {err}");
     }
 }
 

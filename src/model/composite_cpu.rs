@@ -7,13 +7,15 @@
 //! before), so they are composited in parallel, each thread holding one `f32` row per
 //! canvas of the plan's stack.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::blend_pixel::{blend_atop, merge_canvas};
 pub use super::blend_pixel::{blend_pixel, blend_pixel_at, blend_straight};
-use super::pixels::{Premul, unit, unpremultiply};
+use super::pixels::{AlphaStats, Premul, unit, unpremultiply};
 use super::render_plan::{Step, flat_plan, render_plan, stack_depth};
-use super::{BBox, BlendMode, Coverage, Document, Layer, Mask, RgbaImage};
+use super::{BBox, BlendMode, Coverage, Document, Layer, Mask, Offset, RgbaImage};
 
 /// Flattens every visible layer of `doc`, with its groups, masks and clipping, onto a
 /// transparent canvas of the document's size.
@@ -21,6 +23,33 @@ pub fn composite(doc: &Document) -> RgbaImage {
     let mut out = RgbaImage::new(doc.width, doc.height);
     Program::new(render_plan(doc)).run(&mut out, (0, 0));
     out
+}
+
+/// [`composite`], without a copy where the document is one layer that already is its own
+/// composite: opaque, shown at full opacity in normal mode, covering the canvas from its
+/// origin, with no mask, effects or group. That is every photograph just opened, and the
+/// editor decomposes it without holding a second full-size picture (48 MB at 12 megapixels).
+pub fn composite_shared(doc: &Document) -> Arc<RgbaImage> {
+    match doc.layers.as_slice() {
+        [layer] if is_its_own_composite(doc, layer) => Arc::clone(&layer.pixels),
+        _ => Arc::new(composite(doc)),
+    }
+}
+
+/// True when `layer`, the only one of `doc`, composites to exactly its own pixels.
+fn is_its_own_composite(doc: &Document, layer: &Layer) -> bool {
+    doc.groups.is_empty()
+        && layer.visible
+        && layer.opacity == 1.0
+        && layer.fill_opacity == 1.0
+        && layer.blend == BlendMode::Normal
+        && layer.offset == Offset::default()
+        && !layer.clipped
+        && layer.mask.is_none()
+        && layer.effects.is_none()
+        && layer.pixels.dimensions() == (doc.width, doc.height)
+        // Straight alpha: a transparent pixel's colour does not survive compositing.
+        && AlphaStats::of(&layer.pixels).is_opaque()
 }
 
 /// Flattens `layers` (bottom first, taken as one flat stack: groups ignored, masks and
@@ -163,8 +192,28 @@ fn draw_row(acc: &mut [Premul], x0: i64, y: i64, layer: &Layer, how: &DrawParams
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Offset;
     use image::Rgba;
+
+    #[test]
+    fn a_photo_is_its_own_composite_and_anything_else_is_composited() {
+        let photo = RgbaImage::from_fn(5, 4, |x, y| Rgba([x as u8 * 40, y as u8 * 50, 90, 255]));
+        let doc = Document::from_flat("photo", photo);
+        let shared = composite_shared(&doc);
+        assert!(Arc::ptr_eq(&shared, &doc.layers[0].pixels), "no copy");
+        assert_eq!(*shared, composite(&doc));
+
+        let mut faded = doc.clone();
+        faded.layers[0].opacity = 0.5;
+        let mut moved = doc.clone();
+        moved.layers[0].offset = Offset::new(1, 0);
+        let mut holed = doc.clone();
+        Arc::make_mut(&mut holed.layers[0].pixels).put_pixel(2, 2, Rgba([9, 9, 9, 0]));
+        for other in [faded, moved, holed] {
+            let flat = composite_shared(&other);
+            assert!(!Arc::ptr_eq(&flat, &other.layers[0].pixels));
+            assert_eq!(*flat, composite(&other));
+        }
+    }
 
     fn solid(w: u32, h: u32, px: [u8; 4]) -> RgbaImage {
         RgbaImage::from_pixel(w, h, Rgba(px))

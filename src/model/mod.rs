@@ -26,7 +26,7 @@ pub mod tree;
 
 pub use artboard::Artboard;
 pub use blend::BlendMode;
-pub use composite_cpu::{composite, composite_into};
+pub use composite_cpu::{composite, composite_into, composite_shared};
 pub use document::Document;
 pub use group::Group;
 pub use history::History;

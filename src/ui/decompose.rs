@@ -15,7 +15,7 @@ use crate::decompose::registry::{MethodSettings, decomposer_for};
 use crate::decompose::{
     DecomposeError, Decomposer, LayerCount, MAX_LAYERS, Method, Options, apply,
 };
-use crate::model::{LayerId, composite};
+use crate::model::{LayerId, composite_shared};
 
 /// The editor's decomposition state: the job runner and the options the menu shows.
 #[derive(Default)]
@@ -85,11 +85,13 @@ impl StrataApp {
         options: Options,
         decomposer: Option<Box<dyn Decomposer>>,
     ) {
+        // The document's own pixels are lent, not copied, wherever they are the picture: the
+        // method copies what it changes, and a method that only reads needs no copy at all.
         let image = match target {
-            Target::Document => composite(&self.doc),
+            Target::Document => composite_shared(&self.doc),
             // `apply` has refused a locked layer already.
             Target::Layer(id) | Target::Refill(id) => match self.doc.layer(id) {
-                Some(layer) => layer.pixels.as_ref().clone(),
+                Some(layer) => Arc::clone(&layer.pixels),
                 None if self.doc.group(id).is_some() => {
                     return self
                         .messages
@@ -105,7 +107,7 @@ impl StrataApp {
         }
         let repaint = self.decompose.repaint.clone();
         let request = JobRequest {
-            image: Arc::new(image),
+            image,
             options: options.clone(),
             target,
         };
@@ -366,7 +368,7 @@ fn layer_count_ui(ui: &mut egui::Ui, count: &mut LayerCount) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Document, Offset, RgbaImage};
+    use crate::model::{Document, Offset, RgbaImage, composite};
     use image::Rgba;
 
     const LONG: Duration = Duration::from_secs(120);

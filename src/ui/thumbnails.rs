@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use egui::{Color32, Rect, Sense, Stroke, StrokeKind, TextureHandle, TextureOptions, vec2};
+use image::{GenericImageView, ImageBuffer, Rgba, SubImage};
 
 use crate::model::pixels::visible_bounds;
 use crate::model::{BBox, Document, Layer, LayerId, RgbaImage};
@@ -100,11 +101,13 @@ impl Thumbnails {
         let bounds = visible_bounds(&layer.pixels);
         let content = bounds.map_or((0, 0), |b| (b.width(), b.height()));
         let texture = bounds.map(|b| {
-            let cropped = crop(&layer.pixels, b);
+            // Scaled from a view of the content, not a cropped copy: a background layer's
+            // copy would be as large as the picture (48 MB at 12 megapixels).
+            let content = crop(&layer.pixels, b);
             let fit = (physical.x / b.width() as f32).min(physical.y / b.height() as f32);
             ctx.load_texture(
                 format!("layer-thumbnail-{}", layer.id.0),
-                downscale(&cropped, fit),
+                downscale(&*content, fit),
                 TextureOptions::LINEAR,
             )
         });
@@ -134,8 +137,8 @@ fn fit_content(rect: Rect, (width, height): (u32, u32)) -> Rect {
     Rect::from_center_size(rect.center(), size * scale)
 }
 
-/// The part of `pixels` inside `bounds`.
-fn crop(pixels: &RgbaImage, bounds: BBox<u32>) -> RgbaImage {
+/// The part of `pixels` inside `bounds`, as a view (nothing copied).
+fn crop(pixels: &RgbaImage, bounds: BBox<u32>) -> SubImage<&RgbaImage> {
     image::imageops::crop_imm(
         pixels,
         bounds.x0,
@@ -143,16 +146,18 @@ fn crop(pixels: &RgbaImage, bounds: BBox<u32>) -> RgbaImage {
         bounds.width(),
         bounds.height(),
     )
-    .to_image()
 }
 
-/// The layer scaled by `scale` (at most 1), at least 1×1.
-fn downscale(pixels: &RgbaImage, scale: f32) -> egui::ColorImage {
+/// `pixels` scaled by `scale` (at most 1), at least 1×1.
+fn downscale<I>(pixels: &I, scale: f32) -> egui::ColorImage
+where
+    I: GenericImageView<Pixel = Rgba<u8>>,
+{
     let scale = scale.min(1.0);
     let w = ((pixels.width() as f32 * scale).round() as u32).max(1);
     let h = ((pixels.height() as f32 * scale).round() as u32).max(1);
-    let small = if (w, h) == pixels.dimensions() {
-        pixels.clone()
+    let small: RgbaImage = if (w, h) == pixels.dimensions() {
+        ImageBuffer::from_fn(w, h, |x, y| pixels.get_pixel(x, y))
     } else {
         image::imageops::thumbnail(pixels, w, h)
     };

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 pub mod gpu;
 pub mod grouped;
+pub mod memory;
 pub mod psd_tools;
 
 use image::{Rgba, RgbaImage};
