@@ -160,7 +160,11 @@ fn shape_layers_are_drawn_from_their_pixels_not_masked_again() {
     let shapes: Vec<_> = doc
         .layers
         .iter()
-        .filter(|l| l.kept.iter().any(|b| &b.key == b"vmsk" || &b.key == b"vsms"))
+        .filter(|l| {
+            l.kept
+                .iter()
+                .any(|b| &b.key == b"vmsk" || &b.key == b"vsms")
+        })
         .collect();
     assert_eq!(shapes.len(), 5, "the file's five shapes");
     for layer in shapes {
