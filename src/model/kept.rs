@@ -17,7 +17,8 @@ pub enum Undrawn {
     Type,
     /// Smart objects: shown as their stored pixels.
     SmartObject,
-    /// A vector mask without a stored raster copy.
+    /// A vector mask that is not drawn: one beside a pixel mask (a layer holds one mask),
+    /// or one that could not be rasterised.
     VectorMask,
 }
 

@@ -31,6 +31,10 @@ pub struct Mask {
     pub feather: f32,
     /// True when the mask moves with its layer (Photoshop's chain icon).
     pub linked: bool,
+    /// True when the mask is the rasterised copy of the layer's vector mask (kept with the
+    /// layer's other file data), not a painted one: PSD marks such a mask so that
+    /// Photoshop shows the vector mask, not a second, pixel mask.
+    pub from_vector: bool,
 }
 
 impl Mask {
@@ -44,6 +48,7 @@ impl Mask {
             density: 1.0,
             feather: 0.0,
             linked: true,
+            from_vector: false,
         }
     }
 
@@ -66,6 +71,7 @@ impl Mask {
             && self.density == other.density
             && self.feather == other.feather
             && self.linked == other.linked
+            && self.from_vector == other.from_vector
     }
 
     /// Bytes of pixel storage held by this mask.

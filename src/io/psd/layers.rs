@@ -12,8 +12,11 @@ use crate::io::Limits;
 use crate::model::pixels::unit;
 use image::GrayImage;
 
+use super::vector_mask;
 use crate::model::effects::LayerEffects;
-use crate::model::{BlendMode, Document, Group, LayerId, Mask, Offset, RgbaImage};
+use crate::model::{
+    BBox, BlendMode, Document, Group, Kept, LayerId, Mask, Offset, RgbaImage, Undrawn,
+};
 
 /// Deepest nesting of groups kept as groups. Photoshop itself allows 10 levels; deeper
 /// folders in a file (a crafted one) are folded into their members as the reader did before
@@ -179,9 +182,15 @@ pub fn build(
             if plan.placeholder {
                 return Ok((RgbaImage::new(0, 0), None));
             }
+            let layer_area = BBox::at(
+                i64::from(record.left),
+                i64::from(record.top),
+                i64::from(record.width),
+                i64::from(record.height),
+            );
             Ok((
                 decode_pixels(record, header, &context)?,
-                decode_mask(record, header, &context)?,
+                any_mask(record, header, layer_area, limits, &context)?,
             ))
         })
         .collect::<Result<_, PsdError>>()?;
@@ -196,9 +205,9 @@ pub fn build(
         group.opacity = plan.opacity * unit(record.opacity);
         group.locked = record.locked;
         group.collapsed = record.collapsed;
-        group.kept = std::sync::Arc::new(record.kept.clone());
         group.parent = plan.parent.map(|p| group_ids[p]);
-        group.mask = decode_mask(record, header, &context)?;
+        group.mask = any_mask(record, header, canvas_box(header), limits, &context)?;
+        group.kept = kept_of(record, group.mask.as_ref());
         group.artboard =
             super::artboard::read(&record.kept, group.id, (header.width, header.height));
         let key = record.section_key.unwrap_or(record.blend_key);
@@ -227,7 +236,7 @@ pub fn build(
         layer.parent = plan.parent.map(|p| group_ids[p]);
         layer.clipped = record.clipped;
         layer.mask = mask;
-        layer.kept = std::sync::Arc::new(record.kept.clone());
+        layer.kept = kept_of(record, layer.mask.as_ref());
         if let Some(data) = super::records::effects_block(&record.kept) {
             let read = super::effects::read(data, global_angle);
             if !read.style.effects.is_empty() {
@@ -249,6 +258,42 @@ pub fn build(
     doc.check_tree()
         .map_err(|e| PsdError::corrupt(format!("layer groups: {e}")))?;
     Ok((doc, dropped))
+}
+
+/// The canvas as a box.
+fn canvas_box(header: &Header) -> BBox<i64> {
+    BBox::at(0, 0, i64::from(header.width), i64::from(header.height))
+}
+
+/// The record's user mask, or else its vector mask rasterised over the canvas and
+/// `layer_area` (see [`vector_mask`]).
+fn any_mask(
+    record: &Record<'_>,
+    header: &Header,
+    layer_area: BBox<i64>,
+    limits: &Limits,
+    context: &str,
+) -> Result<Option<Mask>, PsdError> {
+    if let Some(mask) = decode_mask(record, header, context)? {
+        return Ok(Some(mask));
+    }
+    let area = canvas_box(header).union(layer_area);
+    let canvas = (header.width, header.height);
+    Ok(vector_mask::rasterise(record, canvas, area, limits))
+}
+
+/// The record's kept blocks for its layer or group; a vector mask drawn through `mask`
+/// (its raster copy, stored or made here) is no longer reported as undrawn.
+fn kept_of(record: &Record<'_>, mask: Option<&Mask>) -> Kept {
+    let mut kept = record.kept.clone();
+    if mask.is_some_and(|m| m.from_vector) {
+        for block in &mut kept {
+            if block.undrawn == Some(Undrawn::VectorMask) {
+                block.undrawn = None;
+            }
+        }
+    }
+    std::sync::Arc::new(kept)
 }
 
 /// The record's user mask, decoded to 8 bits, or `None` when it has none (or its header
@@ -293,6 +338,7 @@ fn decode_mask(
     mask.enabled = !data.mask.disabled;
     mask.density = unit(data.mask.density);
     mask.feather = data.mask.feather.clamp(0.0, 1000.0) as f32;
+    mask.from_vector = data.mask.from_vector;
     Ok(Some(mask))
 }
 

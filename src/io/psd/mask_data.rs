@@ -37,6 +37,8 @@ pub struct MaskHeader {
     /// Density as a byte (255 = full), feather in pixels.
     pub density: u8,
     pub feather: f64,
+    /// The mask is a vector mask's rasterised copy (flags bit 3).
+    pub from_vector: bool,
 }
 
 impl MaskHeader {
@@ -70,6 +72,7 @@ pub fn parse(block: &[u8], has_real: bool) -> Result<Option<MaskData>, PsdError>
     let mut first = header(&mut c)?;
     let flags = c.u8("mask flags")?;
     first.disabled = flags & FLAG_DISABLED != 0;
+    first.from_vector = flags & FLAG_FROM_VECTOR != 0;
     let mut real = None;
     if has_real && block.len() >= 36 {
         let real_flags = c.u8("real mask flags")?;
@@ -122,6 +125,7 @@ fn header_rect(c: &mut Cursor<'_>) -> Result<MaskHeader, PsdError> {
         disabled: false,
         density: u8::MAX,
         feather: 0.0,
+        from_vector: false,
     })
 }
 
@@ -146,6 +150,9 @@ pub fn write(mask: &MaskHeader) -> Vec<u8> {
         params |= PARAM_USER_FEATHER;
     }
     let mut flags = if mask.disabled { FLAG_DISABLED } else { 0 };
+    if mask.from_vector {
+        flags |= FLAG_FROM_VECTOR;
+    }
     if params != 0 {
         flags |= FLAG_PARAMETERS;
     }
@@ -179,6 +186,7 @@ mod tests {
             disabled: true,
             density: 128,
             feather: 2.5,
+            from_vector: true,
         }
     }
 

@@ -20,7 +20,8 @@
 //!   does not keep, are left out with a notice.
 //! - Masks: the user mask (channel -2, or -3 beside a vector mask) with its rectangle,
 //!   default colour, disabled flag, density and feather (`mask_data`); a vector mask is
-//!   drawn through the rasterised copy Photoshop stores, where there is one.
+//!   drawn through the rasterised copy Photoshop stores, or else rasterised here
+//!   (`vector_mask`, `path_fill`) and written back as such a copy beside the kept path.
 //! - Clipping: the record's clipping byte, both ways.
 //! - Effects: drop and inner shadows, outer and inner glows, colour and gradient overlays
 //!   and solid strokes are read from the `lmfx`/`lfx2` descriptor (`effects`, `descriptor`) and
@@ -56,10 +57,12 @@ mod layer_data;
 mod layers;
 mod mask_data;
 pub mod packbits;
+mod path_fill;
 mod reader;
 mod records;
 mod resources;
 mod rows;
+mod vector_mask;
 mod write_records;
 mod writer;
 

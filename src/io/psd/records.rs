@@ -185,6 +185,14 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
             },
         );
     }
+    if super::vector_mask::pixels_show_vector_mask(&kept, width, height) {
+        // A shape layer: its pixels are Photoshop's rendering of the vector mask.
+        for block in &mut kept {
+            if block.undrawn == Some(Undrawn::VectorMask) {
+                block.undrawn = None;
+            }
+        }
+    }
     Ok(Record {
         top,
         left,
@@ -340,8 +348,8 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
 }
 
 /// A vector mask that Photoshop also stored as pixels (the user mask channel, -2, when
-/// the layer has no pixel mask of its own; or the real mask, -3) is drawn from those
-/// pixels, so it is kept but not reported as undrawn.
+/// the layer has no pixel mask of its own) is drawn from those pixels, so it is kept but
+/// not reported as undrawn. Beside a pixel mask (then channel -3) it is not drawn.
 ///
 /// Effects that Strata draws (all the enabled ones of the `lmfx` block, or else of the
 /// `lfx2` block) of a layer with pixels are kept but not reported either; the legacy
@@ -357,8 +365,10 @@ fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>], kind: Kind) -
             }
         }
     }
-    let has_raster_mask = channels.iter().any(|c| c.id == -2 || c.id == -3);
-    if has_raster_mask {
+    // With a real user mask (-3) beside it, channel -2 is the vector mask's copy, and
+    // only the user mask is drawn (the model holds one mask a layer).
+    let has_copy = channels.iter().any(|c| c.id == -2) && channels.iter().all(|c| c.id != -3);
+    if has_copy {
         for block in &mut kept {
             if block.undrawn == Some(Undrawn::VectorMask) {
                 block.undrawn = None;

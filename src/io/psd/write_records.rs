@@ -138,7 +138,7 @@ fn describe(entry: Entry<'_>) -> Description<'_> {
             locked: layer.locked,
             name: &layer.name,
             section: None,
-            mask: layer.mask.as_ref().map(mask_header),
+            mask: layer.mask.as_ref().map(|m| mask_header(m, &layer.kept)),
             kept: &layer.kept,
         },
         Entry::GroupEnd => Description {
@@ -170,14 +170,19 @@ fn describe(entry: Entry<'_>) -> Description<'_> {
                 locked: group.locked,
                 name: &group.name,
                 section: Some((if group.collapsed { 2 } else { 1 }, key)),
-                mask: group.mask.as_ref().map(mask_header),
+                mask: group.mask.as_ref().map(|m| mask_header(m, &group.kept)),
                 kept: &group.kept,
             }
         }
     }
 }
 
-fn mask_header(mask: &Mask) -> MaskHeader {
+/// The header of `mask`, marked as a vector mask's raster copy only when the record also
+/// writes back the vector mask it copies.
+fn mask_header(mask: &Mask, kept: &[KeptBlock]) -> MaskHeader {
+    let has_vector = kept
+        .iter()
+        .any(|b| b.format == KeptFormat::Psd && (&b.key == b"vmsk" || &b.key == b"vsms"));
     // check_document made sure every edge fits an i32.
     let BBox { x0, y0, x1, y1 } = mask.bounds();
     MaskHeader {
@@ -189,6 +194,7 @@ fn mask_header(mask: &Mask) -> MaskHeader {
         disabled: !mask.enabled,
         density: crate::model::pixels::to_u8(mask.density),
         feather: f64::from(mask.feather.max(0.0)),
+        from_vector: mask.from_vector && has_vector,
     }
 }
 
