@@ -14,9 +14,7 @@ use image::GrayImage;
 
 use super::vector_mask;
 use crate::model::effects::LayerEffects;
-use crate::model::{
-    BBox, BlendMode, Document, Group, Kept, LayerId, Mask, Offset, RgbaImage, Undrawn,
-};
+use crate::model::{BBox, BlendMode, Document, Group, Kept, LayerId, Mask, Offset, RgbaImage};
 
 /// Deepest nesting of groups kept as groups. Photoshop itself allows 10 levels; deeper
 /// folders in a file (a crafted one) are folded into their members as the reader did before
@@ -287,11 +285,7 @@ fn any_mask(
 fn kept_of(record: &Record<'_>, mask: Option<&Mask>) -> Kept {
     let mut kept = record.kept.clone();
     if mask.is_some_and(|m| m.from_vector) {
-        for block in &mut kept {
-            if block.undrawn == Some(Undrawn::VectorMask) {
-                block.undrawn = None;
-            }
-        }
+        super::records::vector_mask_drawn(&mut kept);
     }
     std::sync::Arc::new(kept)
 }

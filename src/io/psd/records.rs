@@ -187,11 +187,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
     }
     if super::vector_mask::pixels_show_vector_mask(&kept, width, height) {
         // A shape layer: its pixels are Photoshop's rendering of the vector mask.
-        for block in &mut kept {
-            if block.undrawn == Some(Undrawn::VectorMask) {
-                block.undrawn = None;
-            }
-        }
+        vector_mask_drawn(&mut kept);
     }
     Ok(Record {
         top,
@@ -369,13 +365,19 @@ fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>], kind: Kind) -
     // only the user mask is drawn (the model holds one mask a layer).
     let has_copy = channels.iter().any(|c| c.id == -2) && channels.iter().all(|c| c.id != -3);
     if has_copy {
-        for block in &mut kept {
-            if block.undrawn == Some(Undrawn::VectorMask) {
-                block.undrawn = None;
-            }
-        }
+        vector_mask_drawn(&mut kept);
     }
     kept
+}
+
+/// Marks the record's vector mask, if it has one, as drawn: it is kept, but no longer
+/// reported as undrawn.
+pub(super) fn vector_mask_drawn(kept: &mut [KeptBlock]) {
+    for block in kept {
+        if block.undrawn == Some(Undrawn::VectorMask) {
+            block.undrawn = None;
+        }
+    }
 }
 
 /// The data of the block the effects are read from: `lmfx` (several effects of a kind)

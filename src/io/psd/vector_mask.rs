@@ -83,7 +83,7 @@ struct VectorMask {
 }
 
 /// The record's vector mask block, when it has one.
-fn block(kept: &[KeptBlock]) -> Option<&KeptBlock> {
+pub(super) fn block(kept: &[KeptBlock]) -> Option<&KeptBlock> {
     kept.iter()
         .find(|b| b.format == KeptFormat::Psd && (&b.key == b"vsms" || &b.key == b"vmsk"))
 }

@@ -180,9 +180,7 @@ fn describe(entry: Entry<'_>) -> Description<'_> {
 /// The header of `mask`, marked as a vector mask's raster copy only when the record also
 /// writes back the vector mask it copies.
 fn mask_header(mask: &Mask, kept: &[KeptBlock]) -> MaskHeader {
-    let has_vector = kept
-        .iter()
-        .any(|b| b.format == KeptFormat::Psd && (&b.key == b"vmsk" || &b.key == b"vsms"));
+    let has_vector = super::vector_mask::block(kept).is_some();
     // check_document made sure every edge fits an i32.
     let BBox { x0, y0, x1, y1 } = mask.bounds();
     MaskHeader {
