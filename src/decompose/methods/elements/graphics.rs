@@ -9,6 +9,8 @@
 //! box (the dot of an i, the parts of a logo) join it. Specks below a minimum size stay in
 //! the backdrop: they would be ghost layers.
 
+mod silhouette;
+
 use std::collections::VecDeque;
 
 use image::{GrayImage, Luma};
@@ -27,6 +29,11 @@ const MAX_DEPTH: usize = 3;
 const PANEL_BODY_SHARE: f32 = 0.5;
 /// A panel fills at least this share of its bounding box (rectangles, rounded rectangles).
 const PANEL_FILL: f32 = 0.74;
+/// A panel's silhouette matches a rectangle, rounded rectangle, pill or ellipse at least
+/// this well (intersection over union): the shapes cards, buttons, bars and badges are
+/// drawn with. Clip art with a flat body (a bin, a basket) tapers or carries a rim, and
+/// stays one element with what is drawn on it.
+const PANEL_SHAPE: f32 = 0.93;
 /// Colour tolerance of a panel's body.
 const BODY_TOLERANCE: f32 = 0.04;
 /// An element of one colour over this share of its interior is a shape.
@@ -432,6 +439,7 @@ fn panel(
     if body.len() < 300
         || (covered as f32) < PANEL_FILL * box_area as f32
         || (body.len() as f32) < PANEL_BODY_SHARE * covered as f32
+        || silhouette::designed_shape_match(&mask, bw, rim) < PANEL_SHAPE
     {
         return None;
     }

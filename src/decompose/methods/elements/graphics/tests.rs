@@ -120,3 +120,42 @@ fn a_pale_icon_on_a_pale_card_keeps_its_face() {
     let face = icon.mask.iter().filter(|&&m| m).count();
     assert_eq!(face, 400, "the icon's face must be in its mask");
 }
+
+/// A black bin (wide at the top, tapering down, with a rim) with a white logo on its side,
+/// on a flat page: clip art, not a card with an icon on it. It stays one element; the same
+/// logo on a rounded card of the same colour is the card's child.
+#[test]
+fn a_logo_on_a_tapered_bin_stays_with_the_bin() {
+    let (w, h) = (128, 112);
+    let page = [0.8, 0.6, 0.8];
+    let logo = |x: usize, y: usize| (54..74).contains(&x) && (50..70).contains(&y);
+    let bin = Field::from_fn(w, h, |x, y| {
+        let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+        let half = 50.0 - 20.0 * (fy - 16.0) / 84.0;
+        let rim = (16.0..24.0).contains(&fy) && (8.0..120.0).contains(&fx);
+        let body = (16.0..100.0).contains(&fy) && (fx - 64.0).abs() <= half;
+        match (logo(x, y), rim || body) {
+            (true, _) => [0.97, 0.97, 0.97],
+            (false, true) => [0.05, 0.05, 0.05],
+            (false, false) => page,
+        }
+    });
+    let plans = find_on_flat(&bin, page);
+    assert_eq!(
+        plans.len(),
+        1,
+        "{:?}",
+        plans.iter().map(|p| (p.kind, p.bbox)).collect::<Vec<_>>()
+    );
+    let card = Field::from_fn(w, h, |x, y| {
+        let card = (14..114).contains(&x) && (16..100).contains(&y);
+        match (logo(x, y), card) {
+            (true, _) => [0.97, 0.97, 0.97],
+            (false, true) => [0.05, 0.05, 0.05],
+            (false, false) => page,
+        }
+    });
+    let plans = find_on_flat(&card, page);
+    assert_eq!(plans.len(), 2);
+    assert_eq!(plans[0].kind, Kind::Shape);
+}
