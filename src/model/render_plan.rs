@@ -184,7 +184,7 @@ fn emit_node_with<'a>(node: &Node<'a>, shadows: bool, steps: &mut Vec<Step<'a>>)
                 return;
             }
             if shadows {
-                steps.extend(group_shadows(*group, children));
+                steps.extend(group_shadows(group, children));
             }
             if group.pass_through && group.opacity >= 1.0 && mask.is_none() {
                 steps.extend(inner);
@@ -266,7 +266,7 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
             emit_node_with(base, false, steps);
             if steps.len() > start + 1 {
                 // Its shadows fall on the backdrop, outside the clipping canvas.
-                let shadows: Vec<Step<'a>> = group_shadows(*group, children).collect();
+                let shadows: Vec<Step<'a>> = group_shadows(group, children).collect();
                 let count = shadows.len();
                 steps.splice(start..start, shadows);
                 start += count;
