@@ -11,8 +11,8 @@ use common::{Rng, patterned_image};
 use image::{Rgba, RgbaImage};
 use strata::gpu::{Compositor, ViewTransform};
 use strata::model::effects::{
-    Effect, EffectKind, Gradient, GradientShape, Interpolation, LayerEffects, Stop, StrokePosition,
-    Style,
+    Effect, EffectKind, Gradient, GradientShape, GroupEffects, Interpolation, LayerEffects, Stop,
+    StrokePosition, Style,
 };
 use strata::model::{Artboard, BBox, BlendMode, Document, Offset, composite};
 
@@ -199,6 +199,53 @@ fn artboards_match_the_cpu_reference() {
         let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
         assert!(diff <= 1, "{name}: full path differs by {diff}/255");
         tiled.render(&board_doc).expect("tiled render");
+        let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
+        assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
+    }
+}
+
+/// A group's shadow and glow (planes made in the model from the members' composite) draw
+/// the same on the GPU, with the group faded and then as a clipping base.
+#[test]
+fn group_effects_match_the_cpu_reference() {
+    let Some(gpu) = compositor() else { return };
+    let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
+    let mut gpu = gpu;
+    let mut tiled = Compositor::new(device, queue).with_max_tile_side(24);
+    let mut doc = styled_document();
+    let group = doc.group_node(doc.layers[1].id).expect("group");
+    doc.layers[2].parent = Some(group);
+    doc.check_tree().expect("a valid tree");
+    let below: Vec<Effect> = style()
+        .effects
+        .into_iter()
+        .filter(Effect::is_below)
+        .collect();
+    let effects = GroupEffects::new(Style { effects: below }).expect("below effects");
+    doc.group_mut(group).expect("group").effects = Some(effects);
+    let unmade = doc.clone();
+    assert_eq!(doc.refresh_effects(), 1, "the group's planes are made");
+    assert_ne!(composite(&doc), composite(&unmade), "the shadow draws");
+    let faded = {
+        let mut d = doc.clone();
+        d.group_mut(group).expect("group").opacity = 0.5;
+        d
+    };
+    let clipping = {
+        let mut d = doc.clone();
+        let top = d.push_layer(
+            "clipped",
+            RgbaImage::from_pixel(90, 70, Rgba([9, 200, 30, 255])),
+        );
+        top.clipped = true;
+        d
+    };
+    for (name, d) in [("full", doc), ("faded", faded), ("clipping base", clipping)] {
+        let reference = composite(&d);
+        gpu.render(&d).expect("render");
+        let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
+        assert!(diff <= 1, "{name}: full path differs by {diff}/255");
+        tiled.render(&d).expect("tiled render");
         let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
         assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
     }

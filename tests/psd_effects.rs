@@ -1,14 +1,16 @@
 //! Layer effects read from a PSD and drawn: the flatten of a Photoshop file whose layer has
 //! a drop shadow, an outer glow and a colour overlay matches the composite Photoshop stored
 //! (ag-psd's `read/blend-mode` file, `tests/data/psd-kept/effects-drawn.psd`, MIT), and the
-//! effects follow their layer through moves, pixel edits and a save.
+//! effects follow their layer through moves, pixel edits and a save. A group's drop
+//! shadow, made from its members' composite, matches too (ag-psd's
+//! `read/group-drop-shadows`, read from the corpus beside the checkout when it is there).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use strata::io::{Limits, psd};
 use strata::model::pixels::mean_premultiplied_difference;
-use strata::model::{Document, RgbaImage, composite};
+use strata::model::{Document, RgbaImage, composite, kept};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,4 +82,41 @@ fn a_saved_file_draws_the_same_effects() {
     let again = psd::read(&out, &Limits::default()).expect("read back");
     assert!(again.layers[styled_index(&again)].effects.is_some());
     assert_eq!(composite(&again), composite(&doc));
+}
+
+/// A corpus file, or `None` (with a message) where the corpus is not beside the checkout.
+fn corpus_file(name: &str) -> Option<Vec<u8>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/psd-corpus")
+        .join(name);
+    let bytes = std::fs::read(&path).ok();
+    if bytes.is_none() {
+        eprintln!("skipping: {} is missing", path.display());
+    }
+    bytes
+}
+
+#[test]
+fn a_group_drop_shadow_matches_photoshops_composite_and_is_not_reported() {
+    let Some(bytes) = corpus_file("test_read_group-drop-shadows_src.psd") else {
+        return;
+    };
+    let limits = Limits::default();
+    let (doc, notices) = psd::read_with_notices(&bytes, &limits).expect("read");
+    let stored = psd::read_composite(&bytes, &limits).expect("stored composite");
+    let group = doc
+        .groups
+        .iter()
+        .find(|g| g.effects.is_some())
+        .expect("the group's shadow is read");
+    assert!(kept::undrawn(&group.kept).is_empty(), "still reported");
+    let texts: Vec<&str> = notices.iter().map(|n| n.text.as_str()).collect();
+    assert!(texts.iter().all(|t| !t.contains("effects")), "{texts:?}");
+    let ours = difference(&composite(&doc), &stored);
+    assert!(ours <= 2.0, "flatten differs by {ours}/255");
+    // The shadow is what makes it match: without it the flatten was 7/255 off.
+    let mut bare = doc.clone();
+    bare.groups.iter_mut().for_each(|g| g.effects = None);
+    let without = difference(&composite(&bare), &stored);
+    assert!(without > 5.0, "without the shadow only {without}/255 off");
 }

@@ -59,6 +59,12 @@ pub fn composite_into(layers: &[Layer], out: &mut RgbaImage) {
     Program::new(flat_plan(layers)).run(out, (0, 0));
 }
 
+/// Runs `steps` (a program of [`super::render_plan`]) onto `out`, a transparent canvas
+/// whose top-left pixel is the canvas origin.
+pub(crate) fn composite_steps(steps: Vec<Step<'_>>, out: &mut RgbaImage) {
+    Program::new(steps).run(out, (0, 0));
+}
+
 /// The composited colour of `doc` (straight alpha) at canvas point (`x`, `y`).
 pub(crate) fn composite_pixel(doc: &Document, x: i64, y: i64) -> [u8; 4] {
     let program = Program::new(render_plan(doc));

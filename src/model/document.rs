@@ -128,7 +128,8 @@ impl Document {
 
     /// Rasterises the effects of every layer whose effect planes are stale (its pixels,
     /// mask or position changed other than by [`Layer::translate`]); a stale layer's
-    /// effects are not drawn until this runs. Returns how many layers were redone.
+    /// effects are not drawn until this runs; then the effects of every group whose members
+    /// or mask changed. Returns how many layers and groups were redone.
     pub fn refresh_effects(&mut self) -> usize {
         let mut redone = 0;
         for layer in &mut self.layers {
@@ -137,11 +138,22 @@ impl Document {
                 layer.effects = Some(effects);
             }
         }
+        // Deepest first: an inner group's shadow is part of its outer group's composite.
+        let mut styled: Vec<LayerId> = self
+            .groups
+            .iter()
+            .filter(|g| g.effects.is_some())
+            .map(|g| g.id)
+            .collect();
+        styled.sort_by_key(|&id| std::cmp::Reverse(self.depth(id)));
+        for id in styled {
+            redone += usize::from(super::effects::refresh_group(self, id));
+        }
         redone
     }
 
-    /// Every layer a compositor may draw: the document's layers, their effect planes and
-    /// the groups' artboard backgrounds.
+    /// Every layer a compositor may draw: the document's layers, their effect planes, the
+    /// groups' artboard backgrounds and the groups' effect planes.
     pub fn drawable_layers(&self) -> impl Iterator<Item = &Layer> {
         let fills = self
             .groups
@@ -153,6 +165,12 @@ impl Document {
                 std::iter::once(layer).chain(layer.effects.iter().flat_map(|e| e.all_planes()))
             })
             .chain(fills)
+            .chain(
+                self.groups
+                    .iter()
+                    .filter_map(|g| g.effects.as_ref())
+                    .flat_map(|e| e.all_planes()),
+            )
     }
 
     /// Bytes of pixel storage held by all layers and masks.

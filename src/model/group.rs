@@ -1,5 +1,6 @@
 //! Layer groups: Photoshop's groups (PSD section dividers), OpenRaster's nested stacks.
 
+use super::effects::GroupEffects;
 use super::{Artboard, BlendMode, Kept, LayerId, Mask};
 
 /// A group of layers and groups. Its members are the layers whose parent chain reaches it;
@@ -32,6 +33,9 @@ pub struct Group {
     /// The artboard this group stands for (read from the kept artboard block), drawn as
     /// its background and clip.
     pub artboard: Option<Artboard>,
+    /// The group's drawn layer style (shadows and glows below it), from its members'
+    /// composite; the file's own effects block stays in `kept`.
+    pub effects: Option<GroupEffects>,
 }
 
 impl Group {
@@ -50,6 +54,7 @@ impl Group {
             mask: None,
             kept: Kept::default(),
             artboard: None,
+            effects: None,
         }
     }
 

@@ -29,13 +29,16 @@
 //!   pass-through canvas that opacity fades. Clipped layers draw theirs atop the clipping
 //!   canvas. Effects whose planes are stale (see
 //!   [`super::effects::LayerEffects::current`]) are not drawn.
+//! - **Group effects** ([`super::effects::GroupEffects`]): a group's shadows and outer
+//!   glows, made from its members' composite, are drawn on the backdrop before the group,
+//!   faded by its opacity, like a layer's.
 //! - **Artboards** ([`super::Artboard`]): the group's members draw on a canvas of their
 //!   own over the artboard's background, which merges through a mask of the artboard's
 //!   rectangle; the group's own opacity, mask and mode then apply as for any group.
 //! - Hidden layers and groups, and those at zero opacity, emit nothing.
 
 use super::tree::Node;
-use super::{Artboard, BlendMode, Document, Layer, Mask};
+use super::{Artboard, BlendMode, Document, Group, Layer, Mask};
 
 /// One instruction of the compositing program.
 #[derive(Clone, Copy, Debug)]
@@ -93,6 +96,15 @@ pub fn flat_plan(layers: &[Layer]) -> Vec<Step<'_>> {
     steps
 }
 
+/// The program for a group's members (its children in the tree) on their own: what the
+/// group would draw isolated, at full opacity, without its mask. A group's effects are
+/// made from this composite ([`super::effects::GroupEffects`]).
+pub(crate) fn members_plan<'a>(members: &[Node<'a>]) -> Vec<Step<'a>> {
+    let mut steps = Vec::new();
+    emit_stack(members, &mut steps);
+    steps
+}
+
 /// The deepest canvas stack a program needs, counting the document's own canvas.
 pub fn stack_depth(steps: &[Step<'_>]) -> usize {
     let mut depth = 1usize;
@@ -146,6 +158,12 @@ fn emit_stack<'a>(nodes: &[Node<'a>], steps: &mut Vec<Step<'a>>) {
 }
 
 fn emit_node<'a>(node: &Node<'a>, steps: &mut Vec<Step<'a>>) {
+    emit_node_with(node, true, steps);
+}
+
+/// [`emit_node`]; `shadows` false leaves out a group's shadows, for a caller that draws
+/// them elsewhere.
+fn emit_node_with<'a>(node: &Node<'a>, shadows: bool, steps: &mut Vec<Step<'a>>) {
     match node {
         Node::Layer(layer) => {
             if draws(layer) {
@@ -164,6 +182,9 @@ fn emit_node<'a>(node: &Node<'a>, steps: &mut Vec<Step<'a>>) {
             }
             if inner.is_empty() {
                 return;
+            }
+            if shadows {
+                steps.extend(group_shadows(group, children));
             }
             if group.pass_through && group.opacity >= 1.0 && mask.is_none() {
                 steps.extend(inner);
@@ -210,7 +231,7 @@ fn artboard_canvas<'a>(board: &'a Artboard, inner: Vec<Step<'a>>) -> Vec<Step<'a
 /// opacity. A group as base is drawn whole (pass-through taken as isolated, as Photoshop
 /// does for a clipping base) and the canvas merges normally.
 fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut Vec<Step<'a>>) {
-    let start = steps.len();
+    let mut start = steps.len();
     steps.push(Step::Begin { backdrop: false });
     let merge = match base {
         Node::Layer(layer) => {
@@ -241,8 +262,15 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
                 mask: None,
             }
         }
-        Node::Group(..) => {
-            emit_node(base, steps);
+        Node::Group(group, children) => {
+            emit_node_with(base, false, steps);
+            if steps.len() > start + 1 {
+                // Its shadows fall on the backdrop, outside the clipping canvas.
+                let shadows: Vec<Step<'a>> = group_shadows(group, children).collect();
+                let count = shadows.len();
+                steps.splice(start..start, shadows);
+                start += count;
+            }
             Merge {
                 blend: Some(BlendMode::Normal),
                 opacity: 1.0,
@@ -259,6 +287,19 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
         emit_layer(layer, true, steps);
     }
     steps.push(Step::End(merge));
+}
+
+/// The draws of a group's current shadow and glow planes, faded by the group's opacity.
+fn group_shadows<'a>(
+    group: &'a Group,
+    children: &[Node<'a>],
+) -> impl Iterator<Item = Step<'a>> + 'a {
+    let below = group
+        .effects
+        .as_ref()
+        .and_then(|e| e.current(group, children))
+        .map_or(&[][..], |p| p.below);
+    draw_planes(below, group.opacity, false)
 }
 
 /// Draws of `planes` at their own mode and opacity scaled by `opacity`.

@@ -13,7 +13,7 @@ use crate::model::pixels::unit;
 use image::GrayImage;
 
 use super::vector_mask;
-use crate::model::effects::LayerEffects;
+use crate::model::effects::{GroupEffects, LayerEffects};
 use crate::model::{BBox, BlendMode, Document, Group, Kept, LayerId, Mask, Offset, RgbaImage};
 
 /// Deepest nesting of groups kept as groups. Photoshop itself allows 10 levels; deeper
@@ -210,6 +210,13 @@ pub fn build(
             super::artboard::read(&record.kept, group.id, (header.width, header.height));
         let key = record.section_key.unwrap_or(record.blend_key);
         group.pass_through = &key == b"pass";
+        if let Some(data) = super::records::effects_block(&record.kept) {
+            let read = super::effects::read(data, global_angle);
+            // Drawn only whole (see `records::finish_kept`, which reports it otherwise).
+            if !read.undrawn && !read.style.effects.is_empty() {
+                group.effects = GroupEffects::new(read.style);
+            }
+        }
         if !group.pass_through {
             group.blend = blend_mode(key, &record.name);
         }

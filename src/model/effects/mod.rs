@@ -10,14 +10,20 @@
 //! leaves them stale until [`super::Document::refresh_effects`] rebuilds them, and a stale
 //! cache is simply not drawn (see [`LayerEffects::current`]).
 //!
+//! A group's effects are drawn the same way from its members' composite
+//! ([`GroupEffects`]).
+//!
 //! The file's own effect data stays a kept block, written back byte for byte; the
 //! [`Style`] is only our reading of it.
 
 mod gradient;
+mod group;
 mod planes;
 mod raster;
 
 pub use gradient::{Gradient, GradientShape, Interpolation, Layout, Stop, TABLE_SIZE};
+pub use group::GroupEffects;
+pub(crate) use group::refresh_group;
 
 use std::sync::Arc;
 
