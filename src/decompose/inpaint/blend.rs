@@ -39,13 +39,20 @@ const BAND_ROWS: usize = 32;
 /// guidance field is the voted gradients of the matched source patches of `field` (each
 /// patch weighted as `weights` says for a range of field entries) and whose boundary is the
 /// known pixels.
-pub(crate) fn poisson_blend(
+///
+/// The field and the weights are taken, and dropped once the guidance is worked out: the
+/// solve's vectors come on top of everything held at that point, and this makes the fill's
+/// peak memory on big holes, so nothing the solve does not read is kept through it.
+pub(crate) fn poisson_blend<W>(
     canvas: &mut Canvas,
     hole: &Mask,
-    field: &Field,
-    weights: impl Fn(std::ops::Range<usize>) -> Vec<f32>,
+    field: Field,
+    weights: W,
     span: &Span<'_>,
-) -> Result<(), DecomposeError> {
+) -> Result<(), DecomposeError>
+where
+    W: Fn(&Field, std::ops::Range<usize>) -> Vec<f32>,
+{
     let (w, h) = (canvas.width, canvas.height);
     let rect = field.rect;
     // Hole pixels, numbered in scan order; `cell` maps a field-rectangle pixel to its number
@@ -62,7 +69,10 @@ pub(crate) fn poisson_blend(
     // Right-hand side of the normal equations on the correction c = f − g (g the voted
     // fill): Σ_q (c_p − c_q) = Σ_q (g_q − g_p − guidance(p→q)), over the 4-neighbours q inside
     // the canvas, with c = 0 on known pixels. Band by band of field rows, like the vote.
-    let mut rhs: Vec<[f32; 4]> = Vec::with_capacity(cells.len());
+    // One vector per channel, so each can be handed to its solve and replaced by its
+    // solution without a copy, and a channel needing no correction can be freed.
+    // Room for the solve's zero slot too, so appending it moves nothing.
+    let mut rhs: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(cells.len() + 1));
     for y0 in (0..rect.height).step_by(BAND_ROWS) {
         span.check()?;
         let y1 = (y0 + BAND_ROWS).min(rect.height);
@@ -71,8 +81,8 @@ pub(crate) fn poisson_blend(
         let wy1 = (y1 + RADIUS + 1).min(rect.height);
         let guide = Guide {
             canvas,
-            field,
-            weights: &weights(wy0 * rect.width..wy1 * rect.width),
+            field: &field,
+            weights: &weights(&field, wy0 * rect.width..wy1 * rect.width),
             weights_from: wy0 * rect.width,
         };
         let first = cell[y0 * rect.width..y1 * rect.width]
@@ -87,38 +97,48 @@ pub(crate) fn poisson_blend(
         };
         let edges = Edges::of_band(&guide, hole, y0, y1);
         let band = &cells[first as usize..=last as usize];
-        rhs.par_extend(band.par_iter().map(|&p| edges.rhs(canvas, p as usize)));
+        let values: Vec<[f32; 4]> = band
+            .par_iter()
+            .map(|&p| edges.rhs(canvas, p as usize))
+            .collect();
+        for v in values {
+            for (channel, x) in rhs.iter_mut().zip(v) {
+                channel.push(x);
+            }
+        }
     }
     span.check()?;
+    // The guidance is done: the field, its weights and the cell map are not read again.
+    drop(weights);
+    drop(field);
     drop(cell);
     let grid = Grid::new(&cells, w, h);
     // The hole's pixels are listed again at the end, rather than held through the solve,
     // whose buffers make the fill's peak.
     drop(cells);
-    span.check()?;
-    for c in 0..4 {
+    // An opaque fill's alpha needs no correction: its all-zero right-hand side is dropped
+    // rather than solved or held.
+    let mut corrections: [Option<Vec<f32>>; 4] =
+        rhs.map(|channel| channel.iter().any(|&v| v != 0.0).then_some(channel));
+    for (c, slot) in corrections.iter_mut().enumerate() {
         span.check()?;
-        // An opaque fill's alpha needs no correction.
-        if rhs.iter().all(|v| v[c] == 0.0) {
-            continue;
+        if let Some(b) = slot.take() {
+            *slot = Some(grid.solve(b, MAX_ITERATIONS, TOLERANCE));
+            span.set((c + 1) as f32 / 4.0, "blending the fill");
         }
-        let x = grid.solve(
-            rhs.iter().map(|v| v[c]).collect(),
-            MAX_ITERATIONS,
-            TOLERANCE,
-        );
-        // This channel's right-hand side is spent: its slot keeps the correction.
-        for (v, xi) in rhs.iter_mut().zip(&x) {
-            v[c] = *xi;
-        }
-        span.set((c + 1) as f32 / 4.0, "blending the fill");
     }
     drop(grid);
     let cells = hole_pixels(hole, rect, w);
-    for (&p, k) in cells.iter().zip(&rhs) {
+    let correction = |c: usize, k: usize| corrections[c].as_ref().map_or(0.0, |x| x[k]);
+    for (k, &p) in cells.iter().enumerate() {
         let p = p as usize;
         let g = canvas.get(p);
-        canvas.px[p] = store([g[0] + k[0], g[1] + k[1], g[2] + k[2], g[3] + k[3]]);
+        canvas.px[p] = store([
+            g[0] + correction(0, k),
+            g[1] + correction(1, k),
+            g[2] + correction(2, k),
+            g[3] + correction(3, k),
+        ]);
     }
     Ok(())
 }
@@ -317,7 +337,7 @@ mod tests {
         // Every target matches one source patch in the top-left corner.
         let mut field = Field::random(&patches, 1);
         let source = (4 * w + 4) as u32;
-        assert!(patches.valid_source[source as usize]);
+        assert!(patches.is_source(source as usize));
         for m in field.nnf.iter_mut().filter(|m| **m != NONE) {
             *m = source;
         }
@@ -336,14 +356,17 @@ mod tests {
         assert!(step(&canvas) > 0.25);
         let progress = Progress::new();
         let scoped = progress.scoped(0.0, 1.0);
-        let weights = |range: std::ops::Range<usize>| vec![1.0; range.len()];
-        poisson_blend(&mut canvas, &hole, &field, weights, &Span::new(&scoped)).unwrap();
+        let weights = |_: &Field, range: std::ops::Range<usize>| vec![1.0; range.len()];
+        poisson_blend(&mut canvas, &hole, field, weights, &Span::new(&scoped)).unwrap();
         // Across the border, no more than the ramp's own step (0.01) and a byte's rounding.
         assert!(step(&canvas) <= 0.01 + 2.0 * INV, "step {}", step(&canvas));
         for (i, _) in hole.bits.iter().enumerate().filter(|(_, b)| **b) {
             let got = canvas.get(i);
             assert!((got[0] - ramp(i)).abs() <= 2.0 * INV, "{i}: {got:?}");
             assert!((got[1] - 0.5 * ramp(i)).abs() <= 2.0 * INV, "{i}: {got:?}");
+            // Alpha's right-hand side is all zero here, so it is dropped, not solved: the
+            // opaque fill must stay exactly opaque.
+            assert_eq!(canvas.px[i][3], 255, "{i}");
         }
     }
 }

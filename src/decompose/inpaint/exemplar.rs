@@ -23,15 +23,12 @@
 
 use std::borrow::Cow;
 
-use rayon::prelude::*;
-
 use super::blend::poisson_blend;
-use super::canvas::{Canvas, INV, Mask, Px, scale, store};
-use super::patchmatch::{
-    self, Effort, Field, NONE, PATCH_PIXELS, Patches, RADIUS, TEXTURE_WEIGHT, bias,
-};
+use super::canvas::{Canvas, Mask};
+use super::patchmatch::{self, Effort, Field, Patches, RADIUS, TEXTURE_WEIGHT};
 use super::span::Span;
 use super::telea::telea_window;
+use super::vote::{BORDER_DECAY_CAP, patch_weights, vote, weight_scale};
 use crate::decompose::DecomposeError;
 
 /// Most target patches a level may have and still be searched.
@@ -39,12 +36,6 @@ const SEARCH_TARGETS: usize = 80_000;
 /// The pyramid stops once no hole pixel is farther than this from known pixels, at which
 /// point Telea's smooth fill is a fair start.
 const COARSE_HOLE_RADIUS: u32 = 4;
-/// Wexler et al.'s confidence decay: a target patch `d` pixels inside the hole votes with
-/// weight `BORDER_DECAY^-d` on top of its similarity, so the well-constrained patches at the
-/// border (mostly known context) lead and the fill grows inwards from them.
-const BORDER_DECAY: f32 = 1.3;
-/// Distances beyond this count as this far, so deep votes keep representable weights.
-const BORDER_DECAY_CAP: u32 = 30;
 /// Smallest side of a pyramid level; smaller ones have too few source patches.
 const MIN_LEVEL_SIDE: usize = 24;
 /// EM iterations at the coarsest level (cheap, and where the structure is decided) and at
@@ -103,10 +94,10 @@ struct Rung<'a> {
 /// dropped when it is done, so only one level's worth is ever held.
 struct Level {
     patches: Patches,
-    /// Distance to the hole's border (capped at [`BORDER_DECAY_CAP`]) of the target patch
+    /// Distance to the hole's border (capped at `BORDER_DECAY_CAP`) of the target patch
     /// centred on each pixel of the field's rectangle: its voting confidence is
-    /// [`BORDER_DECAY`] to the minus that. A byte rather than the float weight, as the
-    /// rectangle can be a good part of the picture.
+    /// `BORDER_DECAY` (see `vote`) to the minus that. A byte rather than the float weight,
+    /// as the rectangle can be a good part of the picture.
     confidence: Vec<u8>,
 }
 
@@ -199,7 +190,7 @@ pub(crate) fn exemplar_fill(
         done += work[l];
         let stream = seed.wrapping_add((l as u64) << 40);
         let rung = &mut rungs[l];
-        let level = Level::new(&rung.hole, rung.excluded.as_deref());
+        let mut level = Level::new(&rung.hole, rung.excluded.as_deref());
         let width = rung.canvas.width;
         let ballot = (&*rung.hole, &level.confidence[..]);
         let mut means = vec![[0u8; 4]; rung.canvas.px.len()];
@@ -231,6 +222,9 @@ pub(crate) fn exemplar_fill(
                 f
             }
         };
+        // Which pixels are targets is in the field now (its entries other than NONE): the
+        // search never reads the flags, so they are not held through it.
+        level.patches.is_target = Vec::new();
         let (iters, effort) = plan[l];
         for it in 0..iters {
             let it_span = level_span.sub(
@@ -251,18 +245,24 @@ pub(crate) fn exemplar_fill(
             )?;
             vote(&mut rung.canvas, &means, &current, ballot, &it_span)?;
         }
-        if l == 0 {
+        let current = if l == 0 {
             // Seams and colour blotches of the voted fill are removed in the gradient
             // domain, against the known border (see `blend`). Patch means, texture
             // features and source classes are done with: freed first, as the blend's own
-            // buffers would otherwise come on top of them at the fill's peak.
+            // buffers would otherwise come on top of them at the fill's peak. The field
+            // and the confidences go to the blend, which frees them before its solve.
             drop(means);
             drop(level.patches);
             rung.canvas.tex = Vec::new();
             let sigma2 = weight_scale(&current);
-            let weights = |range| patch_weights(&current, &level.confidence, range, sigma2);
-            poisson_blend(&mut rung.canvas, &rung.hole, &current, weights, &level_span)?;
-        }
+            let confidence = level.confidence;
+            let weights =
+                move |field: &Field, range| patch_weights(field, &confidence, range, sigma2);
+            poisson_blend(&mut rung.canvas, &rung.hole, current, weights, &level_span)?;
+            None
+        } else {
+            Some(current)
+        };
         level_span.set(
             1.0,
             if l == coarsest {
@@ -271,7 +271,7 @@ pub(crate) fn exemplar_fill(
                 "refining fill"
             },
         );
-        field = Some(current);
+        field = current;
         if l > 0 {
             // Keep only the filled canvas of this level; its masks are done with.
             coarser = rungs.pop().map(|rung| rung.canvas);
@@ -301,186 +301,6 @@ fn schedule(l: usize, coarsest: usize, targets: usize) -> (usize, Effort) {
     } else {
         (1, POLISH_EFFORT)
     }
-}
-
-/// Rows of the field voted on per step (see [`vote`]).
-const VOTE_ROWS: usize = 32;
-
-/// Re-estimates every hole pixel from the matches of all target patches covering it, each
-/// weighted by its patch similarity `exp(−d / 2σ²)` with σ² the 75th percentile of the
-/// per-pixel match errors, as Wexler et al. suggest, times the patch's `confidence` (its
-/// distance to the hole's border). Source pixels are always known pixels, which voting never
-/// writes, so the `hole` pixels can be recomputed band by band in place.
-fn vote(
-    canvas: &mut Canvas,
-    means: &[Px],
-    field: &Field,
-    (hole, confidence): (&Mask, &[u8]),
-    span: &Span<'_>,
-) -> Result<(), DecomposeError> {
-    let sigma2 = weight_scale(field);
-    let (rect, w) = (field.rect, canvas.width);
-    let r = RADIUS;
-    // Band by band of the field's rows: the weights of the patches covering a band (its rows
-    // and `RADIUS` more each side), then its hole pixels' new values, computed in parallel
-    // from the known pixels (which voting never writes) and then written. No buffer of a
-    // weight per target or a value per hole pixel for the whole hole is held.
-    for y0 in (0..rect.height).step_by(VOTE_ROWS) {
-        // A cancel is noticed within one band's time even on huge holes.
-        span.check()?;
-        let y1 = (y0 + VOTE_ROWS).min(rect.height);
-        let (wy0, wy1) = (y0.saturating_sub(r), (y1 + r).min(rect.height));
-        let covering = wy0 * rect.width..wy1 * rect.width;
-        let weights = patch_weights(field, confidence, covering.clone(), sigma2);
-        // Each target's colour shift is read by all the pixels its patch covers: worked out
-        // once per band rather than once per covered pixel (it reads two patch means, one
-        // at a random place).
-        let shifts: Vec<[f32; 4]> = covering
-            .into_par_iter()
-            .map(|k| {
-                let m = field.nnf[k];
-                if m == NONE {
-                    return [0.0; 4];
-                }
-                let q = (rect.y0 + k / rect.width) * w + rect.x0 + k % rect.width;
-                bias(means, q, m as usize).map(|v| v * 255.0)
-            })
-            .collect();
-        let pixels: Vec<usize> = (rect.y0 + y0..rect.y0 + y1)
-            .flat_map(|y| (rect.x0..rect.x0 + rect.width).map(move |x| y * w + x))
-            .filter(|&i| hole.bits[i])
-            .collect();
-        let ballot = Ballot {
-            img: canvas,
-            field,
-            weights: &weights,
-            shifts: &shifts,
-            weights_from: wy0 * rect.width,
-        };
-        let values: Vec<Px> = pixels.par_iter().map(|&p| store(ballot.count(p))).collect();
-        for (&p, v) in pixels.iter().zip(values) {
-            canvas.px[p] = v;
-        }
-    }
-    Ok(())
-}
-
-/// Voting weight of the target patches `range` of `field` (indices into it): similarity
-/// `exp(−d / 2σ²)` times the border confidence `BORDER_DECAY^−depth`; 0 where there is no
-/// match.
-fn patch_weights(
-    field: &Field,
-    confidence: &[u8],
-    range: std::ops::Range<usize>,
-    sigma2: f32,
-) -> Vec<f32> {
-    let decay: [f32; BORDER_DECAY_CAP as usize + 1] =
-        std::array::from_fn(|d| BORDER_DECAY.powi(-(d as i32)));
-    field.nnf[range.clone()]
-        .par_iter()
-        .zip(&field.cost[range.clone()])
-        .zip(&confidence[range])
-        .map(|((&m, &cost), &depth)| {
-            if m == NONE {
-                0.0
-            } else {
-                decay[usize::from(depth)] * (-cost / PATCH_PIXELS / (2.0 * sigma2)).exp()
-            }
-        })
-        .collect()
-}
-
-/// What voting for one pixel reads.
-struct Ballot<'a> {
-    img: &'a Canvas,
-    field: &'a Field,
-    /// Voting weight per target patch, for the field's entries from `weights_from` on.
-    weights: &'a [f32],
-    /// The colour shift of each target's match ([`bias`], in byte units), likewise.
-    shifts: &'a [[f32; 4]],
-    weights_from: usize,
-}
-
-impl Ballot<'_> {
-    /// The new value of hole pixel `p`.
-    fn count(&self, p: usize) -> [f32; 4] {
-        let (weighted, weight_sum) = self.tally(p, false);
-        let v = if weight_sum > 1e-20 {
-            scale(weighted, INV / weight_sum)
-        } else {
-            // Rare (every covering match far worse than σ): count them alike.
-            match self.tally(p, true) {
-                (plain, count) if count > 0.0 => scale(plain, INV / count),
-                _ => self.img.get(p),
-            }
-        };
-        // Colour shifts can leave the valid range: `store` clamps to a valid premultiplied
-        // colour when the caller writes it.
-        v
-    }
-
-    /// The sum of the values the patches covering hole pixel `p` vote for, each weighted
-    /// by its similarity weight (or 1 each when `uniform`), in byte units, and the weights'
-    /// sum.
-    fn tally(&self, p: usize, uniform: bool) -> ([f32; 4], f32) {
-        let w = self.img.width as i64;
-        let r = RADIUS as i64;
-        let (px, py) = (p as i64 % w, p as i64 / w);
-        // Every patch covering a hole pixel is a target, so it lies in the field's rectangle;
-        // the clipping below only guards the canvas edges.
-        let rect = self.field.rect;
-        let (rx0, ry0) = (rect.x0 as i64, rect.y0 as i64);
-        let (rx1, ry1) = (rx0 + rect.width as i64, ry0 + rect.height as i64);
-        let mut sum = [0.0f32; 4];
-        let mut total = 0.0f32;
-        for dy in -r..=r {
-            let qy = py - dy;
-            if qy < ry0 || qy >= ry1 {
-                continue;
-            }
-            let row = (qy - ry0) * rect.width as i64 - rx0;
-            for dx in -r..=r {
-                let qx = px - dx;
-                if qx < rx0 || qx >= rx1 {
-                    continue;
-                }
-                let k = (row + qx) as usize;
-                let m = self.field.nnf[k];
-                if m == NONE {
-                    continue;
-                }
-                // The source patch lies wholly inside the image, so this stays in bounds.
-                let s = ((m as i64 / w + dy) * w + m as i64 % w + dx) as usize;
-                let at = k - self.weights_from;
-                let weight = if uniform { 1.0 } else { self.weights[at] };
-                let delta = self.shifts[at];
-                let p = self.img.px[s];
-                sum[0] += weight * (f32::from(p[0]) + delta[0]);
-                sum[1] += weight * (f32::from(p[1]) + delta[1]);
-                sum[2] += weight * (f32::from(p[2]) + delta[2]);
-                sum[3] += weight * (f32::from(p[3]) + delta[3]);
-                total += weight;
-            }
-        }
-        (sum, total)
-    }
-}
-
-/// σ² of the voting weights: the 75th percentile of per-pixel match errors (finite ones).
-fn weight_scale(field: &Field) -> f32 {
-    let mut errors: Vec<f32> = field
-        .nnf
-        .iter()
-        .zip(&field.cost)
-        .filter(|&(&m, c)| m != NONE && c.is_finite())
-        .map(|(_, &c)| c / PATCH_PIXELS)
-        .collect();
-    if errors.is_empty() {
-        return 1.0;
-    }
-    let k = errors.len() * 3 / 4;
-    let (_, nth, _) = errors.select_nth_unstable_by(k, f32::total_cmp);
-    nth.max(1e-5)
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ mod poisson;
 mod span;
 mod telea;
 mod texture;
+mod vote;
 
 pub use self::masks::{MASK_THRESHOLD, grow};
 

@@ -45,8 +45,12 @@ pub(crate) struct Rect {
 
 /// Where patches may come from, and which patches need a match.
 pub(crate) struct Patches {
-    /// `true` where the patch centred on the pixel lies inside the image and has no hole pixel.
-    pub valid_source: Vec<bool>,
+    /// One bit per canvas pixel, set where the patch centred on it lies inside the image and
+    /// has no hole (nor excluded) pixel: read with [`Patches::is_source`]. Bits rather than
+    /// bools, as this is held through the search of the finest level, the fill's other peak.
+    sources: Vec<u64>,
+    /// The canvas's pixel count.
+    len: usize,
     /// How many pixels are valid sources.
     pub source_count: usize,
     /// `true` where the patch centred on the pixel overlaps the hole, over the targets'
@@ -82,6 +86,14 @@ impl Patches {
             }
         }
         let source_count = valid_source.iter().filter(|&&v| v).count();
+        let mut sources = vec![0u64; valid_source.len().div_ceil(64)];
+        for (word, chunk) in sources.iter_mut().zip(valid_source.chunks(64)) {
+            for (bit, _) in chunk.iter().enumerate().filter(|(_, v)| **v) {
+                *word |= 1 << bit;
+            }
+        }
+        let len = valid_source.len();
+        drop(valid_source);
         let target_count = is_target.iter().filter(|&&t| t).count();
         let targets = bounds_of(&is_target, w).unwrap_or_default();
         let is_target = super::masks::window(
@@ -92,7 +104,8 @@ impl Patches {
         )
         .bits;
         Self {
-            valid_source,
+            sources,
+            len,
             source_count,
             is_target,
             #[cfg(test)]
@@ -100,6 +113,12 @@ impl Patches {
             target_count,
             targets,
         }
+    }
+
+    /// Whether the patch centred on canvas pixel `i` may be copied from.
+    #[inline]
+    pub fn is_source(&self, i: usize) -> bool {
+        self.sources[i / 64] & (1 << (i % 64)) != 0
     }
 
     /// Whether the patch centred on canvas pixel `i` overlaps the hole.
@@ -118,20 +137,20 @@ impl Patches {
     /// source after a random place: no list of every source is kept, which would cost four
     /// bytes a pixel.
     pub fn random_source(&self, rng: &mut Rng) -> u32 {
-        let n = self.valid_source.len();
+        let n = self.len;
         if self.source_count == 0 {
             return NONE;
         }
         for _ in 0..64 {
             let i = rng.below(n);
-            if self.valid_source[i] {
+            if self.is_source(i) {
                 return i as u32;
             }
         }
         let start = rng.below(n);
         (start..n)
             .chain(0..start)
-            .find(|&i| self.valid_source[i])
+            .find(|&i| self.is_source(i))
             .map_or(NONE, |i| i as u32)
     }
 }
@@ -187,7 +206,7 @@ impl Field {
         let rect = fine.targets;
         let mut nnf = vec![NONE; rect.width * rect.height];
         let mut cost = vec![f32::INFINITY; nnf.len()];
-        let height = fine.valid_source.len() / width.max(1);
+        let height = fine.len / width.max(1);
         nnf.par_chunks_mut(rect.width.max(1))
             .zip(cost.par_chunks_mut(rect.width.max(1)))
             .enumerate()
@@ -205,7 +224,7 @@ impl Field {
                     if let (Some(k), true) = (parent, m != NONE) {
                         let sx = 2 * (m as usize % coarse_width) + x % 2;
                         let sy = 2 * (m as usize / coarse_width) + y % 2;
-                        if sx < width && sy < height && fine.valid_source[sy * width + sx] {
+                        if sx < width && sy < height && fine.is_source(sy * width + sx) {
                             chosen = Some(sy * width + sx);
                             row_cost[lx] = coarse.cost[k];
                         }
@@ -362,7 +381,7 @@ impl Pass<'_> {
                 let mut best = nnf[local];
                 let mut best_cost = cost[local];
                 let consider = |cand: usize, best: &mut u32, best_cost: &mut f32| {
-                    if cand as u32 != *best && self.patches.valid_source[cand] {
+                    if cand as u32 != *best && self.patches.is_source(cand) {
                         let d = distance(
                             self.img,
                             self.means,
@@ -451,8 +470,8 @@ mod tests {
             None,
         );
         assert!(p.target(10 * w + 13) && !p.target(10 * w + 14));
-        assert!(!p.valid_source[10 * w + 13] && p.valid_source[10 * w + 14]);
-        assert!(!p.valid_source[2 * w + 2] && p.valid_source[3 * w + 3]);
+        assert!(!p.is_source(10 * w + 13) && p.is_source(10 * w + 14));
+        assert!(!p.is_source(2 * w + 2) && p.is_source(3 * w + 3));
     }
 
     #[test]
@@ -469,15 +488,15 @@ mod tests {
             bits: (0..w * h).map(|i| i == 5 * w + 15).collect(),
         };
         let p = Patches::new(&hole, Some(&excluded));
-        assert!(!p.valid_source[5 * w + 12] && !p.valid_source[8 * w + 16]);
-        assert!(p.valid_source[5 * w + 11] && p.valid_source[9 * w + 15]);
+        assert!(!p.is_source(5 * w + 12) && !p.is_source(8 * w + 16));
+        assert!(p.is_source(5 * w + 11) && p.is_source(9 * w + 15));
         assert_eq!(
             p.source_count,
-            p.valid_source.iter().filter(|&&v| v).count()
+            (0..w * h).filter(|&i| p.is_source(i)).count()
         );
         let mut rng = Rng::stream(3, 0);
         for _ in 0..200 {
-            assert!(p.valid_source[p.random_source(&mut rng) as usize]);
+            assert!(p.is_source(p.random_source(&mut rng) as usize));
         }
         assert!(p.target(10 * w + 13) && !p.target(5 * w + 15));
     }

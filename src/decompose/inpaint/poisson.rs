@@ -102,7 +102,9 @@ impl Grid {
             Some((coarse, parents)) => {
                 // The coarse right-hand side sums its children's: a coarse cell stands for
                 // four pixels, and the Laplacian at twice the spacing is a quarter as strong.
-                let mut coarse_b = vec![0.0f32; coarse.flags.len()];
+                // With room for the zero slot `solve` appends.
+                let mut coarse_b = Vec::with_capacity(coarse.flags.len() + 1);
+                coarse_b.resize(coarse.flags.len(), 0.0f32);
                 for (&parent, &v) in parents.iter().zip(&b) {
                     coarse_b[parent as usize] += v;
                 }
@@ -116,7 +118,7 @@ impl Grid {
         // The zero slot.
         b.push(0.0);
         x.push(0.0);
-        self.conjugate_gradients(&b, &mut x, iterations, tolerance);
+        self.conjugate_gradients(b, &mut x, iterations, tolerance);
         x.truncate(n);
         x
     }
@@ -150,16 +152,21 @@ impl Grid {
         parts.iter().sum::<f64>() as f32
     }
 
-    /// CG on `A x = b` from the `x` given (both with the zero slot after the cells).
-    fn conjugate_gradients(&self, b: &[f32], x: &mut [f32], iterations: usize, tolerance: f32) {
+    /// CG on `A x = b` from the `x` given (both with the zero slot after the cells). `b`
+    /// is taken so its memory can hold the residual: on a big hole these vectors are what
+    /// the fill's peak is made of, and `b` is not read again once the residual is formed.
+    fn conjugate_gradients(&self, b: Vec<f32>, x: &mut [f32], iterations: usize, tolerance: f32) {
         let n = b.len();
+        let stop = dot(&b, &b) * tolerance * tolerance;
         let mut ad = vec![0.0f32; n];
         // r = b − A x; the zero slot stays zero in every vector, as A's row for it is empty.
         self.apply(x, &mut ad);
-        let mut r: Vec<f32> = b.iter().zip(&ad).map(|(b, a)| b - a).collect();
+        let mut r = b;
+        for (ri, a) in r.iter_mut().zip(&ad) {
+            *ri -= a;
+        }
         let mut d = r.clone();
         let mut rr = dot(&r, &r);
-        let stop = dot(b, b) * tolerance * tolerance;
         // Three sweeps an iteration (A·d with d·Ad; the x and r updates with r·r; the new
         // direction) rather than one per vector operation: each sweep is a parallel
         // dispatch, and on these few-ten-thousand-element vectors the dispatches cost about
