@@ -69,18 +69,12 @@ impl GroupEffects {
                     Node::Group(now, _) => groups.next().is_some_and(|was| was.is_same_state(now)),
                 };
         });
-        let p = &*self.planes;
-        (same && layers.next().is_none() && groups.next().is_none()).then_some(DrawnPlanes {
-            below: &p.below,
-            under: &p.under,
-            over: &p.over,
-        })
+        (same && layers.next().is_none() && groups.next().is_none()).then(|| self.planes.drawn())
     }
 
     /// All planes, current or not (for uploading and memory accounting).
     pub fn all_planes(&self) -> impl Iterator<Item = &Layer> {
-        let p = &*self.planes;
-        p.below.iter().chain(&p.under).chain(&p.over)
+        self.planes.all()
     }
 
     /// Rasterises the planes from `shape`: a layer holding the members' composite, with

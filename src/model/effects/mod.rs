@@ -135,6 +135,22 @@ struct Planes {
     over: Vec<Layer>,
 }
 
+impl Planes {
+    /// The planes as a render plan draws them.
+    fn drawn(&self) -> DrawnPlanes<'_> {
+        DrawnPlanes {
+            below: &self.below,
+            under: &self.under,
+            over: &self.over,
+        }
+    }
+
+    /// Every plane, bottom first within each place.
+    fn all(&self) -> impl Iterator<Item = &Layer> {
+        self.below.iter().chain(&self.under).chain(&self.over)
+    }
+}
+
 /// The planes a render plan draws for one layer.
 #[derive(Clone, Copy, Debug)]
 pub struct DrawnPlanes<'a> {
@@ -165,17 +181,12 @@ impl LayerEffects {
             _ => false,
         };
         (p.owner == Some(layer.id) && same_pixels && p.offset == layer.offset && same_mask)
-            .then_some(DrawnPlanes {
-                below: &p.below,
-                under: &p.under,
-                over: &p.over,
-            })
+            .then(|| p.drawn())
     }
 
     /// All planes, current or not (for uploading and memory accounting).
     pub fn all_planes(&self) -> impl Iterator<Item = &Layer> {
-        let p = &*self.planes;
-        p.below.iter().chain(&p.under).chain(&p.over)
+        self.planes.all()
     }
 
     /// Moves current planes by (`dx`, `dy`) along with their layer, so a drag keeps them
