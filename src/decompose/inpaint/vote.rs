@@ -182,17 +182,92 @@ impl Ballot<'_> {
 
 /// σ² of the voting weights: the 75th percentile of per-pixel match errors (finite ones).
 pub(super) fn weight_scale(field: &Field) -> f32 {
-    let mut errors: Vec<f32> = field
-        .nnf
-        .iter()
-        .zip(&field.cost)
-        .filter(|&(&m, c)| m != NONE && c.is_finite())
-        .map(|(_, &c)| c / PATCH_PIXELS)
-        .collect();
-    if errors.is_empty() {
+    let errors = || {
+        field
+            .nnf
+            .iter()
+            .zip(&field.cost)
+            .filter(|&(&m, c)| m != NONE && c.is_finite())
+            .map(|(_, &c)| c / PATCH_PIXELS)
+    };
+    let count = errors().count();
+    if count == 0 {
         return 1.0;
     }
-    let k = errors.len() * 3 / 4;
-    let (_, nth, _) = errors.select_nth_unstable_by(k, f32::total_cmp);
-    nth.max(1e-5)
+    kth_smallest(errors, count * 3 / 4).max(1e-5)
+}
+
+/// The `k`-th smallest (from 0) of the finite values `values()` yields, in the order of
+/// [`f32::total_cmp`]; `k` must be below their count.
+///
+/// A radix selection over the values' bits, in two passes of 16 bits each, instead of a
+/// selection in a copy: on a big hole the field holds millions of matches, and that copy
+/// used to set the fill's peak memory.
+fn kth_smallest<I: Iterator<Item = f32>>(values: impl Fn() -> I, k: usize) -> f32 {
+    // The bits mapped so that unsigned order is total_cmp's order: negatives flipped
+    // whole, positives with the sign bit set.
+    let key = |v: f32| {
+        let bits = v.to_bits();
+        if bits & 0x8000_0000 != 0 {
+            !bits
+        } else {
+            bits | 0x8000_0000
+        }
+    };
+    let mut histogram = vec![0usize; 1 << 16];
+    // Which bucket of 2^16 counts holds rank `rank`, and the rank within it.
+    let find = |histogram: &[usize], mut rank: usize| {
+        for (bucket, &n) in histogram.iter().enumerate() {
+            if rank < n {
+                return (bucket as u32, rank);
+            }
+            rank -= n;
+        }
+        (u32::from(u16::MAX), 0)
+    };
+    for v in values() {
+        histogram[(key(v) >> 16) as usize] += 1;
+    }
+    let (high, rank) = find(&histogram, k);
+    histogram.fill(0);
+    for v in values().filter(|&v| key(v) >> 16 == high) {
+        histogram[(key(v) & 0xffff) as usize] += 1;
+    }
+    let (low, _) = find(&histogram, rank);
+    let key = (high << 16) | low;
+    f32::from_bits(if key & 0x8000_0000 != 0 {
+        key & 0x7fff_ffff
+    } else {
+        !key
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kth_smallest;
+    use crate::decompose::rng::SplitMix64;
+
+    #[test]
+    fn the_radix_selection_agrees_with_sorting() {
+        let mut rng = SplitMix64::new(7);
+        for len in [1usize, 2, 3, 17, 1000, 5000] {
+            let values: Vec<f32> = (0..len)
+                .map(|i| match i % 7 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => -rng.unit() * 3.0,
+                    3 => 1e-30 * rng.unit(),
+                    // Ties.
+                    4 => 0.5,
+                    _ => rng.unit() * 1000.0,
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f32::total_cmp);
+            for k in [0, len / 4, len / 2, len * 3 / 4, len - 1] {
+                let got = kth_smallest(|| values.iter().copied(), k);
+                assert_eq!(got.to_bits(), sorted[k].to_bits(), "len {len} k {k}");
+            }
+        }
+    }
 }
