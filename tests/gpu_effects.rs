@@ -14,7 +14,7 @@ use strata::model::effects::{
     Effect, EffectKind, Gradient, GradientShape, GroupEffects, Interpolation, LayerEffects, Stop,
     StrokePosition, Style,
 };
-use strata::model::{Artboard, BBox, BlendMode, Document, Offset, composite};
+use strata::model::{Artboard, BBox, BlendMode, Document, LayerId, Offset, composite};
 
 fn effect(kind: EffectKind, color: [u8; 3], blend: BlendMode, opacity: f32) -> Effect {
     Effect {
@@ -127,12 +127,47 @@ fn styled_document() -> Document {
     doc
 }
 
+/// [`styled_document`] with its two styled layers in one group (neighbours, so the second
+/// joins the group by its parent alone), and that group.
+fn grouped_styled_document() -> (Document, LayerId) {
+    let mut doc = styled_document();
+    let group = doc.group_node(doc.layers[1].id).expect("group");
+    doc.layers[2].parent = Some(group);
+    doc.check_tree().expect("a valid tree");
+    (doc, group)
+}
+
+/// The full-resolution compositor and one that renders in 24-pixel tiles, on the same
+/// device; `None` without an adapter (outside CI).
+fn full_and_tiled() -> Option<(Compositor, Compositor)> {
+    let gpu = compositor()?;
+    let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
+    let tiled = Compositor::new(device, queue).with_max_tile_side(24);
+    Some((gpu, tiled))
+}
+
+/// Renders `doc` on the full and the tiled path and holds both within 1/255 of the CPU
+/// reference.
+fn assert_full_and_tiled_match(
+    gpu: &mut Compositor,
+    tiled: &mut Compositor,
+    doc: &Document,
+    name: &str,
+) {
+    let reference = composite(doc);
+    gpu.render(doc).expect("render");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
+    assert!(diff <= 1, "{name}: full path differs by {diff}/255");
+    tiled.render(doc).expect("tiled render");
+    let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
+    assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
+}
+
 #[test]
 fn effect_layers_match_the_cpu_reference() {
-    let Some(gpu) = compositor() else { return };
-    let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
-    let mut gpu = gpu;
-    let mut tiled = Compositor::new(device, queue).with_max_tile_side(24);
+    let Some((mut gpu, mut tiled)) = full_and_tiled() else {
+        return;
+    };
     let mut doc = styled_document();
     let mut bare = doc.clone();
     bare.layers.iter_mut().for_each(|l| l.effects = None);
@@ -142,12 +177,7 @@ fn effect_layers_match_the_cpu_reference() {
         "the effects draw something"
     );
 
-    gpu.render(&doc).expect("render");
-    let diff = max_diff(&gpu.read_rgba().expect("read"), &composite(&doc));
-    assert!(diff <= 1, "full path differs by {diff}/255");
-    tiled.render(&doc).expect("tiled render");
-    let diff = max_diff(&tiled.read_rgba().expect("read"), &composite(&doc));
-    assert!(diff <= 1, "tiled path differs by {diff}/255");
+    assert_full_and_tiled_match(&mut gpu, &mut tiled, &doc, "styled layers");
 
     let view = ViewTransform {
         viewport_size: [doc.width as f32, doc.height as f32],
@@ -173,15 +203,10 @@ fn effect_layers_match_the_cpu_reference() {
 /// the styled layers grouped into an artboard smaller than the canvas.
 #[test]
 fn artboards_match_the_cpu_reference() {
-    let Some(gpu) = compositor() else { return };
-    let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
-    let mut gpu = gpu;
-    let mut tiled = Compositor::new(device, queue).with_max_tile_side(24);
-    let mut doc = styled_document();
-    let group = doc.group_node(doc.layers[1].id).expect("group");
-    // The layers are neighbours, so the second joins the group by its parent alone.
-    doc.layers[2].parent = Some(group);
-    doc.check_tree().expect("a valid tree");
+    let Some((mut gpu, mut tiled)) = full_and_tiled() else {
+        return;
+    };
+    let (mut doc, group) = grouped_styled_document();
     let rect = BBox::new(8, 6, 70, 50);
     let board = Artboard::new(group, rect, Some([240, 230, 10]), (doc.width, doc.height));
     doc.group_mut(group).expect("group").artboard = Some(board);
@@ -194,13 +219,7 @@ fn artboards_match_the_cpu_reference() {
             d
         }),
     ] {
-        let reference = composite(&board_doc);
-        gpu.render(&board_doc).expect("render");
-        let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
-        assert!(diff <= 1, "{name}: full path differs by {diff}/255");
-        tiled.render(&board_doc).expect("tiled render");
-        let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
-        assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
+        assert_full_and_tiled_match(&mut gpu, &mut tiled, &board_doc, name);
     }
 }
 
@@ -208,14 +227,10 @@ fn artboards_match_the_cpu_reference() {
 /// the same on the GPU, with the group faded and then as a clipping base.
 #[test]
 fn group_effects_match_the_cpu_reference() {
-    let Some(gpu) = compositor() else { return };
-    let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
-    let mut gpu = gpu;
-    let mut tiled = Compositor::new(device, queue).with_max_tile_side(24);
-    let mut doc = styled_document();
-    let group = doc.group_node(doc.layers[1].id).expect("group");
-    doc.layers[2].parent = Some(group);
-    doc.check_tree().expect("a valid tree");
+    let Some((mut gpu, mut tiled)) = full_and_tiled() else {
+        return;
+    };
+    let (mut doc, group) = grouped_styled_document();
     let below: Vec<Effect> = style()
         .effects
         .into_iter()
@@ -241,12 +256,6 @@ fn group_effects_match_the_cpu_reference() {
         d
     };
     for (name, d) in [("full", doc), ("faded", faded), ("clipping base", clipping)] {
-        let reference = composite(&d);
-        gpu.render(&d).expect("render");
-        let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
-        assert!(diff <= 1, "{name}: full path differs by {diff}/255");
-        tiled.render(&d).expect("tiled render");
-        let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
-        assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
+        assert_full_and_tiled_match(&mut gpu, &mut tiled, &d, name);
     }
 }
