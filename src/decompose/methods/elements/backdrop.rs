@@ -3,7 +3,8 @@
 //! all (posters, slides, UI, cards) or is a photograph.
 //!
 //! The fit starts from the picture's border (or a panel's rim), continues it inwards with
-//! [`push_pull`], and then alternates: the pixels within a tolerance of the model are the
+//! [`push_pull`] (for a page seen all around its edge, a fitted surface under the push–pull,
+//! [`smooth_model`], which climbs a gradient's slope), and then alternates: the pixels within a tolerance of the model are the
 //! backdrop's, the model is refitted on them alone. The tolerance shrinks each round, so a
 //! gradient that the first, border-only guess misses in the middle is still taken in, while
 //! an element's flat fill, which differs from the backdrop, never is.
@@ -15,6 +16,7 @@
 //! of an outlined box), so its fit takes in close pixels anywhere ([`Reach::Anywhere`]).
 
 use super::field::{Field, distance, push_pull};
+use super::trend::smooth_model;
 use crate::decompose::segment::components::four_neighbours;
 use crate::decompose::segment::morphology::flood;
 
@@ -125,9 +127,37 @@ pub enum Reach {
 /// Fits the backdrop of `picture` inside `region`, starting from `seeds` (pixels expected
 /// to be backdrop: the picture's border, a panel's rim).
 pub fn fit(picture: &Field, region: &[bool], seeds: &[bool], reach: Reach) -> Backdrop {
+    fit_with(picture, region, seeds, reach, |f, k| push_pull(f, k, false))
+}
+
+/// Share of the picture's edge the page's seeds must cover for its model to be a fitted
+/// surface ([`smooth_model`]): then the surface interpolates across the picture. From a
+/// shorter stretch (a banner along one edge) it would extrapolate over the banner, where
+/// the smallest curvature of the fit grows into a false gradient that the rounds then
+/// follow into the banner.
+const SURFACE_STRETCH: f32 = 0.9;
+
+/// [`fit`] for a whole page seeded by its edge ([`edge_seeds`], whose `stretch` is the
+/// share of the edge they cover): where the seeds go all around, the model follows a
+/// gradient's slope under what covers it, up to a radial gradient's heart.
+pub fn fit_page(picture: &Field, seeds: &[bool], stretch: f32) -> Backdrop {
+    let region = vec![true; picture.data.len()];
+    if stretch < SURFACE_STRETCH {
+        return fit(picture, &region, seeds, Reach::Connected);
+    }
+    fit_with(picture, &region, seeds, Reach::Connected, smooth_model)
+}
+
+fn fit_with(
+    picture: &Field,
+    region: &[bool],
+    seeds: &[bool],
+    reach: Reach,
+    smooth: impl Fn(&Field, &[bool]) -> Field,
+) -> Backdrop {
     let n = picture.data.len();
     let start: Vec<bool> = (0..n).map(|i| seeds[i] && region[i]).collect();
-    let mut model = push_pull(picture, &start, false);
+    let mut model = smooth(picture, &start);
     let mut inlier = start.clone();
     for tolerance in ROUNDS {
         let close: Vec<bool> = (0..n)
@@ -140,7 +170,7 @@ pub fn fit(picture: &Field, region: &[bool], seeds: &[bool], reach: Reach) -> Ba
         if !inlier.iter().any(|&v| v) {
             break;
         }
-        model = push_pull(picture, &inlier, false);
+        model = smooth(picture, &inlier);
     }
     if reach == Reach::Connected {
         // What is shut in but matches the backdrop continued across it (the page inside a
@@ -284,5 +314,33 @@ mod tests {
         // Fitted anywhere, the screen passes for backdrop.
         let anywhere = fit(&f, &all, &seeds, Reach::Anywhere);
         assert!(anywhere.inlier[32 * w + 24]);
+    }
+
+    /// A radial gradient page, bright in the middle, with a dark card off to one side.
+    fn card_on_a_radial_page(w: usize, h: usize) -> Field {
+        Field::from_fn(w, h, |x, y| {
+            if (10..40).contains(&x) && (60..90).contains(&y) {
+                return [0.1, 0.1, 0.3];
+            }
+            let (dx, dy) = (x as f32 - w as f32 / 2.0, y as f32 - h as f32 / 2.0);
+            let t = (1.0 - (dx * dx + dy * dy).sqrt() / (0.9 * w as f32)).max(0.0);
+            [0.4 + 0.5 * t, 0.3 + 0.25 * t, 0.85 - 0.1 * t]
+        })
+    }
+
+    #[test]
+    fn a_page_fit_takes_in_the_bright_heart_of_a_radial_gradient() {
+        let (w, h) = (240, 160);
+        let f = card_on_a_radial_page(w, h);
+        let (seeds, stretch) = edge_seeds(&f);
+        assert!(stretch > 0.99);
+        let heart = (h / 2) * w + w / 2;
+        let page = fit_page(&f, &seeds, stretch);
+        assert!(page.is_designed(), "{page:?}");
+        assert!(page.inlier[heart], "the heart is the page's");
+        assert!(!page.inlier[75 * w + 25], "the card is not");
+        // A model that cannot climb the slope leaves the heart out.
+        let plateau = fit(&f, &vec![true; w * h], &seeds, Reach::Connected);
+        assert!(!plateau.inlier[heart]);
     }
 }

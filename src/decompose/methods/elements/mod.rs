@@ -38,6 +38,7 @@ mod plan;
 mod shadow;
 mod stack;
 mod text;
+mod trend;
 
 use std::borrow::Cow;
 
@@ -355,7 +356,7 @@ fn designed_elements(bare: &RgbaImage) -> Option<Vec<Plan>> {
     if stretch < MIN_EDGE_STRETCH {
         return None;
     }
-    let fit = backdrop::fit(&field, &all, &seeds, backdrop::Reach::Connected);
+    let fit = backdrop::fit_page(&field, &seeds, stretch);
     if !fit.is_designed() {
         return None;
     }
