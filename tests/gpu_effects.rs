@@ -11,8 +11,8 @@ use common::{Rng, patterned_image};
 use image::{Rgba, RgbaImage};
 use strata::gpu::{Compositor, ViewTransform};
 use strata::model::effects::{
-    Effect, EffectKind, Gradient, GradientShape, GroupEffects, Interpolation, LayerEffects, Stop,
-    StrokePosition, Style,
+    Effect, EffectKind, Gradient, GradientShape, GroupEffects, Interpolation, LayerEffects,
+    Pattern, Stop, StrokePosition, Style,
 };
 use strata::model::{Artboard, BBox, BlendMode, Document, LayerId, Offset, composite};
 
@@ -70,6 +70,20 @@ fn style() -> Style {
         position: StrokePosition::Outside,
         size: 2.0,
     };
+    // A scaled tile with a transparent pixel, linked to the layer, from off its corner.
+    let pattern = Pattern {
+        tile: RgbaImage::from_fn(5, 4, |x, y| {
+            Rgba([
+                40 * x as u8,
+                60 * y as u8,
+                90,
+                if (x, y) == (2, 1) { 0 } else { 255 },
+            ])
+        }),
+        scale: 0.8,
+        linked: true,
+        origin: (1.5, -2.0),
+    };
     Style {
         effects: vec![
             effect(shadow, [20, 10, 60], BlendMode::Multiply, 0.8),
@@ -95,6 +109,12 @@ fn style() -> Style {
                 [0; 3],
                 BlendMode::Normal,
                 0.4,
+            ),
+            effect(
+                EffectKind::PatternOverlay(Arc::new(pattern)),
+                [0; 3],
+                BlendMode::Multiply,
+                0.5,
             ),
         ],
     }

@@ -3,7 +3,9 @@
 //! (ag-psd's `read/blend-mode` file, `tests/data/psd-kept/effects-drawn.psd`, MIT), and the
 //! effects follow their layer through moves, pixel edits and a save. A group's drop
 //! shadow, made from its members' composite, matches too (ag-psd's
-//! `read/group-drop-shadows`, read from the corpus beside the checkout when it is there).
+//! `read/group-drop-shadows`, read from the corpus beside the checkout when it is there),
+//! and so does a pattern overlay drawn from the document's patterns (ag-psd's
+//! `read/pattern`, `tests/data/psd-kept/effects-pattern.psd`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +47,25 @@ fn shadow_glow_and_overlay_match_photoshops_composite() {
     }
     let without = difference(&composite(&bare), &stored);
     assert!(without > 5.0, "without effects only {without}/255 off");
+}
+
+#[test]
+fn a_pattern_overlay_matches_photoshops_composite_and_is_not_reported() {
+    let bytes = fixture("effects-pattern.psd");
+    let limits = Limits::default();
+    let (doc, notices) = psd::read_with_notices(&bytes, &limits).expect("read");
+    let texts: Vec<&str> = notices.iter().map(|n| n.text.as_str()).collect();
+    assert!(texts.iter().all(|t| !t.contains("effects")), "{texts:?}");
+    let stored = psd::read_composite(&bytes, &limits).expect("stored composite");
+    let ours = difference(&composite(&doc), &stored);
+    assert!(ours <= 2.0, "flatten differs by {ours}/255");
+    // The pattern is what makes it match: without it the flatten was 9.9/255 off.
+    let mut bare = doc.clone();
+    for layer in &mut bare.layers {
+        layer.effects = None;
+    }
+    let without = difference(&composite(&bare), &stored);
+    assert!(without > 5.0, "without the pattern only {without}/255 off");
 }
 
 #[test]

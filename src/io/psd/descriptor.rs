@@ -278,6 +278,16 @@ pub(crate) mod tests {
         put_key(out, v);
     }
 
+    pub(crate) fn put_text(out: &mut Vec<u8>, key: &str, v: &str) {
+        put_key(out, key);
+        out.extend_from_slice(b"TEXT");
+        let units: Vec<u16> = v.encode_utf16().chain([0]).collect();
+        out.extend_from_slice(&(units.len() as u32).to_be_bytes());
+        for unit in units {
+            out.extend_from_slice(&unit.to_be_bytes());
+        }
+    }
+
     pub(crate) fn put_object(out: &mut Vec<u8>, key: &str, class: &str, count: u32) {
         put_key(out, key);
         out.extend_from_slice(b"Objc");

@@ -4,7 +4,8 @@
 //!
 //! Keys and values are Photoshop's descriptor names (`DrSh` drop shadow, `OrGl` outer glow,
 //! `IrSh` inner shadow, `IrGl` inner glow, `SoFi` colour overlay, `GrFl` gradient overlay
-//! (see `gradient`), `FrFX` stroke, and the
+//! (see `gradient`), `patternFill` pattern overlay (its tile from the document's patterns,
+//! see `pattern`), `FrFX` stroke, and the
 //! `…Multi` lists; `Opct` opacity in percent, `blur` size, `Ckmt` spread or choke in
 //! percent, `Dstn` distance, `lagl` angle, `uglg` "use global light").
 
@@ -12,8 +13,10 @@ use std::sync::Arc;
 
 use super::bytes::Cursor;
 use super::descriptor::{self, Descriptor, Value};
-use crate::model::BlendMode;
-use crate::model::effects::{Effect, EffectKind, StrokePosition, Style};
+use super::pattern::Patterns;
+use super::records::Kind;
+use crate::model::effects::{Effect, EffectKind, GroupEffects, StrokePosition, Style};
+use crate::model::{BlendMode, KeptBlock, Undrawn};
 
 /// Photoshop's default global light angle, for files without resource 1037.
 pub const DEFAULT_GLOBAL_ANGLE: f32 = 120.0;
@@ -28,9 +31,16 @@ pub struct ReadEffects {
     pub undrawn: bool,
 }
 
-/// The effects of one `lfx2`/`lmfx` block's data, with `global_angle` for effects that
-/// use the global light.
-pub fn read(data: &[u8], global_angle: f32) -> ReadEffects {
+/// What effects are read with: the document's global light and patterns.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The angle of effects that use the global light, in degrees.
+    pub global_angle: f32,
+    pub patterns: &'a Patterns,
+}
+
+/// The effects of one `lfx2`/`lmfx` block's data.
+pub fn read(data: &[u8], context: &Context<'_>) -> ReadEffects {
     let mut c = Cursor::new(data);
     let parsed = c
         .u32("effects version")
@@ -42,7 +52,42 @@ pub fn read(data: &[u8], global_angle: f32) -> ReadEffects {
             undrawn: true,
         };
     };
-    from_descriptor(&root, global_angle)
+    from_descriptor(&root, context)
+}
+
+/// The data of the block the effects are read from: `lmfx` (several effects of a kind)
+/// when there is one, else `lfx2`, else `lfxs` (the same descriptor, which Photoshop
+/// writes for some groups).
+pub fn effects_block(kept: &[KeptBlock]) -> Option<&[u8]> {
+    let find = |key: &[u8; 4]| kept.iter().find(|b| &b.key == key);
+    find(b"lmfx")
+        .or_else(|| find(b"lfx2"))
+        .or_else(|| find(b"lfxs"))
+        .map(|b| b.data.as_slice())
+}
+
+/// Effects that Strata draws (all the enabled ones of the block [`effects_block`] finds)
+/// of a layer with pixels are kept but no longer reported as undrawn; the legacy `lrFX`
+/// block describes the same effects and goes with them. A group's effects apply to the
+/// group's composite; they are drawn, and so not reported, only when all fall below the
+/// group (see [`GroupEffects`]).
+pub fn mark_drawn(kept: &mut [KeptBlock], kind: Kind, context: &Context<'_>) {
+    let drawn = |data: &[u8]| {
+        let read = read(data, context);
+        !read.undrawn
+            && match kind {
+                Kind::Pixels => true,
+                Kind::Folder => GroupEffects::new(read.style).is_some(),
+                Kind::Divider => false,
+            }
+    };
+    if effects_block(kept).is_some_and(drawn) {
+        for block in kept.iter_mut() {
+            if block.undrawn == Some(Undrawn::Effects) {
+                block.undrawn = None;
+            }
+        }
+    }
 }
 
 /// Photoshop's drawing order, bottom first, with each kind's single and list keys.
@@ -59,7 +104,7 @@ const ORDER: [(&str, &str); 10] = [
     ("FrFX", "frameFXMulti"),
 ];
 
-fn from_descriptor(root: &Descriptor, global_angle: f32) -> ReadEffects {
+fn from_descriptor(root: &Descriptor, context: &Context<'_>) -> ReadEffects {
     let mut out = ReadEffects::default();
     if root.boolean("masterFXSwitch") == Some(false) {
         return out; // every effect hidden: Photoshop draws none
@@ -83,7 +128,7 @@ fn from_descriptor(root: &Descriptor, global_angle: f32) -> ReadEffects {
             if entry.boolean("enab") != Some(true) {
                 continue;
             }
-            match effect(single, entry, global_angle) {
+            match effect(single, entry, context) {
                 Some(effect) => out.style.effects.push(effect),
                 None => out.undrawn = true,
             }
@@ -94,12 +139,12 @@ fn from_descriptor(root: &Descriptor, global_angle: f32) -> ReadEffects {
 
 /// One enabled effect of kind `key`, or `None` when Strata does not draw it. Sizes are in
 /// pixels.
-fn effect(key: &str, d: &Descriptor, global_angle: f32) -> Option<Effect> {
+fn effect(key: &str, d: &Descriptor, context: &Context<'_>) -> Option<Effect> {
     let px = |k: &str| d.number(k).map(|v| v as f32);
     let percent = |k: &str| d.number(k).map(|v| (v as f32 / 100.0).clamp(0.0, 1.0));
     let angle = || {
         if d.boolean("uglg") == Some(true) {
-            Some(global_angle)
+            Some(context.global_angle)
         } else {
             d.number("lagl").map(|a| a as f32)
         }
@@ -129,6 +174,9 @@ fn effect(key: &str, d: &Descriptor, global_angle: f32) -> Option<Effect> {
         },
         "SoFi" => EffectKind::ColorOverlay,
         "GrFl" => EffectKind::GradientOverlay(Arc::new(super::gradient::read(d)?)),
+        "patternFill" => {
+            EffectKind::PatternOverlay(Arc::new(super::pattern::overlay(d, context.patterns)?))
+        }
         "FrFX" => {
             if d.enumerated("PntT").is_some_and(|p| p != "SClr") {
                 return None; // gradient and pattern strokes
@@ -146,7 +194,7 @@ fn effect(key: &str, d: &Descriptor, global_angle: f32) -> Option<Effect> {
         _ => return None,
     };
     let color = match kind {
-        EffectKind::GradientOverlay(_) => [0; 3],
+        EffectKind::GradientOverlay(_) | EffectKind::PatternOverlay(_) => [0; 3],
         // Glows with a gradient instead of a colour have no `Clr `: not drawn.
         _ => color(d.object("Clr ")?)?,
     };
@@ -245,7 +293,12 @@ mod tests {
             put_unit(out, "Ckmt", b"#Pxl", 10.0);
             put_unit(out, "blur", b"#Pxl", 4.0);
         });
-        let read = read(&data, 30.0);
+        let patterns = Patterns::new();
+        let context = Context {
+            global_angle: 30.0,
+            patterns: &patterns,
+        };
+        let read = read(&data, &context);
         assert!(!read.undrawn);
         assert_eq!(
             read.style.effects,
@@ -276,9 +329,113 @@ mod tests {
             rgb(out, [255.0, 0.0, 0.0]);
             put_unit(out, "Opct", b"#Prc", 100.0);
         });
-        let read = read(&data, 120.0);
+        let patterns = Patterns::new();
+        let context = Context {
+            global_angle: 120.0,
+            patterns: &patterns,
+        };
+        let read = read(&data, &context);
         assert!(read.undrawn, "satin is not drawn");
         assert_eq!(read.style.effects.len(), 1, "the overlay is");
-        assert!(super::read(&data[..20], 120.0).undrawn);
+        assert!(super::read(&data[..20], &context).undrawn);
+    }
+
+    /// An `lfx2` block with one pattern overlay naming pattern `id`.
+    fn pattern_block(id: &str) -> Vec<u8> {
+        block(|out| {
+            put_header(out, "null", 1);
+            put_object(out, "patternFill", "patternFill", 7);
+            put_bool(out, "enab", true);
+            put_enum(out, "Md  ", "BlnM", "Nrml");
+            put_unit(out, "Opct", b"#Prc", 100.0);
+            put_object(out, "Ptrn", "Ptrn", 2);
+            put_text(out, "Nm  ", "Tie Dye");
+            put_text(out, "Idnt", id);
+            put_unit(out, "Scl ", b"#Prc", 81.0);
+            put_bool(out, "Algn", true);
+            put_object(out, "phase", "Pnt ", 2);
+            put_double(out, "Hrzn", 3.0);
+            put_double(out, "Vrtc", -2.0);
+        })
+    }
+
+    #[test]
+    fn a_pattern_overlay_draws_the_tile_its_id_names() {
+        let block = super::super::pattern::tests::patt_block("tile-1", 2, 2, |x, _| [x as u8; 3]);
+        let patterns = super::super::pattern::read_all(&[block]);
+        let context = Context {
+            global_angle: 120.0,
+            patterns: &patterns,
+        };
+        let read = read(&pattern_block("tile-1"), &context);
+        assert!(!read.undrawn);
+        let [effect] = read.style.effects.as_slice() else {
+            panic!("one effect: {:?}", read.style);
+        };
+        let EffectKind::PatternOverlay(pattern) = &effect.kind else {
+            panic!("a pattern overlay: {effect:?}");
+        };
+        assert_eq!(pattern.tile.dimensions(), (2, 2));
+        assert!((pattern.scale - 0.81).abs() < 1e-6);
+        assert!(pattern.linked);
+        assert_eq!(pattern.origin, (3.0, -2.0), "the phase, until placed");
+        // A tile the document does not hold is not drawn, and says so.
+        let missing = super::read(&pattern_block("other"), &context);
+        assert!(missing.undrawn && missing.style.effects.is_empty());
+    }
+
+    #[test]
+    fn drawn_effects_are_not_reported_on_layers_but_are_on_groups() {
+        let mut data = vec![0, 0, 0, 0, 0, 0, 0, 16];
+        put_header(&mut data, "null", 1);
+        put_object(&mut data, "SoFi", "SoFi", 2);
+        put_bool(&mut data, "enab", true);
+        put_object(&mut data, "Clr ", "Gry ", 1);
+        put_double(&mut data, "Gry ", 50.0);
+        let block = KeptBlock {
+            format: crate::model::KeptFormat::Psd,
+            key: *b"lfx2",
+            data,
+            undrawn: Some(Undrawn::Effects),
+        };
+        let patterns = Patterns::new();
+        let context = Context {
+            global_angle: 120.0,
+            patterns: &patterns,
+        };
+        let mut layer = vec![block.clone()];
+        mark_drawn(&mut layer, Kind::Pixels, &context);
+        assert_eq!(layer[0].undrawn, None, "a grey colour overlay is drawn");
+        let mut group = vec![block];
+        mark_drawn(&mut group, Kind::Folder, &context);
+        assert_eq!(group[0].undrawn, Some(Undrawn::Effects));
+    }
+
+    #[test]
+    fn a_group_drop_shadow_is_drawn_and_not_reported() {
+        let mut data = vec![0, 0, 0, 0, 0, 0, 0, 16];
+        put_header(&mut data, "null", 1);
+        put_object(&mut data, "DrSh", "DrSh", 6);
+        put_bool(&mut data, "enab", true);
+        put_object(&mut data, "Clr ", "Gry ", 1);
+        put_double(&mut data, "Gry ", 100.0);
+        put_bool(&mut data, "uglg", true);
+        put_unit(&mut data, "Dstn", b"#Pxl", 5.0);
+        put_unit(&mut data, "Ckmt", b"#Pxl", 0.0);
+        put_unit(&mut data, "blur", b"#Pxl", 4.0);
+        let block = |key: &[u8; 4]| KeptBlock {
+            format: crate::model::KeptFormat::Psd,
+            key: *key,
+            data: data.clone(),
+            undrawn: super::super::records::undrawn_of_key(key),
+        };
+        let patterns = Patterns::new();
+        let context = Context {
+            global_angle: 120.0,
+            patterns: &patterns,
+        };
+        let mut group = vec![block(b"lfxs"), block(b"lrFX")];
+        mark_drawn(&mut group, Kind::Folder, &context);
+        assert!(group.iter().all(|b| b.undrawn.is_none()), "{group:?}");
     }
 }

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use super::PsdError;
 use super::channels::{check_plausible, decode_layer_channel};
 use super::color::{self, ColorMode, Plane};
+use super::effects::Context;
 use super::reader::Header;
 use super::records::{Kind, Record};
 use crate::io::Limits;
@@ -152,7 +153,7 @@ pub fn build(
     records: &[Record<'_>],
     tree: &Tree,
     limits: &Limits,
-    global_angle: f32,
+    effects: &Context<'_>,
 ) -> Result<(Document, usize), PsdError> {
     let mut total = 0u64;
     for plan in &tree.layers {
@@ -210,8 +211,8 @@ pub fn build(
             super::artboard::read(&record.kept, group.id, (header.width, header.height));
         let key = record.section_key.unwrap_or(record.blend_key);
         group.pass_through = &key == b"pass";
-        if let Some(data) = super::records::effects_block(&record.kept) {
-            let read = super::effects::read(data, global_angle);
+        if let Some(data) = super::effects::effects_block(&record.kept) {
+            let read = super::effects::read(data, effects);
             // Drawn only whole (see `records::finish_kept`, which reports it otherwise).
             if !read.undrawn && !read.style.effects.is_empty() {
                 group.effects = GroupEffects::new(read.style);
@@ -242,8 +243,9 @@ pub fn build(
         layer.clipped = record.clipped;
         layer.mask = mask;
         layer.kept = kept_of(record, layer.mask.as_ref());
-        if let Some(data) = super::records::effects_block(&record.kept) {
-            let read = super::effects::read(data, global_angle);
+        if let Some(data) = super::effects::effects_block(&record.kept) {
+            let mut read = super::effects::read(data, effects);
+            super::pattern::place(&mut read.style, &record.kept, (record.left, record.top));
             if !read.style.effects.is_empty() {
                 layer.effects = Some(LayerEffects::new(read.style));
             }

@@ -58,6 +58,7 @@ mod layers;
 mod mask_data;
 pub mod packbits;
 mod path_fill;
+mod pattern;
 mod reader;
 mod records;
 mod resources;

@@ -7,6 +7,7 @@
 use super::bytes::Cursor;
 use super::channels::Layout;
 use super::color::{self, ColorMode, Depth};
+use super::effects::Context;
 use super::records::{Record, parse_layer_info};
 use super::{PsdError, composite, kept, layers, resources};
 use crate::io::{Limits, Notice};
@@ -155,7 +156,16 @@ pub fn read_with_notices(
         .map(Notice::new)
         .into_iter()
         .collect();
-    let (records, document_blocks) = layer_records(sections.layers, header.large)?;
+    let (mut records, document_blocks) = layer_records(sections.layers, header.large)?;
+    let patterns = super::pattern::read_all(&document_blocks);
+    let context = Context {
+        global_angle: resources::global_angle(sections.resources.clone())
+            .unwrap_or(super::effects::DEFAULT_GLOBAL_ANGLE),
+        patterns: &patterns,
+    };
+    for record in &mut records {
+        super::effects::mark_drawn(&mut record.kept, record.kind, &context);
+    }
     notices.extend(kept::undrawn_notice(&records));
     let tree = layers::plan_tree(&records);
     if tree.is_empty() {
@@ -164,9 +174,7 @@ pub fn read_with_notices(
     }
     // A layered file must still be whole: a cut-off composite means a damaged file.
     composite::verify(&header, sections.image_data, limits)?;
-    let angle = resources::global_angle(sections.resources.clone())
-        .unwrap_or(super::effects::DEFAULT_GLOBAL_ANGLE);
-    let (mut doc, dropped) = layers::build(&header, &records, &tree, limits, angle)?;
+    let (mut doc, dropped) = layers::build(&header, &records, &tree, limits, &context)?;
     doc.kept = std::sync::Arc::new(document_blocks);
     if tree.folded > 0 {
         notices.push(Notice::new(format!(

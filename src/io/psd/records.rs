@@ -8,7 +8,6 @@
 use super::PsdError;
 use super::bytes::{Cursor, padded};
 use super::mask_data::{self, MaskData};
-use crate::model::effects::GroupEffects;
 use crate::model::{KeptBlock, KeptFormat, Undrawn};
 
 /// Smallest possible layer record: rectangle, channel count, blend signature and key,
@@ -79,7 +78,7 @@ impl Record<'_> {
 }
 
 /// What a tagged block key makes Photoshop draw that Strata does not, if anything.
-fn undrawn_of_key(key: &[u8; 4]) -> Option<Undrawn> {
+pub(super) fn undrawn_of_key(key: &[u8; 4]) -> Option<Undrawn> {
     match key {
         b"lfx2" | b"lrFX" | b"lmfx" | b"lfxs" => Some(Undrawn::Effects),
         b"levl" | b"curv" | b"brit" | b"blnc" | b"hue " | b"hue2" | b"selc" | b"mixr" | b"grdm"
@@ -173,7 +172,7 @@ fn parse_record<'a>(c: &mut Cursor<'a>, large: bool) -> Result<Record<'a>, PsdEr
     let mut extra = c.section(extra_len, "the layer's extra data")?;
     let has_real_mask = channels.iter().any(|ch| ch.id == -3);
     let extra = parse_extra(&mut extra, large, has_real_mask)?;
-    let mut kept = finish_kept(extra.kept, &channels, extra.kind);
+    let mut kept = finish_kept(extra.kept, &channels);
     let other_flags = flags & !(FLAG_HIDDEN | FLAG_PS5);
     if other_flags != 0 {
         kept.insert(
@@ -346,31 +345,10 @@ fn apply_block(extra: &mut Extra, (key, mut data): ([u8; 4], Cursor<'_>)) {
 
 /// A vector mask that Photoshop also stored as pixels (the user mask channel, -2, when
 /// the layer has no pixel mask of its own) is drawn from those pixels, so it is kept but
-/// not reported as undrawn. Beside a pixel mask (then channel -3) it is not drawn.
-///
-/// Effects that Strata draws (all the enabled ones of the `lmfx` block, or else of the
-/// `lfx2` or `lfxs` block) of a layer with pixels are kept but not reported either; the
-/// legacy `lrFX` block describes the same effects and goes with them. A group's effects
-/// apply to the group's composite; they are drawn, and so not reported, only when all
-/// fall below the group (see [`GroupEffects`]).
-fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>], kind: Kind) -> Vec<KeptBlock> {
-    // The angle does not decide what is drawn.
-    let drawn = |data: &[u8]| {
-        let read = super::effects::read(data, 0.0);
-        !read.undrawn
-            && match kind {
-                Kind::Pixels => true,
-                Kind::Folder => GroupEffects::new(read.style).is_some(),
-                Kind::Divider => false,
-            }
-    };
-    if effects_block(&kept).is_some_and(drawn) {
-        for block in &mut kept {
-            if block.undrawn == Some(Undrawn::Effects) {
-                block.undrawn = None;
-            }
-        }
-    }
+/// not reported as undrawn. Beside a pixel mask (then channel -3) it is not drawn. (Which
+/// effects are drawn is decided once the document's patterns are read, see
+/// `effects::mark_drawn`.)
+fn finish_kept(mut kept: Vec<KeptBlock>, channels: &[Channel<'_>]) -> Vec<KeptBlock> {
     // With a real user mask (-3) beside it, channel -2 is the vector mask's copy, and
     // only the user mask is drawn (the model holds one mask a layer).
     let has_copy = channels.iter().any(|c| c.id == -2) && channels.iter().all(|c| c.id != -3);
@@ -388,17 +366,6 @@ pub(super) fn vector_mask_drawn(kept: &mut [KeptBlock]) {
             block.undrawn = None;
         }
     }
-}
-
-/// The data of the block the effects are read from: `lmfx` (several effects of a kind)
-/// when there is one, else `lfx2`, else `lfxs` (the same descriptor, which Photoshop
-/// writes for some groups).
-pub fn effects_block(kept: &[KeptBlock]) -> Option<&[u8]> {
-    let find = |key: &[u8; 4]| kept.iter().find(|b| &b.key == key);
-    find(b"lmfx")
-        .or_else(|| find(b"lfx2"))
-        .or_else(|| find(b"lfxs"))
-        .map(|b| b.data.as_slice())
 }
 
 /// The Unicode name: `u32` count of UTF-16 units, then UTF-16BE. Krita counts a trailing
@@ -464,51 +431,6 @@ mod tests {
         assert_eq!(decode_luni(&mut data).as_deref(), Some("Re"));
         let mut short = Cursor::new(b"\0\0\x10\0\0A");
         assert_eq!(decode_luni(&mut short).as_deref(), Some("A"));
-    }
-
-    #[test]
-    fn drawn_effects_are_not_reported_on_layers_but_are_on_groups() {
-        use super::super::descriptor::tests::{put_bool, put_header, put_object};
-        let mut data = vec![0, 0, 0, 0, 0, 0, 0, 16];
-        put_header(&mut data, "null", 1);
-        put_object(&mut data, "SoFi", "SoFi", 2);
-        put_bool(&mut data, "enab", true);
-        put_object(&mut data, "Clr ", "Gry ", 1);
-        super::super::descriptor::tests::put_double(&mut data, "Gry ", 50.0);
-        let block = KeptBlock {
-            format: KeptFormat::Psd,
-            key: *b"lfx2",
-            data,
-            undrawn: Some(Undrawn::Effects),
-        };
-        let layer = finish_kept(vec![block.clone()], &[], Kind::Pixels);
-        assert_eq!(layer[0].undrawn, None, "a grey colour overlay is drawn");
-        let group = finish_kept(vec![block], &[], Kind::Folder);
-        assert_eq!(group[0].undrawn, Some(Undrawn::Effects));
-    }
-
-    #[test]
-    fn a_group_drop_shadow_is_drawn_and_not_reported() {
-        use super::super::descriptor::tests::{put_bool, put_header, put_object, put_unit};
-        let mut data = vec![0, 0, 0, 0, 0, 0, 0, 16];
-        put_header(&mut data, "null", 1);
-        put_object(&mut data, "DrSh", "DrSh", 6);
-        put_bool(&mut data, "enab", true);
-        put_object(&mut data, "Clr ", "Gry ", 1);
-        super::super::descriptor::tests::put_double(&mut data, "Gry ", 100.0);
-        put_bool(&mut data, "uglg", true);
-        put_unit(&mut data, "Dstn", b"#Pxl", 5.0);
-        put_unit(&mut data, "Ckmt", b"#Pxl", 0.0);
-        put_unit(&mut data, "blur", b"#Pxl", 4.0);
-        let block = |key: &[u8; 4]| KeptBlock {
-            format: KeptFormat::Psd,
-            key: *key,
-            data: data.clone(),
-            undrawn: undrawn_of_key(key),
-        };
-        let group = finish_kept(vec![block(b"lfxs"), block(b"lrFX")], &[], Kind::Folder);
-        assert!(group.iter().all(|b| b.undrawn.is_none()), "{group:?}");
-        assert_eq!(undrawn_of_key(b"lfxs"), Some(Undrawn::Effects));
     }
 
     #[test]

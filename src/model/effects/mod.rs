@@ -1,5 +1,6 @@
 //! Layer styles (Photoshop's layer effects) that Strata draws: drop shadow, outer glow,
-//! inner shadow, inner glow, colour and gradient overlays and a solid-colour stroke.
+//! inner shadow, inner glow, colour, gradient and pattern overlays and a solid-colour
+//! stroke.
 //!
 //! Effects are rasterised on the CPU, here in the model, into *planes*: ordinary layers of
 //! one colour whose alpha is the effect's shape, positioned on the canvas. Both compositors
@@ -18,12 +19,14 @@
 
 mod gradient;
 mod group;
+mod pattern;
 mod planes;
 mod raster;
 
 pub use gradient::{Gradient, GradientShape, Interpolation, Layout, Stop, TABLE_SIZE};
 pub use group::GroupEffects;
 pub(crate) use group::refresh_group;
+pub use pattern::Pattern;
 
 use std::sync::Arc;
 
@@ -70,6 +73,8 @@ pub enum EffectKind {
     /// The shape filled with a gradient across the layer's box (the effect's colour is
     /// not used).
     GradientOverlay(Arc<Gradient>),
+    /// The shape filled with a repeated tile (the effect's colour is not used).
+    PatternOverlay(Arc<Pattern>),
     /// A band of one colour along the edge.
     Stroke { position: StrokePosition, size: f32 },
 }

@@ -136,7 +136,9 @@ fn effect_alpha(effect: &Effect, shape: &Field, fill: f32) -> Field {
                 |e, a| if from_center { (1.0 - e) * a } else { e * a },
             )
         }
-        EffectKind::ColorOverlay | EffectKind::GradientOverlay(_) => shape.clone(),
+        EffectKind::ColorOverlay
+        | EffectKind::GradientOverlay(_)
+        | EffectKind::PatternOverlay(_) => shape.clone(),
         EffectKind::Stroke { position, size } => match position {
             StrokePosition::Outside => shape.spread(size),
             StrokePosition::Inside => shape.zip(&shape.choked(size), |a, inner| a - inner),
@@ -180,9 +182,26 @@ fn plane(
         bounds.x1 as f32,
         bounds.y1 as f32,
     );
+    let corner = (layer_box.0, layer_box.1);
     let gradient = match &effect.kind {
         EffectKind::GradientOverlay(gradient) => Some((gradient.over(layer_box), gradient.table())),
         _ => None,
+    };
+    // The colour and opacity an overlay paints at a canvas point (a pixel's centre).
+    let paint = |cx: f32, cy: f32| -> ([u8; 3], f32) {
+        match (&effect.kind, &gradient) {
+            (_, Some((layout, table))) => {
+                let t = layout.position(cx, cy);
+                let index = (t * (TABLE_SIZE - 1) as f32).round() as usize;
+                let (rgb, opacity) = table.get(index).copied().unwrap_or(([0.0; 3], 0.0));
+                (rgb.map(to_u8), opacity)
+            }
+            (EffectKind::PatternOverlay(pattern), None) => {
+                let (rgb, opacity) = pattern.sample(cx, cy, corner);
+                (rgb.map(to_u8), opacity)
+            }
+            _ => (effect.color, 1.0),
+        }
     };
     let (pw, ph) = (x1 - x0 + 1, y1 - y0 + 1);
     let mut raw = vec![0u8; pw * ph * 4];
@@ -192,19 +211,10 @@ fn plane(
         for (x, px) in row.chunks_exact_mut(4).enumerate() {
             let fx = x + x0;
             let a = alpha.values[fy * w + fx].clamp(0.0, 1.0);
-            let ([r, g, b], a) = match &gradient {
-                Some((layout, table)) => {
-                    // Pixel centres on the canvas.
-                    let cx = origin.x as f32 + fx as f32 + 0.5;
-                    let cy = origin.y as f32 + fy as f32 + 0.5;
-                    let t = layout.position(cx, cy);
-                    let index = (t * (TABLE_SIZE - 1) as f32).round() as usize;
-                    let (rgb, opacity) = table.get(index).copied().unwrap_or(([0.0; 3], 0.0));
-                    (rgb.map(to_u8), a * opacity)
-                }
-                None => (effect.color, a),
-            };
-            px.copy_from_slice(&[r, g, b, to_u8(a)]);
+            let cx = origin.x as f32 + fx as f32 + 0.5;
+            let cy = origin.y as f32 + fy as f32 + 0.5;
+            let ([r, g, b], opacity) = paint(cx, cy);
+            px.copy_from_slice(&[r, g, b, to_u8(a * opacity)]);
         }
     });
     let pixels = RgbaImage::from_raw(pw as u32, ph as u32, raw)?;
