@@ -54,6 +54,7 @@ const COARSEST_EFFORT: Effort = Effort {
     radius: usize::MAX,
     global: true,
     texture: TEXTURE_WEIGHT,
+    locality: 0.0,
 };
 /// Texture weight of the finer levels' patch distance. Once the coarsest level has decided
 /// where grain goes, the full [`TEXTURE_WEIGHT`] made finer levels copy too much of it where
@@ -69,6 +70,7 @@ const REFINE_EFFORT: Effort = Effort {
     radius: 32,
     global: false,
     texture: FINE_TEXTURE_WEIGHT,
+    locality: 0.0,
 };
 /// Levels with too many targets for real search get one pass of propagation and a very
 /// local random search: cheap, and enough to stop fine detail the coarse level could not
@@ -78,7 +80,24 @@ const POLISH_EFFORT: Effort = Effort {
     radius: 4,
     global: false,
     texture: FINE_TEXTURE_WEIGHT,
+    locality: 0.0,
 };
+
+/// Price, in patch-distance units, of a source one hole radius away from its target (it
+/// grows with the squared distance). Photos change with distance: depth of field, light,
+/// perspective. Without a price the search copied from wherever the colours matched: sharp
+/// wood grain from the in-focus band into an out-of-focus hole (texture 1.3× the truth's).
+/// Resynthesizer samples only a ring round the hole. Bench inpaint (640×480, 12 photos,
+/// seed 1): 20.21 dB, texture 0.83 with no price; 20.58, 20.84, 21.26, 21.32, 21.09, 20.59
+/// dB with 0.01, 0.02, 0.05, 0.1, 0.3, 1.5 (texture 0.74 at 0.1: less copied grain).
+const LOCALITY: f32 = 0.1;
+
+/// The search's locality price per squared pixel on a level whose hole reaches `radius`
+/// pixels from its border: the same price per hole radius on every level.
+fn locality(radius: u32) -> f32 {
+    let r = radius.max(1) as f32;
+    LOCALITY / (r * r)
+}
 
 /// One rung of the pyramid: what building it keeps for every level until that level's turn.
 struct Rung<'a> {
@@ -225,7 +244,8 @@ pub(crate) fn exemplar_fill(
         // Which pixels are targets is in the field now (its entries other than NONE): the
         // search never reads the flags, so they are not held through it.
         level.patches.is_target = Vec::new();
-        let (iters, effort) = plan[l];
+        let (iters, mut effort) = plan[l];
+        effort.locality = locality(radius >> l);
         for it in 0..iters {
             let it_span = level_span.sub(
                 0.1 + 0.9 * it as f32 / iters as f32,

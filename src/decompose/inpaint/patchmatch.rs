@@ -250,6 +250,24 @@ pub(crate) struct Effort {
     pub global: bool,
     /// Weight of the texture features against colour in the patch distance.
     pub texture: f32,
+    /// Price of a source's distance from its target, per squared pixel of this level, in
+    /// patch-distance units, added to the patch distance (0: any source is as good as any
+    /// other). The fill sets it per level (see `exemplar`).
+    pub locality: f32,
+}
+
+impl Effort {
+    /// The locality price of copying the patch at `s` into the one at `t` on a canvas
+    /// `width` pixels wide.
+    #[inline]
+    pub fn away(&self, t: usize, s: usize, width: usize) -> f32 {
+        if self.locality == 0.0 {
+            return 0.0;
+        }
+        let dx = (t % width) as f32 - (s % width) as f32;
+        let dy = (t / width) as f32 - (s / width) as f32;
+        self.locality * (dx * dx + dy * dy)
+    }
 }
 
 /// Runs `effort.passes` PatchMatch passes over every target of `field` against `img`, starting in
@@ -282,7 +300,9 @@ pub(crate) fn search(
                 if s != NONE {
                     let local = k * chunk + j;
                     let t = (rect.y0 + local / rw) * w + rect.x0 + local % rw;
-                    *c = distance(img, means, (t, s as usize), effort.texture, f32::INFINITY);
+                    let s = s as usize;
+                    *c = distance(img, means, (t, s), effort.texture, f32::INFINITY)
+                        + effort.away(t, s, w);
                 }
             }
             Ok(())
@@ -382,13 +402,17 @@ impl Pass<'_> {
                 let mut best_cost = cost[local];
                 let consider = |cand: usize, best: &mut u32, best_cost: &mut f32| {
                     if cand as u32 != *best && self.patches.is_source(cand) {
+                        let away = self.effort.away(t, cand, w);
+                        if away >= *best_cost {
+                            return;
+                        }
                         let d = distance(
                             self.img,
                             self.means,
                             (t, cand),
                             self.effort.texture,
-                            *best_cost,
-                        );
+                            *best_cost - away,
+                        ) + away;
                         if d < *best_cost {
                             *best = cand as u32;
                             *best_cost = d;
@@ -528,9 +552,51 @@ mod tests {
             radius: 40,
             global: true,
             texture: TEXTURE_WEIGHT,
+            locality: 0.0,
         };
         search(&img, &means, &patches, &mut field, effort, true, 1, &span).unwrap();
         let at = field.local(20, 20).unwrap();
         assert!(field.cost[at] < 1e-6);
+    }
+
+    #[test]
+    fn a_locality_price_picks_the_nearest_of_equal_twins() {
+        // Diagonal stripes of period 10: every patch has exact twins all over the picture,
+        // the nearest about 4.5 pixels from the hole (just clear of it).
+        let (w, h) = (80usize, 40usize);
+        let img = Canvas::from_fn(w, h, |i| {
+            let v = ((i % w + 2 * (i / w)) % 10) as f32 / 10.0;
+            [v, 1.0 - v, 0.5, 1.0]
+        });
+        let bits = (0..w * h).map(|i| i == 20 * w + 60).collect();
+        let patches = Patches::new(
+            &Mask {
+                width: w,
+                height: h,
+                bits,
+            },
+            None,
+        );
+        let means = img.box_mean(RADIUS);
+        let progress = Progress::new();
+        let scoped = progress.scoped(0.0, 1.0);
+        let span = Span::new(&scoped);
+        let away = |locality: f32| {
+            let mut field = Field::random(&patches, 5);
+            let effort = Effort {
+                passes: 6,
+                radius: 80,
+                global: true,
+                texture: TEXTURE_WEIGHT,
+                locality,
+            };
+            search(&img, &means, &patches, &mut field, effort, true, 5, &span).unwrap();
+            let m = field.nnf[field.local(60, 20).unwrap()] as usize;
+            let (dx, dy) = (m as f32 % w as f32 - 60.0, (m / w) as f32 - 20.0);
+            (dx * dx + dy * dy).sqrt()
+        };
+        // Without a price any twin will do (the premise: here a far one).
+        assert!(away(0.0) > 8.0, "{}", away(0.0));
+        assert!(away(0.1) < 6.0, "{}", away(0.1));
     }
 }
