@@ -47,6 +47,19 @@ fn names(specs: &[LayerSpec]) -> Vec<&str> {
     specs.iter().map(|s| s.name.as_str()).collect()
 }
 
+/// Each designs recipe, at 768×512 and `--layers auto`, reproduces its picture and reaches
+/// its soft IoU floor.
+fn assert_designs_score(recipes: &[(usize, f64)]) {
+    let assets = designs::Assets::load_default().unwrap();
+    for &(recipe, floor) in recipes {
+        let scene = designs::scene(&assets, recipe, (768, 512)).unwrap();
+        let image = scene.composite();
+        let specs = decompose(&image, LayerCount::Auto);
+        assert_reproduces(&specs, &image);
+        assert_iou_at_least(&specs, &scene.layers, floor, recipe);
+    }
+}
+
 /// A flat design with a title, a card and clip art (recipe 12 of the designs set).
 fn poster(size: (u32, u32)) -> RgbaImage {
     let assets = designs::Assets::load_default().unwrap();
@@ -63,14 +76,7 @@ fn poster(size: (u32, u32)) -> RgbaImage {
 /// benchmark's photo scenes gain on the whole (0.746 → 0.757).
 #[test]
 fn art_over_a_photograph_gets_its_own_layers() {
-    let assets = designs::Assets::load_default().unwrap();
-    for (recipe, floor) in [(5, 0.65), (29, 0.85)] {
-        let scene = designs::scene(&assets, recipe, (768, 512)).unwrap();
-        let image = scene.composite();
-        let specs = decompose(&image, LayerCount::Auto);
-        assert_reproduces(&specs, &image);
-        assert_iou_at_least(&specs, &scene.layers, floor, recipe);
-    }
+    assert_designs_score(&[(5, 0.65), (29, 0.85)]);
 }
 
 /// One artwork stays one layer and a photograph's grain no layer: recipe 27's multi-colour
@@ -104,14 +110,7 @@ fn an_artwork_stays_whole_and_photo_grain_makes_no_layers() {
 /// the page (0.744 → 0.574) until only an all-round edge gets a surface.
 #[test]
 fn a_radial_gradient_page_is_followed_and_a_banner_is_not() {
-    let assets = designs::Assets::load_default().unwrap();
-    for (recipe, floor) in [(22, 0.98), (3, 0.70)] {
-        let scene = designs::scene(&assets, recipe, (768, 512)).unwrap();
-        let image = scene.composite();
-        let specs = decompose(&image, LayerCount::Auto);
-        assert_reproduces(&specs, &image);
-        assert_iou_at_least(&specs, &scene.layers, floor, recipe);
-    }
+    assert_designs_score(&[(22, 0.98), (3, 0.70)]);
 }
 
 #[test]

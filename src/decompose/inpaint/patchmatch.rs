@@ -525,23 +525,26 @@ mod tests {
         assert!(p.target(10 * w + 13) && !p.target(5 * w + 15));
     }
 
-    #[test]
-    fn search_finds_an_exact_copy() {
-        // A periodic image: the patch over the hole has exact twins one period away.
-        let (w, h) = (40usize, 40usize);
+    /// Diagonal stripes of period 10 (every patch has exact twins all over) with a hole of
+    /// one pixel at `at`.
+    fn stripes_with_a_one_pixel_hole(w: usize, h: usize, at: (usize, usize)) -> (Canvas, Patches) {
         let img = Canvas::from_fn(w, h, |i| {
             let v = ((i % w + 2 * (i / w)) % 10) as f32 / 10.0;
             [v, 1.0 - v, 0.5, 1.0]
         });
-        let bits = (0..w * h).map(|i| i == 20 * w + 20).collect();
-        let patches = Patches::new(
-            &Mask {
-                width: w,
-                height: h,
-                bits,
-            },
-            None,
-        );
+        let bits = (0..w * h).map(|i| i == at.1 * w + at.0).collect();
+        let mask = Mask {
+            width: w,
+            height: h,
+            bits,
+        };
+        (img, Patches::new(&mask, None))
+    }
+
+    #[test]
+    fn search_finds_an_exact_copy() {
+        // A periodic image: the patch over the hole has exact twins one period away.
+        let (img, patches) = stripes_with_a_one_pixel_hole(40, 40, (20, 20));
         let mut field = Field::random(&patches, 1);
         let progress = Progress::new();
         let scoped = progress.scoped(0.0, 1.0);
@@ -563,20 +566,8 @@ mod tests {
     fn a_locality_price_picks_the_nearest_of_equal_twins() {
         // Diagonal stripes of period 10: every patch has exact twins all over the picture,
         // the nearest about 4.5 pixels from the hole (just clear of it).
-        let (w, h) = (80usize, 40usize);
-        let img = Canvas::from_fn(w, h, |i| {
-            let v = ((i % w + 2 * (i / w)) % 10) as f32 / 10.0;
-            [v, 1.0 - v, 0.5, 1.0]
-        });
-        let bits = (0..w * h).map(|i| i == 20 * w + 60).collect();
-        let patches = Patches::new(
-            &Mask {
-                width: w,
-                height: h,
-                bits,
-            },
-            None,
-        );
+        let w = 80usize;
+        let (img, patches) = stripes_with_a_one_pixel_hole(w, 40, (60, 20));
         let means = img.box_mean(RADIUS);
         let progress = Progress::new();
         let scoped = progress.scoped(0.0, 1.0);
