@@ -36,6 +36,15 @@ impl Stage {
             Stage::Flat(rsu) => rsu.forward(xs),
         }
     }
+
+    /// A decoder stage: the stage applied to `deeper` upsampled to the size of `skip`,
+    /// concatenated with `skip`; both are consumed.
+    fn forward_up(&self, deeper: Tensor, skip: Tensor) -> Result<Tensor> {
+        match self {
+            Stage::Deep(rsu) => rsu.forward_up(deeper, skip),
+            Stage::Flat(rsu) => rsu.forward_up(deeper, skip),
+        }
+    }
 }
 
 /// U²-Net-P with loaded weights. Input: `N×3×H×W` ImageNet-normalised RGB (the pretrained
@@ -94,10 +103,10 @@ impl U2Netp {
 
     /// `d0` before the sigmoid.
     ///
-    /// Each stage's inputs are handed over and dropped once read, and each decoder output
-    /// is reduced to its one-channel side output as soon as it exists, so at most three
-    /// full-size 64-channel tensors (26 MB each at 320×320) are alive at once, while the
-    /// last stage's first convolution reads its two inputs, rather than five.
+    /// Each stage's inputs are handed over and dropped once read, a decoder stage reads the
+    /// deeper output upsampled on the fly, and each decoder output is reduced to its
+    /// one-channel side output as soon as it exists, so at most two full-size 64-channel
+    /// tensors (26 MB each at 320×320) are alive at once, rather than five.
     pub fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
         // Encoder: stage, pool, stage, pool, …, stage6 (no pool after it).
         let mut skips: Vec<Tensor> = Vec::with_capacity(6);
@@ -118,9 +127,7 @@ impl U2Netp {
         for (stage, conv) in self.decoder.iter().zip(self.sides.iter().rev()) {
             sides.push(upsample_like(&conv.forward(&deeper, false)?, x)?);
             let skip = skips.pop().ok_or_else(missing)?;
-            let up = upsample_like(&deeper, &skip)?;
-            drop(deeper);
-            deeper = stage.forward(vec![up, skip])?;
+            deeper = stage.forward_up(deeper, skip)?;
         }
         sides.push(self.sides[0].forward(&deeper, false)?);
         drop(deeper);

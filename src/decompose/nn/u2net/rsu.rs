@@ -35,6 +35,22 @@ impl RebnConv {
     pub fn forward_cat_plus(&self, xs: &[&Tensor], residual: &Tensor) -> Result<Tensor> {
         self.conv.forward_cat_plus(xs, residual)
     }
+
+    /// The block applied to `deeper` upsampled to the size of `skip`, concatenated with
+    /// `skip`; the upsampled tensor is never materialised (see [`Conv::forward_up_cat`]).
+    pub fn forward_up(&self, deeper: &Tensor, skip: &Tensor) -> Result<Tensor> {
+        self.conv.forward_up_cat(deeper, &[skip], true)
+    }
+
+    /// [`RebnConv::forward_up`] plus `residual`, summed in the output's buffer.
+    pub fn forward_up_plus(
+        &self,
+        deeper: &Tensor,
+        skip: &Tensor,
+        residual: &Tensor,
+    ) -> Result<Tensor> {
+        self.conv.forward_up_cat_plus(deeper, &[skip], residual)
+    }
 }
 
 /// The input convolution of a residual U-block over the concatenation of `xs`, which are
@@ -110,7 +126,20 @@ impl Rsu {
 
     /// The block applied to the channel-wise concatenation of `xs`, which it consumes.
     pub fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
-        let hx_in = conv_in(&self.conv_in, xs)?;
+        self.forward_from(conv_in(&self.conv_in, xs)?)
+    }
+
+    /// The block applied to `deeper` upsampled to the size of `skip`, concatenated with
+    /// `skip` (a decoder stage's input), both dropped once read.
+    pub fn forward_up(&self, deeper: Tensor, skip: Tensor) -> Result<Tensor> {
+        let hx_in = self.conv_in.forward_up(&deeper, &skip)?;
+        // Dropped before the block runs: the last stage's skip is 26 MB at 320×320.
+        drop((deeper, skip));
+        self.forward_from(hx_in)
+    }
+
+    /// The block after its input convolution, whose output is `hx_in`.
+    fn forward_from(&self, hx_in: Tensor) -> Result<Tensor> {
         // Encoder: conv, pool, conv, pool, …; the last two convs run at the same size.
         let levels = self.encoder.len();
         let mut skips: Vec<Tensor> = Vec::with_capacity(levels);
@@ -131,11 +160,10 @@ impl Rsu {
             let skip = skips
                 .pop()
                 .ok_or_else(|| candle::Error::Msg("RSU skip missing".into()))?;
-            let up = upsample_like(&deeper, &skip)?;
             deeper = if i == last {
-                conv.forward_cat_plus(&[&up, &skip], &hx_in)?
+                conv.forward_up_plus(&deeper, &skip, &hx_in)?
             } else {
-                conv.forward_cat(&[&up, &skip])?
+                conv.forward_up(&deeper, &skip)?
             };
         }
         Ok(deeper)
@@ -171,7 +199,19 @@ impl Rsu4F {
 
     /// The block applied to the channel-wise concatenation of `xs`, which it consumes.
     pub fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
-        let hx_in = conv_in(&self.conv_in, xs)?;
+        self.forward_from(conv_in(&self.conv_in, xs)?)
+    }
+
+    /// As [`Rsu::forward_up`].
+    pub fn forward_up(&self, deeper: Tensor, skip: Tensor) -> Result<Tensor> {
+        let hx_in = self.conv_in.forward_up(&deeper, &skip)?;
+        // Dropped before the block runs: the last stage's skip is 26 MB at 320×320.
+        drop((deeper, skip));
+        self.forward_from(hx_in)
+    }
+
+    /// The block after its input convolution, whose output is `hx_in`.
+    fn forward_from(&self, hx_in: Tensor) -> Result<Tensor> {
         let hx1 = self.encoder[0].forward(&hx_in)?;
         let hx2 = self.encoder[1].forward(&hx1)?;
         let hx3 = self.encoder[2].forward(&hx2)?;
