@@ -8,8 +8,9 @@
 //! between finding, for every patch overlapping the hole, its most similar fully known patch
 //! (the nearest-neighbour field, by PatchMatch) and re-estimating every hole pixel as the
 //! similarity-weighted average of what all overlapping matched patches say it should be
-//! ("voting"). The coarsest level starts from Telea's smooth fill; finer levels start from
-//! the coarser field, doubled.
+//! ("voting"). The coarsest level starts from Telea's smooth fill, redone in Criminisi et
+//! al.'s priority order so edges crossing the hole run through it (see `structure`); finer
+//! levels start from the coarser field, doubled.
 //!
 //! After the finest level, the fill is re-solved in the gradient domain against its known
 //! border (see `blend`): the voted patches' gradients are kept, their disagreement about
@@ -27,6 +28,7 @@ use super::blend::poisson_blend;
 use super::canvas::{Canvas, Mask};
 use super::patchmatch::{self, Effort, Field, Patches, RADIUS, TEXTURE_WEIGHT};
 use super::span::Span;
+use super::structure;
 use super::telea::telea_window;
 use super::vote::{BORDER_DECAY_CAP, patch_weights, vote, weight_scale};
 use crate::decompose::DecomposeError;
@@ -220,8 +222,19 @@ pub(crate) fn exemplar_fill(
                     &rung.hole,
                     rung.excluded.as_deref(),
                     super::TELEA_RADIUS,
-                    &level_span.sub(0.0, 0.1),
+                    &level_span.sub(0.0, 0.05),
                 )?;
+                // Telea's start is smooth: edges crossing the hole fade in it, and EM cannot
+                // bring back what its start lacks. Filling in Criminisi et al.'s order
+                // carries them through first (see `structure`).
+                if rung.hole.count() <= structure::MAX_HOLE {
+                    structure::priority_fill(
+                        &mut rung.canvas,
+                        &rung.hole,
+                        &level.patches,
+                        &level_span.sub(0.05, 0.1),
+                    )?;
+                }
                 Field::random(&level.patches, stream)
             }
             Some(coarse) => {

@@ -8,7 +8,9 @@
 //!   most [`THIN_RADIUS`] pixels from known pixels), and the initial guess of the other one.
 //! * `exemplar` — exemplar-based fill for object-sized holes: PatchMatch (Barnes et al.
 //!   2009) nearest-neighbour fields inside Wexler et al.'s (2007) EM iteration, coarse to fine
-//!   on an image pyramid. It copies texture, so stripes stay stripes. Its result is then
+//!   on an image pyramid. It copies texture, so stripes stay stripes. Its coarsest level
+//!   starts from a fill in Criminisi et al.'s (2004) priority order (`structure`), which
+//!   carries edges and lines that cross the hole through it. Its result is then
 //!   blended in the gradient domain (`blend`, Pérez et al. 2003), so it joins the known
 //!   border without a seam.
 //!
@@ -31,6 +33,7 @@ mod patch_distance;
 mod patchmatch;
 mod poisson;
 mod span;
+mod structure;
 mod telea;
 mod texture;
 mod vote;
