@@ -7,7 +7,7 @@ use candle_nn::VarBuilder;
 
 use super::conv::Conv;
 
-use super::rsu::{Rsu, Rsu4F, pool_ceil, upsample_like};
+use super::rsu::{ResidualBlock as _, Rsu, Rsu4F, pool_ceil, upsample_like};
 
 /// Channels inside every RSU block of U²-Net-P.
 const MID: usize = 16;

@@ -61,6 +61,30 @@ fn conv_in(conv: &RebnConv, xs: Vec<Tensor>) -> Result<Tensor> {
     conv.forward_cat(&refs)
 }
 
+/// What both residual U-blocks do with their input: one convolution over it, dropping it
+/// once read, then the block's own body.
+pub trait ResidualBlock {
+    /// The block's input convolution.
+    fn input_conv(&self) -> &RebnConv;
+
+    /// The block after its input convolution, whose output is `hx_in`.
+    fn forward_from(&self, hx_in: Tensor) -> Result<Tensor>;
+
+    /// The block applied to the channel-wise concatenation of `xs`, which it consumes.
+    fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
+        self.forward_from(conv_in(self.input_conv(), xs)?)
+    }
+
+    /// The block applied to `deeper` upsampled to the size of `skip`, concatenated with
+    /// `skip` (a decoder stage's input), both dropped once read.
+    fn forward_up(&self, deeper: Tensor, skip: Tensor) -> Result<Tensor> {
+        let hx_in = self.input_conv().forward_up(&deeper, &skip)?;
+        // Dropped before the block runs: the last stage's skip is 26 MB at 320×320.
+        drop((deeper, skip));
+        self.forward_from(hx_in)
+    }
+}
+
 /// 2×2 max-pool with stride 2 and PyTorch's `ceil_mode=True`: an odd trailing row/column
 /// forms a window of its own. Padding with a copy of the edge gives the same maximum.
 pub fn pool_ceil(x: &Tensor) -> Result<Tensor> {
@@ -123,22 +147,13 @@ impl Rsu {
             decoder,
         })
     }
+}
 
-    /// The block applied to the channel-wise concatenation of `xs`, which it consumes.
-    pub fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
-        self.forward_from(conv_in(&self.conv_in, xs)?)
+impl ResidualBlock for Rsu {
+    fn input_conv(&self) -> &RebnConv {
+        &self.conv_in
     }
 
-    /// The block applied to `deeper` upsampled to the size of `skip`, concatenated with
-    /// `skip` (a decoder stage's input), both dropped once read.
-    pub fn forward_up(&self, deeper: Tensor, skip: Tensor) -> Result<Tensor> {
-        let hx_in = self.conv_in.forward_up(&deeper, &skip)?;
-        // Dropped before the block runs: the last stage's skip is 26 MB at 320×320.
-        drop((deeper, skip));
-        self.forward_from(hx_in)
-    }
-
-    /// The block after its input convolution, whose output is `hx_in`.
     fn forward_from(&self, hx_in: Tensor) -> Result<Tensor> {
         // Encoder: conv, pool, conv, pool, …; the last two convs run at the same size.
         let levels = self.encoder.len();
@@ -196,21 +211,13 @@ impl Rsu4F {
             ],
         })
     }
+}
 
-    /// The block applied to the channel-wise concatenation of `xs`, which it consumes.
-    pub fn forward(&self, xs: Vec<Tensor>) -> Result<Tensor> {
-        self.forward_from(conv_in(&self.conv_in, xs)?)
+impl ResidualBlock for Rsu4F {
+    fn input_conv(&self) -> &RebnConv {
+        &self.conv_in
     }
 
-    /// As [`Rsu::forward_up`].
-    pub fn forward_up(&self, deeper: Tensor, skip: Tensor) -> Result<Tensor> {
-        let hx_in = self.conv_in.forward_up(&deeper, &skip)?;
-        // Dropped before the block runs: the last stage's skip is 26 MB at 320×320.
-        drop((deeper, skip));
-        self.forward_from(hx_in)
-    }
-
-    /// The block after its input convolution, whose output is `hx_in`.
     fn forward_from(&self, hx_in: Tensor) -> Result<Tensor> {
         let hx1 = self.encoder[0].forward(&hx_in)?;
         let hx2 = self.encoder[1].forward(&hx1)?;
