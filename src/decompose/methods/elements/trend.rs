@@ -153,12 +153,12 @@ pub fn smooth_model(field: &Field, known: &[bool]) -> Field {
 
 /// The least-squares surface through the `known` pixels of `field`, sampled at every pixel;
 /// `None` when too few are known for one.
-pub fn surface(field: &Field, known: &[bool]) -> Option<Field> {
+fn surface(field: &Field, known: &[bool]) -> Option<Field> {
     Surface::fit(field, known).map(|s| s.render(field.width, field.height))
 }
 
 /// `surface` plus the push–pull continuation of what it leaves over at the `known` pixels.
-pub fn over_surface(field: &Field, surface: &Field, known: &[bool]) -> Field {
+fn over_surface(field: &Field, surface: &Field, known: &[bool]) -> Field {
     let residual = Field {
         width: field.width,
         height: field.height,
