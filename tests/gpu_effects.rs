@@ -72,14 +72,14 @@ fn style() -> Style {
     };
     // A scaled tile with a transparent pixel, linked to the layer, from off its corner.
     let pattern = Pattern {
-        tile: RgbaImage::from_fn(5, 4, |x, y| {
+        tile: Arc::new(RgbaImage::from_fn(5, 4, |x, y| {
             Rgba([
                 40 * x as u8,
                 60 * y as u8,
                 90,
                 if (x, y) == (2, 1) { 0 } else { 255 },
             ])
-        }),
+        })),
         scale: 0.8,
         linked: true,
         origin: (1.5, -2.0),

@@ -386,13 +386,14 @@ mod tests {
 
     #[test]
     fn drawn_effects_are_not_reported_on_layers_but_are_on_groups() {
-        let mut data = vec![0, 0, 0, 0, 0, 0, 0, 16];
-        put_header(&mut data, "null", 1);
-        put_object(&mut data, "SoFi", "SoFi", 2);
-        put_bool(&mut data, "enab", true);
-        put_object(&mut data, "Clr ", "Gry ", 1);
-        put_double(&mut data, "Gry ", 50.0);
-        let block = KeptBlock {
+        let data = block(|out| {
+            put_header(out, "null", 1);
+            put_object(out, "SoFi", "SoFi", 2);
+            put_bool(out, "enab", true);
+            put_object(out, "Clr ", "Gry ", 1);
+            put_double(out, "Gry ", 50.0);
+        });
+        let lfx2 = KeptBlock {
             format: crate::model::KeptFormat::Psd,
             key: *b"lfx2",
             data,
@@ -403,27 +404,28 @@ mod tests {
             global_angle: 120.0,
             patterns: &patterns,
         };
-        let mut layer = vec![block.clone()];
+        let mut layer = vec![lfx2.clone()];
         mark_drawn(&mut layer, Kind::Pixels, &context);
         assert_eq!(layer[0].undrawn, None, "a grey colour overlay is drawn");
-        let mut group = vec![block];
+        let mut group = vec![lfx2];
         mark_drawn(&mut group, Kind::Folder, &context);
         assert_eq!(group[0].undrawn, Some(Undrawn::Effects));
     }
 
     #[test]
     fn a_group_drop_shadow_is_drawn_and_not_reported() {
-        let mut data = vec![0, 0, 0, 0, 0, 0, 0, 16];
-        put_header(&mut data, "null", 1);
-        put_object(&mut data, "DrSh", "DrSh", 6);
-        put_bool(&mut data, "enab", true);
-        put_object(&mut data, "Clr ", "Gry ", 1);
-        put_double(&mut data, "Gry ", 100.0);
-        put_bool(&mut data, "uglg", true);
-        put_unit(&mut data, "Dstn", b"#Pxl", 5.0);
-        put_unit(&mut data, "Ckmt", b"#Pxl", 0.0);
-        put_unit(&mut data, "blur", b"#Pxl", 4.0);
-        let block = |key: &[u8; 4]| KeptBlock {
+        let data = block(|out| {
+            put_header(out, "null", 1);
+            put_object(out, "DrSh", "DrSh", 6);
+            put_bool(out, "enab", true);
+            put_object(out, "Clr ", "Gry ", 1);
+            put_double(out, "Gry ", 100.0);
+            put_bool(out, "uglg", true);
+            put_unit(out, "Dstn", b"#Pxl", 5.0);
+            put_unit(out, "Ckmt", b"#Pxl", 0.0);
+            put_unit(out, "blur", b"#Pxl", 4.0);
+        });
+        let kept = |key: &[u8; 4]| KeptBlock {
             format: crate::model::KeptFormat::Psd,
             key: *key,
             data: data.clone(),
@@ -434,7 +436,7 @@ mod tests {
             global_angle: 120.0,
             patterns: &patterns,
         };
-        let mut group = vec![block(b"lfxs"), block(b"lrFX")];
+        let mut group = vec![kept(b"lfxs"), kept(b"lrFX")];
         mark_drawn(&mut group, Kind::Folder, &context);
         assert!(group.iter().all(|b| b.undrawn.is_none()), "{group:?}");
     }

@@ -26,7 +26,7 @@ use crate::model::{KeptBlock, RgbaImage};
 const MAX_SIDE: u32 = 4096;
 
 /// The document's pattern tiles by id (the `Idnt` a pattern overlay names).
-pub type Patterns = HashMap<String, RgbaImage>;
+pub type Patterns = HashMap<String, Arc<RgbaImage>>;
 
 /// Every readable RGB or greyscale tile in the document's pattern blocks. A pattern that
 /// cannot be read is left out (an overlay naming it is then not drawn), and so is the
@@ -41,7 +41,7 @@ pub fn read_all(kept: &[KeptBlock]) -> Patterns {
         while c.remaining() >= 4 {
             match read_one(&mut c) {
                 Ok(Some((id, tile))) => {
-                    out.insert(id, tile);
+                    out.insert(id, Arc::new(tile));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -316,7 +316,7 @@ pub(super) mod tests {
         use crate::model::effects::Effect;
         let tile = RgbaImage::new(2, 2);
         let pattern = |linked| Pattern {
-            tile: tile.clone(),
+            tile: Arc::new(tile.clone()),
             scale: 1.0,
             linked,
             origin: (3.0, -2.0),

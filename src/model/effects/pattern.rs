@@ -2,13 +2,17 @@
 //! origin that moves with the layer (Photoshop's "Link with Layer") or stays on the
 //! canvas.
 
+use std::sync::Arc;
+
 use crate::model::RgbaImage;
 
 /// A pattern overlay's tile and placement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pattern {
-    /// The tile, straight (not premultiplied) RGBA; never empty.
-    pub tile: RgbaImage,
+    /// The tile, straight (not premultiplied) RGBA; never empty. Shared with the
+    /// document's pattern table: every overlay naming it, and every read of an overlay,
+    /// holds the same pixels.
+    pub tile: Arc<RgbaImage>,
     /// Size of a drawn tile pixel in canvas pixels (`1.0`: as stored).
     pub scale: f32,
     /// True when the tiling moves with the layer: `origin` is then relative to the layer's
@@ -84,7 +88,7 @@ mod tests {
             }
         });
         Pattern {
-            tile,
+            tile: Arc::new(tile),
             scale: 1.0,
             linked: true,
             origin: (0.0, 0.0),
@@ -124,7 +128,7 @@ mod tests {
         // and y = 1 is on row 0's centre.
         let ([r, _, b], a) = p.sample(1.5, 1.0, (0.0, 0.0));
         assert!((r - 0.75).abs() < 1e-5 && (b - 0.25).abs() < 1e-5 && a == 1.0);
-        p.tile.put_pixel(1, 0, Rgba([0, 0, 255, 0]));
+        Arc::make_mut(&mut p.tile).put_pixel(1, 0, Rgba([0, 0, 255, 0]));
         let ([r, _, b], a) = p.sample(1.5, 1.0, (0.0, 0.0));
         assert!(r > 0.99 && b < 1e-5, "no blue from a transparent pixel");
         assert!((a - 0.75).abs() < 1e-5);
