@@ -114,11 +114,19 @@ impl Conv {
             .map(|t| t.contiguous())
             .collect::<Result<Vec<_>>>()?;
         let guards: Vec<_> = tensors.iter().map(|t| t.storage_and_layout()).collect();
+        // The taps of `up`'s upsampling, shared by all its channels.
+        let resize = match up {
+            Some(up) => {
+                let (_, _, th, tw) = up.dims4()?;
+                ((th, tw) != (h, w)).then(|| Resize::new(th, tw, h, w))
+            }
+            None => None,
+        };
         // One plane per input channel, in concatenation order.
         let mut planes: Vec<Plane<'_>> = Vec::with_capacity(self.c_in);
         for (i, (t, (storage, layout))) in tensors.iter().zip(&guards).enumerate() {
             let (n, c, th, tw) = t.dims4()?;
-            let upsampled = i == 0 && up.is_some() && (th, tw) != (h, w);
+            let upsampled = i == 0 && resize.is_some();
             if n != 1 || (!upsampled && (th, tw) != (h, w)) {
                 candle::bail!(
                     "conv inputs differ in size: {:?} vs {:?}",
@@ -130,12 +138,8 @@ impl Conv {
                 candle::bail!("the U²-Net-P convolution runs on the CPU only");
             };
             let data = &cpu.as_slice::<f32>()?[layout.start_offset()..][..c * th * tw];
-            if upsampled {
-                let resize = Resize::new(th, tw, h, w);
-                planes.extend(
-                    data.chunks_exact(th * tw)
-                        .map(|src| Plane::Up(src, resize.clone())),
-                );
+            if let (true, Some(resize)) = (upsampled, &resize) {
+                planes.extend(data.chunks_exact(th * tw).map(|src| Plane::Up(src, resize)));
             } else {
                 planes.extend(data.chunks_exact(h * w).map(Plane::Same));
             }
@@ -232,7 +236,7 @@ enum Plane<'a> {
     /// At the output's size, `H·W` values.
     Same(&'a [f32]),
     /// To be upsampled to the output's size by `Resize`.
-    Up(&'a [f32], Resize),
+    Up(&'a [f32], &'a Resize),
 }
 
 impl Plane<'_> {
@@ -267,7 +271,6 @@ impl Plane<'_> {
 /// Bilinear resampling from `h_in × w_in` to a larger size with PyTorch's
 /// `align_corners=False`, computed as candle's `upsample_bilinear2d` does (in f64, the same
 /// source indices and weights), so a fused upsampling gives the same values bit for bit.
-#[derive(Clone)]
 struct Resize {
     w_in: usize,
     /// Per output row: the two source rows and the weight of the second.
