@@ -157,7 +157,8 @@ pub enum BenchCommand {
         /// Methods to measure (default: all; one that cannot run here is reported so).
         #[arg(long, value_delimiter = ',')]
         methods: Vec<strata::decompose::Method>,
-        /// Scene set: designs (real clip art, fonts and photos), synthetic, or psd-corpus.
+        /// Scene set: designs (real clip art, fonts and photos), held-out (thirty more designs
+        /// from seeds no tuning has seen), synthetic, or psd-corpus.
         #[arg(long, value_enum, default_value = "designs")]
         set: crate::bench::SceneSet,
         /// Number of scenes (synthetic; default 8), or at most this many (designs, PSDs).

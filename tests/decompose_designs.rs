@@ -257,3 +257,24 @@ fn every_design_is_well_formed_and_composites_to_its_layers() {
         assert!(flat.pixels().all(|p| p.0[3] == 255), "{id}: not opaque");
     }
 }
+
+#[test]
+fn the_held_out_designs_are_new_designs_of_the_same_kinds() {
+    let assets = designs::Assets::load_default().expect("assets");
+    let fixed = designs::scene(&assets, 0, SIZE).expect("draws");
+    let first = designs::HELD_OUT.start;
+    let held_out = designs::scene(&assets, first, SIZE).expect("draws");
+    // Recipe 30 uses recipe 0's template and background kind, with its own seed.
+    assert_eq!(held_out.kind, fixed.kind);
+    assert!(
+        held_out.layers != fixed.layers,
+        "held-out design repeats design 0"
+    );
+    for index in designs::HELD_OUT.step_by(7) {
+        let scene = designs::scene(&assets, index, SIZE).expect("draws");
+        assert_eq!(scene.kind, designs::kind_of(index));
+        assert!(scene.names.iter().any(|n| n == "title"), "design {index}");
+    }
+    let beyond = designs::scene(&assets, designs::HELD_OUT.end, SIZE);
+    assert!(beyond.is_err(), "no recipe past the held-out ones");
+}

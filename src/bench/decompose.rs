@@ -32,6 +32,8 @@ pub enum SceneSet {
     Synthetic,
     /// Real layered PSDs with plain pixel layers (`--psd-dir`).
     PsdCorpus,
+    /// Thirty more designs from the same templates with seeds no tuning has seen.
+    HeldOut,
 }
 
 /// Options of `strata bench decompose`.
@@ -83,7 +85,7 @@ fn load_scenes(options: &DecomposeBench) -> Result<(Vec<Scene>, String)> {
             );
             Ok((scenes, what))
         }
-        SceneSet::Designs => {
+        SceneSet::Designs | SceneSet::HeldOut => {
             let size = options.size.unwrap_or((768, 512));
             let dir = options
                 .assets
@@ -91,15 +93,23 @@ fn load_scenes(options: &DecomposeBench) -> Result<(Vec<Scene>, String)> {
                 .unwrap_or_else(designs::Assets::default_dir);
             let assets = designs::Assets::load(&dir)
                 .with_context(|| format!("cannot load the designs assets in {}", dir.display()))?;
-            let count = options
-                .scenes
-                .unwrap_or(designs::SCENES)
-                .min(designs::SCENES);
-            let scenes = (0..count)
+            let recipes = if options.set == SceneSet::HeldOut {
+                designs::HELD_OUT
+            } else {
+                0..designs::SCENES
+            };
+            let count = options.scenes.unwrap_or(recipes.len()).min(recipes.len());
+            let scenes = recipes
+                .take(count)
                 .map(|i| designs::scene(&assets, i, size))
                 .collect::<Result<Vec<_>, _>>()?;
+            let held_out = if options.set == SceneSet::HeldOut {
+                "held-out "
+            } else {
+                ""
+            };
             let what = format!(
-                "{} designs at {}×{} ({} clip-art files, assets in {})",
+                "{} {held_out}designs at {}×{} ({} clip-art files, assets in {})",
                 scenes.len(),
                 size.0,
                 size.1,
