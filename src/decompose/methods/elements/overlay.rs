@@ -95,7 +95,7 @@ pub fn elements(
 /// filled (an icon's line work between its flat parts); `None` when there is too little.
 fn drawn_art(field: &Field) -> Option<Vec<bool>> {
     let (w, h) = (field.width, field.height);
-    let flat = erode(&flat_pixels(field), w, h, FLAT_RADIUS);
+    let flat = erode(&drawn_pixels(field), w, h, FLAT_RADIUS);
     let mask = to_mask(&flat, w, h);
     let labels = components::label(&mask, 127);
     let min_area = (w * h / 5000).max(40);
@@ -291,6 +291,53 @@ pub(super) fn flat_pixels(field: &Field) -> Vec<bool> {
         .collect()
 }
 
+/// Largest byte step of a renderer's quantized gradient (in units of a full channel): some
+/// draw a gentle gradient in steps of several bytes in one channel (resvg, measured on a
+/// button: red 50, 50, …, 46, …, 42 while green and blue move a byte a row), whose second
+/// difference at each step is then the step itself, and not flat by [`flat_pixels`].
+const GRADIENT_STEP: f32 = 6.0 / 255.0;
+/// Half the run of pixels along which a quantized gradient must keep its direction.
+const RUN: usize = 3;
+
+/// The pixels that may belong to drawn art: flat ([`flat_pixels`]), or on a gradient
+/// quantized in steps, where each channel runs one way (or stays) along the `2 RUN + 1`
+/// pixels centred on the pixel, along its row and along its column, in steps of at most
+/// [`GRADIENT_STEP`]. Grain turns back within a few pixels, and a photograph's smooth blur,
+/// which may run one way a little further, seldom does so in every channel both ways; only
+/// patches that pass all around for [`FLAT_RADIUS`] count, and they still need an outline.
+fn drawn_pixels(field: &Field) -> Vec<bool> {
+    let (w, h) = (field.width, field.height);
+    let flat = flat_pixels(field);
+    let d = &field.data;
+    // Whether each channel runs one way along the `RUN` pixels at `i` spaced `step` apart.
+    let monotone = |i: usize, step: usize| {
+        (0..3).all(|k| {
+            let (mut up, mut down) = (false, false);
+            for r in 0..2 * RUN {
+                let (a, b) = (
+                    d[i + r * step - RUN * step][k],
+                    d[i + (r + 1) * step - RUN * step][k],
+                );
+                let diff = b - a;
+                if diff.abs() > GRADIENT_STEP {
+                    return false;
+                }
+                up |= diff > 0.0;
+                down |= diff < 0.0;
+            }
+            !(up && down)
+        })
+    };
+    (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            flat[i]
+                || ((x < RUN || x + RUN >= w || monotone(i, 1))
+                    && (y < RUN || y + RUN >= h || monotone(i, w)))
+        })
+        .collect()
+}
+
 /// Whether most of component `label`'s edge pixels face a sharp colour step within
 /// [`OUTLINE_REACH`] pixels outside the component (the picture border does not count).
 fn outlined(field: &Field, map: &[u32], label: u32) -> bool {
@@ -361,6 +408,38 @@ mod tests {
         let at = |x: usize, y: usize| art[y * 240 + x];
         assert!(at(100, 70) && at(61, 41) && at(148, 98));
         assert!(!at(20, 20) && !at(200, 130) && !at(100, 120));
+    }
+
+    /// A button shaded top to bottom the way tiny-skia draws a shallow gradient: its red
+    /// channel steps 4 bytes every 6 rows, its green one byte every row or two.
+    #[test]
+    fn a_gradient_drawn_in_coarse_steps_is_art_and_grain_still_is_not() {
+        let mut picture = photo(240, 160);
+        for y in 40u32..100 {
+            for x in 60..150 {
+                let (r, g) = (200 - 4 * (y / 6), 160 - (2 * y) / 3);
+                picture.put_pixel(x, y, image::Rgba([r as u8, g as u8, 90, 255]));
+            }
+        }
+        let field = Field::from_image(&picture);
+        let strict = flat_pixels(&field);
+        let steps_flat = (41..99).filter(|&y| strict[y * 240 + 100]).count();
+        assert!(
+            steps_flat < 50,
+            "the steps alone break a strict flatness test"
+        );
+        let art = drawn_art(&field).expect("the shaded button is drawn art");
+        let at = |x: usize, y: usize| art[y * 240 + x];
+        // The rows beside the card's first and last steps are no longer flat: its found
+        // edge lies a few pixels in (the hole beneath is grown well beyond it anyway).
+        assert!(at(100, 70) && at(64, 44) && at(146, 95));
+        assert!(!at(20, 20) && !at(200, 130) && !at(100, 120));
+        let loose = drawn_pixels(&field);
+        let grain = (0..30).filter(|&x| loose[130 * 240 + 170 + x]).count();
+        assert!(
+            grain < 15,
+            "grain passed as a drawn gradient at {grain} of 30 pixels"
+        );
     }
 
     #[test]
