@@ -276,7 +276,9 @@ pub(crate) fn exemplar_fill(
                 stream.wrapping_add(it as u64 * 7919),
                 &it_span,
             )?;
-            vote(&mut rung.canvas, &means, &current, ballot, &it_span)?;
+            if votes_after(l, it, iters) {
+                vote(&mut rung.canvas, &means, &current, ballot, &it_span)?;
+            }
         }
         let current = if l == 0 {
             // Seams and colour blotches of the voted fill are removed in the gradient
@@ -336,6 +338,15 @@ fn schedule(l: usize, coarsest: usize, targets: usize) -> (usize, Effort) {
     }
 }
 
+/// Whether iteration `it` of `iters` on level `l` ends with a vote. The finest level's last
+/// field goes straight to the gradient-domain blend instead, which re-solves every hole
+/// pixel from that field's gradients and the known border: a vote there would only change
+/// where the blend's solve starts. Skipping it gave bench inpaint (640×480, 12 photos, seed
+/// 1) 21.58 dB, SSIM 0.653, texture 0.80 against 21.59, 0.653, 0.80, for about 6% less CPU.
+fn votes_after(l: usize, it: usize, iters: usize) -> bool {
+    l > 0 || it + 1 < iters
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +362,18 @@ mod tests {
         assert_eq!(schedule(0, coarsest, 2 * SEARCH_TARGETS).0, 1);
         // A one-level pyramid's only level is the coarsest, searched in full.
         assert_eq!(schedule(0, 0, few).0, COARSEST_ITERATIONS);
+    }
+
+    #[test]
+    fn only_the_finest_levels_last_iteration_leaves_the_vote_to_the_blend() {
+        // Coarser levels vote after every iteration: the next level starts from their fill.
+        assert!((0..ITERATIONS).all(|it| votes_after(1, it, ITERATIONS)));
+        assert!(votes_after(3, COARSEST_ITERATIONS - 1, COARSEST_ITERATIONS));
+        // The finest level votes between its iterations, so its second search sees the
+        // first one's fill, but not after the last: the blend replaces that vote.
+        assert!(votes_after(0, 0, FINEST_ITERATIONS));
+        assert!(!votes_after(0, FINEST_ITERATIONS - 1, FINEST_ITERATIONS));
+        // A finest level with a single polish iteration goes straight to the blend.
+        assert!(!votes_after(0, 0, 1));
     }
 }
