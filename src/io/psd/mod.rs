@@ -45,6 +45,7 @@
 //! and against [`Limits`](super::Limits) before anything is allocated (see `bytes::Cursor`).
 
 mod artboard;
+mod bevel;
 mod bytes;
 mod channels;
 mod color;
