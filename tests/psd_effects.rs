@@ -173,3 +173,17 @@ fn a_smooth_inner_bevel_matches_photoshops_composite_and_is_not_reported() {
     let without = difference(&crop(&composite(&bare), region), &crop(&stored, region));
     assert!(without > 6.0, "without the bevel only {without}/255 off");
 }
+
+#[test]
+fn a_moved_layer_saves_its_linked_pattern_where_it_is_drawn() {
+    let mut doc = psd::read(&fixture("effects-pattern.psd"), &Limits::default()).expect("read");
+    let index = styled_index(&doc);
+    doc.layers[index].translate(7, -3);
+    let moved = composite(&doc);
+    let mut out = Vec::new();
+    psd::write(&doc, &mut out).expect("write");
+    let again = psd::read(&out, &Limits::default()).expect("read back");
+    // The effects reference point (`fxrp`) moved with the layer, so the tiling read back
+    // starts where Strata drew it, not where the layer was.
+    assert_eq!(composite(&again), moved);
+}
