@@ -11,8 +11,8 @@ use common::{Rng, patterned_image};
 use image::{Rgba, RgbaImage};
 use strata::gpu::{Compositor, ViewTransform};
 use strata::model::effects::{
-    Effect, EffectKind, Gradient, GradientShape, GroupEffects, Interpolation, LayerEffects,
-    Pattern, Stop, StrokePosition, Style,
+    Bevel, BevelStyle, Effect, EffectKind, Gradient, GradientShape, GroupEffects, Interpolation,
+    LayerEffects, Pattern, Satin, Stop, StrokePosition, Style,
 };
 use strata::model::{Artboard, BBox, BlendMode, Document, LayerId, Offset, composite};
 
@@ -84,6 +84,26 @@ fn style() -> Style {
         linked: true,
         origin: (1.5, -2.0),
     };
+    let satin = EffectKind::Satin(Satin {
+        angle: 19.0,
+        distance: 5.0,
+        size: 6.0,
+        invert: true,
+        contour: vec![(0.0, 0.0), (0.5, 0.65), (1.0, 1.0)],
+    });
+    // An emboss reaches both sides of the edge; softened, lit from the upper left.
+    let bevel = |highlight| {
+        EffectKind::Bevel(Bevel {
+            style: BevelStyle::Emboss,
+            depth: 1.5,
+            up: true,
+            size: 4.0,
+            soften: 1.0,
+            angle: 120.0,
+            altitude: 30.0,
+            highlight,
+        })
+    };
     Style {
         effects: vec![
             effect(shadow, [20, 10, 60], BlendMode::Multiply, 0.8),
@@ -110,12 +130,15 @@ fn style() -> Style {
                 BlendMode::Normal,
                 0.4,
             ),
+            effect(satin, [204, 92, 92], BlendMode::Multiply, 0.5),
             effect(
                 EffectKind::PatternOverlay(Arc::new(pattern)),
                 [0; 3],
                 BlendMode::Multiply,
                 0.5,
             ),
+            effect(bevel(false), [0, 0, 0], BlendMode::Multiply, 0.75),
+            effect(bevel(true), [255, 255, 255], BlendMode::Screen, 0.75),
         ],
     }
 }

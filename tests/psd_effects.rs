@@ -139,3 +139,51 @@ fn a_group_drop_shadow_matches_photoshops_composite_and_is_not_reported() {
     let without = difference(&composite(&bare), &stored);
     assert!(without > 5.0, "without the shadow only {without}/255 off");
 }
+
+/// The part of `image` inside `(x, y, width, height)`.
+fn crop(image: &RgbaImage, (x, y, w, h): (u32, u32, u32, u32)) -> RgbaImage {
+    image::imageops::crop_imm(image, x, y, w, h).to_image()
+}
+
+#[test]
+fn a_smooth_inner_bevel_matches_photoshops_composite_and_is_not_reported() {
+    let Some(bytes) = corpus_file("test_read_effects_src.psd") else {
+        return;
+    };
+    let limits = Limits::default();
+    let doc = psd::read(&bytes, &limits).expect("read");
+    let stored = psd::read_composite(&bytes, &limits).expect("stored composite");
+    let index = doc
+        .layers
+        .iter()
+        .position(|l| l.name == "bevel")
+        .expect("the bevel layer");
+    assert!(
+        kept::undrawn(&doc.layers[index].kept).is_empty(),
+        "still reported"
+    );
+    // Around the layer (4..64 × 166..196, with its margin); the rest of the file has a
+    // noise gradient Strata does not draw.
+    let region = (0, 160, 72, 40);
+    let ours = difference(&crop(&composite(&doc), region), &crop(&stored, region));
+    assert!(ours <= 2.5, "the bevel's region differs by {ours}/255");
+    // The bevel is what makes it match: without it the region was 9.4/255 off.
+    let mut bare = doc.clone();
+    bare.layers[index].effects = None;
+    let without = difference(&crop(&composite(&bare), region), &crop(&stored, region));
+    assert!(without > 6.0, "without the bevel only {without}/255 off");
+}
+
+#[test]
+fn a_moved_layer_saves_its_linked_pattern_where_it_is_drawn() {
+    let mut doc = psd::read(&fixture("effects-pattern.psd"), &Limits::default()).expect("read");
+    let index = styled_index(&doc);
+    doc.layers[index].translate(7, -3);
+    let moved = composite(&doc);
+    let mut out = Vec::new();
+    psd::write(&doc, &mut out).expect("write");
+    let again = psd::read(&out, &Limits::default()).expect("read back");
+    // The effects reference point (`fxrp`) moved with the layer, so the tiling read back
+    // starts where Strata drew it, not where the layer was.
+    assert_eq!(composite(&again), moved);
+}

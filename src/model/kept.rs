@@ -83,3 +83,54 @@ pub fn for_copy(kept: &Kept) -> Kept {
 pub(crate) fn same_kept(a: &Kept, b: &Kept) -> bool {
     Arc::ptr_eq(a, b) || a == b
 }
+
+/// Moves a PSD layer's effects reference point (`fxrp`: two big-endian `f64`, where
+/// Photoshop anchors the layer's effects, a linked pattern overlay's tiling among them)
+/// by (`dx`, `dy`) along with its layer, as Photoshop does when a layer moves; without
+/// this a saved file would tile the pattern from where the layer was. Nothing to do when
+/// the block is absent or not two numbers.
+pub(crate) fn move_reference_point(kept: &mut Kept, dx: i32, dy: i32) {
+    let Some(index) = kept
+        .iter()
+        .position(|b| b.format == KeptFormat::Psd && &b.key == b"fxrp" && b.data.len() == 16)
+    else {
+        return;
+    };
+    if dx == 0 && dy == 0 {
+        return;
+    }
+    let block = &mut Arc::make_mut(kept)[index];
+    for (chunk, delta) in block.data.chunks_exact_mut(8).zip([dx, dy]) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let moved = f64::from_be_bytes(bytes) + f64::from(delta);
+        chunk.copy_from_slice(&moved.to_be_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_point_moves_by_whole_pixels() {
+        let mut data = 10.5f64.to_be_bytes().to_vec();
+        data.extend_from_slice(&(-2.0f64).to_be_bytes());
+        let block = KeptBlock {
+            format: KeptFormat::Psd,
+            key: *b"fxrp",
+            data,
+            undrawn: None,
+        };
+        let mut kept: Kept = Arc::new(vec![block]);
+        let shared = Arc::clone(&kept);
+        move_reference_point(&mut kept, 3, -4);
+        let at = |k: &Kept, i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&k[0].data[i * 8..i * 8 + 8]);
+            f64::from_be_bytes(b)
+        };
+        assert_eq!((at(&kept, 0), at(&kept, 1)), (13.5, -6.0));
+        assert_eq!(at(&shared, 0), 10.5, "a history snapshot keeps its own");
+    }
+}

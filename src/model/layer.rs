@@ -124,6 +124,7 @@ impl Layer {
             effects.translate(self, dx, dy, true);
             self.effects = Some(effects);
         }
+        super::kept::move_reference_point(&mut self.kept, dx, dy);
         self.offset = Offset::new(
             self.offset.x.saturating_add(dx),
             self.offset.y.saturating_add(dy),
@@ -145,6 +146,11 @@ impl Layer {
             effects.translate(self, dx, dy, false);
             self.effects = Some(effects);
         }
+        super::kept::move_reference_point(
+            &mut self.kept,
+            offset.x.wrapping_sub(self.offset.x),
+            offset.y.wrapping_sub(self.offset.y),
+        );
         self.offset = offset;
     }
 

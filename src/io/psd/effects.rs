@@ -5,7 +5,8 @@
 //! Keys and values are Photoshop's descriptor names (`DrSh` drop shadow, `OrGl` outer glow,
 //! `IrSh` inner shadow, `IrGl` inner glow, `SoFi` colour overlay, `GrFl` gradient overlay
 //! (see `gradient`), `patternFill` pattern overlay (its tile from the document's patterns,
-//! see `pattern`), `FrFX` stroke, and the
+//! see `pattern`), `FrFX` stroke, `ebbl` bevel and emboss and `ChFX` satin (see
+//! `bevel`), and the
 //! `…Multi` lists; `Opct` opacity in percent, `blur` size, `Ckmt` spread or choke in
 //! percent, `Dstn` distance, `lagl` angle, `uglg` "use global light").
 
@@ -26,8 +27,8 @@ pub const DEFAULT_GLOBAL_ANGLE: f32 = 120.0;
 pub struct ReadEffects {
     /// The enabled effects Strata draws, bottom first.
     pub style: Style,
-    /// True when some enabled effect is one Strata does not draw (bevel, satin, pattern
-    /// overlay, a gradient stroke, a noise gradient, …), or the block could not be read.
+    /// True when some enabled effect is one Strata does not draw (a chiselled bevel, a
+    /// gradient stroke, a noise gradient, …), or the block could not be read.
     pub undrawn: bool,
 }
 
@@ -128,6 +129,13 @@ fn from_descriptor(root: &Descriptor, context: &Context<'_>) -> ReadEffects {
             if entry.boolean("enab") != Some(true) {
                 continue;
             }
+            if single == "ebbl" {
+                match super::bevel::bevel(entry, context) {
+                    Some(halves) => out.style.effects.extend(halves),
+                    None => out.undrawn = true,
+                }
+                continue;
+            }
             match effect(single, entry, context) {
                 Some(effect) => out.style.effects.push(effect),
                 None => out.undrawn = true,
@@ -172,6 +180,7 @@ fn effect(key: &str, d: &Descriptor, context: &Context<'_>) -> Option<Effect> {
             size: px("blur")?,
             from_center: d.enumerated("glwS") == Some("SrcC"),
         },
+        "ChFX" => return super::bevel::satin(d),
         "SoFi" => EffectKind::ColorOverlay,
         "GrFl" => EffectKind::GradientOverlay(Arc::new(super::gradient::read(d)?)),
         "patternFill" => {
@@ -226,7 +235,7 @@ pub(super) fn color(d: &Descriptor) -> Option<[u8; 3]> {
 
 /// The model's mode for a descriptor's blend mode value (`BlnM` enumeration): the
 /// four-character codes of older files, or the names newer Photoshop writes.
-fn blend_mode(value: &str) -> Option<BlendMode> {
+pub(super) fn blend_mode(value: &str) -> Option<BlendMode> {
     Some(match value {
         "Nrml" | "normal" => BlendMode::Normal,
         "Dslv" | "dissolve" => BlendMode::Dissolve,
@@ -321,8 +330,9 @@ mod tests {
     fn undrawn_kinds_and_broken_blocks_are_reported() {
         let data = block(|out| {
             put_header(out, "null", 2);
-            put_object(out, "ChFX", "ChFX", 1);
+            put_object(out, "FrFX", "FrFX", 2);
             put_bool(out, "enab", true);
+            put_enum(out, "PntT", "FrFl", "GrFl");
             put_object(out, "SoFi", "SoFi", 4);
             put_bool(out, "enab", true);
             put_enum(out, "Md  ", "BlnM", "Nrml");
@@ -335,7 +345,7 @@ mod tests {
             patterns: &patterns,
         };
         let read = read(&data, &context);
-        assert!(read.undrawn, "satin is not drawn");
+        assert!(read.undrawn, "a gradient stroke is not drawn");
         assert_eq!(read.style.effects.len(), 1, "the overlay is");
         assert!(super::read(&data[..20], &context).undrawn);
     }

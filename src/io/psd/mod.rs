@@ -23,9 +23,10 @@
 //!   drawn through the rasterised copy Photoshop stores, or else rasterised here
 //!   (`vector_mask`, `path_fill`) and written back as such a copy beside the kept path.
 //! - Clipping: the record's clipping byte, both ways.
-//! - Effects: drop and inner shadows, outer and inner glows, colour and gradient overlays
-//!   and solid strokes are read from the `lmfx`/`lfx2` descriptor (`effects`, `descriptor`) and
-//!   drawn (see `model::effects`); the blocks themselves are kept.
+//! - Effects: drop and inner shadows, outer and inner glows, satin, colour, gradient and
+//!   pattern overlays, smooth bevels and embosses (`bevel`) and solid strokes are read from
+//!   the `lmfx`/`lfx2` descriptor (`effects`, `descriptor`) and drawn (see
+//!   `model::effects`); the blocks themselves are kept.
 //! - Artboards: a group's `artb` block gives its rectangle and background (`artboard`),
 //!   drawn as `model::Artboard`; the block itself is kept.
 //! - Everything else a layer, group or the document holds in tagged blocks (other effects,
@@ -45,6 +46,7 @@
 //! and against [`Limits`](super::Limits) before anything is allocated (see `bytes::Cursor`).
 
 mod artboard;
+mod bevel;
 mod bytes;
 mod channels;
 mod color;

@@ -1,6 +1,6 @@
 //! Layer styles (Photoshop's layer effects) that Strata draws: drop shadow, outer glow,
-//! inner shadow, inner glow, colour, gradient and pattern overlays and a solid-colour
-//! stroke.
+//! inner shadow, inner glow, satin, colour, gradient and pattern overlays, bevel and
+//! emboss, and a solid-colour stroke.
 //!
 //! Effects are rasterised on the CPU, here in the model, into *planes*: ordinary layers of
 //! one colour whose alpha is the effect's shape, positioned on the canvas. Both compositors
@@ -19,6 +19,7 @@
 
 mod gradient;
 mod group;
+mod lighting;
 mod pattern;
 mod planes;
 mod raster;
@@ -26,6 +27,7 @@ mod raster;
 pub use gradient::{Gradient, GradientShape, Interpolation, Layout, Stop, TABLE_SIZE};
 pub use group::GroupEffects;
 pub(crate) use group::refresh_group;
+pub use lighting::{Bevel, BevelStyle, Satin, contour};
 pub use pattern::Pattern;
 
 use std::sync::Arc;
@@ -75,6 +77,10 @@ pub enum EffectKind {
     GradientOverlay(Arc<Gradient>),
     /// The shape filled with a repeated tile (the effect's colour is not used).
     PatternOverlay(Arc<Pattern>),
+    /// Satin: the shape's interior shaded by two offset copies of itself.
+    Satin(Satin),
+    /// One half (highlight or shadow) of a bevel or emboss: the edge lit as a relief.
+    Bevel(Bevel),
     /// A band of one colour along the edge.
     Stroke { position: StrokePosition, size: f32 },
 }
@@ -105,6 +111,7 @@ impl Effect {
             EffectKind::DropShadow { distance, size, .. } => distance + 2.0 * size,
             EffectKind::OuterGlow { size, .. } => 2.0 * size,
             EffectKind::Stroke { size, .. } => size,
+            EffectKind::Bevel(ref bevel) => bevel.reach(),
             _ => 0.0,
         };
         reach.max(0.0).ceil() as u32 + 2

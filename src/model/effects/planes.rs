@@ -136,6 +136,8 @@ fn effect_alpha(effect: &Effect, shape: &Field, fill: f32) -> Field {
                 |e, a| if from_center { (1.0 - e) * a } else { e * a },
             )
         }
+        EffectKind::Satin(ref satin) => satin.alpha(shape),
+        EffectKind::Bevel(ref bevel) => bevel.alpha(shape),
         EffectKind::ColorOverlay
         | EffectKind::GradientOverlay(_)
         | EffectKind::PatternOverlay(_) => shape.clone(),
