@@ -87,8 +87,9 @@ where
     // Room for the solve's zero slot too, so appending it moves nothing.
     let mut rhs: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(cells.len() + 1));
     // The same for the guidance leaning on each edge's best source (see TEXTURED_STRENGTH),
-    // less the mean vote's: its solution is the detail the best sources add.
-    let mut rhs_d: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(cells.len() + 1));
+    // less the mean vote's: its solution is the detail the best sources add. Colour only:
+    // alpha keeps the mean vote's.
+    let mut rhs_d: [Vec<f32>; 3] = std::array::from_fn(|_| Vec::with_capacity(cells.len() + 1));
     for y0 in (0..rect.height).step_by(BAND_ROWS) {
         span.check()?;
         let y1 = (y0 + BAND_ROWS).min(rect.height);
@@ -157,8 +158,8 @@ where
     // The best sources' share of the correction, solved on its own so that only its
     // detail is kept (see HIGH_PASS_RADIUS); alpha keeps the mean vote's.
     let cells = hole_pixels(hole, rect, w);
-    for (c, (slot, d)) in corrections.iter_mut().zip(rhs_d).enumerate() {
-        if c == 3 || !d.iter().any(|&v| v != 0.0) {
+    for (slot, d) in corrections.iter_mut().zip(rhs_d) {
+        if !d.iter().any(|&v| v != 0.0) {
             continue;
         }
         let delta = grid.solve(d, MAX_ITERATIONS, TOLERANCE);
@@ -320,35 +321,34 @@ fn high_pass(
         let (x, y) = local(p);
         full[y * w + x] = v;
     }
-    let blur_rows = |src: &[f32], w: usize, h: usize| -> Vec<f32> {
-        let mut out = vec![0.0f32; w * h];
-        for y in 0..h {
-            let row = &src[y * w..(y + 1) * w];
-            let mut prefix = vec![0.0f32; w + 1];
-            for x in 0..w {
-                prefix[x + 1] = prefix[x] + row[x];
+    // Separable box blur with running sums, rows into `rows` and then columns back into
+    // `full`: two rect-sized buffers, as the fill's memory budget allows.
+    let scale = 1.0 / (2 * radius + 1) as f32;
+    let blur_line = |at: &dyn Fn(usize) -> f32, n: usize, out: &mut dyn FnMut(usize, f32)| {
+        let mut sum: f32 = (0..=radius.min(n - 1)).map(at).sum();
+        for i in 0..n {
+            out(i, sum * scale);
+            if i + radius + 1 < n {
+                sum += at(i + radius + 1);
             }
-            for x in 0..w {
-                let (a, b) = (x.saturating_sub(radius), (x + radius + 1).min(w));
-                out[y * w + x] = (prefix[b] - prefix[a]) / (2 * radius + 1) as f32;
+            if i >= radius {
+                sum -= at(i - radius);
             }
         }
-        out
     };
-    let rows = blur_rows(&full, w, h);
-    let mut t = vec![0.0f32; w * h];
+    let mut rows = vec![0.0f32; w * h];
     for y in 0..h {
-        for x in 0..w {
-            t[x * h + y] = rows[y * w + x];
-        }
+        blur_line(&|x| full[y * w + x], w, &mut |x, v| rows[y * w + x] = v);
     }
-    let cols = blur_rows(&t, h, w);
+    for x in 0..w {
+        blur_line(&|y| rows[y * w + x], h, &mut |y, v| full[y * w + x] = v);
+    }
     cells
         .iter()
         .zip(values)
         .map(|(&p, &v)| {
             let (x, y) = local(p);
-            v - cols[x * h + y]
+            v - full[y * w + x]
         })
         .collect()
 }
