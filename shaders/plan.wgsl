@@ -23,7 +23,8 @@ struct Plan {
     // A merge's opacity (its mask multiplies in), and its mode or MERGE_PASS_THROUGH.
     strength: f32,
     merge_mode: u32,
-    _plan_pad0: u32,
+    // Non-zero: a merge maps its canvas through map_tex first (an adjustment layer).
+    has_map: u32,
     _plan_pad1: vec2<u32>,
 };
 
@@ -32,6 +33,8 @@ const MERGE_PASS_THROUGH: u32 = 0xffffffffu;
 
 @group(0) @binding(4) var mask_tex: texture_2d<f32>;
 @group(0) @binding(5) var<uniform> plan: Plan;
+// An adjustment's colour table (model::Adjustment::table), one texel per entry.
+@group(0) @binding(6) var map_tex: texture_2d<f32>;
 
 // The document pixel under this target pixel's centre.
 fn plan_cell(pos: vec4<f32>) -> vec2<i32> {
@@ -97,10 +100,27 @@ fn vs_plan_full(@builtin(vertex_index) i: u32) -> VsOut {
 
 // model::blend_pixel::merge_canvas: the group's canvas (layer_tex) into the copy of the
 // canvas below (backdrop_tex), at the group's opacity times its mask.
+// model::Adjustment::apply: the colour replaced by the table entry its luminosity picks
+// (model::adjustment::table_index), the alpha kept.
+fn map_pixel(px: vec4<f32>) -> vec4<f32> {
+    if px.a <= 0.0 {
+        return px;
+    }
+    let rgb = clamp(px.rgb / px.a, vec3<f32>(0.0), vec3<f32>(1.0));
+    let lum = clamp(0.3 * rgb.r + 0.59 * rgb.g + 0.11 * rgb.b, 0.0, 1.0);
+    let last = i32(textureDimensions(map_tex).x) - 1;
+    let index = min(i32(floor(lum * f32(last) + 0.5)), last);
+    let entry = textureLoad(map_tex, vec2<i32>(index, 0), 0).rgb;
+    return vec4<f32>(entry * px.a, px.a);
+}
+
 @fragment
 fn fs_plan_merge(in: VsOut) -> @location(0) vec4<f32> {
     let px = vec2<i32>(floor(in.pos.xy));
-    let top = textureLoad(layer_tex, px, 0);
+    var top = textureLoad(layer_tex, px, 0);
+    if plan.has_map != 0u {
+        top = map_pixel(top);
+    }
     let below = textureLoad(backdrop_tex, px, 0);
     let cell = plan_cell(in.pos);
     let strength = plan.strength * mask_at(cell);

@@ -16,7 +16,7 @@ use strata::model::pixels::mean_premultiplied_difference;
 
 /// Files whose flatten is within 2/255 (mean, premultiplied) of their real stored
 /// composite, at least. Raise it as the reader improves; never lower it.
-const HIT_FLOOR: usize = 116;
+const HIT_FLOOR: usize = 117;
 
 fn corpus_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/psd-corpus");

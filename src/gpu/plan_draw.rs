@@ -293,6 +293,16 @@ impl Compositor {
                     let mut uniform = self.plan_uniform(surface, enabled(merge.mask));
                     uniform.strength = merge.opacity.clamp(0.0, 1.0);
                     uniform.merge_mode = merge.blend.map_or(MERGE_PASS_THROUGH, |m| m as u32);
+                    uniform.has_map = u32::from(merge.map.is_some());
+                    // The merge layout always binds a table; a placeholder when none maps.
+                    let map = match merge.map {
+                        Some(adjustment) => self.map_view(adjustment.table()),
+                        None => self
+                            .plan
+                            .masks
+                            .placeholder(&self.device, &self.queue)
+                            .clone(),
+                    };
                     let (below, below_view) = &surface.canvases[top - 1];
                     encoder.copy_texture_to_texture(
                         below.as_image_copy(),
@@ -304,7 +314,7 @@ impl Compositor {
                         &pipelines.merge_layout,
                         None,
                         &views,
-                        merge.mask,
+                        (merge.mask, Some(&map)),
                         uniform,
                     );
                     let mut pass = begin_pass(encoder, below_view, wgpu::LoadOp::Load);
@@ -345,7 +355,7 @@ impl Compositor {
         layout: &wgpu::BindGroupLayout,
         first: Option<(u32, wgpu::Buffer, u64)>,
         views: &[&wgpu::TextureView; 2],
-        mask: Option<&Mask>,
+        (mask, map): (Option<&Mask>, Option<&wgpu::TextureView>),
         plan: PlanUniform,
     ) -> (wgpu::BindGroup, [u32; 2]) {
         let (plan_buffer, plan_offset) = self.uniforms.push(&self.device, &self.queue, plan);
@@ -375,6 +385,12 @@ impl Compositor {
                 resource: uniforms::binding_of::<PlanUniform>(&plan_buffer),
             },
         ];
+        if let Some(map) = map {
+            entries.push(wgpu::BindGroupEntry {
+                binding: 6,
+                resource: wgpu::BindingResource::TextureView(map),
+            });
+        }
         let mut first_offset = 0;
         if let Some((binding, buffer, offset)) = &first {
             first_offset = *offset as u32;
@@ -398,6 +414,39 @@ impl Compositor {
             entries: &entries,
         });
         (bind_group, [first_offset, plan_offset])
+    }
+
+    /// A texture of an adjustment's colour `table`, one texel per entry (unorm: the shader
+    /// reads v/255, as `Adjustment::apply` does). Made per merge: an adjustment is one
+    /// small upload, and this keeps no cache to go stale when the layer changes.
+    fn map_view(&self, table: &[[u8; 3]]) -> wgpu::TextureView {
+        let texels: Vec<u8> = table.iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect();
+        let size = wgpu::Extent3d {
+            width: table.len().max(1) as u32,
+            height: 1,
+            depth_or_array_layers: 1,
+        };
+        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("strata adjustment table"),
+            size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        self.queue.write_texture(
+            texture.as_image_copy(),
+            &texels,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(size.width * 4),
+                rows_per_image: Some(1),
+            },
+            size,
+        );
+        texture.create_view(&wgpu::TextureViewDescriptor::default())
     }
 
     /// The chunk draws of `layer` on `surface` with `(blend, opacity)` from its plan step.
@@ -465,7 +514,7 @@ impl Compositor {
             };
             let views = [&chunk_view, &surface.scratch_view];
             let (bind_group, offsets) =
-                self.plan_bind_group(layout, Some(first), &views, mask, plan);
+                self.plan_bind_group(layout, Some(first), &views, (mask, None), plan);
             draws.push(PlanDraw {
                 rect,
                 bind_group,

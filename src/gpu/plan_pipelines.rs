@@ -19,7 +19,9 @@ pub(super) struct PlanUniform {
     pub has_mask: u32,
     pub strength: f32,
     pub merge_mode: u32,
-    pub _pad: [u32; 3],
+    /// Non-zero: a merge maps its canvas through the adjustment table first.
+    pub has_map: u32,
+    pub _pad: [u32; 2],
 }
 
 const _: () = assert!(std::mem::size_of::<PlanUniform>() == 64);
@@ -67,7 +69,9 @@ impl PlanPipelines {
             "strata plan layer",
             with_uniform(0, std::mem::size_of::<DrawUniform>()),
         );
-        let merge_layout = layout("strata plan merge", textures());
+        let mut merge_entries = textures();
+        merge_entries.push(pipelines::texture_entry(6)); // an adjustment's table
+        let merge_layout = layout("strata plan merge", merge_entries);
         let view_layout = layout(
             "strata plan view layer",
             with_uniform(3, std::mem::size_of::<ViewDraw>()),

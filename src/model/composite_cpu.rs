@@ -47,6 +47,7 @@ fn is_its_own_composite(doc: &Document, layer: &Layer) -> bool {
         && !layer.clipped
         && layer.mask.is_none()
         && layer.effects.is_none()
+        && layer.adjustment.is_none()
         && layer.pixels.dimensions() == (doc.width, doc.height)
         // Straight alpha: a transparent pixel's colour does not survive compositing.
         && AlphaStats::of(&layer.pixels).is_opaque()
@@ -154,7 +155,8 @@ impl<'a> Program<'a> {
                     let dst = &mut below[top - 1];
                     for ((d, s), x) in dst.iter_mut().zip(above[0].iter()).zip(x0..) {
                         let mask = coverage.as_ref().map_or(1.0, |c| c.at(x, y));
-                        *d = merge_canvas(*d, *s, merge.opacity * mask, merge.blend, (x, y));
+                        let s = merge.map.map_or(*s, |adjustment| adjustment.apply(*s));
+                        *d = merge_canvas(*d, s, merge.opacity * mask, merge.blend, (x, y));
                     }
                     top -= 1;
                 }

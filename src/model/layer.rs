@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::effects::LayerEffects;
 use super::group::same_mask;
-use super::{BBox, BlendMode, Kept, Mask, RgbaImage};
+use super::{Adjustment, BBox, BlendMode, Kept, Mask, RgbaImage};
 
 /// Stable identity of a layer within a document; survives reordering and undo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,6 +53,10 @@ pub struct Layer {
     /// The layer effects Strata draws, with their rasterised planes (see
     /// [`super::effects`]); the file's own effect data stays in `kept`.
     pub effects: Option<LayerEffects>,
+    /// What the layer does to its backdrop when it is an adjustment layer Strata draws
+    /// (see [`super::adjustment`]); its pixels are then not drawn. The file's own block
+    /// stays in `kept`.
+    pub adjustment: Option<Adjustment>,
     pub pixels: Arc<RgbaImage>,
 }
 
@@ -73,6 +77,7 @@ impl Layer {
             mask: None,
             kept: Kept::default(),
             effects: None,
+            adjustment: None,
             pixels: Arc::new(pixels),
         }
     }

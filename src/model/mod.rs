@@ -5,6 +5,7 @@
 //! decomposition, the wgpu compositor, the editor) reads and writes these types, and every other
 //! compositing path is tested against [`composite_cpu`].
 
+mod adjustment;
 mod artboard;
 mod blend;
 pub mod blend_math;
@@ -24,6 +25,7 @@ pub mod pixels;
 pub mod render_plan;
 pub mod tree;
 
+pub use adjustment::{Adjustment, GradientMap};
 pub use artboard::Artboard;
 pub use blend::BlendMode;
 pub use composite_cpu::{composite, composite_into, composite_shared};

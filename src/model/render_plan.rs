@@ -38,7 +38,7 @@
 //! - Hidden layers and groups, and those at zero opacity, emit nothing.
 
 use super::tree::Node;
-use super::{Artboard, BlendMode, Document, Group, Layer, Mask};
+use super::{Adjustment, Artboard, BlendMode, Document, Group, Layer, Mask};
 
 /// One instruction of the compositing program.
 #[derive(Clone, Copy, Debug)]
@@ -70,13 +70,18 @@ pub struct Merge<'a> {
     pub opacity: f32,
     /// An enabled mask that scales the merge like `opacity`.
     pub mask: Option<&'a Mask>,
+    /// An adjustment that maps the canvas (a copy of the one below) before the merge.
+    pub map: Option<&'a Adjustment>,
 }
 
 impl Merge<'_> {
     /// True when the merge is a plain over at full strength (the only kind a clipping
     /// group of normal layers needs).
     pub fn is_plain(&self) -> bool {
-        self.blend == Some(BlendMode::Normal) && self.opacity >= 1.0 && self.mask.is_none()
+        self.blend == Some(BlendMode::Normal)
+            && self.opacity >= 1.0
+            && self.mask.is_none()
+            && self.map.is_none()
     }
 }
 
@@ -165,11 +170,11 @@ fn emit_node<'a>(node: &Node<'a>, steps: &mut Vec<Step<'a>>) {
 /// them elsewhere.
 fn emit_node_with<'a>(node: &Node<'a>, shadows: bool, steps: &mut Vec<Step<'a>>) {
     match node {
-        Node::Layer(layer) => {
-            if draws(layer) {
-                emit_layer(layer, false, steps);
-            }
-        }
+        Node::Layer(layer) => match &layer.adjustment {
+            Some(adjustment) if draws(layer) => emit_adjustment(layer, adjustment, steps),
+            _ if draws(layer) => emit_layer(layer, false, steps),
+            _ => {}
+        },
         Node::Group(group, children) => {
             if !group.visible || group.opacity <= 0.0 {
                 return;
@@ -198,9 +203,24 @@ fn emit_node_with<'a>(node: &Node<'a>, shadows: bool, steps: &mut Vec<Step<'a>>)
                 blend: (!group.pass_through).then_some(group.blend),
                 opacity: group.opacity,
                 mask,
+                map: None,
             }));
         }
     }
+}
+
+/// An adjustment layer: a copy of the backdrop, mapped, merged back through the layer's
+/// opacity (times its fill: the layer has no pixels of its own to fill) and mask. In
+/// normal mode the merge interpolates toward the mapped copy, which keeps the backdrop's
+/// alpha; other modes blend the mapped colour over the backdrop.
+fn emit_adjustment<'a>(layer: &'a Layer, adjustment: &'a Adjustment, steps: &mut Vec<Step<'a>>) {
+    steps.push(Step::Begin { backdrop: true });
+    steps.push(Step::End(Merge {
+        blend: (layer.blend != BlendMode::Normal).then_some(layer.blend),
+        opacity: layer.opacity * layer.fill_opacity,
+        mask: enabled_mask(layer.mask.as_ref()),
+        map: Some(adjustment),
+    }));
 }
 
 /// An artboard's members (`inner`) on a canvas of their own over the artboard's
@@ -223,6 +243,7 @@ fn artboard_canvas<'a>(board: &'a Artboard, inner: Vec<Step<'a>>) -> Vec<Step<'a
         blend: Some(BlendMode::Normal),
         opacity: 1.0,
         mask: Some(board.clip()),
+        map: None,
     }));
     steps
 }
@@ -260,6 +281,7 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
                 blend: Some(layer.blend),
                 opacity: layer.opacity,
                 mask: None,
+                map: None,
             }
         }
         Node::Group(group, children) => {
@@ -275,6 +297,7 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
                 blend: Some(BlendMode::Normal),
                 opacity: 1.0,
                 mask: None,
+                map: None,
             }
         }
     };
@@ -350,6 +373,7 @@ fn emit_layer<'a>(layer: &'a Layer, clip: bool, steps: &mut Vec<Step<'a>>) {
         blend: None,
         opacity: layer.opacity,
         mask: None,
+        map: None,
     }));
 }
 

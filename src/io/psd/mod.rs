@@ -54,6 +54,7 @@ mod composite;
 mod descriptor;
 mod effects;
 mod gradient;
+mod gradient_map;
 mod kept;
 mod layer_data;
 mod layers;
