@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::gpu::{compositor, max_diff};
+use common::gpu::{assert_full_and_tiled_match, compositor, max_diff};
 use common::{Rng, patterned_image};
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 use strata::gpu::{Compositor, ViewTransform};
@@ -56,13 +56,7 @@ fn mapped_document() -> Document {
 }
 
 fn assert_paths_match(gpu: &mut Compositor, tiled: &mut Compositor, doc: &Document, name: &str) {
-    let reference = composite(doc);
-    gpu.render(doc).expect("render");
-    let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
-    assert!(diff <= 1, "{name}: full path differs by {diff}/255");
-    tiled.render(doc).expect("tiled render");
-    let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
-    assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
+    let reference = assert_full_and_tiled_match(gpu, tiled, doc, name);
     let view = ViewTransform {
         viewport_size: [doc.width as f32, doc.height as f32],
         origin: [0.0, 0.0],

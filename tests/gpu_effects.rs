@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::gpu::{compositor, max_diff};
+use common::gpu::{assert_full_and_tiled_match, compositor, max_diff};
 use common::{Rng, patterned_image};
 use image::{Rgba, RgbaImage};
 use strata::gpu::{Compositor, ViewTransform};
@@ -187,23 +187,6 @@ fn full_and_tiled() -> Option<(Compositor, Compositor)> {
     let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
     let tiled = Compositor::new(device, queue).with_max_tile_side(24);
     Some((gpu, tiled))
-}
-
-/// Renders `doc` on the full and the tiled path and holds both within 1/255 of the CPU
-/// reference.
-fn assert_full_and_tiled_match(
-    gpu: &mut Compositor,
-    tiled: &mut Compositor,
-    doc: &Document,
-    name: &str,
-) {
-    let reference = composite(doc);
-    gpu.render(doc).expect("render");
-    let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
-    assert!(diff <= 1, "{name}: full path differs by {diff}/255");
-    tiled.render(doc).expect("tiled render");
-    let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
-    assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
 }
 
 #[test]

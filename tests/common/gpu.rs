@@ -3,6 +3,7 @@
 
 use image::RgbaImage;
 use strata::gpu::{Compositor, HeadlessGpu};
+use strata::model::{Document, composite};
 
 /// A compositor on a headless adapter; `None` (the test skips) where there is none, except
 /// in CI (`CI=true`), where a missing adapter is a failure.
@@ -28,4 +29,22 @@ pub fn max_diff(a: &RgbaImage, b: &RgbaImage) -> u8 {
         .map(|(p, q)| (0..4).map(|c| p[c].abs_diff(q[c])).max().unwrap_or(0))
         .max()
         .unwrap_or(0)
+}
+
+/// Renders `doc` on the full and the tiled path (`tiled`: a compositor with small tiles) and
+/// holds both within 1/255 of the CPU reference, which it returns.
+pub fn assert_full_and_tiled_match(
+    gpu: &mut Compositor,
+    tiled: &mut Compositor,
+    doc: &Document,
+    name: &str,
+) -> RgbaImage {
+    let reference = composite(doc);
+    gpu.render(doc).expect("render");
+    let diff = max_diff(&gpu.read_rgba().expect("read"), &reference);
+    assert!(diff <= 1, "{name}: full path differs by {diff}/255");
+    tiled.render(doc).expect("tiled render");
+    let diff = max_diff(&tiled.read_rgba().expect("read"), &reference);
+    assert!(diff <= 1, "{name}: tiled path differs by {diff}/255");
+    reference
 }
