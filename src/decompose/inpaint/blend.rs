@@ -101,9 +101,7 @@ where
             field: &field,
             weights: &weights(&field, wy0 * rect.width..wy1 * rect.width),
             weights_from: wy0 * rect.width,
-            mix: 0.0,
         };
-        let guide_mix = Guide { mix: 1.0, ..guide };
         let first = cell[y0 * rect.width..y1 * rect.width]
             .iter()
             .find(|&&c| c != NONE);
@@ -115,18 +113,12 @@ where
             continue;
         };
         let edges = Edges::of_band(&guide, hole, y0, y1);
-        let edges_mix = Edges::of_band(&guide_mix, hole, y0, y1);
         let band = &cells[first as usize..=last as usize];
-        let values: Vec<([f32; 4], [f32; 4])> = band
+        let values: Vec<[[f32; 4]; 2]> = band
             .par_iter()
-            .map(|&p| {
-                (
-                    edges.rhs(canvas, p as usize),
-                    edges_mix.rhs(canvas, p as usize),
-                )
-            })
+            .map(|&p| edges.rhs(canvas, p as usize))
             .collect();
-        for (v, m) in values {
+        for [v, m] in values {
             for (channel, x) in rhs.iter_mut().zip(v) {
                 channel.push(x);
             }
@@ -215,9 +207,6 @@ struct Guide<'a> {
     /// Voting weight per target patch, for the field's entries from `weights_from` on.
     weights: &'a [f32],
     weights_from: usize,
-    /// How far a textured edge's guidance goes from the sources' mean difference towards
-    /// the best-weighted source's: 0 or 1.
-    mix: f32,
 }
 
 /// The voted edges one band of hole pixels reads, each worked out once: a pixel's right
@@ -226,10 +215,11 @@ struct Edges {
     /// The field rectangle's row of the first row held (one above the band's first, where
     /// there is one).
     from: usize,
-    /// Per pixel of the rows held, its edge to the right and its edge down; zero where no
-    /// hole pixel reads it.
-    right: Vec<[f32; 4]>,
-    down: Vec<[f32; 4]>,
+    /// Per pixel of the rows held, its edge to the right and its edge down, each as the
+    /// vote's mean and as leaning on the best sources ([`Guide::edge`]); zero where no hole
+    /// pixel reads it.
+    right: Vec<[[f32; 4]; 2]>,
+    down: Vec<[[f32; 4]; 2]>,
     rect: super::patchmatch::Rect,
     width: usize,
 }
@@ -241,7 +231,7 @@ impl Edges {
         let rect = guide.field.rect;
         let from = y0.saturating_sub(1);
         let len = (y1 - from) * rect.width;
-        let (mut right, mut down) = (vec![[0.0f32; 4]; len], vec![[0.0f32; 4]; len]);
+        let (mut right, mut down) = (vec![[[0.0f32; 4]; 2]; len], vec![[[0.0f32; 4]; 2]; len]);
         right
             .par_chunks_mut(rect.width.max(1))
             .zip(down.par_chunks_mut(rect.width.max(1)))
@@ -269,7 +259,7 @@ impl Edges {
     }
 
     /// The edge from canvas pixel `a` (a row held) to the right or down.
-    fn at(&self, a: usize, horizontal: bool) -> [f32; 4] {
+    fn at(&self, a: usize, horizontal: bool) -> [[f32; 4]; 2] {
         let (x, y) = (a % self.width, a / self.width);
         let k = (y - self.rect.y0 - self.from) * self.rect.width + x - self.rect.x0;
         if horizontal {
@@ -279,22 +269,25 @@ impl Edges {
         }
     }
 
-    /// The right-hand side of hole pixel `p` (see [`poisson_blend`]).
-    fn rhs(&self, canvas: &Canvas, p: usize) -> [f32; 4] {
+    /// The right-hand sides of hole pixel `p` (see [`poisson_blend`]) under the mean
+    /// guidance and under the guidance leaning on the best sources.
+    fn rhs(&self, canvas: &Canvas, p: usize) -> [[f32; 4]; 2] {
         let (w, h) = (canvas.width, canvas.height);
         let g = canvas.get(p);
-        let mut b = [0.0f32; 4];
+        let mut b = [[0.0f32; 4]; 2];
         for (q, forward, horizontal) in neighbours(p % w, p / w, w, h) {
             // guidance(p→q) is f(q) − f(p): the edge from p when q comes after it, the
             // negated edge from q otherwise.
             let v = if forward {
                 self.at(p, horizontal)
             } else {
-                self.at(q, horizontal).map(|v| -v)
+                self.at(q, horizontal).map(|e| e.map(|v| -v))
             };
             let gq = canvas.get(q);
-            for c in 0..4 {
-                b[c] += gq[c] - g[c] - v[c];
+            for (b, v) in b.iter_mut().zip(v) {
+                for c in 0..4 {
+                    b[c] += gq[c] - g[c] - v[c];
+                }
             }
         }
         b
@@ -356,10 +349,10 @@ fn high_pass(
 impl Guide<'_> {
     /// The voted difference `f(a + e) − f(a)` for `e` one pixel right (`horizontal`) or
     /// down: the weighted mean, over the target patches holding both pixels, of that
-    /// difference at their matched source, moved towards the best-weighted source's own
-    /// difference as far as `mix` and the sources' texture strength say. Falls back to the
-    /// current fill's own difference where no patch holds both.
-    fn edge(&self, a: usize, horizontal: bool) -> [f32; 4] {
+    /// difference at their matched source; and that mean moved towards the best-weighted
+    /// source's own difference as far as the sources' texture strength says. Both fall back
+    /// to the current fill's own difference where no patch holds both.
+    fn edge(&self, a: usize, horizontal: bool) -> [[f32; 4]; 2] {
         let img = self.canvas;
         let w = img.width as i64;
         let r = RADIUS as i64;
@@ -406,11 +399,14 @@ impl Guide<'_> {
         if total > 1e-20 {
             let mean = sum.map(|v| v * INV / total);
             let strength = (abs[0] + abs[1] + abs[2]) * INV / (3.0 * total);
-            let mix = (strength / TEXTURED_STRENGTH).min(1.0) * self.mix;
-            std::array::from_fn(|c| mean[c] + mix * (best.1[c] * INV - mean[c]))
+            let mix = (strength / TEXTURED_STRENGTH).min(1.0);
+            [
+                mean,
+                std::array::from_fn(|c| mean[c] + mix * (best.1[c] * INV - mean[c])),
+            ]
         } else {
             let (p, q) = (img.get(a), img.get(a + step));
-            [q[0] - p[0], q[1] - p[1], q[2] - p[2], q[3] - p[3]]
+            [[q[0] - p[0], q[1] - p[1], q[2] - p[2], q[3] - p[3]]; 2]
         }
     }
 }
