@@ -444,7 +444,16 @@ fn panel(
     {
         return None;
     }
-    let shape_local: Vec<bool> = (0..bw * bh).map(|li| mask[li] && in_box(li)).collect();
+    // Over a photograph the group grew from the known pieces of art into the margin where
+    // the photo was inpainted; where that guess misses the photo (grass, foliage) the growth
+    // takes photograph too. Off the panel's body and off every piece, such pixels are
+    // photograph: left in the panel, they formed a ring around it that, as a child,
+    // enclosed (and so swallowed) what sits on the panel.
+    let grown_into_photo =
+        |li: usize| !fit.inlier[li] && window.pieces.is_some_and(|p| p[at(li)] == 0);
+    let shape_local: Vec<bool> = (0..bw * bh)
+        .map(|li| mask[li] && in_box(li) && !grown_into_photo(li))
+        .collect();
     // The panel's own edge (anti-aliased against the backdrop) stays with the panel.
     let core = interior(&shape_local, bw, bh, |_| true);
     let outside = crop(window.underlay, w, bbox);
@@ -460,7 +469,7 @@ fn panel(
             } else {
                 !(t.shadows && is_shadow(picture.data[li], outside.data[li]))
             };
-            mask[li] && !fit.inlier[li] && part_of_rest
+            mask[li] && !fit.inlier[li] && !grown_into_photo(li) && part_of_rest
         })
         .collect();
     if !rest.iter().any(|&r| r) {
