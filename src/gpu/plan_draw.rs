@@ -28,7 +28,7 @@ use super::uniforms;
 use super::view::ViewState;
 use super::view_draw::{ViewDraw, view_uniform};
 use crate::model::render_plan::{Step, stack_depth};
-use crate::model::{BlendMode, Document, Layer, Mask};
+use crate::model::{Adjustment, BlendMode, Document, Layer, Lookup, Mask};
 
 /// A canvas texture of the stack and its view.
 type Canvas = (wgpu::Texture, wgpu::TextureView);
@@ -293,7 +293,11 @@ impl Compositor {
                     let mut uniform = self.plan_uniform(surface, enabled(merge.mask));
                     uniform.strength = merge.opacity.clamp(0.0, 1.0);
                     uniform.merge_mode = merge.blend.map_or(MERGE_PASS_THROUGH, |m| m as u32);
-                    uniform.has_map = u32::from(merge.map.is_some());
+                    uniform.has_map = match merge.map.map(Adjustment::lookup) {
+                        None => 0,
+                        Some(Lookup::Luminosity) => 1,
+                        Some(Lookup::Channels) => 2,
+                    };
                     // The merge layout always binds a table; a placeholder when none maps.
                     let map = match merge.map {
                         Some(adjustment) => self.map_view(adjustment.table()),

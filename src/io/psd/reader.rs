@@ -165,15 +165,15 @@ pub fn read_with_notices(
     };
     // Drawing one adjustment among others that are not drawn changes the canvas piecemeal,
     // further from Photoshop's than drawing none (three corpus files with a gradient map
-    // among 15 other adjustments went from within 2/255 to 2.25): gradient maps are drawn
-    // only where no other adjustment in the file is left undrawn.
-    let draw_maps = !records
+    // among 15 other adjustments went from within 2/255 to 2.25): adjustments are drawn
+    // only where no adjustment in the file is left undrawn.
+    let draw_adjustments = !records
         .iter()
-        .any(|r| super::gradient_map::holds_undrawn_adjustment(&r.kept));
+        .any(|r| super::adjustments::holds_undrawn_adjustment(&r.kept));
     for record in &mut records {
         super::effects::mark_drawn(&mut record.kept, record.kind, &context);
-        if draw_maps {
-            super::gradient_map::mark_drawn(&mut record.kept);
+        if draw_adjustments {
+            super::adjustments::mark_drawn(&mut record.kept);
         }
     }
     notices.extend(kept::undrawn_notice(&records));
