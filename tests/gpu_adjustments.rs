@@ -1,9 +1,9 @@
 //! Adjustment layers on the GPU against the CPU reference: a gradient map, a threshold
 //! (tables looked up by luminosity), invert, posterize, levels and curves (one entry per
-//! channel) map what lies below them through the same 8-bit table on both, with their
-//! opacity, mask and blend mode,
-//! at the top level and inside a group, on the full-resolution path, in tiles and in the
-//! view. Headless (lavapipe in CI); skipped without an adapter outside CI.
+//! channel) and a channel mixer (a matrix) map what lies below them through the same 8-bit
+//! table or the same matrix on both, with their opacity, mask and blend mode, at the top
+//! level and inside a group, on the full-resolution path, in tiles and in the view.
+//! Headless (lavapipe in CI); skipped without an adapter outside CI.
 
 mod common;
 
@@ -13,8 +13,8 @@ use image::{GrayImage, Luma, Rgba, RgbaImage};
 use strata::gpu::{Compositor, ViewTransform};
 use strata::model::effects::{Gradient, GradientShape, Interpolation, Stop};
 use strata::model::{
-    Adjustment, AdjustmentKind, BlendMode, CurvePoints, Document, LevelsRecord, Mask, Offset,
-    composite,
+    Adjustment, AdjustmentKind, BlendMode, CurvePoints, Document, LevelsRecord, Mask, MixerRow,
+    Offset, composite,
 };
 
 fn stop<T>(at: f32, value: T) -> Stop<T> {
@@ -136,6 +136,8 @@ fn tone_adjustments_match_the_cpu_reference() {
         ("threshold", AdjustmentKind::Threshold { level: 120 }),
         ("levels", AdjustmentKind::Levels([levels, id, id, blue])),
         ("curves", AdjustmentKind::Curves([s_curve, red, None, None])),
+        ("mixer", mixer(false)),
+        ("monochrome mixer", mixer(true)),
     ];
     for (name, kind) in kinds {
         let doc = document_with(Adjustment::new(kind));
@@ -146,5 +148,23 @@ fn tone_adjustments_match_the_cpu_reference() {
         let mut screen = doc.clone();
         screen.layers[2].blend = BlendMode::Screen;
         assert_paths_match(&mut gpu, &mut tiled, &screen, &format!("{name}, screen"));
+    }
+}
+
+/// A channel mixer that swaps red and blue through odd weights, with constants both ways.
+fn mixer(monochrome: bool) -> AdjustmentKind {
+    let row = |red, green, blue, constant| MixerRow {
+        red,
+        green,
+        blue,
+        constant,
+    };
+    AdjustmentKind::ChannelMixer {
+        monochrome,
+        rows: [
+            row(-20, 37, 90, 10),
+            row(15, 70, 15, 0),
+            row(110, -33, 0, -7),
+        ],
     }
 }

@@ -26,7 +26,8 @@ pub mod render_plan;
 pub mod tree;
 
 pub use adjustment::{
-    Adjustment, AdjustmentKind, CHANNEL_TABLE_SIZE, CurvePoints, LevelsRecord, Lookup,
+    Adjustment, AdjustmentKind, CHANNEL_TABLE_SIZE, CurvePoints, LevelsRecord, Lookup, Matrix,
+    MixerRow,
 };
 pub use artboard::Artboard;
 pub use blend::BlendMode;

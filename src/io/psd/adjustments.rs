@@ -12,13 +12,16 @@
 //!   (`u16`), a `u32` whose bits name the channels present (bit 0 the composite, then red,
 //!   green, blue), then per channel a point count (`u16`) and its points as `u16` pairs,
 //!   output first.
+//! - `mixr` (channel mixer): version (`u16`, 1), monochrome (`u16`), then records of five
+//!   `i16` in percent (red, green and blue weights, a fourth for CMYK, the constant):
+//!   red, green and blue outputs in that order; a monochrome mixer's grey is the first.
 //!
 //! Anything else, or a block that does not read, is `None` and stays reported as not
 //! drawn.
 
 use super::bytes::Cursor;
 use crate::model::kept::Undrawn;
-use crate::model::{Adjustment, AdjustmentKind, CurvePoints, KeptBlock, LevelsRecord};
+use crate::model::{Adjustment, AdjustmentKind, CurvePoints, KeptBlock, LevelsRecord, MixerRow};
 
 /// The adjustment of a layer's kept blocks, when it has one Strata draws (one that
 /// [`mark_drawn`] took off the undrawn list).
@@ -74,6 +77,7 @@ fn parse(key: &[u8; 4], data: &[u8]) -> Option<Adjustment> {
         },
         b"levl" => AdjustmentKind::Levels(levels(data)?),
         b"curv" => AdjustmentKind::Curves(curves(data)?),
+        b"mixr" => mixer(data)?,
         _ => return None,
     };
     Some(Adjustment::new(kind))
@@ -103,6 +107,32 @@ fn levels(data: &[u8]) -> Option<[LevelsRecord; 4]> {
         };
     }
     Some(records)
+}
+
+fn mixer(data: &[u8]) -> Option<AdjustmentKind> {
+    let mut c = Cursor::new(data);
+    if c.u16("version").ok()? != 1 {
+        return None;
+    }
+    let monochrome = c.u16("monochrome").ok()? != 0;
+    let mut rows = [MixerRow {
+        red: 0,
+        green: 0,
+        blue: 0,
+        constant: 0,
+    }; 3];
+    for row in &mut rows {
+        let mut value = || c.i16("mixer value").ok().map(|v| v.clamp(-200, 200));
+        let (red, green, blue) = (value()?, value()?, value()?);
+        value()?; // the CMYK black weight
+        *row = MixerRow {
+            red,
+            green,
+            blue,
+            constant: value()?,
+        };
+    }
+    Some(AdjustmentKind::ChannelMixer { monochrome, rows })
 }
 
 fn curves(data: &[u8]) -> Option<[Option<CurvePoints>; 4]> {

@@ -1,14 +1,14 @@
 //! Adjustment layers Strata draws: a layer that changes what lies below it instead of
 //! adding pixels of its own. Today these are Photoshop's gradient map, invert, posterize,
-//! threshold, levels and curves; the others stay kept and reported as not drawn (see
-//! [`super::kept`]).
+//! threshold, levels, curves and channel mixer; the others stay kept and reported as not
+//! drawn (see [`super::kept`]).
 //!
 //! In the render plan ([`super::render_plan`]) an adjustment is a pass-through canvas: a
 //! copy of the backdrop, mapped pixel by pixel, then merged back through the layer's
-//! opacity, mask and blend mode. Every adjustment here is one 8-bit colour table, looked
+//! opacity, mask and blend mode. Most adjustments here are one 8-bit colour table, looked
 //! up either by the pixel's luminosity ([`Lookup::Luminosity`]) or by each channel's own
-//! value ([`Lookup::Channels`]); both compositors map through the same table, so they
-//! agree exactly.
+//! value ([`Lookup::Channels`]); the channel mixer is a matrix ([`Lookup::Matrix`]). Both
+//! compositors map through the same table or matrix, so they agree exactly.
 
 mod tone;
 
@@ -23,6 +23,9 @@ pub struct Adjustment {
     pub kind: AdjustmentKind,
     table: Vec<[u8; 3]>,
 }
+
+/// Rows of weights over straight `[red, green, blue, 1]`, one per output channel.
+pub type Matrix = [[f32; 4]; 3];
 
 /// The kinds of adjustment Strata draws, with their settings as the file stores them.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +46,23 @@ pub enum AdjustmentKind {
     /// Curves (`curv`): the composite curve, then the red, green and blue ones (`None`:
     /// the identity).
     Curves([Option<CurvePoints>; 4]),
+    /// Channel mixer (`mixr`): each output channel a weighted sum of the red, green and
+    /// blue inputs plus a constant, all in percent (see [`MixerRow`]); monochrome: every
+    /// channel takes the first row's grey.
+    ChannelMixer {
+        monochrome: bool,
+        rows: [MixerRow; 3],
+    },
+}
+
+/// One output channel of a channel mixer, in percent: `red`, `green` and `blue` weigh the
+/// inputs (100 passes one through), `constant` adds a share of white.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MixerRow {
+    pub red: i16,
+    pub green: i16,
+    pub blue: i16,
+    pub constant: i16,
 }
 
 /// How a pixel finds its table entry.
@@ -52,6 +72,8 @@ pub enum Lookup {
     Luminosity,
     /// Each channel picks its own entry by its own value and takes that entry's channel.
     Channels,
+    /// No table: each channel is a row of [`Adjustment::matrix`] applied to the colour.
+    Matrix,
 }
 
 /// Entries of a [`Lookup::Channels`] table: one per 8-bit value, as Photoshop maps 8-bit
@@ -91,6 +113,10 @@ impl Adjustment {
                     .collect();
                 Self { kind, table }
             }
+            AdjustmentKind::ChannelMixer { .. } => Self {
+                kind,
+                table: Vec::new(),
+            },
             _ => {
                 let table = (0..CHANNEL_TABLE_SIZE)
                     .map(|v| {
@@ -107,13 +133,32 @@ impl Adjustment {
     pub fn lookup(&self) -> Lookup {
         match self.kind {
             AdjustmentKind::GradientMap(_) | AdjustmentKind::Threshold { .. } => Lookup::Luminosity,
+            AdjustmentKind::ChannelMixer { .. } => Lookup::Matrix,
             _ => Lookup::Channels,
+        }
+    }
+
+    /// The matrix of a [`Lookup::Matrix`] adjustment (weights as fractions, the constant
+    /// as a share of white); the identity for the others.
+    pub fn matrix(&self) -> Matrix {
+        let AdjustmentKind::ChannelMixer { monochrome, rows } = &self.kind else {
+            return [
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [0.0, 0.0, 1.0, 0.0],
+            ];
+        };
+        let row = |r: &MixerRow| [r.red, r.green, r.blue, r.constant].map(|v| f32::from(v) / 100.0);
+        if *monochrome {
+            [row(&rows[0]); 3]
+        } else {
+            rows.each_ref().map(row)
         }
     }
 
     /// The colour table the adjustment maps through: [`TABLE_SIZE`] sRGB entries indexed
     /// by luminosity, or [`CHANNEL_TABLE_SIZE`] per channel (see [`Self::lookup`] and
-    /// [`table_index`]).
+    /// [`table_index`]); empty for a [`Lookup::Matrix`].
     pub fn table(&self) -> &[[u8; 3]] {
         &self.table
     }
@@ -131,6 +176,11 @@ impl Adjustment {
                 let n = self.table.len();
                 [0, 1, 2].map(|c| self.table[table_index(rgb[c], n)][c])
             }
+            Lookup::Matrix => self.matrix().map(|row| {
+                let v = row[0] * rgb[0] + row[1] * rgb[1] + row[2] * rgb[2] + row[3];
+                // To 8 bits, as Photoshop's result is, rounded half up as the shader does.
+                (v.clamp(0.0, 1.0) * 255.0 + 0.5).floor() as u8
+            }),
         };
         [
             unit(entry[0]) * a,

@@ -127,3 +127,33 @@ fn curves_pass_through_their_points_smoothly() {
     assert_eq!(channel(inverse, [100, 100, 100]), [155, 100, 100]);
     assert!(CurvePoints::new(vec![(3, 4), (3, 9)]).is_none());
 }
+
+#[test]
+fn the_channel_mixer_weighs_the_inputs() {
+    let row = |red, green, blue, constant| MixerRow {
+        red,
+        green,
+        blue,
+        constant,
+    };
+    // Swap red and blue, halve green and lift it by a fifth of white.
+    let swap = AdjustmentKind::ChannelMixer {
+        monochrome: false,
+        rows: [row(0, 0, 100, 0), row(0, 50, 0, 20), row(100, 0, 0, 0)],
+    };
+    // 0.5 * 100 + 0.2 * 255 = 101.
+    assert_eq!(channel(swap.clone(), [10, 100, 200]), [200, 101, 10]);
+    assert_eq!(Adjustment::new(swap).lookup(), Lookup::Matrix);
+    // Photoshop's "black and white with green filter": every channel the green input;
+    // sums past white clip.
+    let green = AdjustmentKind::ChannelMixer {
+        monochrome: true,
+        rows: [row(0, 100, 0, 0), row(100, 0, 0, 0), row(0, 0, 100, 0)],
+    };
+    assert_eq!(channel(green, [186, 65, 65]), [65; 3]);
+    let bright = AdjustmentKind::ChannelMixer {
+        monochrome: false,
+        rows: [row(150, 0, 0, 0), row(0, -50, 0, 0), row(0, 0, 100, -10)],
+    };
+    assert_eq!(channel(bright, [200, 100, 10]), [255, 0, 0]);
+}

@@ -122,8 +122,10 @@ pub(super) fn map_channel(kind: &AdjustmentKind, channel: usize, v: u8) -> u8 {
             let own = curves[channel + 1].as_ref().map_or(x, |c| c.map(x));
             curves[0].as_ref().map_or(own, |c| c.map(own))
         }
-        // Looked up by luminosity, not per channel (see `Adjustment::lookup`).
-        AdjustmentKind::GradientMap(_) | AdjustmentKind::Threshold { .. } => x,
+        // Looked up by luminosity or a matrix, not per channel (see `Adjustment::lookup`).
+        AdjustmentKind::GradientMap(_)
+        | AdjustmentKind::Threshold { .. }
+        | AdjustmentKind::ChannelMixer { .. } => x,
     };
     out.round().clamp(0.0, 255.0) as u8
 }

@@ -71,6 +71,15 @@ fn reads_photoshops_tone_blocks() {
         AdjustmentKind::Invert
     );
 
+    let mut mixer = hex("0001 0001 0000 0064 0000 0000 0000");
+    mixer.extend([0; 30]);
+    let mixer = parse(b"mixr", &mixer).expect("channel mixer");
+    let AdjustmentKind::ChannelMixer { monochrome, rows } = mixer.kind else {
+        panic!("{:?}", mixer.kind);
+    };
+    assert!(monochrome);
+    assert_eq!((rows[0].red, rows[0].green, rows[0].blue), (0, 100, 0));
+
     // Truncated blocks, a drawn curves map and other versions are not drawn.
     assert!(parse(b"levl", &photoshop_levels()[..40]).is_none());
     assert!(parse(b"levl", &hex("0001")).is_none());
@@ -78,6 +87,7 @@ fn reads_photoshops_tone_blocks() {
     map[0] = 1;
     assert!(parse(b"curv", &map).is_none());
     assert!(parse(b"post", &[]).is_none());
+    assert!(parse(b"mixr", &hex("0001 0000 0064")).is_none());
     assert!(parse(b"selc", &[0; 84]).is_none());
 }
 
