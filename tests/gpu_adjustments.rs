@@ -148,6 +148,10 @@ fn tone_adjustments_match_the_cpu_reference() {
         let mut screen = doc.clone();
         screen.layers[2].blend = BlendMode::Screen;
         assert_paths_match(&mut gpu, &mut tiled, &screen, &format!("{name}, screen"));
+        // Clipped to the disc: only the disc is mapped.
+        let mut clipped = doc.clone();
+        clipped.layers[2].clipped = true;
+        assert_paths_match(&mut gpu, &mut tiled, &clipped, &format!("{name}, clipped"));
     }
 }
 

@@ -157,3 +157,27 @@ fn the_channel_mixer_weighs_the_inputs() {
     };
     assert_eq!(channel(bright, [200, 100, 10]), [255, 0, 0]);
 }
+
+#[test]
+fn a_clipped_adjustment_maps_only_its_base() {
+    use crate::model::{Document, Offset, RgbaImage, composite};
+    use image::Rgba;
+
+    let mut doc = Document::new(8, 4);
+    doc.push_layer(
+        "grey",
+        RgbaImage::from_pixel(8, 4, Rgba([100, 100, 100, 255])),
+    );
+    doc.push_layer("red", RgbaImage::from_pixel(4, 4, Rgba([200, 40, 0, 255])))
+        .offset = Offset::new(4, 0);
+    let invert = doc.push_layer("invert", RgbaImage::new(0, 0));
+    invert.adjustment = Some(Adjustment::new(AdjustmentKind::Invert));
+    invert.clipped = true;
+    let out = composite(&doc);
+    // The base is inverted; the backdrop beside it is not.
+    assert_eq!(out.get_pixel(6, 1).0, [55, 215, 255, 255]);
+    assert_eq!(out.get_pixel(1, 1).0, [100, 100, 100, 255]);
+    // Unclipped, it inverts everything below.
+    doc.layers[2].clipped = false;
+    assert_eq!(composite(&doc).get_pixel(1, 1).0, [155, 155, 155, 255]);
+}
