@@ -62,6 +62,9 @@ fn invert_and_posterize_map_each_channel() {
     let four = AdjustmentKind::Posterize { levels: 4 };
     assert_eq!(channel(four.clone(), [42, 43, 200]), [0, 85, 170]);
     assert_eq!(channel(four, [255, 128, 127]), [255, 170, 85]);
+    // Eight levels: tones 0, 36, 72, 109, …, truncated, not rounded.
+    let eight = AdjustmentKind::Posterize { levels: 8 };
+    assert_eq!(channel(eight, [73, 110, 30]), [72, 109, 36]);
     let inverted = Adjustment::new(AdjustmentKind::Invert);
     assert_eq!(inverted.lookup(), Lookup::Channels);
     assert_eq!(inverted.table().len(), CHANNEL_TABLE_SIZE);
