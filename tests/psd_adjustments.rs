@@ -2,7 +2,8 @@
 //! Photoshop's own blocks (the "Increase Contrast (RGB)" curves and an invert, as ag-psd's
 //! `adjustment-layers` test file stores them) is read with both drawn and no longer
 //! reported; one more adjustment that Strata cannot draw (selective colour) leaves all of
-//! them undrawn and reported, as the file-wide rule of the reader says.
+//! them undrawn and reported, as the file-wide rule of the reader says, unless it is
+//! hidden.
 
 use std::sync::Arc;
 
@@ -80,4 +81,17 @@ fn one_undrawn_adjustment_leaves_the_files_others_undrawn() {
         );
     }
     assert_eq!(composite(&opened).get_pixel(1, 1).0, [38, 212, 128, 255]);
+}
+
+#[test]
+fn a_hidden_undrawn_adjustment_does_not_hold_the_others_back() {
+    let mut doc = document();
+    adjustment(&mut doc, "Selective Color 1", b"selc", vec![0; 84]);
+    doc.layers[3].visible = false;
+    let opened = round_trip(&doc);
+    assert!(opened.layers[1].adjustment.is_some());
+    assert!(opened.layers[2].adjustment.is_some());
+    assert!(opened.layers[3].adjustment.is_none());
+    let pixel = composite(&opened).get_pixel(1, 1).0;
+    assert_eq!([pixel[0], pixel[1], pixel[3]], [238, 24, 255]);
 }

@@ -20,6 +20,7 @@
 //! drawn.
 
 use super::bytes::Cursor;
+use super::records::Record;
 use crate::model::kept::Undrawn;
 use crate::model::{Adjustment, AdjustmentKind, CurvePoints, KeptBlock, LevelsRecord, MixerRow};
 
@@ -40,8 +41,18 @@ const FILL_KEYS: [&[u8; 4]; 3] = [b"SoCo", b"GdFl", b"PtFl"];
 /// adjustment.
 const EXTRA_KEY: &[u8; 4] = b"CgEd";
 
+/// Whether a layer record holds an adjustment that Strata cannot draw and that changes
+/// the canvas: a hidden one, or one at zero opacity or fill, changes nothing, so it keeps
+/// none of the file's others from being drawn.
+pub fn blocks_drawing(record: &Record<'_>) -> bool {
+    !record.hidden
+        && record.opacity > 0
+        && record.fill_opacity > 0
+        && holds_undrawn_adjustment(&record.kept)
+}
+
 /// Whether a layer's kept blocks hold an adjustment that Strata cannot draw.
-pub fn holds_undrawn_adjustment(kept: &[KeptBlock]) -> bool {
+fn holds_undrawn_adjustment(kept: &[KeptBlock]) -> bool {
     let drawn = kept.iter().any(|b| parse(&b.key, &b.data).is_some());
     kept.iter().any(|b| {
         b.undrawn == Some(Undrawn::Adjustment)

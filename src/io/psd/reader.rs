@@ -166,10 +166,8 @@ pub fn read_with_notices(
     // Drawing one adjustment among others that are not drawn changes the canvas piecemeal,
     // further from Photoshop's than drawing none (three corpus files with a gradient map
     // among 15 other adjustments went from within 2/255 to 2.25): adjustments are drawn
-    // only where no adjustment in the file is left undrawn.
-    let draw_adjustments = !records
-        .iter()
-        .any(|r| super::adjustments::holds_undrawn_adjustment(&r.kept));
+    // only where no adjustment in the file that shows is left undrawn.
+    let draw_adjustments = !records.iter().any(super::adjustments::blocks_drawing);
     for record in &mut records {
         super::effects::mark_drawn(&mut record.kept, record.kind, &context);
         if draw_adjustments {
