@@ -95,3 +95,18 @@ fn a_hidden_undrawn_adjustment_does_not_hold_the_others_back() {
     let pixel = composite(&opened).get_pixel(1, 1).0;
     assert_eq!([pixel[0], pixel[1], pixel[3]], [238, 24, 255]);
 }
+
+#[test]
+fn an_adjustment_with_layers_clipped_to_it_is_not_drawn() {
+    let mut doc = document();
+    let clipped = doc.push_layer("clipped", RgbaImage::from_pixel(4, 4, Rgba([9, 9, 9, 255])));
+    clipped.clipped = true;
+    let opened = round_trip(&doc);
+    // The invert is the clipping base: kept, reported, and it holds the curves back too.
+    assert!(opened.layers.iter().all(|l| l.adjustment.is_none()));
+    assert!(kept::undrawn(&opened.layers[2].kept).contains(&Undrawn::Adjustment));
+    // With nothing clipped to it, it is drawn again.
+    let mut unclipped = doc.clone();
+    unclipped.layers[3].clipped = false;
+    assert!(round_trip(&unclipped).layers[2].adjustment.is_some());
+}

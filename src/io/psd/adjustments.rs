@@ -43,12 +43,19 @@ const EXTRA_KEY: &[u8; 4] = b"CgEd";
 
 /// Whether a layer record holds an adjustment that Strata cannot draw and that changes
 /// the canvas: a hidden one, or one at zero opacity or fill, changes nothing, so it keeps
-/// none of the file's others from being drawn.
-pub fn blocks_drawing(record: &Record<'_>) -> bool {
-    !record.hidden
-        && record.opacity > 0
-        && record.fill_opacity > 0
-        && holds_undrawn_adjustment(&record.kept)
+/// none of the file's others from being drawn. An adjustment that is the base of a
+/// clipping group (`clipping_base`) is not drawn at all: its clipped layers would clip to
+/// its mask, which the render plan does not do.
+pub fn blocks_drawing(record: &Record<'_>, clipping_base: bool) -> bool {
+    let adjusts = if clipping_base {
+        record
+            .kept
+            .iter()
+            .any(|b| b.undrawn == Some(Undrawn::Adjustment) && !FILL_KEYS.contains(&&b.key))
+    } else {
+        holds_undrawn_adjustment(&record.kept)
+    };
+    !record.hidden && record.opacity > 0 && record.fill_opacity > 0 && adjusts
 }
 
 /// Whether a layer's kept blocks hold an adjustment that Strata cannot draw.
