@@ -23,13 +23,18 @@ struct Plan {
     // A merge's opacity (its mask multiplies in), and its mode or MERGE_PASS_THROUGH.
     strength: f32,
     merge_mode: u32,
-    // Non-zero: a merge maps its canvas through map_tex first (an adjustment layer).
+    // A merge maps its canvas through map_tex first (an adjustment layer): MAP_NONE, or
+    // how the table is looked up (model::Lookup).
     has_map: u32,
     _plan_pad1: vec2<u32>,
 };
 
 // `merge_mode` of a pass-through group: interpolate from below toward the group's canvas.
 const MERGE_PASS_THROUGH: u32 = 0xffffffffu;
+const MAP_NONE: u32 = 0u;
+const MAP_LUMINOSITY: u32 = 1u;
+const MAP_CHANNELS: u32 = 2u;
+const MAP_MATRIX: u32 = 3u;
 
 @group(0) @binding(4) var mask_tex: texture_2d<f32>;
 @group(0) @binding(5) var<uniform> plan: Plan;
@@ -100,17 +105,35 @@ fn vs_plan_full(@builtin(vertex_index) i: u32) -> VsOut {
 
 // model::blend_pixel::merge_canvas: the group's canvas (layer_tex) into the copy of the
 // canvas below (backdrop_tex), at the group's opacity times its mask.
-// model::Adjustment::apply: the colour replaced by the table entry its luminosity picks
-// (model::adjustment::table_index), the alpha kept.
+// model::Adjustment::apply: the colour replaced through the table, the alpha kept; one
+// entry picked by luminosity (model::adjustment::luminosity), or one per channel by its
+// own value (indices as model::adjustment::table_index); or, for a matrix, each channel
+// one texel's row over (r, g, b, 1), rounded to 8 bits half up.
+fn map_entry(value: f32) -> vec4<f32> {
+    let last = i32(textureDimensions(map_tex).x) - 1;
+    let index = min(i32(floor(clamp(value, 0.0, 1.0) * f32(last) + 0.5)), last);
+    return textureLoad(map_tex, vec2<i32>(index, 0), 0);
+}
+
 fn map_pixel(px: vec4<f32>) -> vec4<f32> {
     if px.a <= 0.0 {
         return px;
     }
     let rgb = clamp(px.rgb / px.a, vec3<f32>(0.0), vec3<f32>(1.0));
-    let lum = clamp(0.3 * rgb.r + 0.59 * rgb.g + 0.11 * rgb.b, 0.0, 1.0);
-    let last = i32(textureDimensions(map_tex).x) - 1;
-    let index = min(i32(floor(lum * f32(last) + 0.5)), last);
-    let entry = textureLoad(map_tex, vec2<i32>(index, 0), 0).rgb;
+    var entry: vec3<f32>;
+    if plan.has_map == MAP_CHANNELS {
+        entry = vec3<f32>(map_entry(rgb.r).r, map_entry(rgb.g).g, map_entry(rgb.b).b);
+    } else if plan.has_map == MAP_MATRIX {
+        let x = vec4<f32>(rgb, 1.0);
+        let mixed = vec3<f32>(
+            dot(textureLoad(map_tex, vec2<i32>(0, 0), 0), x),
+            dot(textureLoad(map_tex, vec2<i32>(1, 0), 0), x),
+            dot(textureLoad(map_tex, vec2<i32>(2, 0), 0), x),
+        );
+        entry = floor(clamp(mixed, vec3<f32>(0.0), vec3<f32>(1.0)) * 255.0 + 0.5) / 255.0;
+    } else {
+        entry = map_entry(clamp(0.3 * rgb.r + 0.59 * rgb.g + 0.11 * rgb.b, 0.0, 1.0)).rgb;
+    }
     return vec4<f32>(entry * px.a, px.a);
 }
 
@@ -118,7 +141,7 @@ fn map_pixel(px: vec4<f32>) -> vec4<f32> {
 fn fs_plan_merge(in: VsOut) -> @location(0) vec4<f32> {
     let px = vec2<i32>(floor(in.pos.xy));
     var top = textureLoad(layer_tex, px, 0);
-    if plan.has_map != 0u {
+    if plan.has_map != MAP_NONE {
         top = map_pixel(top);
     }
     let below = textureLoad(backdrop_tex, px, 0);

@@ -1,7 +1,9 @@
-//! Adjustment layers on the GPU against the CPU reference: a gradient map maps what lies
-//! below it through the same 8-bit table on both, with its opacity, mask and blend mode,
-//! at the top level and inside a group, on the full-resolution path, in tiles and in the
-//! view. Headless (lavapipe in CI); skipped without an adapter outside CI.
+//! Adjustment layers on the GPU against the CPU reference: a gradient map, a threshold
+//! (tables looked up by luminosity), invert, posterize, levels and curves (one entry per
+//! channel) and a channel mixer (a matrix) map what lies below them through the same 8-bit
+//! table or the same matrix on both, with their opacity, mask and blend mode, at the top
+//! level and inside a group, on the full-resolution path, in tiles and in the view.
+//! Headless (lavapipe in CI); skipped without an adapter outside CI.
 
 mod common;
 
@@ -10,7 +12,10 @@ use common::{Rng, patterned_image};
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 use strata::gpu::{Compositor, ViewTransform};
 use strata::model::effects::{Gradient, GradientShape, Interpolation, Stop};
-use strata::model::{Adjustment, BlendMode, Document, Mask, Offset, composite};
+use strata::model::{
+    Adjustment, AdjustmentKind, BlendMode, CurvePoints, Document, LevelsRecord, Mask, MixerRow,
+    Offset, composite,
+};
 
 fn stop<T>(at: f32, value: T) -> Stop<T> {
     Stop {
@@ -40,6 +45,11 @@ fn gradient_map() -> Adjustment {
 /// A patterned backdrop, a half-transparent layer over part of it, and a gradient map at
 /// 70 % through a mask above both.
 fn mapped_document() -> Document {
+    document_with(gradient_map())
+}
+
+/// [`mapped_document`] with `adjustment` in place of the gradient map.
+fn document_with(adjustment: Adjustment) -> Document {
     let mut rng = Rng::new(11);
     let mut doc = Document::new(80, 60);
     doc.push_layer("backdrop", patterned_image(&mut rng, 80, 60));
@@ -48,7 +58,7 @@ fn mapped_document() -> Document {
     });
     doc.push_layer("disc", disc).offset = Offset::new(20, 15);
     let map = doc.push_layer("gradient map", RgbaImage::new(0, 0));
-    map.adjustment = Some(gradient_map());
+    map.adjustment = Some(adjustment);
     map.opacity = 0.7;
     let mask = GrayImage::from_fn(40, 30, |x, _| Luma([(x * 6) as u8]));
     map.mask = Some(Mask::new(mask, Offset::new(10, 10), 255));
@@ -97,4 +107,68 @@ fn gradient_maps_match_the_cpu_reference() {
     grouped.group_mut(group).expect("group").pass_through = false;
     grouped.check_tree().expect("a valid tree");
     assert_paths_match(&mut gpu, &mut tiled, &grouped, "grouped");
+}
+
+#[test]
+fn tone_adjustments_match_the_cpu_reference() {
+    let Some(mut gpu) = compositor() else {
+        return;
+    };
+    let (device, queue) = (gpu.device().clone(), gpu.queue().clone());
+    let mut tiled = Compositor::new(device, queue).with_max_tile_side(24);
+
+    let id = LevelsRecord::IDENTITY;
+    let levels = LevelsRecord {
+        input_floor: 20,
+        input_ceiling: 230,
+        gamma: 1.6,
+        ..id
+    };
+    let blue = LevelsRecord {
+        output_floor: 40,
+        ..id
+    };
+    let s_curve = CurvePoints::new(vec![(0, 0), (60, 30), (190, 225), (255, 255)]);
+    let red = CurvePoints::new(vec![(0, 40), (255, 200)]);
+    let kinds = [
+        ("invert", AdjustmentKind::Invert),
+        ("posterize", AdjustmentKind::Posterize { levels: 5 }),
+        ("threshold", AdjustmentKind::Threshold { level: 120 }),
+        ("levels", AdjustmentKind::Levels([levels, id, id, blue])),
+        ("curves", AdjustmentKind::Curves([s_curve, red, None, None])),
+        ("mixer", mixer(false)),
+        ("monochrome mixer", mixer(true)),
+    ];
+    for (name, kind) in kinds {
+        let doc = document_with(Adjustment::new(kind));
+        let mut bare = doc.clone();
+        bare.layers[2].adjustment = None;
+        assert_ne!(composite(&doc), composite(&bare), "{name} changes pixels");
+        assert_paths_match(&mut gpu, &mut tiled, &doc, name);
+        let mut screen = doc.clone();
+        screen.layers[2].blend = BlendMode::Screen;
+        assert_paths_match(&mut gpu, &mut tiled, &screen, &format!("{name}, screen"));
+        // Clipped to the disc: only the disc is mapped.
+        let mut clipped = doc.clone();
+        clipped.layers[2].clipped = true;
+        assert_paths_match(&mut gpu, &mut tiled, &clipped, &format!("{name}, clipped"));
+    }
+}
+
+/// A channel mixer that swaps red and blue through odd weights, with constants both ways.
+fn mixer(monochrome: bool) -> AdjustmentKind {
+    let row = |red, green, blue, constant| MixerRow {
+        red,
+        green,
+        blue,
+        constant,
+    };
+    AdjustmentKind::ChannelMixer {
+        monochrome,
+        rows: [
+            row(-20, 37, 90, 10),
+            row(15, 70, 15, 0),
+            row(110, -33, 0, -7),
+        ],
+    }
 }

@@ -28,7 +28,7 @@ use super::uniforms;
 use super::view::ViewState;
 use super::view_draw::{ViewDraw, view_uniform};
 use crate::model::render_plan::{Step, stack_depth};
-use crate::model::{BlendMode, Document, Layer, Mask};
+use crate::model::{Adjustment, BlendMode, Document, Layer, Lookup, Mask};
 
 /// A canvas texture of the stack and its view.
 type Canvas = (wgpu::Texture, wgpu::TextureView);
@@ -293,10 +293,15 @@ impl Compositor {
                     let mut uniform = self.plan_uniform(surface, enabled(merge.mask));
                     uniform.strength = merge.opacity.clamp(0.0, 1.0);
                     uniform.merge_mode = merge.blend.map_or(MERGE_PASS_THROUGH, |m| m as u32);
-                    uniform.has_map = u32::from(merge.map.is_some());
+                    uniform.has_map = match merge.map.map(Adjustment::lookup) {
+                        None => 0,
+                        Some(Lookup::Luminosity) => 1,
+                        Some(Lookup::Channels) => 2,
+                        Some(Lookup::Matrix) => 3,
+                    };
                     // The merge layout always binds a table; a placeholder when none maps.
                     let map = match merge.map {
-                        Some(adjustment) => self.map_view(adjustment.table()),
+                        Some(adjustment) => self.map_view(adjustment),
                         None => self
                             .plan
                             .masks
@@ -416,13 +421,29 @@ impl Compositor {
         (bind_group, [first_offset, plan_offset])
     }
 
-    /// A texture of an adjustment's colour `table`, one texel per entry (unorm: the shader
-    /// reads v/255, as `Adjustment::apply` does). Made per merge: an adjustment is one
-    /// small upload, and this keeps no cache to go stale when the layer changes.
-    fn map_view(&self, table: &[[u8; 3]]) -> wgpu::TextureView {
-        let texels: Vec<u8> = table.iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect();
+    /// A texture of what an adjustment maps through, one texel per entry: its colour table
+    /// (unorm: the shader reads v/255, as `Adjustment::apply` does), or its matrix rows
+    /// (32-bit float, the very values the CPU multiplies by). Made per merge: an adjustment
+    /// is one small upload, and this keeps no cache to go stale when the layer changes.
+    fn map_view(&self, adjustment: &Adjustment) -> wgpu::TextureView {
+        let (texels, format, width): (Vec<u8>, _, usize) = match adjustment.lookup() {
+            Lookup::Matrix => {
+                let rows = adjustment.matrix();
+                let bytes = rows
+                    .iter()
+                    .flatten()
+                    .flat_map(|v| v.to_ne_bytes())
+                    .collect();
+                (bytes, wgpu::TextureFormat::Rgba32Float, rows.len())
+            }
+            Lookup::Luminosity | Lookup::Channels => {
+                let table = adjustment.table();
+                let bytes = table.iter().flat_map(|&[r, g, b]| [r, g, b, 255]).collect();
+                (bytes, wgpu::TextureFormat::Rgba8Unorm, table.len())
+            }
+        };
         let size = wgpu::Extent3d {
-            width: table.len().max(1) as u32,
+            width: width.max(1) as u32,
             height: 1,
             depth_or_array_layers: 1,
         };
@@ -432,7 +453,7 @@ impl Compositor {
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
+            format,
             usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
@@ -441,7 +462,7 @@ impl Compositor {
             &texels,
             wgpu::TexelCopyBufferLayout {
                 offset: 0,
-                bytes_per_row: Some(size.width * 4),
+                bytes_per_row: Some(texels.len() as u32),
                 rows_per_image: Some(1),
             },
             size,

@@ -19,7 +19,8 @@ pub(super) struct PlanUniform {
     pub has_mask: u32,
     pub strength: f32,
     pub merge_mode: u32,
-    /// Non-zero: a merge maps its canvas through the adjustment table first.
+    /// A merge maps its canvas through the adjustment first: 0 none, 1 a table by
+    /// luminosity, 2 a table per channel, 3 a matrix (`plan.wgsl`'s `MAP_*`).
     pub has_map: u32,
     pub _pad: [u32; 2],
 }

@@ -25,7 +25,10 @@ pub mod pixels;
 pub mod render_plan;
 pub mod tree;
 
-pub use adjustment::{Adjustment, GradientMap};
+pub use adjustment::{
+    Adjustment, AdjustmentKind, CHANNEL_TABLE_SIZE, CurvePoints, LevelsRecord, Lookup, Matrix,
+    MixerRow,
+};
 pub use artboard::Artboard;
 pub use blend::BlendMode;
 pub use composite_cpu::{composite, composite_into, composite_shared};

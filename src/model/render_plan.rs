@@ -18,7 +18,8 @@
 //!   "atop" it (only where it has alpha, never changing that alpha); the canvas then blends
 //!   with the base's mode and opacity. This is Photoshop's default "Blend Clipped Layers as
 //!   Group". A hidden base hides its clipped layers; a clipped layer with no base below it
-//!   in its group draws as an ordinary layer.
+//!   in its group draws as an ordinary layer. A clipped adjustment layer maps the clipping
+//!   canvas (the base and the clipped layers below it), not the backdrop.
 //! - **Layer effects** ([`super::effects`]) are planes drawn like layers, each with its own
 //!   mode, in Photoshop's order: shadows and outer glows, an outside stroke, the layer's
 //!   pixels (with its mode and fill), then overlays, inner effects and other strokes. The
@@ -307,7 +308,11 @@ fn emit_clipping_group<'a>(base: &Node<'a>, clipped: &[&'a Layer], steps: &mut V
         return;
     }
     for layer in clipped {
-        emit_layer(layer, true, steps);
+        match &layer.adjustment {
+            // It maps the clipping canvas, whose alpha the mapped copy keeps: clipped.
+            Some(adjustment) => emit_adjustment(layer, adjustment, steps),
+            None => emit_layer(layer, true, steps),
+        }
     }
     steps.push(Step::End(merge));
 }

@@ -1,5 +1,5 @@
 //! Reading a gradient map adjustment layer (`grdm` tagged block) into the model's
-//! [`Adjustment`]: a binary block, not a descriptor. Its layout, as Photoshop writes it:
+//! [`Gradient`]: a binary block, not a descriptor. Its layout, as Photoshop writes it:
 //! version (`u16`, 1 or 3), reversed and dithered (`u8` each), in version 3 the
 //! interpolation method key (`Perc`, `Lnr `, else classic), the name (Unicode string),
 //! colour stops (`u16` count; location `u32` of 4096, midpoint `u32` percent, colour
@@ -10,44 +10,12 @@
 
 use super::bytes::Cursor;
 use crate::model::effects::{Gradient, GradientShape, Interpolation, Stop};
-use crate::model::kept::Undrawn;
-use crate::model::{Adjustment, KeptBlock};
 
 /// Photoshop's stop positions and smoothness run from 0 to 4096.
 const SCALE: f32 = 4096.0;
 
-/// The gradient map of a layer's kept blocks, when it has one Strata draws (one that
-/// [`mark_drawn`] took off the undrawn list).
-pub fn read(kept: &[KeptBlock]) -> Option<Adjustment> {
-    let block = kept
-        .iter()
-        .find(|b| &b.key == b"grdm" && b.undrawn.is_none())?;
-    parse(&block.data).map(Adjustment::gradient_map)
-}
-
-/// Fill layers keep their stored pixels, which are what Photoshop shows; every other
-/// adjustment key changes what lies below it.
-const FILL_KEYS: [&[u8; 4]; 3] = [b"SoCo", b"GdFl", b"PtFl"];
-
-/// Whether a layer's kept blocks hold an adjustment, other than a gradient map, that is not
-/// drawn.
-pub fn holds_undrawn_adjustment(kept: &[KeptBlock]) -> bool {
-    kept.iter().any(|b| {
-        b.undrawn == Some(Undrawn::Adjustment) && &b.key != b"grdm" && !FILL_KEYS.contains(&&b.key)
-    })
-}
-
-/// A gradient map Strata draws is kept but no longer reported as undrawn; a layer's other
-/// adjustment blocks stay reported.
-pub fn mark_drawn(kept: &mut [KeptBlock]) {
-    for block in kept.iter_mut().filter(|b| &b.key == b"grdm") {
-        if parse(&block.data).is_some() {
-            block.undrawn = None;
-        }
-    }
-}
-
-fn parse(data: &[u8]) -> Option<Gradient> {
+/// The gradient of a `grdm` block, when Strata draws it (see [`super::adjustments`]).
+pub(super) fn parse(data: &[u8]) -> Option<Gradient> {
     let mut c = Cursor::new(data);
     let version = c.u16("version").ok()?;
     let reverse = c.u8("reversed").ok()? != 0;

@@ -243,7 +243,7 @@ pub fn build(
         layer.clipped = record.clipped;
         layer.mask = mask;
         layer.kept = kept_of(record, layer.mask.as_ref());
-        layer.adjustment = super::gradient_map::read(&record.kept);
+        layer.adjustment = super::adjustments::read(&record.kept);
         if let Some(data) = super::effects::effects_block(&record.kept) {
             let mut read = super::effects::read(data, effects);
             super::pattern::place(&mut read.style, &record.kept, (record.left, record.top));

@@ -45,6 +45,7 @@
 //! Reading never trusts a length: every declared size is checked against the bytes present
 //! and against [`Limits`](super::Limits) before anything is allocated (see `bytes::Cursor`).
 
+mod adjustments;
 mod artboard;
 mod bevel;
 mod bytes;

@@ -165,15 +165,20 @@ pub fn read_with_notices(
     };
     // Drawing one adjustment among others that are not drawn changes the canvas piecemeal,
     // further from Photoshop's than drawing none (three corpus files with a gradient map
-    // among 15 other adjustments went from within 2/255 to 2.25): gradient maps are drawn
-    // only where no other adjustment in the file is left undrawn.
-    let draw_maps = !records
+    // among 15 other adjustments went from within 2/255 to 2.25): adjustments are drawn
+    // only where no adjustment in the file that shows is left undrawn.
+    // Records are bottom-first: a record is a clipping base when the one above is clipped.
+    let bases: Vec<bool> = (0..records.len())
+        .map(|i| records.get(i + 1).is_some_and(|r| r.clipped))
+        .collect();
+    let draw_adjustments = !records
         .iter()
-        .any(|r| super::gradient_map::holds_undrawn_adjustment(&r.kept));
-    for record in &mut records {
+        .zip(&bases)
+        .any(|(record, &base)| super::adjustments::blocks_drawing(record, base));
+    for (record, base) in records.iter_mut().zip(bases) {
         super::effects::mark_drawn(&mut record.kept, record.kind, &context);
-        if draw_maps {
-            super::gradient_map::mark_drawn(&mut record.kept);
+        if draw_adjustments && !base {
+            super::adjustments::mark_drawn(&mut record.kept);
         }
     }
     notices.extend(kept::undrawn_notice(&records));
