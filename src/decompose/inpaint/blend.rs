@@ -46,7 +46,7 @@ const HIGH_PASS_RADIUS: usize = 4;
 
 /// Rows of the field whose guidance is computed per step, so that only their patches'
 /// weights are held at a time.
-const BAND_ROWS: usize = 32;
+const BAND_ROWS: usize = 16;
 
 /// Replaces the hole pixels of `canvas` by the solution of the Poisson equation whose
 /// guidance field is the voted gradients of the matched source patches of `field` (each
@@ -68,14 +68,10 @@ where
 {
     let (w, h) = (canvas.width, canvas.height);
     let rect = field.rect;
-    // Hole pixels, numbered in scan order; `cell` maps a field-rectangle pixel to its number
-    // (or NONE). Every hole pixel lies in the field's rectangle.
+    // Hole pixels, numbered in scan order. Every hole pixel lies in the field's rectangle.
+    // A band's cells are found by searching this sorted list: a map from the rectangle's
+    // pixels to cell numbers would cost four bytes a pixel at the fill's peak.
     let cells = hole_pixels(hole, rect, w);
-    let mut cell = vec![NONE; rect.width * rect.height];
-    for (k, &p) in cells.iter().enumerate() {
-        let p = p as usize;
-        cell[(p / w - rect.y0) * rect.width + p % w - rect.x0] = k as u32;
-    }
     if cells.is_empty() {
         return Ok(());
     }
@@ -102,18 +98,12 @@ where
             weights: &weights(&field, wy0 * rect.width..wy1 * rect.width),
             weights_from: wy0 * rect.width,
         };
-        let first = cell[y0 * rect.width..y1 * rect.width]
-            .iter()
-            .find(|&&c| c != NONE);
-        let last = cell[y0 * rect.width..y1 * rect.width]
-            .iter()
-            .rev()
-            .find(|&&c| c != NONE);
-        let (Some(&first), Some(&last)) = (first, last) else {
+        let row_start = |y: usize| cells.partition_point(|&p| (p as usize) < (rect.y0 + y) * w);
+        let band = &cells[row_start(y0)..row_start(y1)];
+        if band.is_empty() {
             continue;
-        };
+        }
         let edges = Edges::of_band(&guide, hole, y0, y1);
-        let band = &cells[first as usize..=last as usize];
         let values: Vec<[[f32; 4]; 2]> = band
             .par_iter()
             .map(|&p| edges.rhs(canvas, p as usize))
@@ -128,10 +118,9 @@ where
         }
     }
     span.check()?;
-    // The guidance is done: the field, its weights and the cell map are not read again.
+    // The guidance is done: the field and its weights are not read again.
     drop(weights);
     drop(field);
-    drop(cell);
     let grid = Grid::new(&cells, w, h);
     // The hole's pixels are listed again at the end, rather than held through the solve,
     // whose buffers make the fill's peak.
@@ -179,11 +168,16 @@ where
 /// The hole's pixels in the field's rectangle `rect` of a canvas `w` wide (which holds
 /// them all), in scan order.
 fn hole_pixels(hole: &Mask, rect: super::patchmatch::Rect, w: usize) -> Vec<u32> {
-    (0..rect.height)
-        .flat_map(|ly| (0..rect.width).map(move |lx| (rect.y0 + ly) * w + rect.x0 + lx))
-        .filter(|&p| hole.bits[p])
-        .map(|p| p as u32)
-        .collect()
+    let pixels = || {
+        (0..rect.height)
+            .flat_map(move |ly| (0..rect.width).map(move |lx| (rect.y0 + ly) * w + rect.x0 + lx))
+            .filter(|&p| hole.bits[p])
+    };
+    // Counted first: collected from a filter, the list would grow by doubling and could
+    // hold up to twice the room it needs at the fill's peak.
+    let mut cells = Vec::with_capacity(pixels().count());
+    cells.extend(pixels().map(|p| p as u32));
+    cells
 }
 
 /// The 4-neighbours of (`x`, `y`) inside a `w`×`h` canvas: (index, whether it lies after the
