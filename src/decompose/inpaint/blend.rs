@@ -44,6 +44,9 @@ const TEXTURED_STRENGTH: f32 = 0.01;
 /// 21.53 dB / texture 0.84 against 21.56 / 0.84 for 4.
 const HIGH_PASS_RADIUS: usize = 4;
 
+/// Most hole pixels for which the blend's solves run two at a time (see [`poisson_blend`]).
+const PAIRED_CELLS: usize = 1 << 17;
+
 /// Rows of the field whose guidance is computed per step, so that only their patches'
 /// weights are held at a time.
 const BAND_ROWS: usize = 16;
@@ -143,14 +146,16 @@ where
     let solve = |(part, b): (Part, Vec<f32>)| (part, grid.solve(b, MAX_ITERATIONS, TOLERANCE));
     let mut jobs = jobs.into_iter();
     let mut done = 0;
-    // Two solves side by side: each is a chain of short iterations whose parallel sweeps,
-    // on an object-sized hole, cost about as much to hand out to the other core as to do,
-    // while two solves keep both cores busy with few hand-overs. Only two solves' vectors
-    // are held at a time. Mean parts come first, so a channel's detail is added to its
-    // solved mean.
+    // Small solves run two side by side: each is a chain of short iterations whose
+    // parallel sweeps, on a hole of a few ten thousand pixels, cost about as much to hand
+    // out to another core as to do, while two solves keep two cores busy with few
+    // hand-overs. Bigger ones split their sweeps well, and one at a time holds only one
+    // solve's vectors (on a 2048×1536 picture, pairs held 0.4 pictures more). Mean parts
+    // come first, so a channel's detail is added to its solved mean.
+    let paired = grid.cell_count() <= PAIRED_CELLS;
     while let Some(first) = jobs.next() {
         span.check()?;
-        let second = jobs.next();
+        let second = if paired { jobs.next() } else { None };
         let (first, second) = rayon::join(|| solve(first), || second.map(solve));
         for (part, x) in std::iter::once(first).chain(second) {
             match part {
