@@ -36,12 +36,7 @@ const ROW: usize = 2 * RADIUS + 1;
 /// Adds to `squares` the sum of squared byte differences of pixels `p` less `q` (over all
 /// four channels), and to `sums` their per-channel sums.
 #[inline(always)]
-fn row_differences<P: AsRef<[Px]> + ?Sized>(
-    p: &P,
-    q: &P,
-    squares: &mut i32,
-    sums: &mut [i32; 4],
-) {
+fn row_differences<P: AsRef<[Px]> + ?Sized>(p: &P, q: &P, squares: &mut i32, sums: &mut [i32; 4]) {
     // Spelled out per channel: the dev profile's light optimisation leaves small
     // closures here as calls, which doubled the time of the whole fill.
     for (p, q) in p.as_ref().iter().zip(q.as_ref()) {
