@@ -48,7 +48,7 @@ fn object_hole(w: u32, h: u32) -> GrayImage {
 }
 
 #[test]
-fn filling_an_object_sized_hole_needs_at_most_two_and_a_half_pictures_of_memory() {
+fn filling_an_object_sized_hole_needs_at_most_2_4_pictures_of_memory() {
     let (w, h) = (900u32, 700u32);
     let mut picture = photo(w, h);
     let hole = object_hole(w, h);
@@ -67,7 +67,9 @@ fn filling_an_object_sized_hole_needs_at_most_two_and_a_half_pictures_of_memory(
     println!("peak working memory {ratio:.2}× the picture's RGBA bytes");
     // Float RGBA with texture features at every level, picture-sized match fields and a copy
     // of the picture took about 15×; bytes with fields over the targets' rectangle 2.63×,
-    // and no list of hole pixels nor whole-field weights or snapshots 2.40×. The rest of
-    // the 4× is the CLI's: the picture's masks and what decoding it leaves behind.
-    assert!(ratio <= 2.5, "{ratio:.2}× the picture's RGBA bytes");
+    // and no list of hole pixels nor whole-field weights or snapshots 2.40×; no cell map in
+    // the blend, narrower guidance bands and an in-place high pass 2.31× (2.30× to 2.35×
+    // with 1 to 16 threads). The rest of the 4× is the CLI's: the picture's masks
+    // and what decoding it leaves behind.
+    assert!(ratio <= 2.4, "{ratio:.2}× the picture's RGBA bytes");
 }

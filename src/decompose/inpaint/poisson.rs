@@ -40,6 +40,11 @@ const RIGHT: u8 = 1;
 const LEFT: u8 = 2;
 
 impl Grid {
+    /// Number of cells (unknown pixels) of the finest level.
+    pub fn cell_count(&self) -> usize {
+        self.flags.len()
+    }
+
     /// The grid of the canvas pixels `cells` (indices, strictly increasing) of a canvas
     /// `width`×`height`, with its coarser levels.
     pub fn new(cells: &[u32], width: usize, height: usize) -> Self {
