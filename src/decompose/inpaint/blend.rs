@@ -47,6 +47,14 @@ const HIGH_PASS_RADIUS: usize = 4;
 /// Most hole pixels for which the blend's solves run two at a time (see [`poisson_blend`]).
 const PAIRED_CELLS: usize = 1 << 17;
 
+/// Pixels over which a correction fades from where the border asks for it (the screened
+/// equation's length, see [`Grid::screened`]). A poster's bottom bar over a storm photo
+/// (a hole across the picture's width, its far side the picture's edge) drifted to purple
+/// under the plain equation: hole PSNR 15.6 dB, 19.1 with this (19.2 with 32). Object-sized
+/// holes barely notice: bench inpaint (640×480, seed 1) 21.55 → 21.58 dB, texture 0.84 →
+/// 0.83; 32 gave 21.49 dB.
+const SCREEN_LENGTH: f32 = 64.0;
+
 /// Rows of the field whose guidance is computed per step, so that only their patches'
 /// weights are held at a time.
 const BAND_ROWS: usize = 16;
@@ -124,7 +132,7 @@ where
     // The guidance is done: the field and its weights are not read again.
     drop(weights);
     drop(field);
-    let grid = Grid::new(&cells, w, h);
+    let grid = Grid::new(&cells, w, h).screened(1.0 / (SCREEN_LENGTH * SCREEN_LENGTH));
     // The hole's pixels are listed again at the end, rather than held through the solve,
     // whose buffers make the fill's peak.
     drop(cells);
