@@ -9,9 +9,11 @@
 //! with the known pixels around the hole as the fixed boundary (Dirichlet), so the fill
 //! joins its border without a seam while keeping the copied texture.
 //!
-//! The system is the Poisson equation on the hole's pixels; it is symmetric positive definite
-//! and solved by conjugate gradients, one colour channel at a time, for the correction to the
-//! voted fill (which is already close, so the solve starts near its answer). Guidance is
+//! The system is the Poisson equation on the hole's pixels, screened (see [`SCREEN_LENGTH`])
+//! so that the correction fades with the distance from the border rather than drifting
+//! across a wide hole; it is symmetric positive definite and solved by conjugate gradients,
+//! one colour channel at a time, for the correction to the voted fill (which is already
+//! close, so the solve starts near its answer). Guidance is
 //! computed band by band of rows, so no per-patch weight for the whole hole is held.
 
 use rayon::prelude::*;
