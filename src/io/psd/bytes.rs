@@ -180,6 +180,17 @@ pub fn padded(len: u64, align: u64) -> u64 {
     len.div_ceil(align) * align
 }
 
+/// Bytes quoted as hexadecimal text, separators skipped: how tests quote the blocks
+/// Photoshop wrote.
+#[cfg(test)]
+pub(crate) fn from_hex(text: &str) -> Vec<u8> {
+    let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -90,6 +90,7 @@ fn location(c: &mut Cursor<'_>) -> Option<(f32, f32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::psd::bytes::from_hex;
 
     /// The `grdm` block of ag-psd's `gradient-overlay-2` test file, as Photoshop wrote it.
     const PHOTOSHOP: &str = "0003000050657263000000070043007500730074006f006d000000040000000000000032 \
@@ -98,17 +99,9 @@ mod tests {
         0002000000000000003200ff000010000000003200ff00021000002000000000084a0000 \
         00000000080000030000000000000000800080008000800000000000";
 
-    fn bytes(hex: &str) -> Vec<u8> {
-        let digits: Vec<u8> = hex.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-            .collect()
-    }
-
     #[test]
     fn reads_photoshops_perceptual_gradient_map() {
-        let data = bytes(PHOTOSHOP);
+        let data = from_hex(PHOTOSHOP);
         assert_eq!(data.len(), 172);
         let g = parse(&data).expect("drawn");
         assert_eq!(g.interpolation, Interpolation::Perceptual);

@@ -2,6 +2,7 @@
 //! `adjustment-layers` test file, and which of a file's adjustments get drawn.
 
 use super::*;
+use crate::io::psd::bytes::from_hex as hex;
 use crate::model::{AdjustmentKind, KeptFormat};
 
 fn block(key: &[u8; 4], data: Vec<u8>) -> KeptBlock {
@@ -11,14 +12,6 @@ fn block(key: &[u8; 4], data: Vec<u8>) -> KeptBlock {
         data,
         undrawn: Some(Undrawn::Adjustment),
     }
-}
-
-fn hex(text: &str) -> Vec<u8> {
-    let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-    digits
-        .chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-        .collect()
 }
 
 /// The `levl` block: the composite record stretches input 10..245, the 28 others are
