@@ -22,7 +22,17 @@ use super::pixels::{Premul, unit};
 pub struct Adjustment {
     pub kind: AdjustmentKind,
     table: Vec<[u8; 3]>,
+    /// The matrix of a [`Lookup::Matrix`] kind, made once like the table: `apply` runs per
+    /// pixel.
+    matrix: Matrix,
 }
+
+/// The matrix that changes nothing.
+const IDENTITY: Matrix = [
+    [1.0, 0.0, 0.0, 0.0],
+    [0.0, 1.0, 0.0, 0.0],
+    [0.0, 0.0, 1.0, 0.0],
+];
 
 /// Rows of weights over straight `[red, green, blue, 1]`, one per output channel.
 pub type Matrix = [[f32; 4]; 3];
@@ -91,6 +101,7 @@ impl Adjustment {
         Self {
             kind: AdjustmentKind::GradientMap(gradient),
             table,
+            matrix: IDENTITY,
         }
     }
 
@@ -111,12 +122,27 @@ impl Adjustment {
                         }; 3]
                     })
                     .collect();
-                Self { kind, table }
+                Self {
+                    kind,
+                    table,
+                    matrix: IDENTITY,
+                }
             }
-            AdjustmentKind::ChannelMixer { .. } => Self {
-                kind,
-                table: Vec::new(),
-            },
+            AdjustmentKind::ChannelMixer { monochrome, rows } => {
+                let row = |r: &MixerRow| {
+                    [r.red, r.green, r.blue, r.constant].map(|v| f32::from(v) / 100.0)
+                };
+                let matrix = if monochrome {
+                    [row(&rows[0]); 3]
+                } else {
+                    rows.each_ref().map(row)
+                };
+                Self {
+                    kind: AdjustmentKind::ChannelMixer { monochrome, rows },
+                    table: Vec::new(),
+                    matrix,
+                }
+            }
             _ => {
                 let table = (0..CHANNEL_TABLE_SIZE)
                     .map(|v| {
@@ -124,7 +150,11 @@ impl Adjustment {
                         [0, 1, 2].map(|channel| tone::map_channel(&kind, channel, v))
                     })
                     .collect();
-                Self { kind, table }
+                Self {
+                    kind,
+                    table,
+                    matrix: IDENTITY,
+                }
             }
         }
     }
@@ -141,19 +171,7 @@ impl Adjustment {
     /// The matrix of a [`Lookup::Matrix`] adjustment (weights as fractions, the constant
     /// as a share of white); the identity for the others.
     pub fn matrix(&self) -> Matrix {
-        let AdjustmentKind::ChannelMixer { monochrome, rows } = &self.kind else {
-            return [
-                [1.0, 0.0, 0.0, 0.0],
-                [0.0, 1.0, 0.0, 0.0],
-                [0.0, 0.0, 1.0, 0.0],
-            ];
-        };
-        let row = |r: &MixerRow| [r.red, r.green, r.blue, r.constant].map(|v| f32::from(v) / 100.0);
-        if *monochrome {
-            [row(&rows[0]); 3]
-        } else {
-            rows.each_ref().map(row)
-        }
+        self.matrix
     }
 
     /// The colour table the adjustment maps through: [`TABLE_SIZE`] sRGB entries indexed
@@ -176,7 +194,7 @@ impl Adjustment {
                 let n = self.table.len();
                 [0, 1, 2].map(|c| self.table[table_index(rgb[c], n)][c])
             }
-            Lookup::Matrix => self.matrix().map(|row| {
+            Lookup::Matrix => self.matrix.map(|row| {
                 let v = row[0] * rgb[0] + row[1] * rgb[1] + row[2] * rgb[2] + row[3];
                 // To 8 bits, as Photoshop's result is, rounded half up as the shader does.
                 (v.clamp(0.0, 1.0) * 255.0 + 0.5).floor() as u8
