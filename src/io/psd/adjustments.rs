@@ -60,23 +60,35 @@ pub fn blocks_drawing(record: &Record<'_>, clipping_base: bool) -> bool {
 
 /// Whether a layer's kept blocks hold an adjustment that Strata cannot draw.
 fn holds_undrawn_adjustment(kept: &[KeptBlock]) -> bool {
-    let drawn = kept.iter().any(|b| parse(&b.key, &b.data).is_some());
-    kept.iter().any(|b| {
-        b.undrawn == Some(Undrawn::Adjustment)
-            && !FILL_KEYS.contains(&&b.key)
-            && !(drawn && &b.key == EXTRA_KEY)
-            && parse(&b.key, &b.data).is_none()
-    })
+    let drawable = drawable(kept);
+    let drawn = drawable.contains(&true);
+    kept.iter()
+        .zip(drawable)
+        .filter(|&(_, drawable)| !drawable)
+        .any(|(b, _)| {
+            b.undrawn == Some(Undrawn::Adjustment)
+                && !FILL_KEYS.contains(&&b.key)
+                && !(drawn && &b.key == EXTRA_KEY)
+        })
+}
+
+/// Per kept block, whether it is an adjustment Strata draws: parsed once, as parsing
+/// builds the adjustment's table.
+fn drawable(kept: &[KeptBlock]) -> Vec<bool> {
+    kept.iter()
+        .map(|b| parse(&b.key, &b.data).is_some())
+        .collect()
 }
 
 /// An adjustment Strata draws (and its `CgEd` extras) is kept but no longer reported as
 /// undrawn.
 pub fn mark_drawn(kept: &mut [KeptBlock]) {
-    if !kept.iter().any(|b| parse(&b.key, &b.data).is_some()) {
+    let drawable = drawable(kept);
+    if !drawable.contains(&true) {
         return;
     }
-    for block in kept.iter_mut() {
-        if &block.key == EXTRA_KEY || parse(&block.key, &block.data).is_some() {
+    for (block, drawable) in kept.iter_mut().zip(drawable) {
+        if &block.key == EXTRA_KEY || drawable {
             block.undrawn = None;
         }
     }
