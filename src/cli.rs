@@ -158,7 +158,8 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',')]
         methods: Vec<strata::decompose::Method>,
         /// Scene set: designs (real clip art, fonts and photos), held-out (thirty more designs
-        /// from seeds no tuning has seen), synthetic, or psd-corpus.
+        /// from seeds no tuning has seen), layouts (app screens, card grids and slides),
+        /// synthetic, or psd-corpus.
         #[arg(long, value_enum, default_value = "designs")]
         set: crate::bench::SceneSet,
         /// Number of scenes (synthetic; default 8), or at most this many (designs, PSDs).

@@ -275,6 +275,32 @@ fn the_held_out_designs_are_new_designs_of_the_same_kinds() {
         assert_eq!(scene.kind, designs::kind_of(index));
         assert!(scene.names.iter().any(|n| n == "title"), "design {index}");
     }
-    let beyond = designs::scene(&assets, designs::HELD_OUT.end, SIZE);
-    assert!(beyond.is_err(), "no recipe past the held-out ones");
+}
+
+#[test]
+fn the_layouts_are_app_screens_card_grids_and_slides() {
+    let assets = designs::Assets::load_default().expect("assets");
+    assert_eq!(designs::LAYOUTS.start, designs::HELD_OUT.end);
+    let count = |scene: &strata::decompose::eval::Scene, name: &str| {
+        scene.names.iter().filter(|n| *n == name).count()
+    };
+    for (offset, (name, expected)) in [("row label", 3), ("card", 6), ("bullet text", 3)]
+        .into_iter()
+        .enumerate()
+    {
+        for kind in 0..3 {
+            let index = designs::LAYOUTS.start + 3 * offset + kind;
+            let scene = designs::scene(&assets, index, SIZE).expect("draws");
+            assert_eq!(scene.kind, designs::kind_of(index));
+            assert_eq!(count(&scene, name), expected, "design {index}: {name}");
+            assert!(scene.layers.len() >= 10, "design {index}: many elements");
+            let flat = scene.composite();
+            assert!(
+                flat.pixels().all(|p| p.0[3] == 255),
+                "design {index}: opaque"
+            );
+        }
+    }
+    let beyond = designs::scene(&assets, designs::LAYOUTS.end, SIZE);
+    assert!(beyond.is_err(), "no recipe past the layouts");
 }

@@ -34,6 +34,8 @@ pub enum SceneSet {
     PsdCorpus,
     /// Thirty more designs from the same templates with seeds no tuning has seen.
     HeldOut,
+    /// Thirty designs of three other templates (app screens, card grids, slides).
+    Layouts,
 }
 
 /// Options of `strata bench decompose`.
@@ -85,7 +87,7 @@ fn load_scenes(options: &DecomposeBench) -> Result<(Vec<Scene>, String)> {
             );
             Ok((scenes, what))
         }
-        SceneSet::Designs | SceneSet::HeldOut => {
+        SceneSet::Designs | SceneSet::HeldOut | SceneSet::Layouts => {
             let size = options.size.unwrap_or((768, 512));
             let dir = options
                 .assets
@@ -93,23 +95,18 @@ fn load_scenes(options: &DecomposeBench) -> Result<(Vec<Scene>, String)> {
                 .unwrap_or_else(designs::Assets::default_dir);
             let assets = designs::Assets::load(&dir)
                 .with_context(|| format!("cannot load the designs assets in {}", dir.display()))?;
-            let recipes = if options.set == SceneSet::HeldOut {
-                designs::HELD_OUT
-            } else {
-                0..designs::SCENES
+            let (recipes, label) = match options.set {
+                SceneSet::HeldOut => (designs::HELD_OUT, "held-out "),
+                SceneSet::Layouts => (designs::LAYOUTS, "layout "),
+                _ => (0..designs::SCENES, ""),
             };
             let count = options.scenes.unwrap_or(recipes.len()).min(recipes.len());
             let scenes = recipes
                 .take(count)
                 .map(|i| designs::scene(&assets, i, size))
                 .collect::<Result<Vec<_>, _>>()?;
-            let held_out = if options.set == SceneSet::HeldOut {
-                "held-out "
-            } else {
-                ""
-            };
             let what = format!(
-                "{} {held_out}designs at {}×{} ({} clip-art files, assets in {})",
+                "{} {label}designs at {}×{} ({} clip-art files, assets in {})",
                 scenes.len(),
                 size.0,
                 size.1,

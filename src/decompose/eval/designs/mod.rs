@@ -16,7 +16,10 @@
 //! fixed: recipe `i` always draws the same design, scaled to the requested canvas.
 //! [`HELD_OUT`] names as many more, drawn by the same templates from seeds that the fixed
 //! set, the tests and the tuning of the decomposers never used: a check that a change
-//! helps designs of this kind rather than these thirty.
+//! helps designs of this kind rather than these thirty. [`LAYOUTS`] are thirty designs of
+//! three other kinds (app screens, card grids, slides: many small elements and several
+//! lines of text), drawn from the same parts: a check that the decomposers hold up on
+//! layouts they were never tuned on.
 
 mod recipes;
 mod render;
@@ -33,6 +36,9 @@ use crate::model::RgbaImage;
 pub const SCENES: usize = 30;
 /// The held-out recipes: the same templates and background kinds, other seeds.
 pub const HELD_OUT: std::ops::Range<usize> = SCENES..2 * SCENES;
+/// Recipes of three other templates (app screen, card grid, slide), ten each, a third of
+/// them on each background kind.
+pub const LAYOUTS: std::ops::Range<usize> = 2 * SCENES..3 * SCENES;
 
 /// Why the designs could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +56,7 @@ pub enum DesignError {
     Missing(&'static str),
     #[error("cannot allocate a {0:?} canvas")]
     Canvas((u32, u32)),
-    #[error("no design recipe {0} (there are {SCENES}, and as many held out)")]
+    #[error("no design recipe {0} (there are {SCENES}, as many held out and as many layouts)")]
     NoRecipe(usize),
 }
 
@@ -148,10 +154,10 @@ pub fn kind_of(index: usize) -> SceneKind {
     SceneKind::DESIGNS[index % SceneKind::DESIGNS.len()]
 }
 
-/// Draws design recipe `index` (`0..SCENES`, or one of [`HELD_OUT`]) on a `size` canvas.
-/// The scene's seed is the recipe index.
+/// Draws design recipe `index` (`0..SCENES`, one of [`HELD_OUT`] or of [`LAYOUTS`]) on a
+/// `size` canvas. The scene's seed is the recipe index.
 pub fn scene(assets: &Assets, index: usize, size: (u32, u32)) -> Result<Scene, DesignError> {
-    if index >= HELD_OUT.end {
+    if index >= LAYOUTS.end {
         return Err(DesignError::NoRecipe(index));
     }
     let kind = kind_of(index);

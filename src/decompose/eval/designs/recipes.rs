@@ -1,8 +1,11 @@
 //! The design recipes: a background of the scene's kind plus 2–6 elements laid out by one
 //! of five templates (poster, banner, stickers, badge, hero). Recipe `i` uses template
 //! `(i / 3) % 5` and the generator seeded with `i`, so the 30 recipes cover every template
-//! on every background kind. Positions and sizes are fractions of the canvas; type sizes
-//! scale with it but a title never gets below 24 px.
+//! on every background kind. The [`LAYOUTS`](super::LAYOUTS) recipes use the three
+//! templates of [`layouts`] instead (9–14 elements). Positions and sizes are fractions of
+//! the canvas; type sizes scale with it but a title never gets below 24 px.
+
+mod layouts;
 
 use super::render::{self, Card, Rgb, Text};
 use super::{Assets, DesignError};
@@ -205,6 +208,10 @@ pub(super) fn build(
     // Whether text straight on the background should be dark (light backgrounds) or white.
     let light = background(&mut ctx, index, kind)?;
     let on_bg: Rgb = if light { [28, 32, 44] } else { [255, 255, 255] };
+    if super::LAYOUTS.contains(&index) {
+        layouts::draw(&mut ctx, (index - super::LAYOUTS.start) / 3, on_bg)?;
+        return Ok(ctx.layers);
+    }
     match (index / 3) % 5 {
         0 => poster(&mut ctx)?,
         1 => banner(&mut ctx, on_bg)?,
