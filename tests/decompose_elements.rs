@@ -146,6 +146,17 @@ fn art_on_a_badge_over_grass_is_not_swallowed_by_the_grass_around_it() {
     assert_designs_score_at((1024, 683), &[(41, 0.85)]);
 }
 
+/// Layouts the decomposer was never tuned on (`designs::LAYOUTS`): a grid of six cards with
+/// clip art on them (recipes 63 and 81), which the text detector takes for one line of
+/// huge letters read as "88", and an app screen whose recycling clip art holds lettering
+/// in many colours (87). Neither is one colour of text: the cards and the clip art are
+/// elements. Measured 0.71, 0.71 and 0.95 at 0 merges (0.53, 0.39 and 0.72 while the grid
+/// and the lettering became text layers that took the pictures with them).
+#[test]
+fn a_grid_of_cards_or_lettered_clip_art_is_not_a_text_layer() {
+    assert_designs_score(&[(63, 0.65), (81, 0.62), (87, 0.85)]);
+}
+
 #[test]
 fn a_plain_or_gradient_picture_gives_one_layer() {
     let plain = RgbaImage::from_pixel(320, 200, Rgba([40, 90, 160, 255]));

@@ -128,9 +128,7 @@ impl ElementsDecomposer {
         for block in text::blocks(&lines, &image) {
             if let Some((mut plan, on_texture)) = text::plan(&small, scale, block.bbox) {
                 plan.words = text::read(&image, &block)?;
-                if text::weakly_read(plan.words.as_deref())
-                    && text::unread_not_text(&block, image.dimensions())
-                {
+                if !text::is_text(&block, plan.words.as_deref(), image.dimensions()) {
                     continue;
                 }
                 textured.push(on_texture);
