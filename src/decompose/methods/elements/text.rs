@@ -540,10 +540,13 @@ mod tests {
         let (one, _) = two_lines([30, 90, 40], [30, 90, 40]);
         let (plan, _) = plan(&one, 1.0, BBox::new(14, 8, 186, 63)).expect("text");
         assert!(plan.mask.iter().any(|&m| m));
-        // The same bars in a different colour every few pixels (a picture with lettering
-        // in it, a panel of icons): the commonest colour explains too few of them.
+        // The same bars joined by a base, in a different colour every two bars (a picture
+        // with lettering in it, a panel of icons): the commonest colour explains too few
+        // of its pixels. (Bars standing apart would each be a patch of its own, and those
+        // of other colours than the commonest would be detached instead.)
         let rainbow = RgbaImage::from_fn(200, 80, |x, y| {
-            let bar = (x / 6) % 2 == 0 && (20..180).contains(&x) && (14..=56).contains(&y);
+            let upright = (x / 6) % 2 == 0 || (50..=56).contains(&y);
+            let bar = upright && (20..180).contains(&x) && (14..=56).contains(&y);
             let k = (x / 12) as u8;
             let c = if bar {
                 [
@@ -557,6 +560,23 @@ mod tests {
             image::Rgba([c[0], c[1], c[2], 255])
         });
         assert!(plan_of(&rainbow).is_none());
+    }
+
+    #[test]
+    fn a_bullet_dot_beside_a_line_is_left_whole_for_the_layer_beneath() {
+        let (mut picture, _) = two_lines([30, 90, 40], [30, 90, 40]);
+        for y in 18..23 {
+            for x in 8..13 {
+                picture.put_pixel(x, y, image::Rgba([220, 40, 60, 255]));
+            }
+        }
+        let (plan, _) = plan(&picture, 1.0, BBox::new(6, 8, 186, 63)).expect("text");
+        let b = plan.bbox;
+        let at = |x: u32, y: u32| ((y - b.y0) * b.width() + (x - b.x0)) as usize;
+        assert!(plan.mask[at(25, 20)], "a stroke is the text's");
+        for (x, y) in [(8, 18), (10, 20), (12, 22)] {
+            assert!(!plan.mask[at(x, y)], "the dot at ({x},{y}) is not");
+        }
     }
 
     fn plan_of(picture: &RgbaImage) -> Option<(Plan, bool)> {
