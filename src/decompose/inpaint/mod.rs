@@ -297,7 +297,7 @@ impl HoleJob<'_> {
             Ok(canvas)
         };
         let (filled, fell_back) = if self.smooth_only || radius <= THIN_RADIUS {
-            (smooth(canvas)?, false)
+            (Fill::Canvas(smooth(canvas)?), false)
         } else {
             match exemplar::exemplar_fill(
                 canvas,
@@ -307,18 +307,50 @@ impl HoleJob<'_> {
                 self.seed,
                 span,
             )? {
-                Ok(filled) => (filled, false),
+                Ok(hole_pixels) => (Fill::Hole(hole_pixels), false),
                 // No complete patch to copy from (a tiny or mostly-hole image): smooth fill.
-                Err(untouched) => (smooth(untouched)?, true),
+                Err(untouched) => (Fill::Canvas(smooth(untouched)?), true),
             }
         };
-        for &i in &component.pixels {
+        let local = |i: u32| {
             let (x, y) = (i % width, i / width);
-            let local = (y - cy0) as usize * cw as usize + (x - cx0) as usize;
-            out.put_pixel(x, y, image::Rgba(unpremultiply(filled.get(local))));
+            (x, y, (y - cy0) as usize * cw as usize + (x - cx0) as usize)
+        };
+        let mut put = |i: u32, v: canvas::Px| {
+            let (x, y, _) = local(i);
+            out.put_pixel(x, y, image::Rgba(unpremultiply(canvas::load(v))));
+        };
+        match filled {
+            Fill::Canvas(canvas) => {
+                for &i in &component.pixels {
+                    put(i, canvas.px[local(i).2]);
+                }
+            }
+            Fill::Hole(values) => {
+                // The window's hole pixels, in scan order, with their values: the
+                // component's pixels are among them, in the same order.
+                let mut hole = (mask.bits.iter().enumerate())
+                    .filter(|(_, b)| **b)
+                    .map(|(j, _)| j)
+                    .zip(values);
+                for &i in &component.pixels {
+                    let j = local(i).2;
+                    if let Some((_, v)) = hole.find(|&(k, _)| k == j) {
+                        put(i, v);
+                    }
+                }
+            }
         }
         Ok(fell_back)
     }
+}
+
+/// What one hole's fill gives back.
+enum Fill {
+    /// Its whole canvas (the smooth fill's).
+    Canvas(Canvas),
+    /// Only the values of its window's hole pixels, in scan order (the exemplar fill's).
+    Hole(Vec<canvas::Px>),
 }
 
 /// A picture-sized set of pixels, one bit each.
