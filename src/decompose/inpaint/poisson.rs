@@ -89,7 +89,7 @@ impl Links {
             };
             Links::Near(cells.map(|i| pairs(i).map(|j| near(j, i))).collect())
         } else {
-            Links::Far(cells.map(|i| pairs(i)).collect())
+            Links::Far(cells.map(&pairs).collect())
         }
     }
 
