@@ -217,7 +217,9 @@ pub(crate) fn exemplar_fill(
         let mut level = Level::new(&rung.hole, rung.excluded.as_deref());
         let width = rung.canvas.width;
         let ballot = (&*rung.hole, &level.confidence[..]);
-        let mut means = vec![[0u8; 4]; rung.canvas.px.len()];
+        // The patch means are allocated once the coarser level's canvas and field are
+        // freed: at the finest level the three together made the fill's peak.
+        let mut means: Vec<Px>;
         let mut current = match field.take() {
             None => {
                 telea_window(
@@ -238,6 +240,7 @@ pub(crate) fn exemplar_fill(
                         &level_span.sub(0.05, 0.1),
                     )?;
                 }
+                means = vec![[0u8; 4]; rung.canvas.px.len()];
                 Field::random(&level.patches, stream)
             }
             Some(coarse) => {
@@ -251,6 +254,7 @@ pub(crate) fn exemplar_fill(
                 let f = Field::upsample(&coarse, coarse_width, &level.patches, width, stream);
                 drop(coarse);
                 level_span.check()?;
+                means = vec![[0u8; 4]; rung.canvas.px.len()];
                 rung.canvas.box_mean_into(RADIUS, &mut means);
                 level_span.check()?;
                 vote(&mut rung.canvas, &means, &f, ballot, &level_span)?;
