@@ -47,7 +47,9 @@ const TEXTURED_STRENGTH: f32 = 0.01;
 const HIGH_PASS_RADIUS: usize = 4;
 
 /// Most hole pixels for which the blend's solves run two at a time (see [`poisson_blend`]).
-const PAIRED_CELLS: usize = 1 << 17;
+/// A second solve's vectors come on top of the fill's peak: on a 640×480 picture with a
+/// hole of a quarter of it, pairs held 0.7 pictures more, so only small holes pair.
+const PAIRED_CELLS: usize = 1 << 15;
 
 /// Pixels over which a correction fades from where the border asks for it (the screened
 /// equation's length, see [`Grid::screened`]). A poster's bottom bar over a storm photo
@@ -82,12 +84,16 @@ where
 {
     let (w, h) = (canvas.width, canvas.height);
     let rect = field.rect;
-    // Hole pixels, numbered in scan order. Every hole pixel lies in the field's rectangle.
-    // A band's cells are found by searching this sorted list: a map from the rectangle's
-    // pixels to cell numbers would cost four bytes a pixel at the fill's peak.
-    let cells = hole_pixels(hole, rect, w);
-    debug_assert_eq!(cells.len(), hole.count(), "a hole pixel outside the field");
-    if cells.is_empty() {
+    // Hole pixels, numbered in scan order (the cells). Every hole pixel lies in the
+    // field's rectangle. Each band lists its own: a list of them all, held through the
+    // guidance, would come on top of the fill's peak.
+    let count = hole.count();
+    debug_assert_eq!(
+        count,
+        hole_pixels(hole, rect, w, 0..rect.height).len(),
+        "a hole pixel outside the field"
+    );
+    if count == 0 {
         return Ok(Vec::new());
     }
     // Right-hand side of the normal equations on the correction c = f − g (g the voted
@@ -96,11 +102,11 @@ where
     // One vector per channel, so each can be handed to its solve and replaced by its
     // solution without a copy, and a channel needing no correction can be freed.
     // Room for the solve's zero slot too, so appending it moves nothing.
-    let mut rhs: [Lazy; 4] = std::array::from_fn(|_| Lazy::new(cells.len() + 1));
+    let mut rhs: [Lazy; 4] = std::array::from_fn(|_| Lazy::new(count + 1));
     // The same for the guidance leaning on each edge's best source (see TEXTURED_STRENGTH),
     // less the mean vote's: its solution is the detail the best sources add. Colour only:
     // alpha keeps the mean vote's.
-    let mut rhs_d: [Lazy; 3] = std::array::from_fn(|_| Lazy::new(cells.len() + 1));
+    let mut rhs_d: [Lazy; 3] = std::array::from_fn(|_| Lazy::new(count + 1));
     for y0 in (0..rect.height).step_by(BAND_ROWS) {
         span.check()?;
         let y1 = (y0 + BAND_ROWS).min(rect.height);
@@ -113,8 +119,7 @@ where
             weights: &weights(&field, wy0 * rect.width..wy1 * rect.width),
             weights_from: wy0 * rect.width,
         };
-        let row_start = |y: usize| cells.partition_point(|&p| (p as usize) < (rect.y0 + y) * w);
-        let band = &cells[row_start(y0)..row_start(y1)];
+        let band = hole_pixels(hole, rect, w, y0..y1);
         if band.is_empty() {
             continue;
         }
@@ -137,6 +142,7 @@ where
     // canvas only the voted hole pixels are, to be corrected.
     drop(weights);
     drop(field);
+    let cells = hole_pixels(hole, rect, w, 0..rect.height);
     let mut filled: Vec<Px> = cells.iter().map(|&p| canvas.px[p as usize]).collect();
     drop(canvas);
     let grid = Grid::new(&cells, w, h).screened(1.0 / (SCREEN_LENGTH * SCREEN_LENGTH));
@@ -175,7 +181,8 @@ where
             match part {
                 Part::Mean(c) => corrections[c] = Some(x),
                 Part::Detail(c) => {
-                    let cells = cells.get_or_insert_with(|| hole_pixels(hole, rect, w));
+                    let cells =
+                        cells.get_or_insert_with(|| hole_pixels(hole, rect, w, 0..rect.height));
                     let high = high_pass(&x, cells, w, rect, HIGH_PASS_RADIUS);
                     drop(x);
                     let base = corrections[c].get_or_insert_with(|| vec![0.0; cells.len() + 1]);
@@ -249,11 +256,16 @@ enum Part {
     Detail(usize),
 }
 
-/// The hole's pixels in the field's rectangle `rect` of a canvas `w` wide (which holds
-/// them all), in scan order.
-fn hole_pixels(hole: &Mask, rect: super::patchmatch::Rect, w: usize) -> Vec<u32> {
+/// The hole's pixels in rows `rows` of the field's rectangle `rect` of a canvas `w` wide
+/// (which holds them all), in scan order.
+fn hole_pixels(
+    hole: &Mask,
+    rect: super::patchmatch::Rect,
+    w: usize,
+    rows: std::ops::Range<usize>,
+) -> Vec<u32> {
     let pixels = || {
-        (0..rect.height)
+        rows.clone()
             .flat_map(move |ly| (0..rect.width).map(move |lx| (rect.y0 + ly) * w + rect.x0 + lx))
             .filter(|&p| hole.bits[p])
     };
