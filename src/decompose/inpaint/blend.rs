@@ -18,7 +18,7 @@
 
 use rayon::prelude::*;
 
-use super::canvas::{Canvas, INV, Mask, store};
+use super::canvas::{Canvas, INV, Mask, Px, load, store};
 use super::patchmatch::{Field, NONE, RADIUS};
 use super::poisson::Grid;
 use super::span::Span;
@@ -47,7 +47,9 @@ const TEXTURED_STRENGTH: f32 = 0.01;
 const HIGH_PASS_RADIUS: usize = 4;
 
 /// Most hole pixels for which the blend's solves run two at a time (see [`poisson_blend`]).
-const PAIRED_CELLS: usize = 1 << 17;
+/// A second solve's vectors come on top of the fill's peak: on a 640×480 picture with a
+/// hole of a quarter of it, pairs held 0.7 pictures more, so only small holes pair.
+const PAIRED_CELLS: usize = 1 << 15;
 
 /// Pixels over which a correction fades from where the border asks for it (the screened
 /// equation's length, see [`Grid::screened`]). A poster's bottom bar over a storm photo
@@ -61,32 +63,38 @@ const SCREEN_LENGTH: f32 = 64.0;
 /// weights are held at a time.
 const BAND_ROWS: usize = 16;
 
-/// Replaces the hole pixels of `canvas` by the solution of the Poisson equation whose
-/// guidance field is the voted gradients of the matched source patches of `field` (each
-/// patch weighted as `weights` says for a range of field entries) and whose boundary is the
-/// known pixels.
+/// The hole pixels of `canvas` (every pixel of `hole`, in scan order) replaced by the
+/// solution of the Poisson equation whose guidance field is the voted gradients of the
+/// matched source patches of `field` (each patch weighted as `weights` says for a range of
+/// field entries) and whose boundary is the known pixels.
 ///
-/// The field and the weights are taken, and dropped once the guidance is worked out: the
-/// solve's vectors come on top of everything held at that point, and this makes the fill's
-/// peak memory on big holes, so nothing the solve does not read is kept through it.
+/// The canvas, the field and the weights are taken, and dropped once the guidance is worked
+/// out: the solve's vectors come on top of everything held at that point, and this makes
+/// the fill's peak memory on big holes, so nothing the solve does not read is kept through
+/// it. Of the canvas only the voted hole pixels are kept, which become the result.
 pub(crate) fn poisson_blend<W>(
-    canvas: &mut Canvas,
+    canvas: Canvas,
     hole: &Mask,
     field: Field,
     weights: W,
     span: &Span<'_>,
-) -> Result<(), DecomposeError>
+) -> Result<Vec<Px>, DecomposeError>
 where
     W: Fn(&Field, std::ops::Range<usize>) -> Vec<f32>,
 {
     let (w, h) = (canvas.width, canvas.height);
     let rect = field.rect;
-    // Hole pixels, numbered in scan order. Every hole pixel lies in the field's rectangle.
-    // A band's cells are found by searching this sorted list: a map from the rectangle's
-    // pixels to cell numbers would cost four bytes a pixel at the fill's peak.
-    let cells = hole_pixels(hole, rect, w);
-    if cells.is_empty() {
-        return Ok(());
+    // Hole pixels, numbered in scan order (the cells). Every hole pixel lies in the
+    // field's rectangle. Each band lists its own: a list of them all, held through the
+    // guidance, would come on top of the fill's peak.
+    let count = hole.count();
+    debug_assert_eq!(
+        count,
+        hole_pixels(hole, rect, w, 0..rect.height).len(),
+        "a hole pixel outside the field"
+    );
+    if count == 0 {
+        return Ok(Vec::new());
     }
     // Right-hand side of the normal equations on the correction c = f − g (g the voted
     // fill): Σ_q (c_p − c_q) = Σ_q (g_q − g_p − guidance(p→q)), over the 4-neighbours q inside
@@ -94,11 +102,11 @@ where
     // One vector per channel, so each can be handed to its solve and replaced by its
     // solution without a copy, and a channel needing no correction can be freed.
     // Room for the solve's zero slot too, so appending it moves nothing.
-    let mut rhs: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(cells.len() + 1));
+    let mut rhs: [Lazy; 4] = std::array::from_fn(|_| Lazy::new(count + 1));
     // The same for the guidance leaning on each edge's best source (see TEXTURED_STRENGTH),
     // less the mean vote's: its solution is the detail the best sources add. Colour only:
     // alpha keeps the mean vote's.
-    let mut rhs_d: [Vec<f32>; 3] = std::array::from_fn(|_| Vec::with_capacity(cells.len() + 1));
+    let mut rhs_d: [Lazy; 3] = std::array::from_fn(|_| Lazy::new(count + 1));
     for y0 in (0..rect.height).step_by(BAND_ROWS) {
         span.check()?;
         let y1 = (y0 + BAND_ROWS).min(rect.height);
@@ -106,20 +114,19 @@ where
         let wy0 = y0.saturating_sub(RADIUS + 1);
         let wy1 = (y1 + RADIUS + 1).min(rect.height);
         let guide = Guide {
-            canvas,
+            canvas: &canvas,
             field: &field,
             weights: &weights(&field, wy0 * rect.width..wy1 * rect.width),
             weights_from: wy0 * rect.width,
         };
-        let row_start = |y: usize| cells.partition_point(|&p| (p as usize) < (rect.y0 + y) * w);
-        let band = &cells[row_start(y0)..row_start(y1)];
+        let band = hole_pixels(hole, rect, w, y0..y1);
         if band.is_empty() {
             continue;
         }
         let edges = Edges::of_band(&guide, hole, y0, y1);
         let values: Vec<[[f32; 4]; 2]> = band
             .par_iter()
-            .map(|&p| edges.rhs(canvas, p as usize))
+            .map(|&p| edges.rhs(&canvas, p as usize))
             .collect();
         for [v, m] in values {
             for (channel, x) in rhs.iter_mut().zip(v) {
@@ -131,9 +138,13 @@ where
         }
     }
     span.check()?;
-    // The guidance is done: the field and its weights are not read again.
+    // The guidance is done: the field and its weights are not read again, and of the
+    // canvas only the voted hole pixels are, to be corrected.
     drop(weights);
     drop(field);
+    let cells = hole_pixels(hole, rect, w, 0..rect.height);
+    let mut filled: Vec<Px> = cells.iter().map(|&p| canvas.px[p as usize]).collect();
+    drop(canvas);
     let grid = Grid::new(&cells, w, h).screened(1.0 / (SCREEN_LENGTH * SCREEN_LENGTH));
     // The hole's pixels are listed again at the end, rather than held through the solve,
     // whose buffers make the fill's peak.
@@ -144,12 +155,11 @@ where
     // vote's.
     let mut jobs: Vec<(Part, Vec<f32>)> = Vec::with_capacity(7);
     for (c, b) in rhs.into_iter().enumerate() {
-        jobs.push((Part::Mean(c), b));
+        jobs.extend(b.into_nonzero().map(|b| (Part::Mean(c), b)));
     }
     for (c, b) in rhs_d.into_iter().enumerate() {
-        jobs.push((Part::Detail(c), b));
+        jobs.extend(b.into_nonzero().map(|b| (Part::Detail(c), b)));
     }
-    jobs.retain(|(_, b)| b.iter().any(|&v| v != 0.0));
     let count = jobs.len();
     let mut corrections: [Option<Vec<f32>>; 4] = [None, None, None, None];
     let mut cells: Option<Vec<u32>> = None;
@@ -171,7 +181,8 @@ where
             match part {
                 Part::Mean(c) => corrections[c] = Some(x),
                 Part::Detail(c) => {
-                    let cells = cells.get_or_insert_with(|| hole_pixels(hole, rect, w));
+                    let cells =
+                        cells.get_or_insert_with(|| hole_pixels(hole, rect, w, 0..rect.height));
                     let high = high_pass(&x, cells, w, rect, HIGH_PASS_RADIUS);
                     drop(x);
                     let base = corrections[c].get_or_insert_with(|| vec![0.0; cells.len() + 1]);
@@ -184,20 +195,57 @@ where
             span.set(done as f32 / count as f32, "blending the fill");
         }
     }
-    let cells = cells.unwrap_or_else(|| hole_pixels(hole, rect, w));
+    drop(cells);
     drop(grid);
     let correction = |c: usize, k: usize| corrections[c].as_ref().map_or(0.0, |x| x[k]);
-    for (k, &p) in cells.iter().enumerate() {
-        let p = p as usize;
-        let g = canvas.get(p);
-        canvas.px[p] = store([
+    for (k, px) in filled.iter_mut().enumerate() {
+        let g = load(*px);
+        *px = store([
             g[0] + correction(0, k),
             g[1] + correction(1, k),
             g[2] + correction(2, k),
             g[3] + correction(3, k),
         ]);
     }
-    Ok(())
+    Ok(filled)
+}
+
+/// A right-hand side being built: held as a count while all its values so far are (plus)
+/// zero, so that an opaque fill's alpha, all zero, never takes a hole's worth of room.
+struct Lazy {
+    /// Values pushed, while `values` is still unallocated.
+    zeros: usize,
+    values: Vec<f32>,
+    capacity: usize,
+}
+
+impl Lazy {
+    fn new(capacity: usize) -> Self {
+        Self {
+            zeros: 0,
+            values: Vec::new(),
+            capacity,
+        }
+    }
+
+    fn push(&mut self, v: f32) {
+        if self.values.capacity() == 0 {
+            // Only +0.0 is counted, so the zeros written out later are the same bits.
+            if v.to_bits() == 0 {
+                self.zeros += 1;
+                return;
+            }
+            self.values.reserve_exact(self.capacity);
+            self.values.resize(self.zeros, 0.0);
+        }
+        self.values.push(v);
+    }
+
+    /// The values, or none when they are all zero (of either sign): such a right-hand side
+    /// has the zero solution and needs no solve.
+    fn into_nonzero(self) -> Option<Vec<f32>> {
+        (self.values.iter().any(|&v| v != 0.0)).then_some(self.values)
+    }
 }
 
 /// What one Poisson solve of the blend is for: a colour channel's correction under the mean
@@ -208,11 +256,16 @@ enum Part {
     Detail(usize),
 }
 
-/// The hole's pixels in the field's rectangle `rect` of a canvas `w` wide (which holds
-/// them all), in scan order.
-fn hole_pixels(hole: &Mask, rect: super::patchmatch::Rect, w: usize) -> Vec<u32> {
+/// The hole's pixels in rows `rows` of the field's rectangle `rect` of a canvas `w` wide
+/// (which holds them all), in scan order.
+fn hole_pixels(
+    hole: &Mask,
+    rect: super::patchmatch::Rect,
+    w: usize,
+    rows: std::ops::Range<usize>,
+) -> Vec<u32> {
     let pixels = || {
-        (0..rect.height)
+        rows.clone()
             .flat_map(move |ly| (0..rect.width).map(move |lx| (rect.y0 + ly) * w + rect.x0 + lx))
             .filter(|&p| hole.bits[p])
     };
@@ -502,7 +555,13 @@ mod tests {
         let progress = Progress::new();
         let scoped = progress.scoped(0.0, 1.0);
         let weights = |_: &Field, range: std::ops::Range<usize>| vec![1.0; range.len()];
-        poisson_blend(&mut canvas, &hole, field, weights, &Span::new(&scoped)).unwrap();
+        let filled =
+            poisson_blend(canvas.clone(), &hole, field, weights, &Span::new(&scoped)).unwrap();
+        let cells: Vec<usize> = (0..w * h).filter(|&i| hole.bits[i]).collect();
+        assert_eq!(filled.len(), cells.len());
+        for (&i, &v) in cells.iter().zip(&filled) {
+            canvas.px[i] = v;
+        }
         // Across the border, no more than the ramp's own step (0.01) and a byte's rounding.
         assert!(step(&canvas) <= 0.01 + 2.0 * INV, "step {}", step(&canvas));
         for (i, _) in hole.bits.iter().enumerate().filter(|(_, b)| **b) {

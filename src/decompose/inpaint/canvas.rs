@@ -104,6 +104,16 @@ impl Canvas {
         }
     }
 
+    /// A 0×0 canvas: what moving a canvas out of a pyramid's rung leaves there.
+    pub fn empty() -> Self {
+        Self {
+            width: 0,
+            height: 0,
+            px: Vec::new(),
+            tex: Vec::new(),
+        }
+    }
+
     /// Copies the `width`×`height` window at (`x0`, `y0`) of `image`, premultiplying.
     pub fn from_window(image: &RgbaImage, x0: u32, y0: u32, width: u32, height: u32) -> Self {
         let (w, iw) = (width as usize, image.width() as usize);

@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 
 use super::blend::poisson_blend;
-use super::canvas::{Canvas, Mask};
+use super::canvas::{Canvas, Mask, Px};
 use super::patchmatch::{self, Effort, Field, Patches, RADIUS, TEXTURE_WEIGHT};
 use super::span::Span;
 use super::structure;
@@ -141,7 +141,9 @@ impl Level {
     }
 }
 
-/// Fills the hole pixels of `canvas`. `radius` is the largest distance from a pixel of the
+/// Fills the hole pixels of `canvas` and returns them: the filled values of the pixels of
+/// `hole`, in scan order (the rest of the canvas is freed before the blend's solve, whose
+/// buffers make the fill's peak). `radius` is the largest distance from a pixel of the
 /// hole being filled to known pixels; it sets the pyramid's depth. No patch is copied from
 /// a pixel of `excluded`, at any level. Gives the canvas back untouched as the inner `Err`
 /// when the known part has no complete patch to copy from (the caller then falls back to
@@ -153,7 +155,7 @@ pub(crate) fn exemplar_fill(
     radius: u32,
     seed: u64,
     span: &Span<'_>,
-) -> Result<Result<Canvas, Canvas>, DecomposeError> {
+) -> Result<Result<Vec<Px>, Canvas>, DecomposeError> {
     let first = Patches::new(hole, excluded);
     if first.source_count == 0 {
         return Ok(Err(canvas));
@@ -206,6 +208,7 @@ pub(crate) fn exemplar_fill(
     let coarsest = rungs.len() - 1;
     let mut field: Option<Field> = None;
     let mut coarser: Option<Canvas> = None;
+    let mut blended: Option<Vec<Px>> = None;
     for l in (0..rungs.len()).rev() {
         let level_span = span.sub(done / total, (done + work[l]) / total);
         done += work[l];
@@ -214,7 +217,9 @@ pub(crate) fn exemplar_fill(
         let mut level = Level::new(&rung.hole, rung.excluded.as_deref());
         let width = rung.canvas.width;
         let ballot = (&*rung.hole, &level.confidence[..]);
-        let mut means = vec![[0u8; 4]; rung.canvas.px.len()];
+        // The patch means are allocated once the coarser level's canvas and field are
+        // freed: at the finest level the three together made the fill's peak.
+        let mut means: Vec<Px>;
         let mut current = match field.take() {
             None => {
                 telea_window(
@@ -235,6 +240,7 @@ pub(crate) fn exemplar_fill(
                         &level_span.sub(0.05, 0.1),
                     )?;
                 }
+                means = vec![[0u8; 4]; rung.canvas.px.len()];
                 Field::random(&level.patches, stream)
             }
             Some(coarse) => {
@@ -248,6 +254,7 @@ pub(crate) fn exemplar_fill(
                 let f = Field::upsample(&coarse, coarse_width, &level.patches, width, stream);
                 drop(coarse);
                 level_span.check()?;
+                means = vec![[0u8; 4]; rung.canvas.px.len()];
                 rung.canvas.box_mean_into(RADIUS, &mut means);
                 level_span.check()?;
                 vote(&mut rung.canvas, &means, &f, ballot, &level_span)?;
@@ -293,7 +300,14 @@ pub(crate) fn exemplar_fill(
             let confidence = level.confidence;
             let weights =
                 move |field: &Field, range| patch_weights(field, &confidence, range, sigma2);
-            poisson_blend(&mut rung.canvas, &rung.hole, current, weights, &level_span)?;
+            let canvas = std::mem::replace(&mut rung.canvas, Canvas::empty());
+            blended = Some(poisson_blend(
+                canvas,
+                &rung.hole,
+                current,
+                weights,
+                &level_span,
+            )?);
             None
         } else {
             Some(current)
@@ -312,8 +326,8 @@ pub(crate) fn exemplar_fill(
             coarser = rungs.pop().map(|rung| rung.canvas);
         }
     }
-    match rungs.pop() {
-        Some(rung) => Ok(Ok(rung.canvas)),
+    match blended {
+        Some(filled) => Ok(Ok(filled)),
         None => Err(DecomposeError::Compute {
             stage: "filling the background".into(),
             message: "the image pyramid came out empty".into(),

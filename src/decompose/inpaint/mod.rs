@@ -192,11 +192,13 @@ fn fill_components(
         map,
         ..
     } = components::label(hole, MASK_THRESHOLD);
-    // Each component's pixel list grew by doubling and is held through its fill: trimmed,
-    // it costs four bytes a hole pixel rather than up to eight at the fill's peak.
-    for component in &mut components {
-        component.pixels.shrink_to_fit();
-    }
+    // The components' pixels are held through every fill: as runs of consecutive pixels
+    // an object-shaped hole costs a few runs a row, where its list of pixels cost four
+    // bytes a hole pixel at the fill's peak. Each list is freed as soon as it is converted.
+    let runs: Vec<Runs> = components
+        .iter_mut()
+        .map(|c| Runs::of(&std::mem::take(&mut c.pixels)))
+        .collect();
     let total: usize = components.iter().map(|c| c.area).sum();
     if total == 0 {
         span.set(1.0, "nothing to fill");
@@ -222,10 +224,10 @@ fn fill_components(
     drop(map);
     let mut filled = Bits::new(hole.as_raw().len());
 
-    let mut order: Vec<&components::Component> = components.iter().collect();
-    order.sort_by_key(|c| (std::cmp::Reverse(c.area), c.label));
+    let mut order: Vec<(&components::Component, &Runs)> = components.iter().zip(&runs).collect();
+    order.sort_by_key(|(c, _)| (std::cmp::Reverse(c.area), c.label));
     let mut done = 0usize;
-    for (k, component) in order.into_iter().enumerate() {
+    for (k, (component, pixels)) in order.into_iter().enumerate() {
         let part = span.sub(
             done as f32 / total as f32,
             (done + component.area) as f32 / total as f32,
@@ -235,6 +237,7 @@ fn fill_components(
             filled: &filled,
             excluded,
             component,
+            pixels,
             seed: seed.wrapping_add((k as u64).wrapping_mul(0x9E37_79B9)),
             smooth_only,
         };
@@ -242,7 +245,7 @@ fn fill_components(
         if fell_back && notice.is_none() {
             notice = Some(FillNotice::NoPatches);
         }
-        for &i in &component.pixels {
+        for i in pixels.iter() {
             filled.set(i as usize);
         }
         done += component.area;
@@ -259,7 +262,10 @@ struct HoleJob<'a> {
     filled: &'a Bits,
     /// Picture-sized: pixels never copied from (above [`MASK_THRESHOLD`]).
     excluded: Option<&'a [u8]>,
+    /// Its bounding box and area (its pixel list is emptied) ...
     component: &'a components::Component,
+    /// ... and its pixels.
+    pixels: &'a Runs,
     seed: u64,
     /// Use the smooth fill whatever the hole's size.
     smooth_only: bool,
@@ -291,13 +297,13 @@ impl HoleJob<'_> {
             .filter(|e| e.bits.iter().any(|&b| b));
         span.check()?;
 
-        let radius = component_radius(component, width);
+        let radius = component_radius(component.bbox, self.pixels, width);
         let smooth = |mut canvas: Canvas| -> Result<Canvas, DecomposeError> {
             telea_window(&mut canvas, &mask, excluded.as_ref(), TELEA_RADIUS, span)?;
             Ok(canvas)
         };
         let (filled, fell_back) = if self.smooth_only || radius <= THIN_RADIUS {
-            (smooth(canvas)?, false)
+            (Fill::Canvas(smooth(canvas)?), false)
         } else {
             match exemplar::exemplar_fill(
                 canvas,
@@ -307,17 +313,72 @@ impl HoleJob<'_> {
                 self.seed,
                 span,
             )? {
-                Ok(filled) => (filled, false),
+                Ok(hole_pixels) => (Fill::Hole(hole_pixels), false),
                 // No complete patch to copy from (a tiny or mostly-hole image): smooth fill.
-                Err(untouched) => (smooth(untouched)?, true),
+                Err(untouched) => (Fill::Canvas(smooth(untouched)?), true),
             }
         };
-        for &i in &component.pixels {
+        let local = |i: u32| {
             let (x, y) = (i % width, i / width);
-            let local = (y - cy0) as usize * cw as usize + (x - cx0) as usize;
-            out.put_pixel(x, y, image::Rgba(unpremultiply(filled.get(local))));
+            (x, y, (y - cy0) as usize * cw as usize + (x - cx0) as usize)
+        };
+        let mut put = |i: u32, v: canvas::Px| {
+            let (x, y, _) = local(i);
+            out.put_pixel(x, y, image::Rgba(unpremultiply(canvas::load(v))));
+        };
+        match filled {
+            Fill::Canvas(canvas) => {
+                for i in self.pixels.iter() {
+                    put(i, canvas.px[local(i).2]);
+                }
+            }
+            Fill::Hole(values) => {
+                // The window's hole pixels, in scan order, with their values: the
+                // component's pixels are among them, in the same order.
+                let mut hole = (mask.bits.iter().enumerate())
+                    .filter(|(_, b)| **b)
+                    .map(|(j, _)| j)
+                    .zip(values);
+                for i in self.pixels.iter() {
+                    let j = local(i).2;
+                    if let Some((_, v)) = hole.find(|&(k, _)| k == j) {
+                        put(i, v);
+                    }
+                }
+            }
         }
         Ok(fell_back)
+    }
+}
+
+/// What one hole's fill gives back.
+enum Fill {
+    /// Its whole canvas (the smooth fill's).
+    Canvas(Canvas),
+    /// Only the values of its window's hole pixels, in scan order (the exemplar fill's).
+    Hole(Vec<canvas::Px>),
+}
+
+/// Pixel indices as runs of consecutive ones: (first, length), in scan order.
+struct Runs(Vec<(u32, u32)>);
+
+impl Runs {
+    /// The runs of `pixels` (strictly increasing).
+    fn of(pixels: &[u32]) -> Self {
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        for &i in pixels {
+            match runs.last_mut() {
+                Some((first, len)) if *first + *len == i => *len += 1,
+                _ => runs.push((i, 1)),
+            }
+        }
+        runs.shrink_to_fit();
+        Self(runs)
+    }
+
+    /// The pixels, in scan order.
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().flat_map(|&(first, len)| first..first + len)
     }
 }
 
@@ -338,14 +399,14 @@ impl Bits {
     }
 }
 
-/// Largest chessboard distance from a pixel of `component` to the nearest pixel outside it.
-fn component_radius(component: &components::Component, width: u32) -> u32 {
-    let b = component.bbox;
+/// Largest chessboard distance from a pixel of a component (`pixels`, within `b`) to the
+/// nearest pixel outside it.
+fn component_radius(b: crate::model::BBox, pixels: &Runs, width: u32) -> u32 {
     // The bounding box plus a one-pixel frame, so the outside is always represented.
     let (x0, y0) = (i64::from(b.x0) - 1, i64::from(b.y0) - 1);
     let (w, h) = (b.width() as usize + 2, b.height() as usize + 2);
     let mut bits = vec![false; w * h];
-    for &i in &component.pixels {
+    for i in pixels.iter() {
         let (x, y) = (i64::from(i % width), i64::from(i / width));
         bits[(y - y0) as usize * w + (x - x0) as usize] = true;
     }
@@ -361,4 +422,18 @@ fn component_radius(component: &components::Component, width: u32) -> u32 {
         .map(|(d, _)| d)
         .max()
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_give_back_the_pixels_they_were_made_of() {
+        let pixels = [3u32, 4, 5, 9, 20, 21, 22, 23, 40];
+        let runs = Runs::of(&pixels);
+        assert_eq!(runs.0, [(3, 3), (9, 1), (20, 4), (40, 1)]);
+        assert_eq!(runs.iter().collect::<Vec<_>>(), pixels);
+        assert_eq!(Runs::of(&[]).iter().count(), 0);
+    }
 }

@@ -22,11 +22,12 @@ const CHUNK: usize = 4096;
 /// Every vector of a level carries one slot after its cells, kept at zero, that stands for
 /// the known pixels (whose correction is 0) and for missing neighbours, so the Laplacian
 /// needs no branches on them. Horizontal neighbours, when they are cells, are the cells
-/// just before and after (cells are in scan order), so only a flag is kept for them: a
-/// level costs nine bytes a cell, not the twenty of four links and a degree.
+/// just before and after (cells are in scan order), so only a flag is kept for them, and
+/// vertical ones as how many cells away they are: a level costs five bytes a cell on a
+/// canvas up to 65 535 pixels wide, not the twenty of four links and a degree.
 pub(crate) struct Grid {
     /// Per cell, the cells below and above it, or the zero slot.
-    vertical: Vec<[u32; 2]>,
+    vertical: Links,
     /// Per cell: bit 0, the next cell is its right neighbour; bit 1, the previous cell is
     /// its left one; bits 4 on, its neighbours inside the canvas (the Laplacian's diagonal).
     flags: Vec<u8>,
@@ -35,6 +36,71 @@ pub(crate) struct Grid {
     /// Weight of the screening term on the diagonal (see [`Grid::screened`]); 0 for the
     /// plain Poisson equation.
     screen: f32,
+}
+
+/// [`Grid::vertical`]: how each cell reaches the cells below and above it.
+#[derive(Clone, Debug, PartialEq)]
+enum Links {
+    /// How many cells after and before it they are, 0 for none (the zero slot). A cell's
+    /// vertical neighbours are at most a row of pixels away, and so at most as many cells
+    /// as the canvas is wide: this is the form for canvases up to `u16::MAX` wide.
+    Near(Vec<[u16; 2]>),
+    /// Their numbers, the zero slot's for none: wider canvases.
+    Far(Vec<[u32; 2]>),
+}
+
+/// One cell's entry of [`Links`].
+trait Link: Copy + Send + Sync {
+    /// The cells below and above cell `i` of `n`, or `n` (the zero slot).
+    fn resolve(self, i: usize, n: usize) -> [usize; 2];
+}
+
+impl Link for [u16; 2] {
+    #[inline]
+    fn resolve(self, i: usize, n: usize) -> [usize; 2] {
+        let [down, up] = self;
+        [
+            if down == 0 { n } else { i + usize::from(down) },
+            if up == 0 { n } else { i - usize::from(up) },
+        ]
+    }
+}
+
+impl Link for [u32; 2] {
+    #[inline]
+    fn resolve(self, _: usize, _: usize) -> [usize; 2] {
+        self.map(|j| j as usize)
+    }
+}
+
+impl Links {
+    /// The links of the cells `0..zero` of a canvas `width` wide, whose vertical
+    /// neighbours cell `i` has `pairs(i)` (cell numbers, `zero` for none).
+    fn new(width: usize, zero: u32, pairs: impl Fn(usize) -> [u32; 2] + Sync) -> Self {
+        let cells = (0..zero as usize).into_par_iter();
+        if width <= usize::from(u16::MAX) {
+            // A neighbour below is at most `width` cells on, one above at most `width` back.
+            let near = |j: u32, i: usize| {
+                if j == zero {
+                    0
+                } else {
+                    (j as usize).abs_diff(i) as u16
+                }
+            };
+            Links::Near(cells.map(|i| pairs(i).map(|j| near(j, i))).collect())
+        } else {
+            Links::Far(cells.map(&pairs).collect())
+        }
+    }
+
+    /// The cells below and above cell `i` of `n`, or `n` (the zero slot).
+    #[cfg(test)]
+    fn of(&self, i: usize, n: usize) -> [usize; 2] {
+        match self {
+            Links::Near(v) => v[i].resolve(i, n),
+            Links::Far(v) => v[i].resolve(i, n),
+        }
+    }
 }
 
 /// [`Grid::flags`]: the next cell is the right neighbour.
@@ -52,27 +118,34 @@ impl Grid {
     /// `width`×`height`, with its coarser levels.
     pub fn new(cells: &[u32], width: usize, height: usize) -> Self {
         let zero = cells.len() as u32;
-        let (vertical, flags) = cells
+        let flags = cells
             .par_iter()
             .enumerate()
             .map(|(i, &p)| {
-                let p = p as usize;
-                let (x, y) = (p % width, p / width);
-                let cell = |q: usize| cells.binary_search(&(q as u32)).map_or(zero, |j| j as u32);
+                let (x, y) = (p as usize % width, p as usize / width);
                 let inside = [x + 1 < width, x > 0, y + 1 < height, y > 0];
                 let degree = inside.iter().filter(|&&b| b).count() as u8;
                 let mut flags = degree << 4;
-                if inside[0] && cells.get(i + 1) == Some(&(p as u32 + 1)) {
+                if inside[0] && cells.get(i + 1) == Some(&(p + 1)) {
                     flags |= RIGHT;
                 }
-                if inside[1] && i > 0 && cells[i - 1] == p as u32 - 1 {
+                if inside[1] && i > 0 && cells[i - 1] == p - 1 {
                     flags |= LEFT;
                 }
-                let down = if inside[2] { cell(p + width) } else { zero };
-                let up = if inside[3] { cell(p - width) } else { zero };
-                ([down, up], flags)
+                flags
             })
-            .unzip();
+            .collect();
+        let vertical = Links::new(width, zero, |i| {
+            let p = cells[i] as usize;
+            let cell = |q: usize| cells.binary_search(&(q as u32)).map_or(zero, |j| j as u32);
+            let down = if p + width < width * height {
+                cell(p + width)
+            } else {
+                zero
+            };
+            let up = if p >= width { cell(p - width) } else { zero };
+            [down, up]
+        });
         let coarser = (cells.len() > COARSEST_CELLS && width > 1 && height > 1).then(|| {
             let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
             let parent_pixel = |p: u32| {
@@ -154,6 +227,14 @@ impl Grid {
     /// `out = A v` over the cells (`v` has the zero slot after them); returns v·Av,
     /// summed in the same sweep.
     fn apply(&self, v: &[f32], out: &mut [f32]) -> f32 {
+        match &self.vertical {
+            Links::Near(links) => self.apply_with(links, v, out),
+            Links::Far(links) => self.apply_with(links, v, out),
+        }
+    }
+
+    /// [`Grid::apply`] with the vertical links `links`.
+    fn apply_with<L: Link>(&self, links: &[L], v: &[f32], out: &mut [f32]) -> f32 {
         let n = self.flags.len();
         let parts: Vec<f64> = out[..n]
             .par_chunks_mut(CHUNK)
@@ -165,12 +246,12 @@ impl Grid {
                     let f = self.flags[i];
                     let right = if f & RIGHT != 0 { i + 1 } else { n };
                     let left = if f & LEFT != 0 { i - 1 } else { n };
-                    let [down, up] = self.vertical[i];
+                    let [down, up] = links[i].resolve(i, n);
                     let s = (f32::from(f >> 4) + self.screen) * v[i]
                         - v[right]
                         - v[left]
-                        - v[down as usize]
-                        - v[up as usize];
+                        - v[down]
+                        - v[up];
                     *o = s;
                     sum += f64::from(v[i] * s);
                 }
@@ -321,7 +402,8 @@ mod tests {
         // A 3×2 canvas whose top row is the hole, and a cell in the bottom row's middle:
         // slot 4 is the zero slot.
         let grid = Grid::new(&[0, 1, 2, 4], 3, 2);
-        assert_eq!(grid.vertical, [[4, 4], [3, 4], [4, 4], [4, 1]]);
+        let vertical: Vec<[usize; 2]> = (0..4).map(|i| grid.vertical.of(i, 4)).collect();
+        assert_eq!(vertical, [[4, 4], [3, 4], [4, 4], [4, 1]]);
         assert_eq!(grid.flags, [0x21, 0x33, 0x22, 0x30]);
         // The exact solution of a small system.
         let b = vec![1.0, 0.0, 1.0, 0.5];
