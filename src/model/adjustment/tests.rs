@@ -162,6 +162,30 @@ fn the_channel_mixer_weighs_the_inputs() {
 }
 
 #[test]
+fn exposure_scales_linear_light() {
+    let exposure = |exposure, offset, gamma| AdjustmentKind::Exposure {
+        exposure,
+        offset,
+        gamma,
+    };
+    // One stop up doubles the linear light of 128 (0.2195 -> 0.439): 175.4 in sRGB.
+    assert_eq!(
+        channel(exposure(1.0, 0.0, 1.0), [128, 0, 255]),
+        [175, 0, 255]
+    );
+    // One stop down halves it; gamma 2 takes the linear value's square root.
+    assert_eq!(channel(exposure(-1.0, 0.0, 1.0), [200; 3]), [146; 3]);
+    assert_eq!(channel(exposure(0.0, 0.0, 2.0), [128; 3]), [181; 3]);
+    // The offset lifts black; the neutral settings change nothing.
+    assert_eq!(channel(exposure(0.0, 0.1, 1.0), [0; 3]), [90; 3]);
+    assert_eq!(channel(exposure(0.0, 0.0, 1.0), [7, 99, 201]), [7, 99, 201]);
+    assert_eq!(
+        Adjustment::new(exposure(1.0, 0.0, 1.0)).lookup(),
+        Lookup::Channels
+    );
+}
+
+#[test]
 fn a_clipped_adjustment_maps_only_its_base() {
     use crate::model::{Document, Offset, RgbaImage, composite};
     use image::Rgba;
