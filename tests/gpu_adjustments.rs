@@ -108,6 +108,21 @@ fn gradient_maps_match_the_cpu_reference() {
     grouped.group_mut(group).expect("group").pass_through = false;
     grouped.check_tree().expect("a valid tree");
     assert_paths_match(&mut gpu, &mut tiled, &grouped, "grouped");
+
+    // A pass-through group below full fill is isolated and faded by its fill.
+    let mut filled = grouped.clone();
+    let g = filled.group_mut(group).expect("group");
+    g.pass_through = true;
+    g.fill_opacity = 0.4;
+    let mut passing = filled.clone();
+    passing.group_mut(group).expect("group").fill_opacity = 1.0;
+    assert_ne!(composite(&filled), composite(&passing), "the fill matters");
+    assert_paths_match(
+        &mut gpu,
+        &mut tiled,
+        &filled,
+        "pass-through below full fill",
+    );
 }
 
 #[test]

@@ -202,6 +202,7 @@ pub fn build(
         let mut group = Group::new(doc.allocate_id(), record.name.clone());
         group.visible = plan.visible && !record.hidden;
         group.opacity = plan.opacity * unit(record.opacity);
+        group.fill_opacity = unit(record.fill_opacity);
         group.locked = record.locked;
         group.collapsed = record.collapsed;
         group.parent = plan.parent.map(|p| group_ids[p]);
