@@ -45,8 +45,8 @@ pub enum AdjustmentKind {
     GradientMap(Gradient),
     /// Invert (`nvrt`): each channel `v` becomes `255 - v`.
     Invert,
-    /// Posterize (`post`): each channel's value moved to the nearest of `levels` evenly
-    /// spaced tones.
+    /// Posterize (`post`): each channel's value falls in one of `levels` equal bins, each
+    /// bin one of `levels` evenly spaced tones.
     Posterize { levels: u8 },
     /// Threshold (`thrs`): white where the luminosity is at least `level` (of 255), else
     /// black.

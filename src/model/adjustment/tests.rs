@@ -60,11 +60,13 @@ fn invert_and_posterize_map_each_channel() {
     assert_eq!(channel(AdjustmentKind::Invert, [0, 65, 255]), [255, 190, 0]);
     // Four levels: 0, 85, 170, 255, each value to the nearest.
     let four = AdjustmentKind::Posterize { levels: 4 };
-    assert_eq!(channel(four.clone(), [42, 43, 200]), [0, 85, 170]);
+    // Four bins of 64 values, not the nearest tone: 63 is still black, 200 is white
+    // (psd-tools' `posterize_rgb` file, Photoshop's own flatten, draws it so).
+    assert_eq!(channel(four.clone(), [63, 64, 200]), [0, 85, 255]);
     assert_eq!(channel(four, [255, 128, 127]), [255, 170, 85]);
     // Eight levels: tones 0, 36, 72, 109, …, truncated, not rounded.
     let eight = AdjustmentKind::Posterize { levels: 8 };
-    assert_eq!(channel(eight, [73, 110, 30]), [72, 109, 36]);
+    assert_eq!(channel(eight, [73, 110, 30]), [72, 109, 0]);
     let inverted = Adjustment::new(AdjustmentKind::Invert);
     assert_eq!(inverted.lookup(), Lookup::Channels);
     assert_eq!(inverted.table().len(), CHANNEL_TABLE_SIZE);

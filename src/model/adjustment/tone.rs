@@ -131,10 +131,12 @@ pub(super) fn map_channel(kind: &AdjustmentKind, channel: usize, v: u8) -> u8 {
     let out = match kind {
         AdjustmentKind::Invert => 255.0 - x,
         AdjustmentKind::Posterize { levels } => {
-            // Each value goes to the nearest of `levels` evenly spaced tones, whose values
+            // The 256 values fall into `levels` equal bins (value × levels / 256, rounded
+            // down), each bin taking one of `levels` evenly spaced tones, whose values
             // Photoshop truncates (eight levels: 0, 36, 72, 109, 145, 182, 218, 255).
-            let steps = f32::from((*levels).max(2) - 1);
-            ((x * steps / 255.0).round() * 255.0 / steps).floor()
+            let levels = f32::from((*levels).max(2));
+            let bin = (x * levels / 256.0).floor();
+            (bin * 255.0 / (levels - 1.0)).floor()
         }
         AdjustmentKind::Levels(records) => records[0].map(records[channel + 1].map(x)),
         AdjustmentKind::Curves(curves) => {
