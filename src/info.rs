@@ -119,8 +119,16 @@ fn group_row(out: &mut String, indent: &str, group: &Group, children: usize) {
         group.blend.label().to_string()
     };
     let size = format!("{children} item{}", plural(children));
-    let mut notes = vec![if group.pass_through {
+    // Groups show a fill column only when Photoshop's group fill is below full.
+    let group_fill = if group.fill_opacity < 1.0 {
+        format!("{:.1}%", group.fill_opacity * 100.0)
+    } else {
+        String::new()
+    };
+    let mut notes = vec![if group.passes_through() {
         "pass-through"
+    } else if group.pass_through {
+        "pass-through, isolated by its fill"
     } else {
         "isolated"
     }];
@@ -137,7 +145,7 @@ fn group_row(out: &mut String, indent: &str, group: &Group, children: usize) {
         name,
         yes_no(group.visible),
         group.opacity * 100.0,
-        "",
+        group_fill,
         blend,
         "group",
         size,

@@ -1,8 +1,9 @@
 //! Adjustment layers on the GPU against the CPU reference: a gradient map, a threshold
-//! (tables looked up by luminosity), invert, posterize, levels and curves (one entry per
-//! channel) and a channel mixer (a matrix) map what lies below them through the same 8-bit
-//! table or the same matrix on both, with their opacity, mask and blend mode, at the top
-//! level and inside a group, on the full-resolution path, in tiles and in the view.
+//! (tables looked up by luminosity), invert, posterize, levels, curves and exposure (one
+//! entry per channel) and a channel mixer (a matrix) map what lies below them through the
+//! same 8-bit table or the same matrix on both, with their opacity, mask and blend mode, at
+//! the top level and inside a group (also a pass-through group below full fill), on the
+//! full-resolution path, in tiles and in the view.
 //! Headless (lavapipe in CI); skipped without an adapter outside CI.
 
 mod common;
@@ -107,6 +108,21 @@ fn gradient_maps_match_the_cpu_reference() {
     grouped.group_mut(group).expect("group").pass_through = false;
     grouped.check_tree().expect("a valid tree");
     assert_paths_match(&mut gpu, &mut tiled, &grouped, "grouped");
+
+    // A pass-through group below full fill is isolated and faded by its fill.
+    let mut filled = grouped.clone();
+    let g = filled.group_mut(group).expect("group");
+    g.pass_through = true;
+    g.fill_opacity = 0.4;
+    let mut passing = filled.clone();
+    passing.group_mut(group).expect("group").fill_opacity = 1.0;
+    assert_ne!(composite(&filled), composite(&passing), "the fill matters");
+    assert_paths_match(
+        &mut gpu,
+        &mut tiled,
+        &filled,
+        "pass-through below full fill",
+    );
 }
 
 #[test]
@@ -138,6 +154,14 @@ fn tone_adjustments_match_the_cpu_reference() {
         ("curves", AdjustmentKind::Curves([s_curve, red, None, None])),
         ("mixer", mixer(false)),
         ("monochrome mixer", mixer(true)),
+        (
+            "exposure",
+            AdjustmentKind::Exposure {
+                exposure: 0.8,
+                offset: 0.03,
+                gamma: 1.3,
+            },
+        ),
     ];
     for (name, kind) in kinds {
         let doc = document_with(Adjustment::new(kind));

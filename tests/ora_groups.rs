@@ -107,6 +107,7 @@ fn assert_same_tree(expected: &[Node<'_>], actual: &[Node<'_>]) {
                 assert_eq!(e.name, a.name);
                 assert_eq!(e.visible, a.visible, "{what}: visible");
                 assert_eq!(e.opacity, a.opacity, "{what}: opacity");
+                assert_eq!(e.fill_opacity, a.fill_opacity, "{what}: fill");
                 assert_eq!(e.blend, a.blend, "{what}: blend");
                 assert_eq!(e.pass_through, a.pass_through, "{what}: pass-through");
                 assert_eq!(e.locked, a.locked, "{what}: locked");
@@ -130,7 +131,9 @@ fn stack_of(bytes: &[u8]) -> String {
 
 #[test]
 fn groups_masks_and_clipping_round_trip() {
-    let doc = grouped_document();
+    let mut doc = grouped_document();
+    // A Photoshop group's fill opacity travels in Strata's own attribute.
+    doc.groups[0].fill_opacity = 0.25;
     let bytes = to_bytes(&doc);
     let (back, notices) = ora::read_with_notices(&bytes, &Limits::default()).expect("read");
     assert!(notices.is_empty(), "{notices:?}");

@@ -393,11 +393,12 @@ fn tree_state(doc: &Document) -> Vec<String> {
         .collect();
     out.extend(doc.groups.iter().map(|g| {
         format!(
-            "group {} in {} shown {} opacity {} blend {:?} pass {} collapsed {} locked {} {}",
+            "group {} in {} shown {} opacity {} fill {} blend {:?} pass {} collapsed {} locked {} {}",
             g.name,
             parent_name(g.parent),
             g.visible,
             g.opacity_u8(),
+            g.fill_opacity,
             (!g.pass_through).then_some(g.blend),
             g.pass_through,
             g.collapsed,
@@ -411,7 +412,9 @@ fn tree_state(doc: &Document) -> Vec<String> {
 
 #[test]
 fn groups_masks_and_clipping_round_trip() {
-    let doc = grouped_document();
+    let mut doc = grouped_document();
+    // A group's fill opacity (Photoshop's `iOpa` on its folder record) survives too.
+    doc.groups[0].fill_opacity = 0.4;
     for version in [ours::Version::Psd, ours::Version::Psb] {
         let mut bytes = Vec::new();
         ours::write_version(&doc, &mut bytes, version).expect("write");

@@ -227,6 +227,7 @@ impl Attrs {
             x: self.position("x")?,
             y: self.position("y")?,
             opacity: self.fraction("opacity")?,
+            fill_opacity: self.fraction(names::FILL_OPACITY)?,
             visible: self.visible()?,
             locked: self.locked()?,
             collapsed: self.flag(names::COLLAPSED, false)?,

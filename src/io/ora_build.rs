@@ -146,6 +146,7 @@ impl<R: Read + Seek> Builder<'_, R> {
                     let mut group = Group::new(id, entry.name.clone());
                     group.visible = entry.visible;
                     group.opacity = entry.opacity;
+                    group.fill_opacity = entry.fill_opacity;
                     group.blend = entry.blend;
                     group.pass_through = entry.pass_through;
                     group.locked = entry.locked;

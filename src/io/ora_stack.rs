@@ -53,6 +53,8 @@ pub struct StackGroup {
     pub x: i64,
     pub y: i64,
     pub opacity: f32,
+    /// Strata's own `strata:fill-opacity` (a Photoshop group's fill); 1 when absent.
+    pub fill_opacity: f32,
     pub visible: bool,
     pub locked: bool,
     pub collapsed: bool,
@@ -194,6 +196,7 @@ impl StackGroup {
             x: 0,
             y: 0,
             opacity: 1.0,
+            fill_opacity: 1.0,
             visible: true,
             locked: false,
             collapsed: false,

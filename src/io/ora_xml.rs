@@ -165,6 +165,10 @@ impl<'a> Writer<'a> {
         if group.collapsed {
             let _ = write!(self.xml, " {}=\"true\"", names::COLLAPSED);
         }
+        let fill = group.fill_opacity.clamp(0.0, 1.0);
+        if fill < 1.0 {
+            let _ = write!(self.xml, " {}=\"{fill}\"", names::FILL_OPACITY);
+        }
         self.mask(group.mask.as_ref());
         self.xml.push_str(">\n");
     }

@@ -201,3 +201,29 @@ fn merge_down_bakes_masks_and_clipping() {
     assert!(doc.layers[1].mask.is_none());
     assert_eq!(composite(&doc), before);
 }
+
+#[test]
+fn a_pass_through_group_below_full_fill_is_isolated_and_faded() {
+    use super::{Adjustment, AdjustmentKind};
+    let (mut doc, group) = backdrop_and_group();
+    // An invert inside the group, over both members.
+    let invert = doc.push_layer("invert", RgbaImage::new(0, 0));
+    invert.adjustment = Some(Adjustment::new(AdjustmentKind::Invert));
+    let invert = invert.id;
+    doc.move_node(invert, Some(group), 2).unwrap();
+    doc.check_tree().unwrap();
+    // Passing through, the invert maps what lies below it: red becomes cyan.
+    assert_eq!(pixel(&doc, 3, 0), [0, 255, 255, 255]);
+    // At 40 % fill Photoshop composites the members on their own, merges them in normal
+    // mode and fades them by the fill: cyan at 40 % over the grey.
+    doc.group_mut(group).unwrap().fill_opacity = 0.4;
+    let faded = pixel(&doc, 3, 0);
+    assert!(close(faded, [77, 179, 179, 255]), "{faded:?}");
+    // Members' modes no longer reach the backdrop either: a multiply red over nothing
+    // is red.
+    doc.layers.retain(|l| l.id != invert);
+    doc.layers[1].blend = BlendMode::Multiply;
+    let isolated = pixel(&doc, 3, 0);
+    assert!(close(isolated, [179, 77, 77, 255]), "{isolated:?}");
+    assert!(!doc.group(group).unwrap().passes_through());
+}

@@ -14,6 +14,12 @@ pub struct Group {
     pub visible: bool,
     /// Opacity in `0.0..=1.0`, applied to the group's composite as a whole.
     pub opacity: f32,
+    /// Photoshop's fill opacity of a group (`iOpa` on its folder record), in `0.0..=1.0`:
+    /// it fades the members' composite like opacity but not the group's layer style.
+    /// Below 1 it also stops a pass-through group from passing through: Photoshop then
+    /// composites the members on their own and merges them in normal mode (so an
+    /// adjustment inside maps only the members, and their modes blend among themselves).
+    pub fill_opacity: f32,
     /// The mode the group's composite blends with what is below (ignored while passing
     /// through, but kept, as Krita and Photoshop keep it).
     pub blend: BlendMode,
@@ -46,6 +52,7 @@ impl Group {
             name: name.into(),
             visible: true,
             opacity: 1.0,
+            fill_opacity: 1.0,
             blend: BlendMode::Normal,
             pass_through: true,
             locked: false,
@@ -62,7 +69,13 @@ impl Group {
     /// mode but pass-through. (A pass-through group with a mask or opacity below 1 is still
     /// not isolated: its members see the real backdrop, and the result is faded toward it.)
     pub fn is_isolated(&self) -> bool {
-        !self.pass_through
+        !self.passes_through()
+    }
+
+    /// Whether the members blend straight into the backdrop: a pass-through group at full
+    /// fill opacity (see [`Self::fill_opacity`]).
+    pub fn passes_through(&self) -> bool {
+        self.pass_through && self.fill_opacity >= 1.0
     }
 
     /// Opacity as the 0..=255 byte that PSD stores, rounded.
@@ -76,6 +89,7 @@ impl Group {
             && self.name == other.name
             && self.visible == other.visible
             && self.opacity == other.opacity
+            && self.fill_opacity == other.fill_opacity
             && self.blend == other.blend
             && self.pass_through == other.pass_through
             && self.locked == other.locked

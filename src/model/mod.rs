@@ -27,7 +27,7 @@ pub mod tree;
 
 pub use adjustment::{
     Adjustment, AdjustmentKind, CHANNEL_TABLE_SIZE, CurvePoints, LevelsRecord, Lookup, Matrix,
-    MixerRow,
+    MixerRow, table_index,
 };
 pub use artboard::Artboard;
 pub use blend::BlendMode;

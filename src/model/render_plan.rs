@@ -192,17 +192,22 @@ fn emit_node_with<'a>(node: &Node<'a>, shadows: bool, steps: &mut Vec<Step<'a>>)
             if shadows {
                 steps.extend(group_shadows(group, children));
             }
-            if group.pass_through && group.opacity >= 1.0 && mask.is_none() {
+            let passes = group.passes_through();
+            if passes && group.opacity >= 1.0 && mask.is_none() {
                 steps.extend(inner);
                 return;
             }
-            steps.push(Step::Begin {
-                backdrop: group.pass_through,
-            });
+            steps.push(Step::Begin { backdrop: passes });
             steps.extend(inner);
+            // A pass-through group below full fill merges as normal (see `Group`).
+            let blend = if group.pass_through {
+                BlendMode::Normal
+            } else {
+                group.blend
+            };
             steps.push(Step::End(Merge {
-                blend: (!group.pass_through).then_some(group.blend),
-                opacity: group.opacity,
+                blend: (!passes).then_some(blend),
+                opacity: group.opacity * group.fill_opacity,
                 mask,
                 map: None,
             }));

@@ -15,6 +15,8 @@
 //! - `mixr` (channel mixer): version (`u16`, 1), monochrome (`u16`), then records of five
 //!   `i16` in percent (red, green and blue weights, a fourth for CMYK, the constant):
 //!   red, green and blue outputs in that order; a monochrome mixer's grey is the first.
+//! - `expA` (exposure): version (`u16`, 1), then exposure, offset and gamma as big-endian
+//!   `f32`.
 //!
 //! Anything else, or a block that does not read, is `None` and stays reported as not
 //! drawn.
@@ -108,6 +110,7 @@ fn parse(key: &[u8; 4], data: &[u8]) -> Option<Adjustment> {
         b"levl" => AdjustmentKind::Levels(levels(data)?),
         b"curv" => AdjustmentKind::Curves(curves(data)?),
         b"mixr" => mixer(data)?,
+        b"expA" => exposure(data)?,
         _ => return None,
     };
     Some(Adjustment::new(kind))
@@ -163,6 +166,22 @@ fn mixer(data: &[u8]) -> Option<AdjustmentKind> {
         };
     }
     Some(AdjustmentKind::ChannelMixer { monochrome, rows })
+}
+
+fn exposure(data: &[u8]) -> Option<AdjustmentKind> {
+    let mut c = Cursor::new(data);
+    if c.u16("version").ok()? != 1 {
+        return None;
+    }
+    let mut value = || {
+        let v = f32::from_bits(c.u32("exposure value").ok()?);
+        v.is_finite().then_some(v)
+    };
+    Some(AdjustmentKind::Exposure {
+        exposure: value()?.clamp(-20.0, 20.0),
+        offset: value()?.clamp(-0.5, 0.5),
+        gamma: value()?,
+    })
 }
 
 fn curves(data: &[u8]) -> Option<[Option<CurvePoints>; 4]> {

@@ -12,8 +12,17 @@ const LOCATION_SCALE: f64 = 4096.0;
 
 /// The gradient of the gradient overlay `d`, or `None` when Strata does not draw it.
 pub fn read(d: &Descriptor) -> Option<Gradient> {
+    if d.boolean("Algn") == Some(false) {
+        return None;
+    }
+    read_fill(d)
+}
+
+/// The gradient of a gradient fill layer's descriptor (`GdFl`), which has the overlay's
+/// keys; its alignment does not matter to a fill laid over the whole canvas.
+pub fn read_fill(d: &Descriptor) -> Option<Gradient> {
     let grad = d.object("Grad")?;
-    if grad.enumerated("GrdF") != Some("CstS") || d.boolean("Algn") == Some(false) {
+    if grad.enumerated("GrdF") != Some("CstS") {
         return None;
     }
     let shape = match d.enumerated("Type").unwrap_or("Lnr ") {

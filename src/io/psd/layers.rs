@@ -158,7 +158,14 @@ pub fn build(
     let mut total = 0u64;
     for plan in &tree.layers {
         let record = &records[plan.index];
-        let (w, h) = (u64::from(record.width), u64::from(record.height));
+        let (w, h) = if super::fill_layer::renders(&record.kept)
+            && (record.width == 0 || record.height == 0)
+        {
+            // An empty fill layer is drawn over the whole canvas.
+            (u64::from(header.width), u64::from(header.height))
+        } else {
+            (u64::from(record.width), u64::from(record.height))
+        };
         limits.check_size("layer", w, h)?;
         total += w * h * 4;
         limits.check_total(total)?;
@@ -187,8 +194,15 @@ pub fn build(
                 i64::from(record.width),
                 i64::from(record.height),
             );
+            let mut pixels = decode_pixels(record, header, &context)?;
+            if (pixels.width() == 0 || pixels.height() == 0)
+                && let Some(fill) =
+                    super::fill_layer::render(&record.kept, header.width, header.height)
+            {
+                pixels = fill;
+            }
             Ok((
-                decode_pixels(record, header, &context)?,
+                pixels,
                 any_mask(record, header, layer_area, limits, &context)?,
             ))
         })
@@ -202,6 +216,7 @@ pub fn build(
         let mut group = Group::new(doc.allocate_id(), record.name.clone());
         group.visible = plan.visible && !record.hidden;
         group.opacity = plan.opacity * unit(record.opacity);
+        group.fill_opacity = unit(record.fill_opacity);
         group.locked = record.locked;
         group.collapsed = record.collapsed;
         group.parent = plan.parent.map(|p| group_ids[p]);
@@ -232,8 +247,15 @@ pub fn build(
             layer.parent = plan.parent.map(|p| group_ids[p]);
             continue;
         }
+        // An empty fill layer drawn from its block covers the canvas from its corner.
+        let filled =
+            (record.width == 0 || record.height == 0) && image.width() > 0 && image.height() > 0;
         let layer = doc.push_layer(record.name.clone(), image);
-        layer.offset = Offset::new(record.left, record.top);
+        layer.offset = if filled {
+            Offset::new(0, 0)
+        } else {
+            Offset::new(record.left, record.top)
+        };
         layer.visible = plan.visible && !record.hidden;
         layer.opacity = plan.opacity * unit(record.opacity);
         layer.fill_opacity = unit(record.fill_opacity);

@@ -94,11 +94,20 @@ pub fn parse(block: &[u8], has_real: bool) -> Result<Option<MaskData>, PsdError>
         if params & PARAM_USER_FEATHER != 0 {
             target.feather = f64::from_bits(c.u64("user mask feather")?);
         }
+        // The vector mask's own density and feather: drawn when the record's only mask
+        // is the vector mask's raster copy (Photoshop stores that copy without them).
+        let vector_copy = real.is_none() && first.from_vector;
         if params & PARAM_VECTOR_DENSITY != 0 {
-            c.u8("vector mask density")?;
+            let density = c.u8("vector mask density")?;
+            if vector_copy {
+                first.density = density;
+            }
         }
         if params & PARAM_VECTOR_FEATHER != 0 {
-            c.u64("vector mask feather")?;
+            let feather = f64::from_bits(c.u64("vector mask feather")?);
+            if vector_copy {
+                first.feather = feather;
+            }
         }
     }
     Ok(Some(match real {
@@ -142,12 +151,18 @@ pub fn write(mask: &MaskHeader) -> Vec<u8> {
         out.extend_from_slice(&edge.to_be_bytes());
     }
     out.push(mask.background);
+    // A vector mask's raster copy carries the vector mask's density and feather.
+    let (density_bit, feather_bit) = if mask.from_vector {
+        (PARAM_VECTOR_DENSITY, PARAM_VECTOR_FEATHER)
+    } else {
+        (PARAM_USER_DENSITY, PARAM_USER_FEATHER)
+    };
     let mut params = 0u8;
     if mask.density < u8::MAX {
-        params |= PARAM_USER_DENSITY;
+        params |= density_bit;
     }
     if mask.feather > 0.0 {
-        params |= PARAM_USER_FEATHER;
+        params |= feather_bit;
     }
     let mut flags = if mask.disabled { FLAG_DISABLED } else { 0 };
     if mask.from_vector {
@@ -159,10 +174,10 @@ pub fn write(mask: &MaskHeader) -> Vec<u8> {
     out.push(flags);
     if params != 0 {
         out.push(params);
-        if params & PARAM_USER_DENSITY != 0 {
+        if params & density_bit != 0 {
             out.push(mask.density);
         }
-        if params & PARAM_USER_FEATHER != 0 {
+        if params & feather_bit != 0 {
             out.extend_from_slice(&mask.feather.to_bits().to_be_bytes());
         }
     }
@@ -233,6 +248,27 @@ mod tests {
         let without_real = parse(&vector_only, false).unwrap().unwrap();
         assert!(without_real.from_vector);
         assert_eq!(without_real.channel, -2);
+    }
+
+    #[test]
+    fn a_vector_masks_raster_copy_takes_the_vector_density() {
+        // psd-tools' `mask-density-vectormask` test file, its layer at 25 % vector mask
+        // density (the block without its length): rectangle, colour 0, flags "rendered
+        // from a vector mask" and "parameters follow", then vector density 64.
+        let block =
+            crate::io::psd::bytes::from_hex("ffffffff 0000000f 00000009 00000021 00 18 04 40 0000");
+        let read = parse(&block, false).unwrap().unwrap();
+        assert!(read.from_vector);
+        assert_eq!((read.mask.density, read.mask.left), (64, 15));
+        // Written back, it stays the vector mask's density, not a user mask's.
+        let written = write(&read.mask);
+        assert_eq!(written[16..20], [0x00, 0x18, PARAM_VECTOR_DENSITY, 64]);
+        // A user mask beside the vector mask keeps its own density.
+        let user = MaskHeader {
+            from_vector: false,
+            ..read.mask
+        };
+        assert_eq!(write(&user)[17..19], [FLAG_PARAMETERS, PARAM_USER_DENSITY]);
     }
 
     #[test]

@@ -54,6 +54,7 @@ mod color;
 mod composite;
 mod descriptor;
 mod effects;
+mod fill_layer;
 mod gradient;
 mod gradient_map;
 mod kept;

@@ -177,6 +177,7 @@ pub fn read_with_notices(
         .any(|(record, &base)| super::adjustments::blocks_drawing(record, base));
     for (record, base) in records.iter_mut().zip(bases) {
         super::effects::mark_drawn(&mut record.kept, record.kind, &context);
+        super::fill_layer::mark_drawn(record);
         if draw_adjustments && !base {
             super::adjustments::mark_drawn(&mut record.kept);
         }

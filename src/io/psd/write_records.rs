@@ -164,7 +164,7 @@ fn describe(entry: Entry<'_>) -> Description<'_> {
                 bounds: empty,
                 blend_key: key,
                 opacity: group.opacity_u8(),
-                fill_opacity: u8::MAX,
+                fill_opacity: crate::model::pixels::to_u8(group.fill_opacity),
                 clipped: false,
                 hidden: !group.visible,
                 locked: group.locked,

@@ -1,6 +1,6 @@
 //! Adjustment layers Strata draws: a layer that changes what lies below it instead of
 //! adding pixels of its own. Today these are Photoshop's gradient map, invert, posterize,
-//! threshold, levels, curves and channel mixer; the others stay kept and reported as not
+//! threshold, levels, curves, channel mixer and exposure; the others stay kept and reported as not
 //! drawn (see [`super::kept`]).
 //!
 //! In the render plan ([`super::render_plan`]) an adjustment is a pass-through canvas: a
@@ -45,8 +45,8 @@ pub enum AdjustmentKind {
     GradientMap(Gradient),
     /// Invert (`nvrt`): each channel `v` becomes `255 - v`.
     Invert,
-    /// Posterize (`post`): each channel's value moved to the nearest of `levels` evenly
-    /// spaced tones.
+    /// Posterize (`post`): each channel's value falls in one of `levels` equal bins, each
+    /// bin one of `levels` evenly spaced tones.
     Posterize { levels: u8 },
     /// Threshold (`thrs`): white where the luminosity is at least `level` (of 255), else
     /// black.
@@ -62,6 +62,14 @@ pub enum AdjustmentKind {
     ChannelMixer {
         monochrome: bool,
         rows: [MixerRow; 3],
+    },
+    /// Exposure (`expA`): in linear light, each channel scaled by `2^exposure`, `offset`
+    /// added, then raised to `1 / gamma` (see [`tone`] for the linear light Photoshop
+    /// uses).
+    Exposure {
+        exposure: f32,
+        offset: f32,
+        gamma: f32,
     },
 }
 

@@ -60,11 +60,13 @@ fn invert_and_posterize_map_each_channel() {
     assert_eq!(channel(AdjustmentKind::Invert, [0, 65, 255]), [255, 190, 0]);
     // Four levels: 0, 85, 170, 255, each value to the nearest.
     let four = AdjustmentKind::Posterize { levels: 4 };
-    assert_eq!(channel(four.clone(), [42, 43, 200]), [0, 85, 170]);
+    // Four bins of 64 values, not the nearest tone: 63 is still black, 200 is white
+    // (psd-tools' `posterize_rgb` file, Photoshop's own flatten, draws it so).
+    assert_eq!(channel(four.clone(), [63, 64, 200]), [0, 85, 255]);
     assert_eq!(channel(four, [255, 128, 127]), [255, 170, 85]);
     // Eight levels: tones 0, 36, 72, 109, …, truncated, not rounded.
     let eight = AdjustmentKind::Posterize { levels: 8 };
-    assert_eq!(channel(eight, [73, 110, 30]), [72, 109, 36]);
+    assert_eq!(channel(eight, [73, 110, 30]), [72, 109, 0]);
     let inverted = Adjustment::new(AdjustmentKind::Invert);
     assert_eq!(inverted.lookup(), Lookup::Channels);
     assert_eq!(inverted.table().len(), CHANNEL_TABLE_SIZE);
@@ -159,6 +161,30 @@ fn the_channel_mixer_weighs_the_inputs() {
         rows: [row(150, 0, 0, 0), row(0, -50, 0, 0), row(0, 0, 100, -10)],
     };
     assert_eq!(channel(bright, [200, 100, 10]), [255, 0, 0]);
+}
+
+#[test]
+fn exposure_scales_linear_light() {
+    let exposure = |exposure, offset, gamma| AdjustmentKind::Exposure {
+        exposure,
+        offset,
+        gamma,
+    };
+    // One stop up doubles the linear light of 128 (0.2195 -> 0.439): 175.4 in sRGB.
+    assert_eq!(
+        channel(exposure(1.0, 0.0, 1.0), [128, 0, 255]),
+        [175, 0, 255]
+    );
+    // One stop down halves it; gamma 2 takes the linear value's square root.
+    assert_eq!(channel(exposure(-1.0, 0.0, 1.0), [200; 3]), [146; 3]);
+    assert_eq!(channel(exposure(0.0, 0.0, 2.0), [128; 3]), [181; 3]);
+    // The offset lifts black; the neutral settings change nothing.
+    assert_eq!(channel(exposure(0.0, 0.1, 1.0), [0; 3]), [90; 3]);
+    assert_eq!(channel(exposure(0.0, 0.0, 1.0), [7, 99, 201]), [7, 99, 201]);
+    assert_eq!(
+        Adjustment::new(exposure(1.0, 0.0, 1.0)).lookup(),
+        Lookup::Channels
+    );
 }
 
 #[test]

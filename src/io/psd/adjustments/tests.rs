@@ -73,6 +73,17 @@ fn reads_photoshops_tone_blocks() {
     assert!(monochrome);
     assert_eq!((rows[0].red, rows[0].green, rows[0].blue), (0, 100, 0));
 
+    // psd-tools' `exposure_rgb` test file: exposure 2.03, offset 0.0775, gamma 1.52.
+    let exposure = parse(b"expA", &hex("0001 4001eb85 3d9eb852 3fc28f5c 0000")).expect("exposure");
+    assert_eq!(
+        exposure.kind,
+        AdjustmentKind::Exposure {
+            exposure: 2.03,
+            offset: 0.0775,
+            gamma: 1.52
+        }
+    );
+
     // Truncated blocks, a drawn curves map and other versions are not drawn.
     assert!(parse(b"levl", &photoshop_levels()[..40]).is_none());
     assert!(parse(b"levl", &hex("0001")).is_none());
@@ -82,6 +93,8 @@ fn reads_photoshops_tone_blocks() {
     assert!(parse(b"post", &[]).is_none());
     assert!(parse(b"mixr", &hex("0001 0000 0064")).is_none());
     assert!(parse(b"selc", &[0; 84]).is_none());
+    assert!(parse(b"expA", &hex("0001 4001eb85 3d9eb852")).is_none());
+    assert!(parse(b"expA", &hex("0001 7fc00000 00000000 3f800000")).is_none());
 }
 
 #[test]
