@@ -14,6 +14,7 @@
 //! `gimp -i -b` (Debian `gimp-plugin-registry`). Each is reported missing when it is not
 //! installed.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -360,16 +361,9 @@ fn print_memory(cases: &[Case], scratch: &Path, seed: u64) {
             continue;
         };
         let seed = seed.to_string();
-        let fill = peak_kib(&[
-            "inpaint".as_ref(),
-            src.as_os_str(),
-            "--mask".as_ref(),
-            mask.as_os_str(),
-            "-o".as_ref(),
-            out.as_os_str(),
-            "--seed".as_ref(),
-            seed.as_ref(),
-        ]);
+        let mut args = inpaint_args(&src, &mask, &out);
+        args.extend([OsStr::new("--seed"), OsStr::new(&seed)]);
+        let fill = peak_kib(&args);
         let open = peak_kib(&["info".as_ref(), src.as_os_str()]);
         if let (Some(fill), Some(open)) = (fill, open) {
             let bytes = 4.0 * mpx(case) * 1e6;
@@ -406,6 +400,18 @@ const FIXED_SIDE: u32 = 32;
 /// The KiB by which `strata inpaint`'s peak exceeds `strata info`'s on a tiny picture with
 /// a hole: the fill's code pages, threads and libraries, which do not grow with the
 /// picture. `peak_kib` runs a command and reads its peak.
+/// `strata inpaint SRC --mask MASK -o OUT`'s arguments.
+fn inpaint_args<'a>(src: &'a Path, mask: &'a Path, out: &'a Path) -> Vec<&'a OsStr> {
+    vec![
+        "inpaint".as_ref(),
+        src.as_os_str(),
+        "--mask".as_ref(),
+        mask.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]
+}
+
 fn fixed_kib(scratch: &Path, peak_kib: &dyn Fn(&[&std::ffi::OsStr]) -> Option<f64>) -> Option<f64> {
     let side = FIXED_SIDE;
     let src = scratch.join("fixed-in.png");
@@ -422,14 +428,7 @@ fn fixed_kib(scratch: &Path, peak_kib: &dyn Fn(&[&std::ffi::OsStr]) -> Option<f6
     });
     picture.save(&src).ok()?;
     hole.save(&mask).ok()?;
-    let fill = peak_kib(&[
-        "inpaint".as_ref(),
-        src.as_os_str(),
-        "--mask".as_ref(),
-        mask.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ])?;
+    let fill = peak_kib(&inpaint_args(&src, &mask, &out))?;
     let open = peak_kib(&["info".as_ref(), src.as_os_str()])?;
     Some((fill - open).max(0.0))
 }
