@@ -235,6 +235,17 @@ fn reference(c: &mut Cursor<'_>) -> Result<(), PsdError> {
 pub(crate) mod tests {
     use super::*;
 
+    /// A kept PSD block of `key` holding `data`, marked as an undrawn adjustment, as the
+    /// reader keeps an adjustment or fill layer's block.
+    pub(crate) fn adjustment_block(key: &[u8; 4], data: Vec<u8>) -> crate::model::KeptBlock {
+        crate::model::KeptBlock {
+            format: crate::model::KeptFormat::Psd,
+            key: *key,
+            data,
+            undrawn: Some(crate::model::kept::Undrawn::Adjustment),
+        }
+    }
+
     /// Test helpers that write descriptor bytes (the reader's inverse, for fixtures).
     pub(crate) fn put_key(out: &mut Vec<u8>, key: &str) {
         if key.len() == 4 {

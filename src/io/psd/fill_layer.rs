@@ -107,19 +107,8 @@ impl Fill {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::super::descriptor::tests::*;
+    use super::super::descriptor::tests::{adjustment_block as block, *};
     use super::*;
-    use crate::model::KeptFormat;
-    use crate::model::kept::Undrawn;
-
-    fn block(key: &[u8; 4], data: Vec<u8>) -> KeptBlock {
-        KeptBlock {
-            format: KeptFormat::Psd,
-            key: *key,
-            data,
-            undrawn: Some(Undrawn::Adjustment),
-        }
-    }
 
     /// A `SoCo` block: version 16, a `null` descriptor holding an RGB `Clr `.
     fn solid(rgb: [f64; 3]) -> Vec<u8> {

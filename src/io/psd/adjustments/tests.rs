@@ -3,16 +3,8 @@
 
 use super::*;
 use crate::io::psd::bytes::from_hex as hex;
-use crate::model::{AdjustmentKind, KeptFormat};
-
-fn block(key: &[u8; 4], data: Vec<u8>) -> KeptBlock {
-    KeptBlock {
-        format: KeptFormat::Psd,
-        key: *key,
-        data,
-        undrawn: Some(Undrawn::Adjustment),
-    }
-}
+use crate::io::psd::descriptor::tests::adjustment_block as block;
+use crate::model::AdjustmentKind;
 
 /// The `levl` block: the composite record stretches input 10..245, the 28 others are
 /// the identity.
