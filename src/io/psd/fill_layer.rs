@@ -58,6 +58,12 @@ pub fn renders(kept: &[KeptBlock]) -> bool {
         .any(|b| b.undrawn.is_none() && fill(&b.key, &b.data).is_some())
 }
 
+/// Whether the record is an empty layer that [`render`] paints over the whole canvas: its
+/// size, pixels and offset are then the canvas's.
+pub fn fills_canvas(record: &Record<'_>) -> bool {
+    (record.width == 0 || record.height == 0) && renders(&record.kept)
+}
+
 /// What a fill block paints.
 enum Fill {
     Solid([u8; 3]),
@@ -65,13 +71,10 @@ enum Fill {
 }
 
 fn fill(key: &[u8; 4], data: &[u8]) -> Option<Fill> {
-    let d = match key {
-        b"SoCo" | b"GdFl" => read_descriptor(data)?,
-        _ => return None,
-    };
     match key {
-        b"SoCo" => super::effects::color(d.object("Clr ")?).map(Fill::Solid),
-        _ => super::gradient::read_fill(&d).map(Fill::Gradient),
+        b"SoCo" => super::effects::color(read_descriptor(data)?.object("Clr ")?).map(Fill::Solid),
+        b"GdFl" => super::gradient::read_fill(&read_descriptor(data)?).map(Fill::Gradient),
+        _ => None,
     }
 }
 

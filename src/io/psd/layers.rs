@@ -158,9 +158,7 @@ pub fn build(
     let mut total = 0u64;
     for plan in &tree.layers {
         let record = &records[plan.index];
-        let (w, h) = if super::fill_layer::renders(&record.kept)
-            && (record.width == 0 || record.height == 0)
-        {
+        let (w, h) = if super::fill_layer::fills_canvas(record) {
             // An empty fill layer is drawn over the whole canvas.
             (u64::from(header.width), u64::from(header.height))
         } else {
@@ -195,7 +193,7 @@ pub fn build(
                 i64::from(record.height),
             );
             let mut pixels = decode_pixels(record, header, &context)?;
-            if (pixels.width() == 0 || pixels.height() == 0)
+            if super::fill_layer::fills_canvas(record)
                 && let Some(fill) =
                     super::fill_layer::render(&record.kept, header.width, header.height)
             {
@@ -248,8 +246,7 @@ pub fn build(
             continue;
         }
         // An empty fill layer drawn from its block covers the canvas from its corner.
-        let filled =
-            (record.width == 0 || record.height == 0) && image.width() > 0 && image.height() > 0;
+        let filled = super::fill_layer::fills_canvas(record);
         let layer = doc.push_layer(record.name.clone(), image);
         layer.offset = if filled {
             Offset::new(0, 0)
