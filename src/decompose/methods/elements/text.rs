@@ -270,12 +270,15 @@ pub fn plan(picture: &RgbaImage, scale: f32, block: BBox) -> Option<(Plan, bool)
             }
         })
         .collect();
-    detach_other_marks(&field, &underlay, colour, &mut alphas);
+    let explained = explained_pixels(&field, &underlay, colour, &alphas);
+    detach_other_marks(&explained, &mut alphas, (w, h));
     let covered = alphas.iter().filter(|&&a| a > 0.5).count();
     if covered < 10 || covered * 100 < w * h {
         return None;
     }
-    if explained_share(&field, &underlay, colour, &alphas) < MIN_EXPLAINED {
+    // Every explained pixel stays attached, so this is their share of the solid ones.
+    let explained_count = explained.iter().filter(|&&e| e).count();
+    if (explained_count as f32 / covered as f32) < MIN_EXPLAINED {
         return None;
     }
     let contrast = (0..w * h)
@@ -391,39 +394,35 @@ fn median_colour(model: &Field, inlier: &[bool]) -> Rgb {
     median(&page)
 }
 
+/// The pixels that are solid text colour over the background: alpha above one half, and a
+/// mixture of the text's colour and the background beneath that the two-colour model
+/// explains.
+fn explained_pixels(field: &Field, underlay: &Field, colour: Rgb, alphas: &[f32]) -> Vec<bool> {
+    alphas
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| {
+            a > 0.5
+                && mixture_distance(field.data[i], underlay.data[i], colour) < EXPLAINED_DISTANCE
+        })
+        .collect()
+}
+
 /// Clears the alpha of every patch of the block that touches no glyph: connected pixels
-/// with some alpha none of which is solid text colour over the background (a mixture the
-/// two-colour model explains). A bullet dot in an accent colour beside a line, an icon in
-/// front of a label, a speck of photograph inside the box: unmixed against the text's
-/// colour they get some alpha, which would split them between the text layer and the
-/// layer beneath. Left out, they stay whole for the element passes. Anti-aliased edges, a
-/// glyph's shadow and the photograph's grain along the strokes touch the glyphs and stay.
-fn detach_other_marks(field: &Field, underlay: &Field, colour: Rgb, alphas: &mut [f32]) {
-    let (w, h) = (field.width, field.height);
+/// with some alpha none of which is `explained` ([`explained_pixels`]). A bullet dot in an
+/// accent colour beside a line, an icon in front of a label, a speck of photograph inside
+/// the box: unmixed against the text's colour they get some alpha, which would split them
+/// between the text layer and the layer beneath. Left out, they stay whole for the element
+/// passes. Anti-aliased edges, a glyph's shadow and the photograph's grain along the
+/// strokes touch the glyphs and stay.
+fn detach_other_marks(explained: &[bool], alphas: &mut [f32], (w, h): (usize, usize)) {
     let open: Vec<bool> = alphas.iter().map(|&a| a > 0.0).collect();
-    let glyph = |i: usize| {
-        alphas[i] > 0.5
-            && mixture_distance(field.data[i], underlay.data[i], colour) < EXPLAINED_DISTANCE
-    };
-    let attached = flood(&open, glyph, w, h);
+    let attached = flood(&open, |i| explained[i], w, h);
     for (a, keep) in alphas.iter_mut().zip(attached) {
         if !keep {
             *a = 0.0;
         }
     }
-}
-
-/// Share of a text layer's solid pixels (alpha above one half) that the two-colour model
-/// explains: mixtures of the text's colour and the background beneath it.
-fn explained_share(field: &Field, underlay: &Field, colour: Rgb, alphas: &[f32]) -> f32 {
-    let (mut solid, mut explained) = (0usize, 0usize);
-    for (i, _) in alphas.iter().enumerate().filter(|(_, a)| **a > 0.5) {
-        solid += 1;
-        if mixture_distance(field.data[i], underlay.data[i], colour) < EXPLAINED_DISTANCE {
-            explained += 1;
-        }
-    }
-    explained as f32 / solid.max(1) as f32
 }
 
 /// A pixel this close to a mixture of the text's colour and its background is explained.
